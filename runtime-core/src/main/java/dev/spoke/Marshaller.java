@@ -1,0 +1,34 @@
+package dev.spoke;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Turns messages into bytes and back, writing straight into a buffer the transport lends (a slot of
+ * shared memory, for the hub) so nothing is serialized twice.
+ *
+ * <p>Implementations are stateless and thread-safe.
+ *
+ * @param <T> the message type
+ */
+public interface Marshaller<T> {
+
+  /** The exact number of bytes {@link #writeTo} will write for {@code value}. */
+  int serializedSize(T value);
+
+  /**
+   * Writes exactly {@link #serializedSize} bytes of {@code value} at {@code target}'s position and
+   * advances it.
+   */
+  void writeTo(T value, ByteBuffer target) throws IOException;
+
+  /**
+   * Parses a value from every remaining byte of {@code source}.
+   *
+   * <p>When {@code source} is backed by an array, the framework guarantees that nobody writes to that
+   * array again, so the parsed value may share its bytes instead of copying them.
+   *
+   * @throws IOException if the bytes are not a valid message
+   */
+  T parse(ByteBuffer source) throws IOException;
+}

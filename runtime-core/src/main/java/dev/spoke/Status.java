@@ -1,0 +1,203 @@
+package dev.spoke;
+
+import java.util.Objects;
+
+/**
+ * The outcome of a call: a {@link Code}, an optional human-readable description and an optional local
+ * cause. The codes and their numbers are gRPC's, so a status means the same thing on both sides of the
+ * remote bridge; this class holds the one table of them that the whole framework uses.
+ *
+ * <p>Immutable and thread-safe. Derive variants with {@link #withDescription}, {@link
+ * #augmentDescription} and {@link #withCause}.
+ */
+public final class Status {
+
+  /** The canonical status codes, with gRPC's numbers. */
+  public enum Code {
+    OK(0),
+    CANCELLED(1),
+    UNKNOWN(2),
+    INVALID_ARGUMENT(3),
+    DEADLINE_EXCEEDED(4),
+    NOT_FOUND(5),
+    ALREADY_EXISTS(6),
+    PERMISSION_DENIED(7),
+    RESOURCE_EXHAUSTED(8),
+    FAILED_PRECONDITION(9),
+    ABORTED(10),
+    OUT_OF_RANGE(11),
+    UNIMPLEMENTED(12),
+    INTERNAL(13),
+    UNAVAILABLE(14),
+    DATA_LOSS(15),
+    UNAUTHENTICATED(16);
+
+    private static final Code[] BY_VALUE = values();
+
+    private final int value;
+    private final Status status;
+
+    Code(int value) {
+      this.value = value;
+      this.status = new Status(this, null, null);
+    }
+
+    /** The code's number on the wire. */
+    public int value() {
+      return value;
+    }
+
+    /** A status with this code and no description. */
+    public Status toStatus() {
+      return status;
+    }
+
+    /**
+     * The code with the given number. A number outside the table maps to {@link #UNKNOWN}, as gRPC
+     * does, so a newer peer's code never breaks an older one.
+     */
+    public static Code fromValue(int value) {
+      return value >= 0 && value < BY_VALUE.length ? BY_VALUE[value] : UNKNOWN;
+    }
+  }
+
+  public static final Status OK = Code.OK.toStatus();
+  public static final Status CANCELLED = Code.CANCELLED.toStatus();
+  public static final Status UNKNOWN = Code.UNKNOWN.toStatus();
+  public static final Status INVALID_ARGUMENT = Code.INVALID_ARGUMENT.toStatus();
+  public static final Status DEADLINE_EXCEEDED = Code.DEADLINE_EXCEEDED.toStatus();
+  public static final Status NOT_FOUND = Code.NOT_FOUND.toStatus();
+  public static final Status ALREADY_EXISTS = Code.ALREADY_EXISTS.toStatus();
+  public static final Status PERMISSION_DENIED = Code.PERMISSION_DENIED.toStatus();
+  public static final Status RESOURCE_EXHAUSTED = Code.RESOURCE_EXHAUSTED.toStatus();
+  public static final Status FAILED_PRECONDITION = Code.FAILED_PRECONDITION.toStatus();
+  public static final Status ABORTED = Code.ABORTED.toStatus();
+  public static final Status OUT_OF_RANGE = Code.OUT_OF_RANGE.toStatus();
+  public static final Status UNIMPLEMENTED = Code.UNIMPLEMENTED.toStatus();
+  public static final Status INTERNAL = Code.INTERNAL.toStatus();
+  public static final Status UNAVAILABLE = Code.UNAVAILABLE.toStatus();
+  public static final Status DATA_LOSS = Code.DATA_LOSS.toStatus();
+  public static final Status UNAUTHENTICATED = Code.UNAUTHENTICATED.toStatus();
+
+  private final Code code;
+  private final String description;
+  private final Throwable cause;
+
+  private Status(Code code, String description, Throwable cause) {
+    this.code = Objects.requireNonNull(code, "code");
+    this.description = description;
+    this.cause = cause;
+  }
+
+  /** The status for a wire code number; unknown numbers become {@link Code#UNKNOWN}. */
+  public static Status fromCodeValue(int value) {
+    return Code.fromValue(value).toStatus();
+  }
+
+  /**
+   * The status a throwable stands for: the status of the first {@link StatusException} or {@link
+   * StatusRuntimeException} in its cause chain, otherwise {@code UNKNOWN} carrying the throwable's
+   * message and the throwable as cause.
+   */
+  public static Status fromThrowable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof StatusException) {
+        return ((StatusException) c).getStatus();
+      }
+      if (c instanceof StatusRuntimeException) {
+        return ((StatusRuntimeException) c).getStatus();
+      }
+    }
+    String message = t.getMessage();
+    String text = t.getClass().getName() + (message == null ? "" : ": " + message);
+    return UNKNOWN.withDescription(text).withCause(t);
+  }
+
+  /** The trailers carried by a status exception in the cause chain, or null. */
+  public static Metadata trailersFromThrowable(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof StatusException) {
+        return ((StatusException) c).getTrailers();
+      }
+      if (c instanceof StatusRuntimeException) {
+        return ((StatusRuntimeException) c).getTrailers();
+      }
+    }
+    return null;
+  }
+
+  public Code getCode() {
+    return code;
+  }
+
+  /** The description, or null when there is none. */
+  public String getDescription() {
+    return description;
+  }
+
+  /** The local cause; never sent to the other side. */
+  public Throwable getCause() {
+    return cause;
+  }
+
+  public boolean isOk() {
+    return code == Code.OK;
+  }
+
+  /** This status with its description replaced. */
+  public Status withDescription(String newDescription) {
+    return Objects.equals(description, newDescription) ? this : new Status(code, newDescription, cause);
+  }
+
+  /** This status with {@code additional} appended to its description on a new line. */
+  public Status augmentDescription(String additional) {
+    if (additional == null) {
+      return this;
+    }
+    return new Status(code, description == null ? additional : description + "\n" + additional, cause);
+  }
+
+  /** This status with its cause replaced. */
+  public Status withCause(Throwable newCause) {
+    return cause == newCause ? this : new Status(code, description, newCause);
+  }
+
+  public StatusException asException() {
+    return new StatusException(this, null);
+  }
+
+  public StatusException asException(Metadata trailers) {
+    return new StatusException(this, trailers);
+  }
+
+  public StatusRuntimeException asRuntimeException() {
+    return new StatusRuntimeException(this, null);
+  }
+
+  public StatusRuntimeException asRuntimeException(Metadata trailers) {
+    return new StatusRuntimeException(this, trailers);
+  }
+
+  /** Equal code and description; the cause is local and not compared. */
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof Status)) {
+      return false;
+    }
+    Status other = (Status) o;
+    return code == other.code && Objects.equals(description, other.description);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(code, description);
+  }
+
+  @Override
+  public String toString() {
+    return description == null ? code.name() : code.name() + ": " + description;
+  }
+}

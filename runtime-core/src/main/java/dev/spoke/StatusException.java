@@ -1,0 +1,31 @@
+package dev.spoke;
+
+/**
+ * A checked exception carrying a {@link Status} and optional trailers. Thrown by a server handler it
+ * ends the call with that status; received by a client it says how the call ended.
+ */
+public class StatusException extends Exception {
+  private static final long serialVersionUID = 1L;
+
+  private final transient Status status;
+  private final transient Metadata trailers;
+
+  public StatusException(Status status) {
+    this(status, null);
+  }
+
+  public StatusException(Status status, Metadata trailers) {
+    super(status.toString(), status.getCause());
+    this.status = status;
+    this.trailers = trailers;
+  }
+
+  public final Status getStatus() {
+    return status;
+  }
+
+  /** The trailers that came with the status, or null. */
+  public final Metadata getTrailers() {
+    return trailers;
+  }
+}

@@ -1,0 +1,31 @@
+package dev.spoke;
+
+/**
+ * The unchecked form of {@link StatusException}, thrown by blocking stubs and usable by handlers that
+ * cannot throw checked exceptions.
+ */
+public class StatusRuntimeException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient Status status;
+  private final transient Metadata trailers;
+
+  public StatusRuntimeException(Status status) {
+    this(status, null);
+  }
+
+  public StatusRuntimeException(Status status, Metadata trailers) {
+    super(status.toString(), status.getCause());
+    this.status = status;
+    this.trailers = trailers;
+  }
+
+  public final Status getStatus() {
+    return status;
+  }
+
+  /** The trailers that came with the status, or null. */
+  public final Metadata getTrailers() {
+    return trailers;
+  }
+}

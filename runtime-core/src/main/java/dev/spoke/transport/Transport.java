@@ -1,0 +1,50 @@
+package dev.spoke.transport;
+
+import dev.spoke.Status;
+import dev.spoke.StatusException;
+
+/**
+ * A bidirectional, ordered carrier of frames between two sides of one connection: the seam between the
+ * call layer and the shared-memory hub (or the in-memory pair used in tests). It knows nothing of calls.
+ *
+ * <p>Contract, shared by every implementation and checked by one contract test suite:
+ *
+ * <ul>
+ *   <li>Frames one thread commits arrive in that order, header fields and payload bytes intact.
+ *   <li>Any number of threads may claim and commit at once.
+ *   <li>Inbound frames are delivered to the listener on one receive thread, one at a time.
+ *   <li>Waits for room (claim, commit) are bounded by the caller's deadline and never happen on the
+ *       transport's own receive thread.
+ *   <li>After close, or once the other side is gone, claims fail with {@code UNAVAILABLE} and the
+ *       listener hears {@link FrameListener#onTransportClosed} once.
+ * </ul>
+ *
+ * <p>Thread-safe.
+ */
+public interface Transport {
+
+  /** Starts delivering inbound frames to {@code listener}. Called once. */
+  void start(FrameListener listener);
+
+  /**
+   * Claims a frame with a payload of exactly {@code payloadLength} bytes (0 for none).
+   *
+   * @param deadlineNanos {@link System#nanoTime()} value after which to stop waiting for room, or
+   *     {@link Long#MAX_VALUE} to wait as long as the transport's own limit allows
+   * @throws StatusException {@code RESOURCE_EXHAUSTED} if the payload is larger than {@link
+   *     #maxPayloadLength()} (at once) or no room came in time; {@code UNAVAILABLE} if closed
+   */
+  OutboundFrame claim(int payloadLength, long deadlineNanos) throws StatusException;
+
+  /** The largest payload one frame can carry. */
+  int maxPayloadLength();
+
+  /**
+   * Closes the transport: nothing more is sent or delivered, and the listener hears {@code status}.
+   * Idempotent.
+   */
+  void close(Status status);
+
+  /** Who is on the other side, for messages: for example {@code plugin 'minifier' (pid 4242)}. */
+  String remoteName();
+}
