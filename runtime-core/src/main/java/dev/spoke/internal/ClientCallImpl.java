@@ -1,0 +1,589 @@
+package dev.spoke.internal;
+
+import dev.spoke.CallContext;
+import dev.spoke.CallOptions;
+import dev.spoke.ClientCall;
+import dev.spoke.Deadline;
+import dev.spoke.DirectExecutor;
+import dev.spoke.Metadata;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.Status;
+import dev.spoke.StatusException;
+import dev.spoke.proto.CallHeaders;
+import dev.spoke.proto.CallTrailers;
+import dev.spoke.transport.FrameHeader;
+import dev.spoke.transport.FrameKind;
+import dev.spoke.transport.OutboundFrame;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client side of one call over a {@link Connection}.
+ *
+ * <p>State is split by thread. Sending state is guarded by {@code sendLock} (the application's
+ * threads). Receiving state belongs to the call's serializing executor: the receive thread only copies
+ * payloads and enqueues events there. The call ends exactly once, by whichever comes first of the
+ * server's CLOSE, a local cancel, the deadline, or the transport closing ({@code ended} CAS); the
+ * listener hears {@code onClose} exactly once, on the executor.
+ */
+final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
+
+  private static final Logger log = LoggerFactory.getLogger(ClientCallImpl.class);
+  private static final Object HALF_CLOSE = new Object();
+
+  private final Connection conn;
+  private final MethodDescriptor<ReqT, RespT> method;
+  private final CallOptions options;
+  private final Executor callExecutor;
+  private final long callId;
+  private final AtomicBoolean ended = new AtomicBoolean();
+
+  private Listener<RespT> listener;
+  private Deadline deadline;
+  private Metadata headers;
+  private CallContext parent;
+  private Runnable parentCancellation;
+  private DeadlineTask deadlineTask;
+
+  // Sending: guarded by sendLock.
+  private final Object sendLock = new Object();
+  private ArrayDeque<Object> pending;
+  private ReqT singleRequest;
+  private volatile boolean startSent;
+  private boolean halfClosed;
+  private final AtomicInteger sendCredits = new AtomicInteger(Connection.INITIAL_WINDOW);
+  private volatile int pendingCount;
+  private volatile boolean readyNoticeDue;
+
+  // Receiving: only on callExecutor (except the two atomics, which other threads add to).
+  private final AtomicInteger requestsToApply = new AtomicInteger();
+  private final AtomicInteger inboundQueued = new AtomicInteger();
+  private ArrayDeque<ByteBuffer> inbound;
+  private int requested;
+  private int consumedSinceGrant;
+  /** Response messages granted beyond the initial window; written by the executor before it grants. */
+  private volatile long granted;
+  /** Response messages received; receive thread only. */
+  private long received;
+  private Status serverStatus;
+  private Metadata serverTrailers;
+  private boolean listenerClosed;
+
+  ClientCallImpl(Connection conn, MethodDescriptor<ReqT, RespT> method, CallOptions options) {
+    this.conn = conn;
+    this.method = Objects.requireNonNull(method, "method");
+    this.options = Objects.requireNonNull(options, "options");
+    Executor e = options.getExecutor() != null ? options.getExecutor() : conn.executor();
+    // A threadless executor is drained by one thread already; anything else needs serializing.
+    this.callExecutor = e instanceof ThreadlessExecutor ? e : new SerializingExecutor(e);
+    this.callId = conn.nextCallId();
+  }
+
+  @Override
+  public void start(Listener<RespT> listener, Metadata extraHeaders) {
+    Objects.requireNonNull(listener, "listener");
+    if (this.listener != null) {
+      throw new IllegalStateException("call of " + method.getFullMethodName() + " already started");
+    }
+    this.listener = listener;
+    this.headers = mergeHeaders(options.getHeaders(), extraHeaders);
+    CallContext context = CallContext.current();
+    Deadline d = options.getDeadline();
+    if (context != null && context.getDeadline() != null) {
+      d = context.getDeadline().minimum(d);
+    }
+    this.deadline = d;
+
+    Status refusal = conn.refusalForNewCalls();
+    if (refusal != null) {
+      endLocally(refusal, false);
+      return;
+    }
+    if (d != null && d.isExpired()) {
+      endLocally(Status.DEADLINE_EXCEEDED.withDescription(
+          "deadline passed " + describeOverdue(d) + " before " + method.getFullMethodName() + " started"), false);
+      return;
+    }
+    conn.clientCalls.put(callId, this);
+    // The connection may have closed between the check and the put; it then missed this call.
+    refusal = conn.closedStatus();
+    if (refusal != null) {
+      onTransportClosed(refusal);
+      return;
+    }
+    if (context != null) {
+      parent = context;
+      parentCancellation = () -> cancelWith(Status.CANCELLED.withDescription(
+          "the call that started this one (" + context.getMethodName() + ") was cancelled: "
+              + context.getCancellationStatus()), true);
+      context.addCancellationListener(parentCancellation, DirectExecutor.INSTANCE);
+    }
+    if (d != null) {
+      deadlineTask = new DeadlineTask();
+      conn.timer().schedule(deadlineTask, d.nanoTime());
+    }
+    if (!method.getType().clientSendsOneMessage()) {
+      synchronized (sendLock) {
+        try {
+          sendStart(null, false);
+        } catch (StatusException e) {
+          cancelWith(e.getStatus(), false);
+          return;
+        }
+      }
+      // Like gRPC-java, a streaming call says it is ready once started, so a producer can wait for it.
+      readyNoticeDue = true;
+      callExecutor.execute(this::drainPending);
+    }
+  }
+
+  @Override
+  public void request(int numMessages) {
+    if (numMessages <= 0) {
+      throw new IllegalArgumentException("numMessages must be positive, got " + numMessages);
+    }
+    requestsToApply.addAndGet(numMessages);
+    // NOTE: the request is published before inboundQueued is read; the executor bumps inboundQueued
+    // before it applies requests, so a message is never left waiting for a request already made.
+    if (inboundQueued.get() > 0) {
+      callExecutor.execute(this::deliver);
+    }
+  }
+
+  @Override
+  public void sendMessage(ReqT message) {
+    Objects.requireNonNull(message, "message");
+    synchronized (sendLock) {
+      checkSendable("sendMessage");
+      if (ended.get()) {
+        return; // the call is over; like gRPC-java, later messages are dropped quietly
+      }
+      if (method.getType().clientSendsOneMessage()) {
+        if (singleRequest != null) {
+          throw new IllegalStateException(
+              method.getFullMethodName() + " takes one request; sendMessage was called twice");
+        }
+        singleRequest = message;
+        return;
+      }
+      if (pendingCount == 0 && takeCredit()) {
+        sendRequest(message);
+      } else {
+        enqueue(message);
+      }
+    }
+  }
+
+  @Override
+  public void halfClose() {
+    synchronized (sendLock) {
+      checkSendable("halfClose");
+      halfClosed = true;
+      if (ended.get()) {
+        return;
+      }
+      if (method.getType().clientSendsOneMessage()) {
+        // Start, request and half-close travel as one frame.
+        try {
+          sendStart(singleRequest, true);
+        } catch (StatusException e) {
+          cancelWith(e.getStatus(), false);
+        }
+        singleRequest = null;
+        return;
+      }
+      if (pendingCount > 0) {
+        enqueue(HALF_CLOSE);
+      } else {
+        sendHalfClose();
+      }
+    }
+  }
+
+  @Override
+  public void cancel(String message, Throwable cause) {
+    Status status = Status.CANCELLED.withDescription(message != null ? message : "cancelled by the client");
+    cancelWith(cause != null ? status.withCause(cause) : status, true);
+  }
+
+  @Override
+  public boolean isReady() {
+    return !ended.get() && pendingCount == 0 && sendCredits.get() > 0;
+  }
+
+  private void checkSendable(String what) {
+    if (listener == null) {
+      throw new IllegalStateException(what + " before start on " + method.getFullMethodName());
+    }
+    if (halfClosed) {
+      throw new IllegalStateException(what + " after halfClose on " + method.getFullMethodName());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending (under sendLock)
+
+  private void sendStart(ReqT message, boolean endStream) throws StatusException {
+    CallHeaders wireHeaders = WireMetadata.headers(headers);
+    long timeoutNanos = 0;
+    if (deadline != null) {
+      timeoutNanos = deadline.timeRemaining(TimeUnit.NANOSECONDS);
+      if (timeoutNanos <= 0) {
+        throw Status.DEADLINE_EXCEEDED.withDescription(
+            "deadline passed " + describeOverdue(deadline) + " before " + method.getFullMethodName()
+                + " was sent").asException();
+      }
+    }
+    OutboundFrame f = conn.write(wireHeaders, method.getRequestMarshaller(), message, sendDeadline(), requestWhat());
+    int flags = (wireHeaders != null ? FrameHeader.FLAG_METADATA : 0)
+        | (message != null ? FrameHeader.FLAG_MESSAGE : 0)
+        | (endStream ? FrameHeader.FLAG_END_STREAM : 0);
+    f.header().clear().kind(FrameKind.CALL_START).flags(flags).callId(callId)
+        .methodId(method.getMethodId()).timeoutNanos(timeoutNanos);
+    f.commit();
+    startSent = true;
+  }
+
+  private void sendRequest(ReqT message) {
+    try {
+      OutboundFrame f = conn.write(null, method.getRequestMarshaller(), message, sendDeadline(), requestWhat());
+      f.header().clear().kind(FrameKind.REQUEST_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(callId);
+      f.commit();
+    } catch (StatusException e) {
+      cancelWith(e.getStatus(), true);
+    }
+  }
+
+  private void sendHalfClose() {
+    try {
+      conn.sendControl(FrameKind.HALF_CLOSE, callId, 0, 0, sendDeadline());
+    } catch (StatusException e) {
+      cancelWith(e.getStatus(), true);
+    }
+  }
+
+  private void enqueue(Object item) {
+    if (pending == null) {
+      pending = new ArrayDeque<>();
+    }
+    pending.add(item);
+    pendingCount = pending.size();
+    readyNoticeDue = true;
+  }
+
+  private boolean takeCredit() {
+    for (;;) {
+      int c = sendCredits.get();
+      if (c <= 0) {
+        return false;
+      }
+      if (sendCredits.compareAndSet(c, c - 1)) {
+        if (c == 1) {
+          readyNoticeDue = true; // isReady() turns false: onReady is owed when credit returns
+        }
+        return true;
+      }
+    }
+  }
+
+  /** Sends queued messages the credit now allows; on the call executor. */
+  private void drainPending() {
+    synchronized (sendLock) {
+      while (pending != null && !pending.isEmpty() && !ended.get()) {
+        Object next = pending.peek();
+        if (next == HALF_CLOSE) {
+          pending.poll();
+          sendHalfClose();
+        } else if (takeCredit()) {
+          pending.poll();
+          @SuppressWarnings("unchecked")
+          ReqT message = (ReqT) next;
+          sendRequest(message);
+        } else {
+          break;
+        }
+        pendingCount = pending.size();
+      }
+      if (pending != null) {
+        pendingCount = pending.size();
+      }
+    }
+    if (readyNoticeDue && isReady() && !listenerClosed) {
+      readyNoticeDue = false;
+      try {
+        listener.onReady();
+      } catch (Throwable t) {
+        failFromListener(t);
+      }
+    }
+  }
+
+  private long sendDeadline() {
+    return deadline == null ? Long.MAX_VALUE : deadline.nanoTime();
+  }
+
+  private String requestWhat() {
+    return "request of " + method.getFullMethodName() + " (call " + callId + ")";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving: receive thread side
+
+  /** Returns false if the frame was not taken (the call had ended). */
+  boolean onResponseFrame(ByteBuffer bytes) {
+    if (ended.get()) {
+      return false; // cancelled locally; the server's frames are moot
+    }
+    if (++received > Connection.INITIAL_WINDOW + granted) {
+      // A peer that ignores flow control could otherwise make us buffer without bound.
+      cancelWith(Status.INTERNAL.withDescription(conn.remoteName() + " sent more responses of "
+          + method.getFullMethodName() + " than the flow-control window allows (" + received + " > "
+          + (Connection.INITIAL_WINDOW + granted) + ")"), true);
+      return true;
+    }
+    inboundQueued.incrementAndGet();
+    callExecutor.execute(() -> {
+      if (inbound == null) {
+        inbound = new ArrayDeque<>(4);
+      }
+      inbound.add(bytes);
+      deliver();
+    });
+    return true;
+  }
+
+  void onCloseFrame(int statusCode, int flags, ByteBuffer payload) {
+    if (!ended.compareAndSet(false, true)) {
+      return; // already ended locally
+    }
+    finish();
+    if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
+      inboundQueued.incrementAndGet();
+    }
+    callExecutor.execute(() -> onClose(statusCode, flags, payload));
+  }
+
+  void onCredits(int credits) {
+    if (credits <= 0) {
+      log.debug("[{}] call {}: ignored a grant of {} credits", conn.localName(), callId, credits);
+      return;
+    }
+    sendCredits.addAndGet(credits);
+    if (pendingCount > 0 || readyNoticeDue) {
+      callExecutor.execute(this::drainPending);
+    }
+  }
+
+  void onTransportClosed(Status status) {
+    endLocally(status, false);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving: call executor side
+
+  private void onClose(int statusCode, int flags, ByteBuffer payload) {
+    Status status = Status.fromCodeValue(statusCode);
+    Metadata trailers = new Metadata();
+    try {
+      if ((flags & FrameHeader.FLAG_METADATA) != 0) {
+        CallTrailers t = WireMetadata.readPrefixed(payload, CallTrailers.parser());
+        if (!t.getDescription().isEmpty()) {
+          status = status.withDescription(t.getDescription());
+        }
+        trailers = WireMetadata.toMetadata(t.getEntriesList());
+      }
+    } catch (IOException e) {
+      status = Status.INTERNAL.withDescription(
+          "malformed trailers from " + conn.remoteName() + " for " + method.getFullMethodName() + ": " + e.getMessage());
+    }
+    if (status.getCode() == Status.Code.UNIMPLEMENTED && status.getDescription() != null
+        && status.getDescription().startsWith(Connection.unknownMethodPrefix(method.getMethodId()))) {
+      // The server refused the method id; only this side knows the method's name.
+      status = status.withDescription(method.getFullMethodName() + " is not served by " + conn.remoteName()
+          + ": " + status.getDescription());
+    }
+    if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
+      if (inbound == null) {
+        inbound = new ArrayDeque<>(1);
+      }
+      inbound.add(payload.slice());
+    }
+    serverStatus = status;
+    serverTrailers = trailers;
+    deliver();
+  }
+
+  private void deliver() {
+    if (listenerClosed) {
+      return;
+    }
+    int more = requestsToApply.getAndSet(0);
+    requested += more;
+    while (requested > 0 && inbound != null && !inbound.isEmpty()) {
+      ByteBuffer bytes = inbound.poll();
+      inboundQueued.decrementAndGet();
+      requested--;
+      RespT message;
+      try {
+        message = method.getResponseMarshaller().parse(bytes);
+      } catch (IOException | RuntimeException e) {
+        Status s = Status.INTERNAL.withDescription(
+            "could not parse a response of " + method.getFullMethodName() + " from " + conn.remoteName() + ": " + e)
+            .withCause(e);
+        cancelWith(s, true);
+        closeListener(s, new Metadata());
+        return;
+      }
+      try {
+        listener.onMessage(message);
+      } catch (Throwable t) {
+        failFromListener(t);
+        return;
+      }
+      if (serverStatus == null && ++consumedSinceGrant >= Connection.INITIAL_WINDOW / 2) {
+        grantCredits();
+      }
+      if (listenerClosed) {
+        return;
+      }
+      requested += requestsToApply.getAndSet(0);
+    }
+    if (serverStatus != null && (inbound == null || inbound.isEmpty())) {
+      closeListener(serverStatus, serverTrailers);
+    }
+  }
+
+  private void grantCredits() {
+    int grant = consumedSinceGrant;
+    consumedSinceGrant = 0;
+    granted += grant; // NOTE: raised before the grant is sent, so the receive thread never sees early frames
+    try {
+      conn.sendControl(FrameKind.RESPONSE_CREDIT, callId, 0, grant, sendDeadline());
+    } catch (StatusException e) {
+      cancelWith(e.getStatus(), false);
+    }
+  }
+
+  private void failFromListener(Throwable t) {
+    log.warn("[{}] listener of call {} ({}) threw; cancelling the call", conn.localName(), callId,
+        method.getFullMethodName(), t);
+    Status s = Status.CANCELLED.withDescription("the call's listener threw: " + t).withCause(t);
+    cancelWith(s, true);
+    closeListener(s, new Metadata());
+  }
+
+  private void closeListener(Status status, Metadata trailers) {
+    if (listenerClosed) {
+      return;
+    }
+    listenerClosed = true;
+    if (inbound != null) {
+      inbound.clear();
+    }
+    Consumer<Metadata> trailersListener = options.getTrailersListener();
+    try {
+      if (trailersListener != null) {
+        trailersListener.accept(trailers);
+      }
+      listener.onClose(status, trailers);
+    } catch (Throwable t) {
+      log.error("[{}] onClose of call {} ({}) threw", conn.localName(), callId, method.getFullMethodName(), t);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ending
+
+  /** Ends the call locally with {@code status}; tells the server when {@code tellServer}. */
+  void cancelWith(Status status, boolean tellServer) {
+    if (!ended.compareAndSet(false, true)) {
+      return;
+    }
+    finish();
+    if (tellServer) {
+      sendCancel(status);
+    }
+    callExecutor.execute(() -> closeListener(status, new Metadata()));
+  }
+
+  private void sendCancel(Status status) {
+    if (!startSent) {
+      return; // the server never heard of this call
+    }
+    try {
+      // A cancel must not hang on a full transport: give it a short bound of its own.
+      conn.sendControl(FrameKind.CANCEL, callId, status.getCode().value(), 0,
+          System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+    } catch (StatusException e) {
+      log.debug("[{}] could not send CANCEL for call {}: {}", conn.localName(), callId, e.getStatus());
+    }
+  }
+
+  private void endLocally(Status status, boolean tellServer) {
+    if (listener == null) {
+      return;
+    }
+    cancelWith(status, tellServer);
+  }
+
+  /** Releases what the call holds; once, by whoever ended it. */
+  private void finish() {
+    conn.clientCalls.remove(callId, this);
+    if (deadlineTask != null) {
+      deadlineTask.cancel();
+    }
+    if (parent != null) {
+      parent.removeCancellationListener(parentCancellation);
+    }
+    conn.callEnded();
+  }
+
+  private static Metadata mergeHeaders(Metadata fromOptions, Metadata extra) {
+    if (extra == null || extra.isEmpty()) {
+      return fromOptions;
+    }
+    if (fromOptions == null || fromOptions.isEmpty()) {
+      return extra;
+    }
+    return new Metadata().merge(fromOptions).merge(extra);
+  }
+
+  private static String describeOverdue(Deadline d) {
+    return String.format("%.3fs ago", -d.timeRemaining(TimeUnit.NANOSECONDS) / 1e9);
+  }
+
+  private final class DeadlineTask extends DeadlineTimer.Task {
+    private final long startNanos = System.nanoTime();
+
+    @Override
+    protected void expire() {
+      double waited = (System.nanoTime() - startNanos) / 1e9;
+      Status s = Status.DEADLINE_EXCEEDED.withDescription(String.format(
+          "%s on %s did not finish within its deadline (%.3fs after it started)",
+          method.getFullMethodName(), conn.remoteName(), waited));
+      if (!ended.compareAndSet(false, true)) {
+        return;
+      }
+      finish();
+      // The timer thread must not block: the CANCEL is sent from the call's executor.
+      callExecutor.execute(() -> {
+        sendCancel(s);
+        closeListener(s, new Metadata());
+      });
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ClientCall{" + method.getFullMethodName() + ", id " + callId + ", ended=" + ended.get() + "}";
+  }
+}

@@ -1,0 +1,526 @@
+package dev.spoke.internal;
+
+import com.google.protobuf.MessageLite;
+import dev.spoke.CallOptions;
+import dev.spoke.Channel;
+import dev.spoke.ClientCall;
+import dev.spoke.Marshaller;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServiceRegistry;
+import dev.spoke.Status;
+import dev.spoke.StatusException;
+import dev.spoke.proto.CallTrailers;
+import dev.spoke.transport.FrameHeader;
+import dev.spoke.transport.FrameKind;
+import dev.spoke.transport.FrameListener;
+import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.Transport;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The call layer over one {@link Transport}: both the calls this side starts (through {@link
+ * #channel()}) and the calls the other side starts (dispatched to the {@link ServiceRegistry}). The
+ * host has one per plugin; a plugin has one to the host.
+ *
+ * <p>Call ids: each side numbers the calls it starts from 1 upwards; a frame's kind says whether its id
+ * is one of ours (a response to our call) or theirs, so the two directions never collide.
+ *
+ * <p>Threads: frames arrive on the transport's receive thread, which only looks up the call, copies
+ * the payload out of the transport's buffer (the one copy on the receive path) and hands the event to
+ * the call's executor. It never parses messages, never runs user code, and never blocks: the transport
+ * guarantees sends from its receive thread do not wait.
+ *
+ * <p>Thread-safe.
+ */
+public final class Connection implements FrameListener {
+
+  private static final Logger log = LoggerFactory.getLogger(Connection.class);
+
+  /**
+   * Messages each side of a stream may send before the receiver grants more: the initial window, in
+   * messages, in both directions (docs/PROTOCOL.md). Receivers grant credit back in batches of half
+   * the window as their application consumes.
+   */
+  public static final int INITIAL_WINDOW = 32;
+
+  static final ByteBuffer EMPTY = ByteBuffer.wrap(new byte[0]);
+
+  private final Transport transport;
+  private final ServiceRegistry registry;
+  private final Executor executor;
+  private final String localName;
+  private final DeadlineTimer timer;
+  private final Consumer<Status> goAwayHandler;
+
+  private final AtomicLong callIds = new AtomicLong();
+  final ConcurrentHashMap<Long, ClientCallImpl<?, ?>> clientCalls = new ConcurrentHashMap<>();
+  final ConcurrentHashMap<Long, ServerCallImpl<?, ?>> serverCalls = new ConcurrentHashMap<>();
+  private final LongAdder droppedFrames = new LongAdder();
+  private final LongAdder callsServed = new LongAdder();
+  private final Object drainLock = new Object();
+
+  private volatile Status closedStatus;
+  private volatile boolean goAwaySent;
+  private volatile Status goAwayReceived;
+  private final Channel channel = new ConnectionChannel();
+
+  private Connection(Builder b) {
+    this.transport = b.transport;
+    this.registry = b.registry != null ? b.registry : new ServiceRegistry();
+    this.executor = b.executor;
+    this.localName = b.localName;
+    this.timer = DeadlineTimer.shared();
+    this.goAwayHandler = b.goAwayHandler;
+  }
+
+  /** Starts configuring a connection over {@code transport}. */
+  public static Builder builder(Transport transport) {
+    return new Builder(transport);
+  }
+
+  /** Starts receiving. Call once, after the registry holds what should be served from the start. */
+  public Connection start() {
+    transport.start(this);
+    return this;
+  }
+
+  /** A channel for calls to the other side's services. */
+  public Channel channel() {
+    return channel;
+  }
+
+  public ServiceRegistry registry() {
+    return registry;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  /** The default executor for callbacks and handlers. */
+  public Executor executor() {
+    return executor;
+  }
+
+  public String localName() {
+    return localName;
+  }
+
+  /** Who is on the other side, for messages. */
+  public String remoteName() {
+    return transport.remoteName();
+  }
+
+  /** Frames dropped because they named no live call or were malformed. */
+  public long droppedFrames() {
+    return droppedFrames.sum();
+  }
+
+  /** Calls the other side started that this side has accepted. */
+  public long callsServed() {
+    return callsServed.sum();
+  }
+
+  /** Calls in flight: started by this side and by the other side. */
+  public int activeCalls() {
+    return clientCalls.size() + serverCalls.size();
+  }
+
+  /** Why the connection closed, or null while it is open. */
+  public Status closedStatus() {
+    return closedStatus;
+  }
+
+  DeadlineTimer timer() {
+    return timer;
+  }
+
+  long nextCallId() {
+    return callIds.incrementAndGet();
+  }
+
+  /** Null if new calls may start; otherwise why not. */
+  Status refusalForNewCalls() {
+    Status closed = closedStatus;
+    if (closed != null) {
+      return closed;
+    }
+    if (goAwaySent) {
+      return Status.UNAVAILABLE.withDescription(
+          "connection " + localName + " → " + remoteName() + " is shutting down; no new calls");
+    }
+    Status away = goAwayReceived;
+    if (away != null) {
+      return Status.UNAVAILABLE.withDescription(remoteName() + " is going away (GOAWAY): " + away);
+    }
+    return null;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shutdown
+
+  /**
+   * Graceful shutdown: tells the other side (GOAWAY), refuses new calls both ways, lets calls in flight
+   * finish. Idempotent.
+   */
+  public void shutdown(String reason) {
+    if (goAwaySent) {
+      return;
+    }
+    goAwaySent = true;
+    if (closedStatus == null) {
+      try {
+        CallTrailers why = WireMetadata.trailers(Status.UNAVAILABLE.withDescription(reason), null);
+        OutboundFrame f = write(why, null, null, System.nanoTime() + TimeUnit.SECONDS.toNanos(1), "GOAWAY");
+        f.header().clear().kind(FrameKind.GOAWAY).flags(why == null ? 0 : FrameHeader.FLAG_METADATA)
+            .status(Status.Code.UNAVAILABLE.value());
+        f.commit();
+      } catch (StatusException e) {
+        log.debug("[{}] could not send GOAWAY to {}: {}", localName, remoteName(), e.getStatus());
+      }
+    }
+    signalDrained();
+  }
+
+  /**
+   * Waits until no call is in flight, up to {@code timeout}; returns whether that happened. Use after
+   * {@link #shutdown}.
+   */
+  public boolean awaitDrained(long timeout, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    synchronized (drainLock) {
+      while (activeCalls() > 0) {
+        long remaining = deadline - System.nanoTime();
+        if (remaining <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(drainLock, remaining);
+      }
+    }
+    return true;
+  }
+
+  /** Ends every call in flight with {@code status} and closes the transport. Idempotent. */
+  public void shutdownNow(Status status) {
+    goAwaySent = true;
+    transport.close(status);
+    // The transport reports onTransportClosed, which fails the calls; do it here too in case the
+    // transport had already closed and reported before.
+    failAll(status);
+  }
+
+  void callEnded() {
+    if (goAwaySent || closedStatus != null) {
+      signalDrained();
+    }
+  }
+
+  private void signalDrained() {
+    synchronized (drainLock) {
+      drainLock.notifyAll();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending
+
+  /**
+   * Claims a frame and writes {@code metadata} (length-prefixed, may be null) followed by {@code
+   * message} (may be null) straight into the transport's buffer. The caller fills the header and
+   * commits.
+   *
+   * @param what names the payload for error messages, e.g. "request of pkg.Svc/Method"
+   */
+  <T> OutboundFrame write(
+      MessageLite metadata, Marshaller<T> marshaller, T message, long deadlineNanos, String what)
+      throws StatusException {
+    int metadataSize = metadata == null ? 0 : WireMetadata.prefixedSize(metadata);
+    int messageSize = message == null ? 0 : marshaller.serializedSize(message);
+    long total = (long) metadataSize + messageSize;
+    if (total > transport.maxPayloadLength()) {
+      throw Status.RESOURCE_EXHAUSTED
+          .withDescription(what + " is " + total + " bytes; the largest payload " + transport.remoteName()
+              + " can carry is " + transport.maxPayloadLength() + " bytes")
+          .asException();
+    }
+    OutboundFrame frame;
+    try {
+      frame = transport.claim((int) total, deadlineNanos);
+    } catch (StatusException e) {
+      throw e.getStatus().withDescription(what + ": " + e.getStatus().getDescription()).asException();
+    }
+    try {
+      ByteBuffer payload = frame.payload();
+      if (metadata != null) {
+        WireMetadata.writePrefixed(metadata, payload);
+      }
+      if (message != null) {
+        marshaller.writeTo(message, payload);
+      }
+      if (payload.position() != total) {
+        throw new IOException("wrote " + payload.position() + " bytes, announced " + total);
+      }
+      return frame;
+    } catch (IOException | RuntimeException e) {
+      frame.abort();
+      throw Status.INTERNAL
+          .withDescription("could not serialize " + what + ": " + e)
+          .withCause(e)
+          .asException();
+    }
+  }
+
+  /** Sends a frame without payload. */
+  void sendControl(FrameKind kind, long callId, int status, int credits, long deadlineNanos)
+      throws StatusException {
+    OutboundFrame f = transport.claim(0, deadlineNanos);
+    f.header().clear().kind(kind).callId(callId).status(status).credits(credits);
+    f.commit();
+  }
+
+  /** Sends a CLOSE for a call this side refuses before creating it. Best effort. */
+  private void refuseCall(long callId, Status status) {
+    try {
+      CallTrailers trailers = WireMetadata.trailers(status, null);
+      OutboundFrame f = write(trailers, null, null, Long.MAX_VALUE, "refusal of call " + callId);
+      f.header().clear().kind(FrameKind.CLOSE).callId(callId).status(status.getCode().value())
+          .flags(trailers == null ? 0 : FrameHeader.FLAG_METADATA);
+      f.commit();
+    } catch (StatusException e) {
+      log.debug("[{}] could not refuse call {}: {}", localName, callId, e.getStatus());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving (transport's receive thread)
+
+  @Override
+  public void onFrame(FrameHeader header, ByteBuffer payload) {
+    try {
+      dispatch(header, payload);
+    } catch (Throwable t) {
+      // Never let anything escape onto the receive loop; the frame is lost, the connection goes on.
+      droppedFrames.increment();
+      log.error("[{}] failed to handle {} from {}", localName, header, remoteName(), t);
+    }
+  }
+
+  private void dispatch(FrameHeader h, ByteBuffer payload) {
+    FrameKind kind = h.kind();
+    if (kind == null || (h.flags() & ~FrameHeader.KNOWN_FLAGS) != 0) {
+      dropped(h, "malformed kind or flags");
+      return;
+    }
+    switch (kind) {
+      case CALL_START:
+        onCallStart(h, payload);
+        return;
+      case REQUEST_MESSAGE:
+      case HALF_CLOSE:
+      case CANCEL:
+      case RESPONSE_CREDIT: {
+        ServerCallImpl<?, ?> call = serverCalls.get(h.callId());
+        if (call == null) {
+          dropped(h, "no such call (finished or never started)");
+          return;
+        }
+        if (kind == FrameKind.REQUEST_MESSAGE) {
+          call.onRequestFrame(copy(payload), h.hasFlag(FrameHeader.FLAG_END_STREAM));
+        } else if (kind == FrameKind.HALF_CLOSE) {
+          call.onHalfCloseFrame();
+        } else if (kind == FrameKind.CANCEL) {
+          call.onCancelFrame(Status.fromCodeValue(h.status()));
+        } else {
+          call.onCredits(h.credits());
+        }
+        return;
+      }
+      case RESPONSE_MESSAGE:
+      case CLOSE:
+      case REQUEST_CREDIT: {
+        ClientCallImpl<?, ?> call = clientCalls.get(h.callId());
+        if (call == null) {
+          dropped(h, "no such call (finished or never started)");
+          return;
+        }
+        if (kind == FrameKind.RESPONSE_MESSAGE) {
+          if (!call.onResponseFrame(copy(payload))) {
+            dropped(h, "the call has ended");
+          }
+        } else if (kind == FrameKind.CLOSE) {
+          call.onCloseFrame(h.status(), h.flags(), copy(payload));
+        } else {
+          call.onCredits(h.credits());
+        }
+        return;
+      }
+      case GOAWAY:
+        onGoAway(h, payload);
+        return;
+      default:
+        dropped(h, "unexpected kind");
+    }
+  }
+
+  private void onCallStart(FrameHeader h, ByteBuffer payload) {
+    long callId = h.callId();
+    if (callId == 0) {
+      dropped(h, "call id 0");
+      return;
+    }
+    ServiceRegistry.Registration registration = registry.lookup(h.methodId());
+    if (registration == null) {
+      refuseCall(callId, Status.UNIMPLEMENTED.withDescription(unknownMethodPrefix(h.methodId())
+          + " is not served by " + localName + " (it serves " + registry.serviceNames() + ")"));
+      return;
+    }
+    if (goAwaySent || closedStatus != null) {
+      refuseCall(callId, Status.UNAVAILABLE.withDescription(localName + " is shutting down; no new calls"));
+      return;
+    }
+    Executor serviceExecutor = registration.executor() != null ? registration.executor() : executor;
+    Executor callExecutor = new SerializingExecutor(serviceExecutor);
+    ServerCallImpl<?, ?> call =
+        new ServerCallImpl<>(this, registration.method(), callId, h.timeoutNanos(), callExecutor);
+    if (serverCalls.putIfAbsent(callId, call) != null) {
+      dropped(h, "duplicate CALL_START for a live call");
+      return;
+    }
+    callsServed.increment();
+    call.onStartFrame(h.flags(), copy(payload));
+  }
+
+  private void onGoAway(FrameHeader h, ByteBuffer payload) {
+    String reason = "no reason given";
+    if (h.hasFlag(FrameHeader.FLAG_METADATA)) {
+      try {
+        reason = WireMetadata.readPrefixed(copy(payload), CallTrailers.parser()).getDescription();
+      } catch (IOException e) {
+        reason = "unreadable reason (" + e.getMessage() + ")";
+      }
+    }
+    log.debug("[{}] GOAWAY from {}: {}", localName, remoteName(), reason);
+    goAwayReceived = Status.fromCodeValue(h.status()).withDescription(reason);
+    if (goAwayHandler != null) {
+      Status why = goAwayReceived;
+      executor.execute(() -> goAwayHandler.accept(why));
+    }
+  }
+
+  @Override
+  public void onTransportClosed(Status status) {
+    closedStatus = Objects.requireNonNull(status, "status");
+    log.debug("[{}] transport to {} closed: {}", localName, remoteName(), status);
+    failAll(status);
+    signalDrained();
+  }
+
+  private void failAll(Status status) {
+    for (ClientCallImpl<?, ?> c : new ArrayList<>(clientCalls.values())) {
+      c.onTransportClosed(status);
+    }
+    for (ServerCallImpl<?, ?> c : new ArrayList<>(serverCalls.values())) {
+      c.onTransportClosed(status);
+    }
+  }
+
+  /** How a refusal of an unknown method id begins; the client recognises it and adds the name. */
+  static String unknownMethodPrefix(int methodId) {
+    return "method id 0x" + Integer.toHexString(methodId);
+  }
+
+  /** One copy out of the transport's buffer into a fresh array that nothing else will write. */
+  static ByteBuffer copy(ByteBuffer payload) {
+    int n = payload.remaining();
+    if (n == 0) {
+      return EMPTY;
+    }
+    byte[] bytes = new byte[n];
+    payload.get(payload.position(), bytes);
+    return ByteBuffer.wrap(bytes);
+  }
+
+  void dropped(FrameHeader h, String why) {
+    droppedFrames.increment();
+    if (log.isDebugEnabled()) {
+      log.debug("[{}] dropped {} from {}: {}", localName, h, remoteName(), why);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Connection{" + localName + " → " + remoteName() + ", calls out=" + clientCalls.size()
+        + ", in=" + serverCalls.size() + (closedStatus != null ? ", closed: " + closedStatus : "") + "}";
+  }
+
+  private final class ConnectionChannel extends Channel {
+    @Override
+    public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(
+        MethodDescriptor<ReqT, RespT> method, CallOptions options) {
+      return new ClientCallImpl<>(Connection.this, method, options);
+    }
+
+    @Override
+    public String authority() {
+      return remoteName();
+    }
+
+    @Override
+    public String toString() {
+      return "Channel{" + localName + " → " + remoteName() + "}";
+    }
+  }
+
+  /** Configures a {@link Connection}. */
+  public static final class Builder {
+    private final Transport transport;
+    private ServiceRegistry registry;
+    private Executor executor;
+    private String localName = "spoke";
+    private Consumer<Status> goAwayHandler;
+
+    private Builder(Transport transport) {
+      this.transport = Objects.requireNonNull(transport, "transport");
+    }
+
+    /** The services this side serves; may be shared by several connections. Default: none. */
+    public Builder registry(ServiceRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    /** The default executor for handlers and client callbacks. Required. */
+    public Builder executor(Executor executor) {
+      this.executor = executor;
+      return this;
+    }
+
+    /** This side's name, for logs and errors. */
+    public Builder localName(String name) {
+      this.localName = name;
+      return this;
+    }
+
+    /** Runs (on the default executor) when the other side sends GOAWAY. */
+    public Builder onGoAway(Consumer<Status> handler) {
+      this.goAwayHandler = handler;
+      return this;
+    }
+
+    public Connection build() {
+      Objects.requireNonNull(executor, "executor");
+      return new Connection(this);
+    }
+  }
+}

@@ -1,0 +1,640 @@
+package dev.spoke.internal;
+
+import dev.spoke.CallContext;
+import dev.spoke.Deadline;
+import dev.spoke.Metadata;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServerCall;
+import dev.spoke.ServerMethodDefinition;
+import dev.spoke.Status;
+import dev.spoke.StatusException;
+import dev.spoke.proto.CallHeaders;
+import dev.spoke.proto.CallTrailers;
+import dev.spoke.transport.FrameHeader;
+import dev.spoke.transport.FrameKind;
+import dev.spoke.transport.OutboundFrame;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server side of one call over a {@link Connection}.
+ *
+ * <p>As on the client side, sending state is guarded by {@code sendLock}, receiving state belongs to
+ * the call's serializing executor (the service's executor underneath), and the call ends exactly once
+ * ({@code ended} CAS): by the handler's close, the client's cancel, the deadline, or the transport
+ * closing. Every listener callback runs with the call's {@link CallContext} current.
+ */
+final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
+
+  private static final Logger log = LoggerFactory.getLogger(ServerCallImpl.class);
+
+  private final Connection conn;
+  private final ServerMethodDefinition<ReqT, RespT> definition;
+  private final MethodDescriptor<ReqT, RespT> method;
+  private final long callId;
+  private final Executor callExecutor;
+  private final Deadline deadline;
+  private final Context context;
+  private final AtomicBoolean ended = new AtomicBoolean();
+  private DeadlineTask deadlineTask;
+  private Listener<ReqT> listener;
+
+  // Receiving: on callExecutor, except the atomics and `received` (receive thread).
+  private final AtomicInteger requestsToApply = new AtomicInteger();
+  private final AtomicInteger inboundQueued = new AtomicInteger();
+  private final ArrayDeque<ByteBuffer> inbound = new ArrayDeque<>(2);
+  private int requested;
+  private int consumedSinceGrant;
+  private boolean halfClosePending;
+  private boolean halfCloseDelivered;
+  private volatile long granted;
+  private long received;
+
+  // Sending: guarded by sendLock.
+  private final Object sendLock = new Object();
+  private ArrayDeque<Object> pending;
+  private RespT singleResponse;
+  private boolean closeRequested;
+  private final AtomicInteger sendCredits = new AtomicInteger(Connection.INITIAL_WINDOW);
+  private volatile int pendingCount;
+  private volatile boolean readyNoticeDue;
+
+  @SuppressWarnings("unchecked")
+  ServerCallImpl(
+      Connection conn,
+      ServerMethodDefinition<?, ?> definition,
+      long callId,
+      long timeoutNanos,
+      Executor callExecutor) {
+    this.conn = conn;
+    this.definition = (ServerMethodDefinition<ReqT, RespT>) definition;
+    this.method = this.definition.getMethodDescriptor();
+    this.callId = callId;
+    this.callExecutor = callExecutor;
+    this.deadline = timeoutNanos > 0 ? Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS) : null;
+    this.context = new Context();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive thread
+
+  void onStartFrame(int flags, ByteBuffer payload) {
+    if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
+      received++;
+      inboundQueued.incrementAndGet();
+    }
+    if (deadline != null) {
+      deadlineTask = new DeadlineTask();
+      conn.timer().schedule(deadlineTask, deadline.nanoTime());
+    }
+    callExecutor.execute(() -> inContext(() -> start(flags, payload)));
+  }
+
+  boolean onRequestFrame(ByteBuffer bytes, boolean endStream) {
+    if (ended.get()) {
+      return false;
+    }
+    if (++received > Connection.INITIAL_WINDOW + granted) {
+      endAbnormally(Status.RESOURCE_EXHAUSTED.withDescription(conn.remoteName() + " sent more requests of "
+          + method.getFullMethodName() + " than the flow-control window allows (" + received + " > "
+          + (Connection.INITIAL_WINDOW + granted) + ")"), true);
+      return true;
+    }
+    inboundQueued.incrementAndGet();
+    callExecutor.execute(() -> inContext(() -> {
+      inbound.add(bytes);
+      halfClosePending |= endStream;
+      deliver();
+    }));
+    return true;
+  }
+
+  void onHalfCloseFrame() {
+    callExecutor.execute(() -> inContext(() -> {
+      halfClosePending = true;
+      deliver();
+    }));
+  }
+
+  void onCancelFrame(Status status) {
+    String why = status.getCode() == Status.Code.DEADLINE_EXCEEDED
+        ? "the client's deadline passed"
+        : "cancelled by the client";
+    endAbnormally(status.withDescription(why + " (" + conn.remoteName() + ")"), false);
+  }
+
+  void onCredits(int credits) {
+    if (credits <= 0) {
+      log.debug("[{}] call {}: ignored a grant of {} credits", conn.localName(), callId, credits);
+      return;
+    }
+    sendCredits.addAndGet(credits);
+    if (pendingCount > 0 || readyNoticeDue) {
+      callExecutor.execute(() -> inContext(this::drainPending));
+    }
+  }
+
+  void onTransportClosed(Status status) {
+    endAbnormally(status, false);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Call executor
+
+  private void start(int flags, ByteBuffer payload) {
+    if ((flags & FrameHeader.FLAG_METADATA) != 0) {
+      try {
+        context.headers = WireMetadata.toMetadata(
+            WireMetadata.readPrefixed(payload, CallHeaders.parser()).getEntriesList());
+      } catch (IOException | RuntimeException e) {
+        endAbnormally(Status.INTERNAL.withDescription(
+            "malformed request headers for " + method.getFullMethodName() + ": " + e.getMessage()), true);
+        return;
+      }
+    }
+    if (ended.get()) {
+      return; // cancelled before the handler got to run
+    }
+    try {
+      listener = definition.getServerCallHandler().startCall(this);
+      if (listener == null) {
+        throw new NullPointerException("the handler of " + method.getFullMethodName() + " returned no listener");
+      }
+    } catch (Throwable t) {
+      handlerFailed(t);
+      return;
+    }
+    if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
+      inbound.add(payload.slice());
+    } else if ((flags & FrameHeader.FLAG_END_STREAM) != 0 && method.getType().clientSendsOneMessage()) {
+      endAbnormally(Status.INTERNAL.withDescription(
+          "the client half-closed " + method.getFullMethodName() + " without sending its request"), true);
+      return;
+    }
+    halfClosePending |= (flags & FrameHeader.FLAG_END_STREAM) != 0;
+    if (!method.getType().serverSendsOneMessage()) {
+      // A streaming response is ready from the start; say so, as gRPC-java does.
+      readyNoticeDue = true;
+      drainPending();
+    }
+    deliver();
+  }
+
+  private void deliver() {
+    if (listener == null) {
+      return;
+    }
+    requested += requestsToApply.getAndSet(0);
+    while (requested > 0 && !inbound.isEmpty() && !ended.get()) {
+      ByteBuffer bytes = inbound.poll();
+      inboundQueued.decrementAndGet();
+      requested--;
+      ReqT message;
+      try {
+        message = method.getRequestMarshaller().parse(bytes);
+      } catch (IOException | RuntimeException e) {
+        endAbnormally(Status.INTERNAL.withDescription(
+            "could not parse a request of " + method.getFullMethodName() + " from " + conn.remoteName() + ": " + e)
+            .withCause(e), true);
+        return;
+      }
+      try {
+        listener.onMessage(message);
+      } catch (Throwable t) {
+        handlerFailed(t);
+        return;
+      }
+      if (!halfClosePending && ++consumedSinceGrant >= Connection.INITIAL_WINDOW / 2) {
+        grantCredits();
+      }
+      requested += requestsToApply.getAndSet(0);
+    }
+    if (halfClosePending && !halfCloseDelivered && inbound.isEmpty() && !ended.get()) {
+      halfCloseDelivered = true;
+      try {
+        listener.onHalfClose();
+      } catch (Throwable t) {
+        handlerFailed(t);
+      }
+    }
+  }
+
+  private void grantCredits() {
+    int grant = consumedSinceGrant;
+    consumedSinceGrant = 0;
+    granted += grant; // NOTE: raised before the grant is sent, so the receive thread never sees early frames
+    try {
+      conn.sendControl(FrameKind.REQUEST_CREDIT, callId, 0, grant, sendDeadline());
+    } catch (StatusException e) {
+      endAbnormally(e.getStatus(), false);
+    }
+  }
+
+  private void handlerFailed(Throwable t) {
+    Status status = Status.fromThrowable(t);
+    if (status.getCode() == Status.Code.UNKNOWN) {
+      log.warn("[{}] handler of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
+    }
+    Metadata trailers = Status.trailersFromThrowable(t);
+    synchronized (sendLock) {
+      closeRequested = true;
+      sendClose(status, trailers);
+    }
+  }
+
+  private void inContext(Runnable task) {
+    CallContext previous = CallContext.attach(context);
+    try {
+      task.run();
+    } finally {
+      CallContext.attach(previous);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // ServerCall API (handler threads)
+
+  @Override
+  public void request(int numMessages) {
+    if (numMessages <= 0) {
+      throw new IllegalArgumentException("numMessages must be positive, got " + numMessages);
+    }
+    requestsToApply.addAndGet(numMessages);
+    // NOTE: published before inboundQueued is read; see ClientCallImpl.request.
+    if (inboundQueued.get() > 0) {
+      callExecutor.execute(() -> inContext(this::deliver));
+    }
+  }
+
+  @Override
+  public void sendMessage(RespT message) {
+    Objects.requireNonNull(message, "message");
+    synchronized (sendLock) {
+      if (closeRequested) {
+        throw new IllegalStateException("sendMessage after close on " + method.getFullMethodName());
+      }
+      if (ended.get()) {
+        return; // cancelled: dropped
+      }
+      if (method.getType().serverSendsOneMessage()) {
+        if (singleResponse != null) {
+          throw new IllegalStateException(
+              method.getFullMethodName() + " returns one response; sendMessage was called twice");
+        }
+        singleResponse = message;
+        return;
+      }
+      if (pendingCount == 0 && takeCredit()) {
+        sendResponse(message);
+      } else {
+        enqueue(message);
+      }
+    }
+  }
+
+  @Override
+  public void close(Status status, Metadata trailers) {
+    Objects.requireNonNull(status, "status");
+    synchronized (sendLock) {
+      if (closeRequested) {
+        return;
+      }
+      closeRequested = true;
+      if (ended.get()) {
+        return;
+      }
+      if (pendingCount > 0) {
+        enqueue(new CloseItem(status, trailers));
+      } else {
+        sendClose(status, trailers);
+      }
+    }
+  }
+
+  @Override
+  public boolean isCancelled() {
+    return context.isCancelled();
+  }
+
+  @Override
+  public boolean isReady() {
+    return !ended.get() && pendingCount == 0 && sendCredits.get() > 0;
+  }
+
+  @Override
+  public MethodDescriptor<ReqT, RespT> getMethodDescriptor() {
+    return method;
+  }
+
+  @Override
+  public CallContext getContext() {
+    return context;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending (under sendLock)
+
+  private void sendResponse(RespT message) {
+    try {
+      OutboundFrame f = conn.write(null, method.getResponseMarshaller(), message, sendDeadline(), responseWhat());
+      f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(callId);
+      f.commit();
+    } catch (StatusException e) {
+      endAbnormally(e.getStatus(), true);
+    }
+  }
+
+  private void sendClose(Status status, Metadata trailers) {
+    if (!ended.compareAndSet(false, true)) {
+      return; // cancelled meanwhile
+    }
+    RespT message = null;
+    if (method.getType().serverSendsOneMessage() && status.isOk()) {
+      if (singleResponse == null) {
+        status = Status.INTERNAL.withDescription(
+            "the handler of " + method.getFullMethodName() + " completed without sending a response");
+      } else {
+        message = singleResponse;
+      }
+    }
+    singleResponse = null;
+    Metadata all = context.trailers;
+    if (trailers != null && !trailers.isEmpty()) {
+      all = new Metadata().merge(context.trailers).merge(trailers);
+    }
+    try {
+      writeClose(status, all, message);
+    } catch (StatusException e) {
+      // The close as built could not go (say, the response is larger than any slot): tell the client
+      // why instead, without the message.
+      if (message != null) {
+        try {
+          writeClose(e.getStatus(), null, null);
+        } catch (StatusException again) {
+          log.debug("[{}] could not close call {}: {}", conn.localName(), callId, again.getStatus());
+        }
+      } else {
+        log.debug("[{}] could not close call {}: {}", conn.localName(), callId, e.getStatus());
+      }
+    }
+    finish();
+    callExecutor.execute(() -> inContext(() -> {
+      if (listener != null) {
+        try {
+          listener.onComplete();
+        } catch (Throwable t) {
+          log.error("[{}] onComplete of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
+        }
+      }
+    }));
+  }
+
+  private void writeClose(Status status, Metadata trailers, RespT message) throws StatusException {
+    CallTrailers wireTrailers = WireMetadata.trailers(status, trailers);
+    OutboundFrame f =
+        conn.write(wireTrailers, method.getResponseMarshaller(), message, sendDeadline(), responseWhat());
+    int flags = (wireTrailers != null ? FrameHeader.FLAG_METADATA : 0) | (message != null ? FrameHeader.FLAG_MESSAGE : 0);
+    f.header().clear().kind(FrameKind.CLOSE).flags(flags).callId(callId).status(status.getCode().value());
+    f.commit();
+  }
+
+  private void enqueue(Object item) {
+    if (pending == null) {
+      pending = new ArrayDeque<>();
+    }
+    pending.add(item);
+    pendingCount = pending.size();
+    readyNoticeDue = true;
+  }
+
+  private boolean takeCredit() {
+    for (;;) {
+      int c = sendCredits.get();
+      if (c <= 0) {
+        return false;
+      }
+      if (sendCredits.compareAndSet(c, c - 1)) {
+        if (c == 1) {
+          readyNoticeDue = true; // isReady() turns false: onReady is owed when credit returns
+        }
+        return true;
+      }
+    }
+  }
+
+  private void drainPending() {
+    synchronized (sendLock) {
+      while (pending != null && !pending.isEmpty() && !ended.get()) {
+        Object next = pending.peek();
+        if (next instanceof CloseItem) {
+          pending.poll();
+          CloseItem close = (CloseItem) next;
+          sendClose(close.status, close.trailers);
+        } else if (takeCredit()) {
+          pending.poll();
+          @SuppressWarnings("unchecked")
+          RespT message = (RespT) next;
+          sendResponse(message);
+        } else {
+          break;
+        }
+      }
+      if (pending != null) {
+        if (ended.get()) {
+          pending.clear();
+        }
+        pendingCount = pending.size();
+      }
+    }
+    if (readyNoticeDue && isReady() && listener != null) {
+      readyNoticeDue = false;
+      try {
+        listener.onReady();
+      } catch (Throwable t) {
+        handlerFailed(t);
+      }
+    }
+  }
+
+  private long sendDeadline() {
+    return deadline == null ? Long.MAX_VALUE : deadline.nanoTime();
+  }
+
+  private String responseWhat() {
+    return "response of " + method.getFullMethodName() + " (call " + callId + ")";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ending
+
+  /**
+   * Ends the call without the handler's close: cancelled by the client, the deadline, the transport,
+   * or a failure. Tells the client with a CLOSE when {@code tellClient}.
+   */
+  void endAbnormally(Status status, boolean tellClient) {
+    if (!ended.compareAndSet(false, true)) {
+      return;
+    }
+    finish();
+    context.cancel(status);
+    if (tellClient) {
+      // Off the current thread: this may be the receive thread or the timer, and a send may wait.
+      conn.executor().execute(() -> {
+        try {
+          writeClose(status, null, null);
+        } catch (StatusException e) {
+          log.debug("[{}] could not send CLOSE({}) for call {}: {}", conn.localName(), status.getCode(), callId,
+              e.getStatus());
+        }
+      });
+    }
+    callExecutor.execute(() -> inContext(() -> {
+      inbound.clear();
+      if (listener != null) {
+        try {
+          listener.onCancel();
+        } catch (Throwable t) {
+          log.error("[{}] onCancel of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
+        }
+      }
+    }));
+  }
+
+  private void finish() {
+    conn.serverCalls.remove(callId, this);
+    if (deadlineTask != null) {
+      deadlineTask.cancel();
+    }
+    conn.callEnded();
+  }
+
+  private static final class CloseItem {
+    final Status status;
+    final Metadata trailers;
+
+    CloseItem(Status status, Metadata trailers) {
+      this.status = status;
+      this.trailers = trailers;
+    }
+  }
+
+  private final class DeadlineTask extends DeadlineTimer.Task {
+    @Override
+    protected void expire() {
+      endAbnormally(Status.DEADLINE_EXCEEDED.withDescription(
+          "the deadline of " + method.getFullMethodName() + " passed while " + conn.localName() + " was serving it"),
+          true);
+    }
+  }
+
+  /** The call's context, as handlers see it. */
+  private final class Context extends CallContext {
+    volatile Metadata headers = new Metadata();
+    final Metadata trailers = new Metadata();
+    private volatile Status cancellation;
+    private List<Object[]> listeners;
+
+    @Override
+    public String getMethodName() {
+      return method.getFullMethodName();
+    }
+
+    @Override
+    public String getPeer() {
+      return conn.remoteName();
+    }
+
+    @Override
+    public Deadline getDeadline() {
+      return deadline;
+    }
+
+    @Override
+    public Metadata getHeaders() {
+      return headers;
+    }
+
+    @Override
+    public Metadata getTrailers() {
+      return trailers;
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return cancellation != null;
+    }
+
+    @Override
+    public Status getCancellationStatus() {
+      return cancellation;
+    }
+
+    @Override
+    public void addCancellationListener(Runnable l, Executor executor) {
+      Objects.requireNonNull(l, "listener");
+      Objects.requireNonNull(executor, "executor");
+      synchronized (this) {
+        if (cancellation == null) {
+          if (listeners == null) {
+            listeners = new ArrayList<>(2);
+          }
+          listeners.add(new Object[] {l, executor});
+          return;
+        }
+      }
+      runListener(l, executor);
+    }
+
+    @Override
+    public void removeCancellationListener(Runnable l) {
+      synchronized (this) {
+        if (listeners != null) {
+          listeners.removeIf(e -> e[0] == l);
+        }
+      }
+    }
+
+    void cancel(Status status) {
+      List<Object[]> toRun;
+      synchronized (this) {
+        if (cancellation != null) {
+          return;
+        }
+        cancellation = status;
+        toRun = listeners;
+        listeners = null;
+      }
+      if (toRun != null && !toRun.isEmpty()) {
+        // Never on the caller's thread: it may be the receive thread, which must not run user code.
+        conn.executor().execute(() -> {
+          for (Object[] e : toRun) {
+            runListener((Runnable) e[0], (Executor) e[1]);
+          }
+        });
+      }
+    }
+
+    private void runListener(Runnable l, Executor executor) {
+      try {
+        executor.execute(l);
+      } catch (Throwable t) {
+        log.error("[{}] cancellation listener of call {} threw", conn.localName(), callId, t);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ServerCall{" + method.getFullMethodName() + ", id " + callId + ", ended=" + ended.get() + "}";
+  }
+}

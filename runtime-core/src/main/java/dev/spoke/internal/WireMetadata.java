@@ -1,0 +1,106 @@
+package dev.spoke.internal;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import dev.spoke.Metadata;
+import dev.spoke.Status;
+import dev.spoke.StatusException;
+import dev.spoke.proto.CallHeaders;
+import dev.spoke.proto.CallTrailers;
+import dev.spoke.proto.MetadataEntry;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Encodes headers and trailers at the front of a frame's payload: a varint length, then a {@link
+ * CallHeaders} or {@link CallTrailers} message (docs/PROTOCOL.md). Only frames with the METADATA flag
+ * carry one, so calls without metadata pay nothing.
+ */
+final class WireMetadata {
+
+  private WireMetadata() {}
+
+  /** The headers message for {@code headers}, or null when there is nothing to send. */
+  static CallHeaders headers(Metadata headers) throws StatusException {
+    if (headers == null || headers.isEmpty()) {
+      return null;
+    }
+    CallHeaders.Builder b = CallHeaders.newBuilder();
+    for (int i = 0; i < headers.size(); i++) {
+      b.addEntries(MetadataEntry.newBuilder().setKey(headers.keyAt(i)).setValue(headers.valueAt(i)));
+    }
+    return checkSize(b.build(), "request headers");
+  }
+
+  /** The trailers message for a close, or null when there is nothing to send. */
+  static CallTrailers trailers(Status status, Metadata trailers) throws StatusException {
+    String description = status.getDescription();
+    if (description == null && (trailers == null || trailers.isEmpty())) {
+      return null;
+    }
+    CallTrailers.Builder b = CallTrailers.newBuilder();
+    if (description != null) {
+      b.setDescription(description);
+    }
+    if (trailers != null) {
+      for (int i = 0; i < trailers.size(); i++) {
+        b.addEntries(MetadataEntry.newBuilder().setKey(trailers.keyAt(i)).setValue(trailers.valueAt(i)));
+      }
+    }
+    return checkSize(b.build(), "trailers");
+  }
+
+  static Metadata toMetadata(List<MetadataEntry> entries) {
+    Metadata m = new Metadata();
+    for (MetadataEntry e : entries) {
+      m.put(e.getKey(), e.getValue());
+    }
+    return m;
+  }
+
+  /** Bytes the length-prefixed message takes. */
+  static int prefixedSize(MessageLite message) {
+    int size = message.getSerializedSize();
+    return CodedOutputStream.computeUInt32SizeNoTag(size) + size;
+  }
+
+  /** Writes the length-prefixed message at {@code buffer}'s position and advances it. */
+  static void writePrefixed(MessageLite message, ByteBuffer buffer) throws IOException {
+    CodedOutputStream out = CodedOutputStream.newInstance(buffer);
+    out.writeUInt32NoTag(message.getSerializedSize());
+    message.writeTo(out);
+    out.flush();
+  }
+
+  /**
+   * Reads a length-prefixed message at {@code buffer}'s position (array-backed) and advances past it.
+   *
+   * @throws IOException if the prefix or the message is malformed, or the length overruns the buffer
+   */
+  static <M> M readPrefixed(ByteBuffer buffer, Parser<M> parser) throws IOException {
+    CodedInputStream in =
+        CodedInputStream.newInstance(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+    int length = in.readRawVarint32();
+    int prefix = in.getTotalBytesRead();
+    if (length < 0 || length > buffer.remaining() - prefix) {
+      throw new IOException(
+          "metadata length " + length + " overruns the payload (" + (buffer.remaining() - prefix) + " bytes left)");
+    }
+    M message = parser.parseFrom(buffer.array(), buffer.arrayOffset() + buffer.position() + prefix, length);
+    buffer.position(buffer.position() + prefix + length);
+    return message;
+  }
+
+  private static <M extends MessageLite> M checkSize(M message, String what) throws StatusException {
+    int size = message.getSerializedSize();
+    if (size > Metadata.MAX_ENCODED_BYTES) {
+      throw Status.INVALID_ARGUMENT
+          .withDescription(what + " take " + size + " bytes; the limit is " + Metadata.MAX_ENCODED_BYTES)
+          .asException();
+    }
+    return message;
+  }
+}

@@ -1,0 +1,86 @@
+package dev.spoke.protobuf;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
+import com.google.protobuf.ExtensionRegistryLite;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
+import dev.spoke.Marshaller;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * {@link Marshaller}s for protobuf messages, as generated code uses them.
+ *
+ * <p>Writing goes straight into the lent buffer through {@link CodedOutputStream#newInstance(ByteBuffer)},
+ * so a message is serialized once, into its slot. Parsing an array-backed buffer wraps the array
+ * without copying and enables aliasing, so {@code bytes} fields share the received array: together with
+ * the call layer's single copy out of shared memory, a message costs one copy in all. (Handing
+ * protobuf-java a direct buffer would copy it twice.)
+ */
+public final class ProtoMarshallers {
+
+  private ProtoMarshallers() {}
+
+  /** A marshaller for messages of {@code defaultInstance}'s type. */
+  public static <T extends MessageLite> Marshaller<T> marshaller(T defaultInstance) {
+    return new ProtoMarshaller<>(defaultInstance);
+  }
+
+  private static final class ProtoMarshaller<T extends MessageLite> implements Marshaller<T> {
+    private final Parser<T> parser;
+    private final T defaultInstance;
+
+    @SuppressWarnings("unchecked")
+    ProtoMarshaller(T defaultInstance) {
+      this.defaultInstance = defaultInstance;
+      this.parser = (Parser<T>) defaultInstance.getParserForType();
+    }
+
+    @Override
+    public int serializedSize(T value) {
+      return value.getSerializedSize();
+    }
+
+    @Override
+    public void writeTo(T value, ByteBuffer target) throws IOException {
+      CodedOutputStream out = CodedOutputStream.newInstance(target);
+      value.writeTo(out);
+      out.flush(); // advances target's position past what was written
+    }
+
+    @Override
+    public T parse(ByteBuffer source) throws IOException {
+      int length = source.remaining();
+      if (length == 0) {
+        return defaultInstance;
+      }
+      CodedInputStream in;
+      if (source.hasArray()) {
+        in = UnsafeByteOperations.unsafeWrap(source.array(), source.arrayOffset() + source.position(), length)
+            .newCodedInput();
+        in.enableAliasing(true);
+      } else {
+        byte[] copy = new byte[length];
+        source.duplicate().get(copy);
+        in = UnsafeByteOperations.unsafeWrap(copy).newCodedInput();
+        in.enableAliasing(true);
+      }
+      T message = parser.parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
+      try {
+        in.checkLastTagWas(0);
+      } catch (InvalidProtocolBufferException e) {
+        throw e.setUnfinishedMessage(message);
+      }
+      source.position(source.limit());
+      return message;
+    }
+
+    @Override
+    public String toString() {
+      return "ProtoMarshaller{" + defaultInstance.getClass().getName() + "}";
+    }
+  }
+}

@@ -1,0 +1,12 @@
+package dev.spoke.stub;
+
+/**
+ * A response observer that gets the request side of its call before the call starts, to control flow
+ * or cancel.
+ *
+ * @param <ReqT> the request type
+ * @param <RespT> the response type
+ */
+public interface ClientResponseObserver<ReqT, RespT> extends StreamObserver<RespT> {
+  void beforeStart(ClientCallStreamObserver<ReqT> requestStream);
+}

@@ -1,0 +1,906 @@
+package dev.spoke.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.protobuf.ByteString;
+import dev.spoke.CallContext;
+import dev.spoke.CallOptions;
+import dev.spoke.Channel;
+import dev.spoke.ClientCall;
+import dev.spoke.Deadline;
+import dev.spoke.DirectExecutor;
+import dev.spoke.Marshaller;
+import dev.spoke.Metadata;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServerServiceDefinition;
+import dev.spoke.ServiceRegistry;
+import dev.spoke.Status;
+import dev.spoke.StatusRuntimeException;
+import dev.spoke.internal.Connection;
+import dev.spoke.internal.WorkerPool;
+import dev.spoke.stub.BlockingResponseStream;
+import dev.spoke.stub.ClientCalls;
+import dev.spoke.stub.ServerCalls;
+import dev.spoke.stub.StreamObserver;
+import dev.spoke.test.TestRequest;
+import dev.spoke.test.TestResponse;
+import dev.spoke.transport.Transport;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The call layer's behaviour over any {@link Transport}: every transport runs this same suite (the
+ * in-memory pair here, the shared-memory hub in transport-shm), so they cannot drift apart.
+ *
+ * <p>Waits in these tests are bounds that turn a hang into a failure, never speed assertions.
+ */
+public abstract class AbstractCallLayerTest {
+
+  /** How long a test waits for something that should happen promptly before calling it a hang. */
+  protected static final long WAIT_SECONDS = 30;
+
+  /** A connected pair of transports, not started, and what to release after the test. */
+  protected static final class TransportPair {
+    public final Transport client;
+    public final Transport server;
+    public final AutoCloseable cleanup;
+
+    public TransportPair(Transport client, Transport server, AutoCloseable cleanup) {
+      this.client = client;
+      this.server = server;
+      this.cleanup = cleanup;
+    }
+  }
+
+  /** Creates a fresh pair for one test. */
+  protected abstract TransportPair newTransportPair() throws Exception;
+
+  protected TestService service;
+  protected WorkerPool clientPool;
+  protected WorkerPool serverPool;
+  protected Connection client;
+  protected Connection server;
+  protected Channel channel;
+  private TransportPair pair;
+
+  @BeforeEach
+  void setUpConnections() throws Exception {
+    service = new TestService();
+    pair = newTransportPair();
+    clientPool = WorkerPool.builder("test-client").build();
+    serverPool = WorkerPool.builder("test-server").build();
+    ServiceRegistry registry = new ServiceRegistry().addService(service.definition());
+    server = Connection.builder(pair.server).registry(registry).executor(serverPool).localName("test-server").build();
+    client = Connection.builder(pair.client).executor(clientPool).localName("test-client").build();
+    server.start();
+    client.start();
+    channel = client.channel();
+  }
+
+  @AfterEach
+  void tearDownConnections() throws Exception {
+    try {
+      assertTrue(service.handlerErrors.isEmpty(), () -> "handler errors: " + service.handlerErrors);
+    } finally {
+      client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      clientPool.shutdown();
+      serverPool.shutdown();
+      pair.cleanup.close();
+    }
+  }
+
+  protected static TestRequest request(long id) {
+    return TestRequest.newBuilder().setId(id).build();
+  }
+
+  protected TestResponse blockingUnary(TestRequest request, CallOptions options) {
+    return ClientCalls.blockingUnaryCall(channel, TestService.UNARY, options, request);
+  }
+
+  protected CompletableFuture<TestResponse> futureUnary(TestRequest request, CallOptions options) {
+    return ClientCalls.futureUnaryCall(channel.newCall(TestService.UNARY, options), request);
+  }
+
+  protected static <T> T await(CompletableFuture<T> future) throws Exception {
+    try {
+      return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof Exception) {
+        throw (Exception) e.getCause();
+      }
+      throw e;
+    }
+  }
+
+  protected static StatusRuntimeException awaitFailure(CompletableFuture<?> future) throws Exception {
+    try {
+      future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof StatusRuntimeException) {
+        return (StatusRuntimeException) e.getCause();
+      }
+      throw new AssertionError("expected a StatusRuntimeException, got " + e.getCause(), e.getCause());
+    }
+    throw new AssertionError("the call succeeded but was expected to fail");
+  }
+
+  protected static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        fail("timed out after " + WAIT_SECONDS + "s waiting until " + what);
+      }
+      Thread.sleep(1);
+    }
+  }
+
+  /** Collects what a response observer receives. */
+  protected static final class Recorder<T> implements StreamObserver<T> {
+    public final List<T> values = Collections.synchronizedList(new ArrayList<>());
+    public final CompletableFuture<List<T>> done = new CompletableFuture<>();
+
+    @Override
+    public void onNext(T value) {
+      values.add(value);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      done.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      done.complete(values);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The four shapes
+
+  @Test
+  void unaryBlockingAndAsyncRoundTripPayloadsIntact() throws Exception {
+    for (int size : new int[] {0, 1, 20, 1000, 64 * 1024, 1 << 20}) {
+      ByteString payload = TestService.pattern(size, size);
+      TestRequest r = TestRequest.newBuilder().setId(size).setPayload(payload).build();
+      TestResponse blocking = blockingUnary(r, CallOptions.DEFAULT);
+      assertEquals(size, blocking.getId());
+      assertEquals(payload, blocking.getPayload(), "blocking payload of " + size + " bytes");
+      TestResponse async = await(futureUnary(r, CallOptions.DEFAULT));
+      assertEquals(payload, async.getPayload(), "async payload of " + size + " bytes");
+    }
+  }
+
+  @Test
+  void unaryResponseLargerThanRequest() throws Exception {
+    TestRequest r = TestRequest.newBuilder().setId(7).setResponseSize(3 << 20).build();
+    TestResponse response = blockingUnary(r, CallOptions.DEFAULT);
+    assertEquals(TestService.pattern(7, 3 << 20), response.getPayload());
+  }
+
+  @Test
+  void serverStreamingDeliversEveryResponseInOrder() throws Exception {
+    TestRequest r = TestRequest.newBuilder().setId(5).setResponseCount(500).setResponseSize(100).build();
+    Recorder<TestResponse> recorder = new Recorder<>();
+    ClientCalls.asyncServerStreamingCall(channel.newCall(TestService.SERVER_STREAM, CallOptions.DEFAULT), r, recorder);
+    List<TestResponse> responses = await(recorder.done);
+    assertEquals(500, responses.size());
+    for (int i = 0; i < 500; i++) {
+      assertEquals(i, responses.get(i).getIndex());
+      assertEquals(TestService.pattern(5 + i, 100), responses.get(i).getPayload());
+    }
+  }
+
+  @Test
+  void blockingServerStreamingIteratesAndStopsEarly() throws Exception {
+    TestRequest r = TestRequest.newBuilder().setId(1).setResponseCount(200).build();
+    int n = 0;
+    try (BlockingResponseStream<TestResponse> it =
+        ClientCalls.blockingServerStreamingCall(channel, TestService.SERVER_STREAM, CallOptions.DEFAULT, r)) {
+      while (it.hasNext()) {
+        assertEquals(n++, it.next().getIndex());
+      }
+    }
+    assertEquals(200, n);
+
+    // Closing part way cancels the call, and the server lets go of it.
+    TestRequest endless = TestRequest.newBuilder().setId(2).setResponseCount(1_000_000).build();
+    try (BlockingResponseStream<TestResponse> it =
+        ClientCalls.blockingServerStreamingCall(channel, TestService.SERVER_STREAM, CallOptions.DEFAULT, endless)) {
+      for (int i = 0; i < 10; i++) {
+        assertEquals(i, it.next().getIndex());
+      }
+    }
+    waitUntil("the server ends the cancelled stream", () -> server.activeCalls() == 0 && client.activeCalls() == 0);
+  }
+
+  @Test
+  void clientStreamingReceivesEveryRequest() throws Exception {
+    Recorder<TestResponse> recorder = new Recorder<>();
+    StreamObserver<TestRequest> requests =
+        ClientCalls.asyncClientStreamingCall(channel.newCall(TestService.CLIENT_STREAM, CallOptions.DEFAULT), recorder);
+    long sum = 0;
+    for (int i = 1; i <= 2000; i++) {
+      requests.onNext(request(i));
+      sum += i;
+    }
+    requests.onCompleted();
+    List<TestResponse> responses = await(recorder.done);
+    assertEquals(1, responses.size());
+    assertEquals(2000, responses.get(0).getRequestsReceived());
+    assertEquals(sum, responses.get(0).getIdSum());
+  }
+
+  @Test
+  void bidiEchoesInOrderAndHalfClosesBothWays() throws Exception {
+    Recorder<TestResponse> recorder = new Recorder<>();
+    StreamObserver<TestRequest> requests =
+        ClientCalls.asyncBidiStreamingCall(channel.newCall(TestService.BIDI, CallOptions.DEFAULT), recorder);
+    for (int i = 0; i < 1000; i++) {
+      requests.onNext(TestRequest.newBuilder().setId(i).setResponseCount(2).build());
+    }
+    // The client half-closes; the server still answers everything, then completes.
+    requests.onCompleted();
+    List<TestResponse> responses = await(recorder.done);
+    assertEquals(2000, responses.size());
+    for (int i = 0; i < 2000; i++) {
+      assertEquals(i / 2, responses.get(i).getId());
+      assertEquals(i % 2, responses.get(i).getIndex());
+    }
+  }
+
+  @Test
+  void serverCompletingFirstEndsTheClientStream() throws Exception {
+    Recorder<TestResponse> recorder = new Recorder<>();
+    StreamObserver<TestRequest> requests =
+        ClientCalls.asyncBidiStreamingCall(channel.newCall(TestService.BIDI, CallOptions.DEFAULT), recorder);
+    requests.onNext(request(1));
+    requests.onNext(TestRequest.newBuilder().setId(2).setFailCode(Status.Code.ABORTED.value())
+        .setFailMessage("server stops here").build());
+    StatusRuntimeException e = awaitFailure(recorder.done);
+    assertEquals(Status.Code.ABORTED, e.getStatus().getCode());
+    assertEquals("server stops here", e.getStatus().getDescription());
+    assertEquals(1, recorder.values.size(), "the response sent before the failure arrives");
+    // The client's later messages go nowhere and do not fail.
+    requests.onNext(request(3));
+    requests.onCompleted();
+    waitUntil("both sides forget the call", () -> server.activeCalls() == 0 && client.activeCalls() == 0);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Concurrency
+
+  @Test
+  void tenThousandConcurrentCallsCompleteOutOfOrder() throws Exception {
+    int n = 10_000;
+    List<CompletableFuture<TestResponse>> futures = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      futures.add(futureUnary(TestRequest.newBuilder().setId(i).setHold(true).build(), CallOptions.DEFAULT));
+    }
+    waitUntil("all " + n + " calls reach the server", () -> service.held.size() == n);
+    List<TestService.Held> held = new ArrayList<>(service.held);
+    service.held.clear();
+    Collections.shuffle(held, new Random(42));
+    for (TestService.Held h : held) {
+      h.observer.onNext(TestService.response(h.request, 0));
+      h.observer.onCompleted();
+    }
+    for (int i = 0; i < n; i++) {
+      assertEquals(i, await(futures.get(i)).getId(), "call " + i + " got another call's response");
+    }
+    waitUntil("no call is left in flight", () -> client.activeCalls() == 0 && server.activeCalls() == 0);
+  }
+
+  @Test
+  void manyThreadsMixingShapesAtOnce() throws Exception {
+    int threads = 8;
+    int perThread = 300;
+    List<Thread> workers = new ArrayList<>();
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    for (int t = 0; t < threads; t++) {
+      int seed = t;
+      Thread w = new Thread(() -> {
+        try {
+          for (int i = 0; i < perThread; i++) {
+            long id = seed * 1_000_000L + i;
+            switch (i % 3) {
+              case 0:
+                assertEquals(id, blockingUnary(request(id), CallOptions.DEFAULT).getId());
+                break;
+              case 1: {
+                TestRequest r = TestRequest.newBuilder().setId(id).setResponseCount(5).build();
+                int count = 0;
+                try (BlockingResponseStream<TestResponse> it = ClientCalls.blockingServerStreamingCall(
+                    channel, TestService.SERVER_STREAM, CallOptions.DEFAULT, r)) {
+                  while (it.hasNext()) {
+                    assertEquals(id, it.next().getId());
+                    count++;
+                  }
+                }
+                assertEquals(5, count);
+                break;
+              }
+              default: {
+                Recorder<TestResponse> rec = new Recorder<>();
+                StreamObserver<TestRequest> req = ClientCalls.asyncClientStreamingCall(
+                    channel.newCall(TestService.CLIENT_STREAM, CallOptions.DEFAULT), rec);
+                req.onNext(request(id));
+                req.onNext(request(1));
+                req.onCompleted();
+                assertEquals(id + 1, await(rec.done).get(0).getIdSum());
+              }
+            }
+          }
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      });
+      workers.add(w);
+      w.start();
+    }
+    for (Thread w : workers) {
+      w.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS * 2));
+      assertFalse(w.isAlive(), "a worker thread hung");
+    }
+    assertTrue(failures.isEmpty(), () -> "failures: " + failures);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Cancellation and deadlines
+
+  @Test
+  void clientCancelReachesTheServer() throws Exception {
+    CompletableFuture<TestResponse> future =
+        futureUnary(TestRequest.newBuilder().setId(1).setBlockUntilCancelled(true).build(), CallOptions.DEFAULT);
+    CallContext serverSide = service.blocked.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(serverSide, "the handler never started");
+    assertFalse(serverSide.isCancelled());
+    assertTrue(future.cancel(true));
+    Status seen = service.cancellationsSeen.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(seen, "the server never saw the cancellation");
+    assertEquals(Status.Code.CANCELLED, seen.getCode());
+    waitUntil("both sides release the call", () -> server.activeCalls() == 0 && client.activeCalls() == 0);
+  }
+
+  @Test
+  void cancelOfAStreamingCallEndsItOnBothSides() throws Exception {
+    AtomicReference<dev.spoke.stub.ClientCallStreamObserver<TestRequest>> requestSide = new AtomicReference<>();
+    CompletableFuture<Throwable> ended = new CompletableFuture<>();
+    dev.spoke.stub.ClientResponseObserver<TestRequest, TestResponse> observer =
+        new dev.spoke.stub.ClientResponseObserver<>() {
+          @Override
+          public void beforeStart(dev.spoke.stub.ClientCallStreamObserver<TestRequest> requests) {
+            requestSide.set(requests);
+          }
+
+          @Override
+          public void onNext(TestResponse value) {}
+
+          @Override
+          public void onError(Throwable t) {
+            ended.complete(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            ended.complete(null);
+          }
+        };
+    StreamObserver<TestRequest> requests =
+        ClientCalls.asyncBidiStreamingCall(channel.newCall(TestService.BIDI, CallOptions.DEFAULT), observer);
+    requests.onNext(request(1));
+    waitUntil("the server receives the first request", () -> service.streamedRequests.get() == 1);
+    requestSide.get().cancel("test cancels", null);
+    Throwable t = ended.get(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertTrue(t instanceof StatusRuntimeException, "expected a status failure, got " + t);
+    assertEquals(Status.Code.CANCELLED, ((StatusRuntimeException) t).getStatus().getCode());
+    waitUntil("the server lets go of the call", () -> server.activeCalls() == 0);
+  }
+
+  @Test
+  void serverFailureEndsTheClientStreamWithItsStatus() throws Exception {
+    TestRequest r = TestRequest.newBuilder().setId(3).setResponseCount(10)
+        .setFailCode(Status.Code.DATA_LOSS.value()).setFailMessage("disk on fire").build();
+    Recorder<TestResponse> recorder = new Recorder<>();
+    ClientCalls.asyncServerStreamingCall(channel.newCall(TestService.SERVER_STREAM, CallOptions.DEFAULT), r, recorder);
+    StatusRuntimeException e = awaitFailure(recorder.done);
+    assertEquals(Status.Code.DATA_LOSS, e.getStatus().getCode());
+    assertEquals("disk on fire", e.getStatus().getDescription());
+    assertEquals(10, recorder.values.size(), "messages sent before the failure are delivered first");
+  }
+
+  @Test
+  void deadlineEndsBothSidesAndReleasesTheCall() throws Exception {
+    CallOptions options = CallOptions.DEFAULT.withDeadlineAfter(300, TimeUnit.MILLISECONDS);
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> blockingUnary(TestRequest.newBuilder().setId(1).setBlockUntilCancelled(true).build(), options));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains(TestService.UNARY.getFullMethodName()),
+        "the error names what it waited for: " + e.getStatus());
+    Status seen = service.cancellationsSeen.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(seen, "the server never saw the deadline");
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, seen.getCode());
+    waitUntil("both sides release the call", () -> server.activeCalls() == 0 && client.activeCalls() == 0);
+  }
+
+  @Test
+  void asyncDeadlineFires() throws Exception {
+    CompletableFuture<TestResponse> f = futureUnary(TestRequest.newBuilder().setId(1).setBlockUntilCancelled(true).build(),
+        CallOptions.DEFAULT.withDeadlineAfter(200, TimeUnit.MILLISECONDS));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, awaitFailure(f).getStatus().getCode());
+    assertNotNull(service.cancellationsSeen.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void serverSeesTheRemainingTime() throws Exception {
+    TestResponse withDeadline = blockingUnary(request(1), CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS));
+    long remaining = withDeadline.getDeadlineRemainingMillis();
+    assertTrue(remaining > 0 && remaining <= 20_000, "remaining " + remaining + " ms");
+    assertEquals(-1, blockingUnary(request(2), CallOptions.DEFAULT).getDeadlineRemainingMillis());
+  }
+
+  @Test
+  void expiredDeadlineFailsAtOnceWithoutReachingTheServer() throws Exception {
+    long servedBefore = server.callsServed();
+    CallOptions past = CallOptions.DEFAULT.withDeadline(Deadline.after(-5, TimeUnit.MILLISECONDS));
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> blockingUnary(request(1), past));
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, awaitFailure(futureUnary(request(2), past)).getStatus().getCode());
+    assertEquals(servedBefore, server.callsServed());
+  }
+
+  @Test
+  void nestedCallsInheritTheDeadlineAndTheCancellation() throws Exception {
+    // A second service on the client side lets the server call back while it serves a call.
+    TestService callbackService = new TestService();
+    client.registry().addService(callbackService.definition());
+    AtomicReference<CompletableFuture<TestResponse>> nested = new AtomicReference<>();
+    MethodDescriptor<TestRequest, TestResponse> relay = relayMethod();
+    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Relay")
+        .addMethod(relay, ServerCalls.asyncUnaryCall((req, obs) -> {
+          // The nested call has no deadline of its own; it must inherit ours.
+          nested.set(ClientCalls.futureUnaryCall(server.channel().newCall(TestService.UNARY, CallOptions.DEFAULT),
+              TestRequest.newBuilder().setId(9).setBlockUntilCancelled(true).build()));
+        }))
+        .build());
+    CompletableFuture<TestResponse> outer = ClientCalls.futureUnaryCall(
+        channel.newCall(relay, CallOptions.DEFAULT.withDeadlineAfter(400, TimeUnit.MILLISECONDS)), request(1));
+    CallContext nestedOnClient = callbackService.blocked.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(nestedOnClient, "the nested call never arrived");
+    assertNotNull(nestedOnClient.getDeadline(), "the nested call inherited no deadline");
+    assertTrue(nestedOnClient.timeRemaining(TimeUnit.MILLISECONDS) <= 400);
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, awaitFailure(outer).getStatus().getCode());
+    Status nestedEnd = callbackService.cancellationsSeen.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(nestedEnd, "the nested call was never cancelled");
+    waitUntil("every call on both sides ends", () -> server.activeCalls() == 0 && client.activeCalls() == 0);
+  }
+
+  private static MethodDescriptor<TestRequest, TestResponse> relayMethod() {
+    return MethodDescriptor.newBuilder(TestService.UNARY.getRequestMarshaller(), TestService.UNARY.getResponseMarshaller())
+        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("spoke.test.Relay/Relay").build();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors
+
+  @Test
+  void errorsOfEveryKindReachTheClient() throws Exception {
+    for (Status.Code code : Status.Code.values()) {
+      if (code == Status.Code.OK) {
+        continue;
+      }
+      TestRequest r = TestRequest.newBuilder().setId(1).setFailCode(code.value()).setFailMessage("because " + code).build();
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> blockingUnary(r, CallOptions.DEFAULT));
+      assertEquals(code, e.getStatus().getCode());
+      assertEquals("because " + code, e.getStatus().getDescription());
+    }
+    TestRequest thrower = TestRequest.newBuilder().setId(2).setThrowRuntime(true).setFailMessage("handler bug").build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> blockingUnary(thrower, CallOptions.DEFAULT));
+    assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("handler bug"), e.getStatus().toString());
+  }
+
+  @Test
+  void statusExceptionFromAHandlerKeepsItsStatusAndTrailers() throws Exception {
+    MethodDescriptor<TestRequest, TestResponse> m = MethodDescriptor
+        .newBuilder(TestService.UNARY.getRequestMarshaller(), TestService.UNARY.getResponseMarshaller())
+        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("spoke.test.Thrower/Throw").build();
+    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Thrower")
+        .addMethod(m, ServerCalls.asyncUnaryCall((req, obs) -> {
+          throw Status.PERMISSION_DENIED.withDescription("not you").asRuntimeException(Metadata.of("reason", "acl"));
+        }))
+        .build());
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> ClientCalls.blockingUnaryCall(channel, m, CallOptions.DEFAULT, request(1)));
+    assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
+    assertEquals("not you", e.getStatus().getDescription());
+    assertEquals("acl", e.getTrailers().get("reason"));
+  }
+
+  @Test
+  void unknownMethodIsUnimplementedAndNamesTheMethod() throws Exception {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> ClientCalls.blockingUnaryCall(channel, TestService.NOT_BOUND, CallOptions.DEFAULT, request(1)));
+    assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains(TestService.NOT_BOUND.getFullMethodName()), e.getStatus().toString());
+    // The connection carries on.
+    assertEquals(2, blockingUnary(request(2), CallOptions.DEFAULT).getId());
+  }
+
+  @Test
+  void unparsableRequestFailsThatCallOnlyWithInternal() throws Exception {
+    // A client whose marshaller writes bytes that are not a TestRequest.
+    Marshaller<String> garbage = new Marshaller<>() {
+      @Override
+      public int serializedSize(String value) {
+        return 3;
+      }
+
+      @Override
+      public void writeTo(String value, ByteBuffer target) {
+        target.put(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff});
+      }
+
+      @Override
+      public String parse(ByteBuffer source) throws IOException {
+        throw new IOException("unused");
+      }
+    };
+    MethodDescriptor<String, TestResponse> bad = MethodDescriptor
+        .newBuilder(garbage, TestService.UNARY.getResponseMarshaller())
+        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(TestService.UNARY.getFullMethodName()).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> ClientCalls.blockingUnaryCall(channel, bad, CallOptions.DEFAULT, "x"));
+    assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains(TestService.UNARY.getFullMethodName()), e.getStatus().toString());
+    assertEquals(3, blockingUnary(request(3), CallOptions.DEFAULT).getId());
+  }
+
+  @Test
+  void unparsableResponseFailsThatCallWithInternal() throws Exception {
+    Marshaller<String> refuses = new Marshaller<>() {
+      @Override
+      public int serializedSize(String value) {
+        return 0;
+      }
+
+      @Override
+      public void writeTo(String value, ByteBuffer target) {}
+
+      @Override
+      public String parse(ByteBuffer source) throws IOException {
+        throw new IOException("not a string I know");
+      }
+    };
+    MethodDescriptor<TestRequest, String> bad = MethodDescriptor
+        .newBuilder(TestService.UNARY.getRequestMarshaller(), refuses)
+        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName(TestService.UNARY.getFullMethodName()).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> ClientCalls.blockingUnaryCall(channel, bad, CallOptions.DEFAULT, request(1)));
+    assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("not a string I know"), e.getStatus().toString());
+  }
+
+  @Test
+  void payloadLargerThanTheTransportCarriesFailsClearly() throws Exception {
+    int max = pair.client.maxPayloadLength();
+    TestRequest huge = TestRequest.newBuilder().setId(1).setPayload(ByteString.copyFrom(new byte[max + 1])).build();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> blockingUnary(huge, CallOptions.DEFAULT));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains(String.valueOf(max)), "names the limit: " + e.getStatus());
+    // A response too large is reported to the client the same way.
+    TestRequest bigAnswer = TestRequest.newBuilder().setId(2).setResponseSize(max + 1).build();
+    e = assertThrows(StatusRuntimeException.class, () -> blockingUnary(bigAnswer, CallOptions.DEFAULT));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode());
+    assertEquals(3, blockingUnary(request(3), CallOptions.DEFAULT).getId());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Isolation: a slow or blocked call never holds up the others
+
+  @Test
+  void blockedHandlerDoesNotDelayOtherCalls() throws Exception {
+    CompletableFuture<TestResponse> stuck =
+        futureUnary(TestRequest.newBuilder().setId(0).setBlockUntilCancelled(true).build(), CallOptions.DEFAULT);
+    assertNotNull(service.blocked.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+    for (int i = 1; i <= 200; i++) {
+      assertEquals(i, blockingUnary(request(i), CallOptions.DEFAULT).getId());
+    }
+    assertFalse(stuck.isDone(), "the blocked call is still blocked while the others completed");
+    stuck.cancel(true);
+    assertNotNull(service.cancellationsSeen.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void directExecutorServiceRunsInlineAndAnswers() throws Exception {
+    MethodDescriptor<TestRequest, TestResponse> m = MethodDescriptor
+        .newBuilder(TestService.UNARY.getRequestMarshaller(), TestService.UNARY.getResponseMarshaller())
+        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("spoke.test.Direct/Echo").build();
+    AtomicReference<String> handlerThread = new AtomicReference<>();
+    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Direct")
+        .addMethod(m, ServerCalls.asyncUnaryCall((req, obs) -> {
+          handlerThread.set(Thread.currentThread().getName());
+          obs.onNext(TestService.response(req, 0));
+          obs.onCompleted();
+        }))
+        .build(), DirectExecutor.INSTANCE);
+    for (int i = 0; i < 100; i++) {
+      assertEquals(i, ClientCalls.blockingUnaryCall(channel, m, CallOptions.DEFAULT, request(i)).getId());
+    }
+    assertFalse(handlerThread.get().startsWith("test-server"), "ran on a pool thread: " + handlerThread.get());
+  }
+
+  @Test
+  void slowStreamConsumerDoesNotHoldUpOtherCalls() throws Exception {
+    // The server streams as fast as it can; the client consumes slowly. Flow control keeps the
+    // transport from filling, and other calls go on meanwhile.
+    TestRequest r = TestRequest.newBuilder().setId(1).setResponseCount(400).setResponseSize(1000).build();
+    AtomicInteger consumed = new AtomicInteger();
+    CompletableFuture<Void> streamDone = new CompletableFuture<>();
+    ClientCalls.asyncServerStreamingCall(channel.newCall(TestService.SERVER_STREAM, CallOptions.DEFAULT), r,
+        new StreamObserver<>() {
+          @Override
+          public void onNext(TestResponse value) {
+            consumed.incrementAndGet();
+            try {
+              Thread.sleep(5);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            streamDone.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            streamDone.complete(null);
+          }
+        });
+    waitUntil("the stream starts", () -> consumed.get() > 0);
+    for (int i = 0; i < 100; i++) {
+      assertEquals(i, blockingUnary(request(i), CallOptions.DEFAULT).getId());
+    }
+    assertFalse(streamDone.isDone(), "other calls completed while the slow stream was still going");
+    await(streamDone);
+    assertEquals(400, consumed.get());
+    assertFramesInFlightBounded(pair.client);
+  }
+
+  @Test
+  void fastClientStreamToASlowServerStaysWithinTheWindow() throws Exception {
+    Recorder<TestResponse> recorder = new Recorder<>();
+    StreamObserver<TestRequest> requests =
+        ClientCalls.asyncClientStreamingCall(channel.newCall(TestService.CLIENT_STREAM, CallOptions.DEFAULT), recorder);
+    // The producer ignores isReady: messages beyond the window wait in the call, not in the transport.
+    for (int i = 0; i < 300; i++) {
+      requests.onNext(TestRequest.newBuilder().setId(i).setSleepMillis(i < 100 ? 1 : 0).build());
+    }
+    requests.onCompleted();
+    assertEquals(300, await(recorder.done).get(0).getRequestsReceived());
+    assertFramesInFlightBounded(pair.server);
+  }
+
+  @Test
+  void onReadyFollowsCredit() throws Exception {
+    AtomicReference<dev.spoke.stub.ClientCallStreamObserver<TestRequest>> requestSide = new AtomicReference<>();
+    Recorder<TestResponse> results = new Recorder<>();
+    AtomicInteger sent = new AtomicInteger();
+    AtomicInteger readyCalls = new AtomicInteger();
+    int total = 500;
+    CountDownLatch allSent = new CountDownLatch(1);
+    dev.spoke.stub.ClientResponseObserver<TestRequest, TestResponse> observer =
+        new dev.spoke.stub.ClientResponseObserver<>() {
+          @Override
+          public void beforeStart(dev.spoke.stub.ClientCallStreamObserver<TestRequest> requests) {
+            requestSide.set(requests);
+            requests.setOnReadyHandler(() -> {
+              readyCalls.incrementAndGet();
+              // Send only while there is credit: the well-behaved producer.
+              while (requests.isReady() && sent.get() < total) {
+                requests.onNext(request(sent.incrementAndGet()));
+              }
+              if (sent.get() == total && allSent.getCount() == 1) {
+                allSent.countDown();
+                requests.onCompleted();
+              }
+            });
+          }
+
+          @Override
+          public void onNext(TestResponse value) {
+            results.onNext(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            results.onError(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            results.onCompleted();
+          }
+        };
+    // Nothing is sent from here: the first onReady, at start, begins the stream.
+    ClientCalls.asyncClientStreamingCall(channel.newCall(TestService.CLIENT_STREAM, CallOptions.DEFAULT), observer);
+    assertTrue(allSent.await(WAIT_SECONDS, TimeUnit.SECONDS), "onReady stopped coming after " + sent.get());
+    assertEquals(total, await(results.done).get(0).getRequestsReceived());
+    // Credit ran out at least once (500 > the window), so onReady came more than once.
+    assertTrue(readyCalls.get() > 1, "onReady ran " + readyCalls.get() + " times");
+  }
+
+  /** Transports that can count frames in flight check here that flow control bounded them. */
+  protected void assertFramesInFlightBounded(Transport towards) {}
+
+  // ---------------------------------------------------------------------------------------------
+  // Metadata
+
+  @Test
+  void headersAndTrailersRoundTrip() throws Exception {
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    CallOptions options = CallOptions.DEFAULT.withHeader("trace-id", "abc-123").withHeader("tenant", "t1")
+        .withTrailersListener(trailers::set);
+    TestResponse response = blockingUnary(TestRequest.newBuilder().setId(1).setEchoHeader("trace-id").build(), options);
+    assertEquals("abc-123", response.getHeaderValue());
+    assertNotNull(trailers.get());
+    assertEquals("abc-123", trailers.get().get("echo-trace-id"));
+    // Without metadata nothing is sent or seen.
+    AtomicReference<Metadata> none = new AtomicReference<>();
+    TestResponse plain = blockingUnary(TestRequest.newBuilder().setId(2).setEchoHeader("trace-id").build(),
+        CallOptions.DEFAULT.withTrailersListener(none::set));
+    assertEquals("", plain.getHeaderValue());
+    assertTrue(none.get().isEmpty());
+  }
+
+  @Test
+  void headersOfStreamingCallsArrive() throws Exception {
+    Recorder<TestResponse> recorder = new Recorder<>();
+    ClientCall<TestRequest, TestResponse> call = channel.newCall(TestService.BIDI, CallOptions.DEFAULT.withHeader("k", "v"));
+    StreamObserver<TestRequest> requests = ClientCalls.asyncBidiStreamingCall(call, recorder);
+    requests.onNext(TestRequest.newBuilder().setId(1).setEchoHeader("k").build());
+    requests.onCompleted();
+    assertEquals("v", await(recorder.done).get(0).getHeaderValue());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Connection lifecycle
+
+  @Test
+  void transportClosingFailsCallsInFlightWithUnavailable() throws Exception {
+    CompletableFuture<TestResponse> inFlight =
+        futureUnary(TestRequest.newBuilder().setId(1).setBlockUntilCancelled(true).build(), CallOptions.DEFAULT);
+    assertNotNull(service.blocked.poll(WAIT_SECONDS, TimeUnit.SECONDS));
+    server.shutdownNow(Status.UNAVAILABLE.withDescription("server going down for the test"));
+    assertEquals(Status.Code.UNAVAILABLE, awaitFailure(inFlight).getStatus().getCode());
+    Status seen = service.cancellationsSeen.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(seen, "the server-side handler was not told");
+    StatusRuntimeException after = assertThrows(StatusRuntimeException.class,
+        () -> blockingUnary(request(2), CallOptions.DEFAULT));
+    assertEquals(Status.Code.UNAVAILABLE, after.getStatus().getCode());
+  }
+
+  @Test
+  void gracefulShutdownRefusesNewCallsAndLetsRunningOnesFinish() throws Exception {
+    CompletableFuture<TestResponse> running =
+        futureUnary(TestRequest.newBuilder().setId(1).setHold(true).build(), CallOptions.DEFAULT);
+    TestService.Held h = service.held.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(h);
+    server.shutdown("maintenance");
+    waitUntil("the client hears GOAWAY", () -> {
+      try {
+        blockingUnary(request(2), CallOptions.DEFAULT);
+        return false;
+      } catch (StatusRuntimeException e) {
+        return e.getStatus().getCode() == Status.Code.UNAVAILABLE;
+      }
+    });
+    h.observer.onNext(TestService.response(h.request, 0));
+    h.observer.onCompleted();
+    assertEquals(1, await(running).getId());
+    assertTrue(server.awaitDrained(WAIT_SECONDS, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void callbackExecutorOfTheCallOptionsIsUsed() throws Exception {
+    AtomicReference<String> ranOn = new AtomicReference<>();
+    WorkerPool mine = WorkerPool.builder("mine").build();
+    try {
+      CompletableFuture<TestResponse> f = futureUnary(request(1), CallOptions.DEFAULT.withExecutor(mine));
+      CompletableFuture<Void> observed = f.thenAccept(r -> ranOn.set(Thread.currentThread().getName()));
+      await(observed);
+      assertTrue(ranOn.get().startsWith("mine"), ranOn.get());
+    } finally {
+      mine.shutdown();
+    }
+  }
+
+  @Test
+  void repeatedStartOrSendAfterHalfCloseIsRefused() throws Exception {
+    ClientCall<TestRequest, TestResponse> call = channel.newCall(TestService.CLIENT_STREAM, CallOptions.DEFAULT);
+    Recorder<TestResponse> recorder = new Recorder<>();
+    StreamObserver<TestRequest> requests = ClientCalls.asyncClientStreamingCall(call, recorder);
+    requests.onCompleted();
+    assertThrows(IllegalStateException.class, () -> requests.onNext(request(1)));
+    assertThrows(IllegalStateException.class, () -> call.start(new ClientCall.Listener<>() {}, null));
+    assertEquals(0, await(recorder.done).get(0).getRequestsReceived());
+    assertNull(client.closedStatus());
+  }
+
+  @Test
+  void cancellingTheSameCallFromManyThreadsEndsItOnce() throws Exception {
+    int rounds = 50;
+    AtomicInteger[] closes = new AtomicInteger[rounds];
+    for (int round = 0; round < rounds; round++) {
+      AtomicInteger count = closes[round] = new AtomicInteger();
+      CountDownLatch closed = new CountDownLatch(1);
+      ClientCall<TestRequest, TestResponse> call = channel.newCall(TestService.UNARY, CallOptions.DEFAULT);
+      call.start(new ClientCall.Listener<>() {
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          count.incrementAndGet();
+          closed.countDown();
+        }
+      }, null);
+      call.request(1);
+      call.sendMessage(TestRequest.newBuilder().setId(round).setHold(round % 2 == 0).build());
+      call.halfClose();
+      AtomicBoolean go = new AtomicBoolean();
+      List<Thread> cancellers = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        Thread c = new Thread(() -> {
+          while (!go.get()) {
+            Thread.onSpinWait();
+          }
+          call.cancel("race", null);
+        });
+        cancellers.add(c);
+        c.start();
+      }
+      go.set(true);
+      for (Thread c : cancellers) {
+        c.join();
+      }
+      assertTrue(closed.await(WAIT_SECONDS, TimeUnit.SECONDS));
+    }
+    // Any duplicate close was queued before its cancel() returned; a later round trip lets it run.
+    assertEquals(1, blockingUnary(request(1), CallOptions.DEFAULT).getId());
+    for (int round = 0; round < rounds; round++) {
+      assertEquals(1, closes[round].get(), "onClose ran " + closes[round].get() + " times in round " + round);
+    }
+    service.held.clear();
+  }
+
+  /** A queue helper for subclasses. */
+  protected static <T> T take(LinkedBlockingQueue<T> q) throws InterruptedException {
+    T v = q.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(v, "nothing arrived within " + WAIT_SECONDS + "s");
+    return v;
+  }
+}

@@ -1,0 +1,259 @@
+package dev.spoke.testing;
+
+import com.google.protobuf.ByteString;
+import dev.spoke.CallContext;
+import dev.spoke.DirectExecutor;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.MethodDescriptor.MethodType;
+import dev.spoke.ServerServiceDefinition;
+import dev.spoke.Status;
+import dev.spoke.protobuf.ProtoMarshallers;
+import dev.spoke.stub.ServerCalls;
+import dev.spoke.stub.StreamObserver;
+import dev.spoke.test.TestRequest;
+import dev.spoke.test.TestResponse;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The service the call-layer contract tests call, with hand-written method descriptors. Each request
+ * says what the handler should do (see test_service.proto); the service records what it saw so tests
+ * can assert on the server's view.
+ */
+public final class TestService {
+
+  public static final String SERVICE_NAME = "spoke.test.TestService";
+
+  public static final MethodDescriptor<TestRequest, TestResponse> UNARY = method(MethodType.UNARY, "Unary");
+  public static final MethodDescriptor<TestRequest, TestResponse> SERVER_STREAM =
+      method(MethodType.SERVER_STREAMING, "ServerStream");
+  public static final MethodDescriptor<TestRequest, TestResponse> CLIENT_STREAM =
+      method(MethodType.CLIENT_STREAMING, "ClientStream");
+  public static final MethodDescriptor<TestRequest, TestResponse> BIDI = method(MethodType.BIDI_STREAMING, "Bidi");
+  /** A method of the same service that the server does not bind. */
+  public static final MethodDescriptor<TestRequest, TestResponse> NOT_BOUND = method(MethodType.UNARY, "NotBound");
+
+  /** A call parked by a request with {@code hold}. */
+  public static final class Held {
+    public final TestRequest request;
+    public final StreamObserver<TestResponse> observer;
+
+    Held(TestRequest request, StreamObserver<TestResponse> observer) {
+      this.request = request;
+      this.observer = observer;
+    }
+  }
+
+  /** Calls parked by {@code hold}, for the test to complete. */
+  public final LinkedBlockingQueue<Held> held = new LinkedBlockingQueue<>();
+  /** Contexts of handlers blocked by {@code block_until_cancelled}, as they start. */
+  public final LinkedBlockingQueue<CallContext> blocked = new LinkedBlockingQueue<>();
+  /** Cancellation statuses seen by blocked handlers, as they are released. */
+  public final LinkedBlockingQueue<Status> cancellationsSeen = new LinkedBlockingQueue<>();
+  /** Request messages the streaming handlers received. */
+  public final AtomicInteger streamedRequests = new AtomicInteger();
+  /** Handlers currently running. */
+  public final AtomicInteger running = new AtomicInteger();
+  public final ConcurrentLinkedQueue<Throwable> handlerErrors = new ConcurrentLinkedQueue<>();
+
+  private static MethodDescriptor<TestRequest, TestResponse> method(MethodType type, String name) {
+    return MethodDescriptor.<TestRequest, TestResponse>newBuilder(
+            ProtoMarshallers.marshaller(TestRequest.getDefaultInstance()),
+            ProtoMarshallers.marshaller(TestResponse.getDefaultInstance()))
+        .setType(type)
+        .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE_NAME, name))
+        .build();
+  }
+
+  /** The service, bound with hand-written descriptors. */
+  public ServerServiceDefinition definition() {
+    return ServerServiceDefinition.builder(SERVICE_NAME)
+        .addMethod(UNARY, ServerCalls.asyncUnaryCall(this::unary))
+        .addMethod(SERVER_STREAM, ServerCalls.asyncServerStreamingCall(this::serverStream))
+        .addMethod(CLIENT_STREAM, ServerCalls.asyncClientStreamingCall(this::clientStream))
+        .addMethod(BIDI, ServerCalls.asyncBidiStreamingCall(this::bidi))
+        .build();
+  }
+
+  /** A response to {@code request}, as the handlers build it. */
+  public static TestResponse response(TestRequest request, int index) {
+    TestResponse.Builder b = TestResponse.newBuilder().setId(request.getId()).setIndex(index);
+    if (request.getResponseSize() > 0) {
+      b.setPayload(pattern(request.getId() + index, request.getResponseSize()));
+    } else {
+      b.setPayload(request.getPayload());
+    }
+    CallContext ctx = CallContext.current();
+    if (ctx != null) {
+      b.setDeadlineRemainingMillis(ctx.getDeadline() == null ? -1 : ctx.timeRemaining(TimeUnit.MILLISECONDS));
+      if (!request.getEchoHeader().isEmpty()) {
+        String value = ctx.getHeaders().get(request.getEchoHeader());
+        if (value != null) {
+          b.setHeaderValue(value);
+          ctx.getTrailers().put("echo-" + request.getEchoHeader(), value);
+        }
+      }
+    }
+    return b.build();
+  }
+
+  /** Deterministic bytes derived from a seed, so a receiver can check every byte. */
+  public static ByteString pattern(long seed, int size) {
+    byte[] bytes = new byte[size];
+    long x = seed * 0x9E3779B97F4A7C15L + 1;
+    for (int i = 0; i < size; i++) {
+      x ^= x << 13;
+      x ^= x >>> 7;
+      x ^= x << 17;
+      bytes[i] = (byte) x;
+    }
+    return ByteString.copyFrom(bytes);
+  }
+
+  /** Runs what the request asks before answering; returns false if the handler must not answer. */
+  private boolean prelude(TestRequest request, StreamObserver<TestResponse> observer) {
+    if (request.getSleepMillis() > 0) {
+      try {
+        Thread.sleep(request.getSleepMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (request.getBlockUntilCancelled()) {
+      CallContext ctx = CallContext.current();
+      CountDownLatch released = new CountDownLatch(1);
+      ctx.addCancellationListener(released::countDown, DirectExecutor.INSTANCE);
+      blocked.add(ctx);
+      try {
+        if (!released.await(60, TimeUnit.SECONDS)) {
+          handlerErrors.add(new AssertionError("blocked handler never saw a cancellation"));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      cancellationsSeen.add(ctx.getCancellationStatus());
+      return false;
+    }
+    if (request.getHold()) {
+      held.add(new Held(request, observer));
+      return false;
+    }
+    if (request.getFailCode() != 0) {
+      observer.onError(Status.fromCodeValue(request.getFailCode())
+          .withDescription(request.getFailMessage()).asRuntimeException());
+      return false;
+    }
+    if (request.getThrowRuntime()) {
+      throw new IllegalStateException(request.getFailMessage());
+    }
+    return true;
+  }
+
+  private void unary(TestRequest request, StreamObserver<TestResponse> observer) {
+    running.incrementAndGet();
+    try {
+      if (prelude(request, observer)) {
+        observer.onNext(response(request, 0));
+        observer.onCompleted();
+      }
+    } finally {
+      running.decrementAndGet();
+    }
+  }
+
+  private void serverStream(TestRequest request, StreamObserver<TestResponse> observer) {
+    running.incrementAndGet();
+    try {
+      int count = request.getResponseCount();
+      // Fail after the responses when asked, so a test sees messages and then the status.
+      TestRequest before = request.toBuilder().clearFailCode().clearThrowRuntime().build();
+      if (!prelude(before, observer)) {
+        return;
+      }
+      for (int i = 0; i < count; i++) {
+        observer.onNext(response(request, i));
+      }
+      if (request.getFailCode() != 0) {
+        observer.onError(Status.fromCodeValue(request.getFailCode())
+            .withDescription(request.getFailMessage()).asRuntimeException());
+      } else if (request.getThrowRuntime()) {
+        throw new IllegalStateException(request.getFailMessage());
+      } else {
+        observer.onCompleted();
+      }
+    } finally {
+      running.decrementAndGet();
+    }
+  }
+
+  private StreamObserver<TestRequest> clientStream(StreamObserver<TestResponse> observer) {
+    return new StreamObserver<>() {
+      private int count;
+      private long idSum;
+      private TestRequest last;
+
+      @Override
+      public void onNext(TestRequest value) {
+        streamedRequests.incrementAndGet();
+        count++;
+        idSum += value.getId();
+        last = value;
+        if (value.getSleepMillis() > 0) {
+          try {
+            Thread.sleep(value.getSleepMillis());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        TestResponse.Builder b = (last == null ? TestResponse.newBuilder() : response(last, 0).toBuilder())
+            .setRequestsReceived(count).setIdSum(idSum);
+        if (last != null && last.getFailCode() != 0) {
+          observer.onError(Status.fromCodeValue(last.getFailCode())
+              .withDescription(last.getFailMessage()).asRuntimeException());
+          return;
+        }
+        observer.onNext(b.build());
+        observer.onCompleted();
+      }
+    };
+  }
+
+  private StreamObserver<TestRequest> bidi(StreamObserver<TestResponse> observer) {
+    return new StreamObserver<>() {
+      private int count;
+
+      @Override
+      public void onNext(TestRequest value) {
+        streamedRequests.incrementAndGet();
+        count++;
+        if (value.getFailCode() != 0) {
+          observer.onError(Status.fromCodeValue(value.getFailCode())
+              .withDescription(value.getFailMessage()).asRuntimeException());
+          return;
+        }
+        int n = Math.max(1, value.getResponseCount());
+        for (int i = 0; i < n; i++) {
+          observer.onNext(response(value, i).toBuilder().setRequestsReceived(count).build());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {
+        observer.onCompleted();
+      }
+    };
+  }
+}
