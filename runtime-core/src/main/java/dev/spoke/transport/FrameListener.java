@@ -10,8 +10,8 @@ import java.nio.ByteBuffer;
 public interface FrameListener {
 
   /**
-   * A frame arrived. {@code header} and {@code payload} (position 0 to limit; read-only) are lent for
-   * the duration of this call only: the transport reuses both once it returns.
+   * A frame arrived. {@code header} and {@code payload} (the bytes from its position to its limit;
+   * read-only) are lent for the duration of this call only: the transport reuses both once it returns.
    */
   void onFrame(FrameHeader header, ByteBuffer payload);
 

@@ -14,8 +14,8 @@ import java.nio.ByteBuffer;
 public interface OutboundFrame {
 
   /**
-   * The payload buffer: position 0, limit and capacity the length that was claimed. Write exactly that
-   * many bytes. Valid until commit or abort.
+   * The payload buffer: position 0, limit the length that was claimed. Write exactly that many bytes.
+   * Valid until commit or abort.
    */
   ByteBuffer payload();
 

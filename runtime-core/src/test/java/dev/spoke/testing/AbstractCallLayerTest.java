@@ -159,7 +159,7 @@ public abstract class AbstractCallLayerTest {
   }
 
   /** Collects what a response observer receives. */
-  protected static final class Recorder<T> implements StreamObserver<T> {
+  protected static class Recorder<T> implements StreamObserver<T> {
     public final List<T> values = Collections.synchronizedList(new ArrayList<>());
     public final CompletableFuture<List<T>> done = new CompletableFuture<>();
 
@@ -832,9 +832,17 @@ public abstract class AbstractCallLayerTest {
     AtomicReference<String> ranOn = new AtomicReference<>();
     WorkerPool mine = WorkerPool.builder("mine").build();
     try {
-      CompletableFuture<TestResponse> f = futureUnary(request(1), CallOptions.DEFAULT.withExecutor(mine));
-      CompletableFuture<Void> observed = f.thenAccept(r -> ranOn.set(Thread.currentThread().getName()));
-      await(observed);
+      // The call's own callback (not a dependent stage, which may run wherever the future completes).
+      Recorder<TestResponse> recorder = new Recorder<>() {
+        @Override
+        public void onNext(TestResponse value) {
+          ranOn.set(Thread.currentThread().getName());
+          super.onNext(value);
+        }
+      };
+      ClientCalls.asyncUnaryCall(channel.newCall(TestService.UNARY, CallOptions.DEFAULT.withExecutor(mine)), request(1),
+          recorder);
+      await(recorder.done);
       assertTrue(ranOn.get().startsWith("mine"), ranOn.get());
     } finally {
       mine.shutdown();
