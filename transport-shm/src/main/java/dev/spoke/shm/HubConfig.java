@@ -1,0 +1,201 @@
+package dev.spoke.shm;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How a hub is sized and where it lives. The defaults hold 32 plugins with rings of 256 descriptors and
+ * a pool of 1 KiB x 1024, 16 KiB x 256, 256 KiB x 32, 4 MiB x 8 and 16 MiB x 4 (about 109 MiB, touched
+ * only as used).
+ *
+ * <p>Immutable; build with {@link #builder()}.
+ */
+public final class HubConfig {
+
+  /** The default size classes. */
+  public static final List<SizeClass> DEFAULT_SIZE_CLASSES = List.of(
+      SizeClass.of(1 << 10, 1024),
+      SizeClass.of(16 << 10, 256),
+      SizeClass.of(256 << 10, 32),
+      SizeClass.of(4 << 20, 8),
+      SizeClass.of(16 << 20, 4));
+
+  private final int maxPeers;
+  private final int ringCapacity;
+  private final List<SizeClass> sizeClasses;
+  private final Path directory;
+  private final IdleStrategy idleStrategy;
+  private final Duration sendTimeout;
+  private final Duration heartbeatInterval;
+  private final Duration heartbeatTimeout;
+
+  private HubConfig(Builder b) {
+    this.maxPeers = b.maxPeers;
+    this.ringCapacity = b.ringCapacity;
+    this.sizeClasses = Collections.unmodifiableList(new ArrayList<>(b.sizeClasses));
+    this.directory = b.directory;
+    this.idleStrategy = b.idleStrategy;
+    this.sendTimeout = b.sendTimeout;
+    this.heartbeatInterval = b.heartbeatInterval;
+    this.heartbeatTimeout = b.heartbeatTimeout;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public static HubConfig defaults() {
+    return builder().build();
+  }
+
+  public int maxPeers() {
+    return maxPeers;
+  }
+
+  public int ringCapacity() {
+    return ringCapacity;
+  }
+
+  /** Size classes, smallest first. */
+  public List<SizeClass> sizeClasses() {
+    return sizeClasses;
+  }
+
+  /** The directory for hub files, or null for the default (see {@link HubFile#defaultDirectory()}). */
+  public Path directory() {
+    return directory;
+  }
+
+  public IdleStrategy idleStrategy() {
+    return idleStrategy;
+  }
+
+  /**
+   * The longest a send waits for room (a free slot, a free ring entry) when the call has no deadline of
+   * its own. Waits never go on forever.
+   */
+  public Duration sendTimeout() {
+    return sendTimeout;
+  }
+
+  /** How often the host and the peers write their heartbeats and check each other. */
+  public Duration heartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  /** How old a heartbeat may get before its writer counts as hung. */
+  public Duration heartbeatTimeout() {
+    return heartbeatTimeout;
+  }
+
+  /** The largest payload one frame can carry: the largest slot. */
+  public int maxPayloadLength() {
+    return sizeClasses.get(sizeClasses.size() - 1).slotSize();
+  }
+
+  public Builder toBuilder() {
+    return new Builder()
+        .maxPeers(maxPeers)
+        .ringCapacity(ringCapacity)
+        .sizeClasses(sizeClasses)
+        .directory(directory)
+        .idleStrategy(idleStrategy)
+        .sendTimeout(sendTimeout)
+        .heartbeatInterval(heartbeatInterval)
+        .heartbeatTimeout(heartbeatTimeout);
+  }
+
+  @Override
+  public String toString() {
+    return "HubConfig{peers=" + maxPeers + ", ring=" + ringCapacity + ", classes=" + sizeClasses
+        + ", idle=" + idleStrategy + "}";
+  }
+
+  /** Builds a {@link HubConfig}. */
+  public static final class Builder {
+    private int maxPeers = 32;
+    private int ringCapacity = 256;
+    private List<SizeClass> sizeClasses = DEFAULT_SIZE_CLASSES;
+    private Path directory;
+    private IdleStrategy idleStrategy = IdleStrategy.BALANCED;
+    private Duration sendTimeout = Duration.ofSeconds(30);
+    private Duration heartbeatInterval = Duration.ofMillis(100);
+    private Duration heartbeatTimeout = Duration.ofSeconds(10);
+
+    private Builder() {}
+
+    /** Plugins the hub can hold at once, 1 to 253. Default 32. */
+    public Builder maxPeers(int n) {
+      if (n < 1 || n > SlotDescriptor.MAX_PEER_ID + 1) {
+        throw new IllegalArgumentException("maxPeers must be in [1, " + (SlotDescriptor.MAX_PEER_ID + 1) + "], got " + n);
+      }
+      this.maxPeers = n;
+      return this;
+    }
+
+    /** Descriptors per ring, a power of two. Default 256. */
+    public Builder ringCapacity(int n) {
+      RingDescriptor.checkCapacity(n);
+      this.ringCapacity = n;
+      return this;
+    }
+
+    /** The size classes; sorted by slot size, which must all differ. At most 16. */
+    public Builder sizeClasses(List<SizeClass> classes) {
+      Objects.requireNonNull(classes, "classes");
+      if (classes.isEmpty() || classes.size() > HubHeaderDescriptor.MAX_SIZE_CLASSES) {
+        throw new IllegalArgumentException("between 1 and 16 size classes, got " + classes.size());
+      }
+      List<SizeClass> sorted = new ArrayList<>(classes);
+      sorted.sort((a, b) -> Integer.compare(a.slotSize(), b.slotSize()));
+      for (int i = 1; i < sorted.size(); i++) {
+        if (sorted.get(i).slotSize() == sorted.get(i - 1).slotSize()) {
+          throw new IllegalArgumentException("two size classes of " + sorted.get(i).slotSize() + " bytes");
+        }
+      }
+      this.sizeClasses = sorted;
+      return this;
+    }
+
+    public Builder sizeClasses(SizeClass... classes) {
+      return sizeClasses(List.of(classes));
+    }
+
+    /** Where hub files go; default: a directory only this user can read under /dev/shm. */
+    public Builder directory(Path dir) {
+      this.directory = dir;
+      return this;
+    }
+
+    public Builder idleStrategy(IdleStrategy strategy) {
+      this.idleStrategy = Objects.requireNonNull(strategy, "strategy");
+      return this;
+    }
+
+    /** See {@link HubConfig#sendTimeout()}. Default 30 s. */
+    public Builder sendTimeout(Duration timeout) {
+      this.sendTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** See {@link HubConfig#heartbeatInterval()}. Default 100 ms. */
+    public Builder heartbeatInterval(Duration interval) {
+      this.heartbeatInterval = Objects.requireNonNull(interval, "interval");
+      return this;
+    }
+
+    /** See {@link HubConfig#heartbeatTimeout()}. Default 10 s. */
+    public Builder heartbeatTimeout(Duration timeout) {
+      this.heartbeatTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    public HubConfig build() {
+      return new HubConfig(this);
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.spoke.shm;
+
+/**
+ * Layout of the hub file's header: identity, configuration, the host's liveness, and the host's
+ * doorbell. The host writes everything, then {@link #HUB_STATE} = READY with release: a peer that reads
+ * READY with acquire sees a complete layout. Fields written often live on cache lines of their own.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |                     magic "SPOKEHUB" (u64)                    |   0
+ *  +-------------------------------+-------------------------------+
+ *  |  layout version (u32)         |  hub state (u32)              |   8
+ *  +-------------------------------+-------------------------------+
+ *  |                       total size (u64)                        |  16
+ *  |                       host pid (u64)                          |  24
+ *  |             host start time, epoch millis (u64)               |  32
+ *  +-------------------------------+-------------------------------+
+ *  |  max peers (u32)              |  ring capacity (u32)          |  40
+ *  |  size class count (u32)       |  reserved                     |  48
+ *  +-------------------------------+-------------------------------+
+ *  |                 peer table offset (u64)                       |  56
+ *  |                 rings offset (u64)                            |  64
+ *  |                 class control offset (u64)                    |  72
+ *  |                 reserved to 128                               |  80
+ *  +---------------------------------------------------------------+
+ *  |        host heartbeat, System.nanoTime (u64) — own line       | 128
+ *  +-------------------------------+-------------------------------+
+ *  |  host doorbell seq (u32 futex)|  host parked (u32) — own line | 192
+ *  +-------------------------------+-------------------------------+
+ *  |  size class table: 16 x 32 bytes                              | 256
+ *  |    slot size (u32) | slot count (u32) | meta offset (u64)     |
+ *  |    data offset (u64) | reserved (u64)                         |
+ *  +---------------------------------------------------------------+
+ *  |  reserved to 4096                                             | 768
+ *  +---------------------------------------------------------------+
+ * </pre>
+ */
+final class HubHeaderDescriptor {
+  private HubHeaderDescriptor() {}
+
+  /** "SPOKEHUB" read as a little-endian long; a big-endian host reads it byte-swapped (foreign). */
+  static final long MAGIC = 0x4255484B454B4F50L;
+  /** Major in the high 16 bits: a different major cannot be read. Minor: additive changes. */
+  static final int LAYOUT_VERSION = (1 << 16) | 0;
+
+  static final int MAGIC_OFFSET = 0;
+  static final int LAYOUT_VERSION_OFFSET = 8;
+  static final int HUB_STATE = 12;
+  static final int TOTAL_SIZE_OFFSET = 16;
+  static final int HOST_PID_OFFSET = 24;
+  static final int HOST_START_MILLIS_OFFSET = 32;
+  static final int MAX_PEERS_OFFSET = 40;
+  static final int RING_CAPACITY_OFFSET = 44;
+  static final int SIZE_CLASS_COUNT_OFFSET = 48;
+  static final int PEER_TABLE_OFFSET_OFFSET = 56;
+  static final int RINGS_OFFSET_OFFSET = 64;
+  static final int CLASS_CONTROL_OFFSET_OFFSET = 72;
+  static final int HOST_HEARTBEAT_OFFSET = 128;
+  static final int HOST_DOORBELL_OFFSET = 192;
+  static final int HOST_PARKED_OFFSET = 196;
+  static final int SIZE_CLASS_TABLE_OFFSET = 256;
+  static final int SIZE_CLASS_ENTRY_SIZE = 32;
+  static final int MAX_SIZE_CLASSES = 16;
+  static final int CLASS_SLOT_SIZE = 0;
+  static final int CLASS_SLOT_COUNT = 4;
+  static final int CLASS_META_OFFSET = 8;
+  static final int CLASS_DATA_OFFSET = 16;
+  static final int LENGTH = 4096;
+
+  static final int STATE_INITIALIZING = 0;
+  static final int STATE_READY = 1;
+  static final int STATE_CLOSING = 2;
+
+  static int sizeClassEntryOffset(int sizeClass) {
+    return SIZE_CLASS_TABLE_OFFSET + sizeClass * SIZE_CLASS_ENTRY_SIZE;
+  }
+
+  static String stateName(int state) {
+    switch (state) {
+      case STATE_INITIALIZING:
+        return "INITIALIZING";
+      case STATE_READY:
+        return "READY";
+      case STATE_CLOSING:
+        return "CLOSING";
+      default:
+        return "UNKNOWN(" + state + ")";
+    }
+  }
+}

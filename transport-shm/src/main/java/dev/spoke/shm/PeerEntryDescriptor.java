@@ -1,0 +1,64 @@
+package dev.spoke.shm;
+
+/**
+ * Layout of one entry of the peer table. The host reserves an entry for a launch (FREE → RESERVED,
+ * epoch bumped, token hash written); the plugin attaches with the right token and epoch (RESERVED →
+ * ACTIVE by CAS); the host marks it DEAD when the plugin goes, reclaims, and frees it (DEAD → FREE).
+ * The token itself is never in the file, only its hash, so a process that merely opens the file cannot
+ * take an entry.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +-------------------------------+-------------------------------+
+ *  |  state (u32)                  |  epoch (u32)                  |   0
+ *  +-------------------------------+-------------------------------+
+ *  |                          pid (u64)                            |   8
+ *  |                  token hash (u64, SHA-256 prefix)             |  16
+ *  |                  attached at, epoch millis (u64)              |  24
+ *  |                  reserved to 64                               |  32
+ *  +---------------------------------------------------------------+
+ *  |  name: u32 length + up to 60 bytes UTF-8                      |  64
+ *  +---------------------------------------------------------------+
+ *  |          heartbeat, System.nanoTime (u64) — own line          | 128
+ *  +-------------------------------+-------------------------------+
+ *  |  doorbell seq (u32 futex)     |  parked (u32) — own line      | 192
+ *  +-------------------------------+-------------------------------+  256
+ * </pre>
+ */
+final class PeerEntryDescriptor {
+  private PeerEntryDescriptor() {}
+
+  static final int STATE_OFFSET = 0;
+  static final int EPOCH_OFFSET = 4;
+  static final int PID_OFFSET = 8;
+  static final int TOKEN_HASH_OFFSET = 16;
+  static final int ATTACHED_MILLIS_OFFSET = 24;
+  static final int NAME_LENGTH_OFFSET = 64;
+  static final int NAME_OFFSET = 68;
+  static final int NAME_MAX_BYTES = 60;
+  static final int HEARTBEAT_OFFSET = 128;
+  static final int DOORBELL_OFFSET = 192;
+  static final int PARKED_OFFSET = 196;
+  static final int LENGTH = 256;
+
+  static final int FREE = 0;
+  static final int RESERVED = 1;
+  static final int ACTIVE = 2;
+  static final int DEAD = 3;
+
+  static String stateName(int state) {
+    switch (state) {
+      case FREE:
+        return "FREE";
+      case RESERVED:
+        return "RESERVED";
+      case ACTIVE:
+        return "ACTIVE";
+      case DEAD:
+        return "DEAD";
+      default:
+        return "UNKNOWN(" + state + ")";
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package dev.spoke.shm;
+
+/**
+ * Layout of one descriptor ring: a control block of three cache lines, then {@code capacity} entries
+ * of {@link FrameDescriptor#LENGTH} bytes. Every peer has two: host → peer and peer → host.
+ *
+ * <pre>
+ *   0                   1                   2                   3
+ *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *  +---------------------------------------------------------------+
+ *  |  tail (u64): next position producers claim, by CAS            |   0
+ *  +---------------------------------------------------------------+
+ *  |  head (u64): next position the consumer reads, release        |  64
+ *  +---------------------------------------------------------------+
+ *  |  reserved                                                     | 128
+ *  +---------------------------------------------------------------+
+ *  |  entries: capacity x 64 bytes                                 | 192
+ *  +---------------------------------------------------------------+
+ * </pre>
+ *
+ * <p>Positions are 64-bit: the high {@link #EPOCH_BITS} bits hold the peer entry's epoch, the rest count
+ * frames. An entry is published when its sequence word equals its position + 1, so a descriptor written
+ * in an earlier epoch (or an earlier lap) is never mistaken for a new one.
+ */
+final class RingDescriptor {
+  private RingDescriptor() {}
+
+  static final int TAIL_OFFSET = 0;
+  static final int HEAD_OFFSET = 64;
+  static final int ENTRIES_OFFSET = 192;
+  static final int EPOCH_BITS = 16;
+  static final int EPOCH_SHIFT = 64 - EPOCH_BITS;
+
+  /** Bytes one ring of {@code capacity} entries takes. */
+  static long length(int capacity) {
+    return ENTRIES_OFFSET + (long) capacity * FrameDescriptor.LENGTH;
+  }
+
+  /** The first position of an epoch. */
+  static long basePosition(int epoch) {
+    return ((long) (epoch & ((1 << EPOCH_BITS) - 1))) << EPOCH_SHIFT;
+  }
+
+  /** Ring capacity must be a power of two, at least 2, at most 2^20. */
+  static void checkCapacity(int capacity) {
+    if (capacity < 2 || capacity > (1 << 20) || Integer.bitCount(capacity) != 1) {
+      throw new IllegalArgumentException("ring capacity must be a power of two in [2, 2^20], got " + capacity);
+    }
+  }
+}
