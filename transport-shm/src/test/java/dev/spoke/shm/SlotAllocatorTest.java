@@ -1,0 +1,252 @@
+package dev.spoke.shm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SlotAllocatorTest {
+
+  static final HubConfig SMALL = HubConfig.builder()
+      .maxPeers(4)
+      .ringCapacity(16)
+      .sizeClasses(SizeClass.of(1024, 64), SizeClass.of(16 * 1024, 16), SizeClass.of(64 * 1024, 4))
+      .build();
+
+  @TempDir
+  Path dir;
+  HubFile file;
+  SlotAllocator slots;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    file = HubFile.create(SMALL.toBuilder().directory(dir).build(), 1, 0);
+    slots = new SlotAllocator(file.buffer(), file.layout());
+    slots.format();
+  }
+
+  /** Walks every class's free list: no cycle, no duplicate, every linked slot FREE, every FREE slot linked. */
+  static void assertListsIntact(SharedBuffer mem, HubLayout layout) {
+    for (int c = 0; c < layout.classCount(); c++) {
+      int count = layout.classes.get(c).slotCount();
+      BitSet linked = new BitSet(count);
+      long head = mem.getLongVolatile(layout.classControlOffset(c));
+      assertFalse(SlotDescriptor.locked(head), "class " + c + " left locked");
+      int i = SlotDescriptor.index(head);
+      int steps = 0;
+      while (i != SlotDescriptor.NIL) {
+        assertTrue(i >= 0 && i < count, "class " + c + ": link to " + i + " out of range");
+        assertFalse(linked.get(i), "class " + c + ": slot " + i + " linked twice (cycle or duplicate)");
+        linked.set(i);
+        assertEquals(SlotDescriptor.FREE, SlotDescriptor.state(mem.getLongVolatile(layout.slotRecordOffset(c, i))),
+            "class " + c + ": linked slot " + i + " is not FREE");
+        i = mem.getInt(layout.slotRecordOffset(c, i) + SlotDescriptor.NEXT_OFFSET);
+        assertTrue(++steps <= count, "class " + c + ": list longer than the class");
+      }
+      for (int s = 0; s < count; s++) {
+        boolean free = SlotDescriptor.state(mem.getLongVolatile(layout.slotRecordOffset(c, s))) == SlotDescriptor.FREE;
+        assertEquals(free, linked.get(s), "class " + c + " slot " + s + (free ? " is FREE but not linked" : " is linked but not FREE"));
+      }
+    }
+  }
+
+  static void assertAllFree(SharedBuffer mem, HubLayout layout) {
+    for (int c = 0; c < layout.classCount(); c++) {
+      HubSnapshot.ClassUsage u = HubSnapshot.captureClass(mem, layout, c);
+      assertEquals(u.slotCount, u.free, "class " + c + ": " + u);
+    }
+    assertListsIntact(mem, layout);
+  }
+
+  @Test
+  void allocateFreeBumpsGenerationAndRefusesRepeatsAndStrangers() {
+    long ref = slots.tryAllocate(100, 2);
+    assertNotEquals(SlotAllocator.NONE, ref);
+    assertEquals(0, SlotAllocator.refClass(ref));
+    assertFalse(slots.freeAllocated(ref, 3), "a slot is freed only by its owner");
+    assertTrue(slots.freeAllocated(ref, 2));
+    assertFalse(slots.freeAllocated(ref, 2), "a second free never matches");
+    long again = slots.tryAllocate(100, 2);
+    assertEquals(SlotAllocator.refIndex(ref), SlotAllocator.refIndex(again), "LIFO: the same slot comes back");
+    assertEquals(SlotAllocator.refGeneration(ref) + 1, SlotAllocator.refGeneration(again));
+    assertFalse(slots.freeAllocated(ref, 2), "a stale reference (old generation) never matches");
+    assertTrue(slots.markInFlight(again, 2, SlotDescriptor.HOST_ID));
+    assertFalse(slots.freeAllocated(again, 2), "in flight: only the receiver frees it");
+    assertTrue(slots.freeInFlight(again, 2, SlotDescriptor.HOST_ID));
+    assertAllFree(file.buffer(), file.layout());
+  }
+
+  @Test
+  void largerClassServesWhenTheBestFitIsEmptyAndExhaustionSaysNone() {
+    List<Long> held = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      held.add(slots.tryAllocate(1000, 0));
+    }
+    long spill = slots.tryAllocate(1000, 0);
+    assertEquals(1, SlotAllocator.refClass(spill), "the 16 KiB class serves a 1 KiB payload");
+    held.add(spill);
+    for (int i = 0; i < 15 + 4; i++) {
+      held.add(slots.tryAllocate(1000, 0));
+    }
+    assertEquals(SlotAllocator.NONE, slots.tryAllocate(1000, 0), "every class is exhausted");
+    assertEquals(SlotAllocator.NONE, slots.tryAllocate(100_000, 0), "no class is large enough");
+    for (long r : held) {
+      assertNotEquals(SlotAllocator.NONE, r);
+      assertTrue(slots.freeAllocated(r, 0));
+    }
+    assertAllFree(file.buffer(), file.layout());
+  }
+
+  @Test
+  void abaOnTheFreeListIsCaughtByTheTag() {
+    SharedBuffer mem = file.buffer();
+    HubLayout layout = file.layout();
+    long ctl = layout.classControlOffset(0);
+    // A popper reads the head (slot A) and A's link (slot B), then stalls...
+    long staleHead = mem.getLongVolatile(ctl);
+    int a = SlotDescriptor.index(staleHead);
+    int b = mem.getInt(layout.slotRecordOffset(0, a) + SlotDescriptor.NEXT_OFFSET);
+    // ...meanwhile A and B are taken and A alone comes back: the head is A again, linked past B.
+    long refA = slots.tryAllocate(10, 1);
+    long refB = slots.tryAllocate(10, 1);
+    assertEquals(a, SlotAllocator.refIndex(refA));
+    assertEquals(b, SlotAllocator.refIndex(refB));
+    assertTrue(slots.freeAllocated(refA, 1));
+    assertEquals(a, SlotDescriptor.index(mem.getLongVolatile(ctl)), "the head shows A again");
+    // The stalled popper's CAS would install B, which is in use: the tag must make it fail.
+    long withoutTag = SlotDescriptor.headWord(SlotDescriptor.tag(staleHead) + 1, false, b);
+    assertFalse(mem.compareAndSetLong(ctl, staleHead, withoutTag), "ABA: a stale head must not match");
+    assertTrue(slots.freeAllocated(refB, 1));
+    assertAllFree(mem, layout);
+  }
+
+  @Test
+  void rebuildRecoversSlotsLeftByProcessesKilledMidOperation() {
+    SharedBuffer mem = file.buffer();
+    HubLayout layout = file.layout();
+    // 1. Killed between the head CAS and the state CAS of an allocation: FREE but unlinked.
+    long ctl = layout.classControlOffset(0);
+    long head = mem.getLongVolatile(ctl);
+    int victim = SlotDescriptor.index(head);
+    int next = mem.getInt(layout.slotRecordOffset(0, victim) + SlotDescriptor.NEXT_OFFSET);
+    assertTrue(mem.compareAndSetLong(ctl, head, SlotDescriptor.headWord(SlotDescriptor.tag(head) + 1, false, next)));
+    // 2. Killed between the state CAS and the link of a free: FREE(g+1) but unlinked.
+    long held = slots.tryAllocate(20_000, 3);
+    long rec = layout.slotRecordOffset(SlotAllocator.refClass(held), SlotAllocator.refIndex(held));
+    assertTrue(mem.compareAndSetLong(rec, mem.getLongVolatile(rec),
+        SlotDescriptor.stateWord(SlotAllocator.refGeneration(held) + 1, SlotDescriptor.FREE, SlotDescriptor.NOBODY, SlotDescriptor.NOBODY)));
+    // 3. Killed while holding slots, allocated and in flight both ways.
+    long owned = slots.tryAllocate(10, 3);
+    long sent = slots.tryAllocate(10, 3);
+    assertTrue(slots.markInFlight(sent, 3, SlotDescriptor.HOST_ID));
+    long toIt = slots.tryAllocate(10, SlotDescriptor.HOST_ID);
+    assertTrue(slots.markInFlight(toIt, SlotDescriptor.HOST_ID, 3));
+    long unrelated = slots.tryAllocate(10, 1);
+
+    int freed = slots.reclaim(3);
+    assertEquals(3, freed, "owned, sent and in flight to it");
+    // Only the other process's slot is still in use, and every list is whole again.
+    HubSnapshot.ClassUsage u = HubSnapshot.captureClass(mem, layout, 0);
+    assertEquals(1, u.inUse(), u.toString());
+    assertTrue(slots.freeAllocated(unrelated, 1));
+    assertAllFree(mem, layout);
+    assertFalse(slots.freeAllocated(owned, 3), "the dead owner's stale reference no longer matches");
+  }
+
+  @Test
+  void concurrentAllocatorsNeverShareASlot() throws Exception {
+    int threads = 4;
+    int iterations = 100_000;
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    runOwners(threads, iterations, failures, null);
+    assertTrue(failures.isEmpty(), () -> String.join("\n", failures));
+    assertAllFree(file.buffer(), file.layout());
+  }
+
+  @Test
+  void rebuildsRacingLiveAllocatorsLoseAndDuplicateNothing() throws Exception {
+    ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    Thread rebuilder = new Thread(() -> {
+      while (!stop.get()) {
+        slots.rebuildAll();
+        Thread.yield();
+      }
+    });
+    rebuilder.start();
+    try {
+      runOwners(3, 50_000, failures, stop);
+    } finally {
+      stop.set(true);
+      rebuilder.join();
+    }
+    assertTrue(failures.isEmpty(), () -> String.join("\n", failures));
+    assertAllFree(file.buffer(), file.layout());
+  }
+
+  /**
+   * Each owner allocates a few slots of random sizes, stamps each with its id and a sequence, checks the
+   * stamps before freeing: a slot handed to two owners shows up as a foreign stamp.
+   */
+  private void runOwners(int owners, int iterations, ConcurrentLinkedQueue<String> failures, AtomicBoolean stopWhenDone)
+      throws InterruptedException {
+    CountDownLatch start = new CountDownLatch(1);
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < owners; t++) {
+      int owner = t;
+      Thread th = new Thread(() -> {
+        java.util.Random rnd = new java.util.Random(owner);
+        long[] held = new long[3];
+        try {
+          start.await();
+          for (int i = 0; i < iterations && failures.isEmpty(); i++) {
+            for (int k = 0; k < held.length; k++) {
+              int size = rnd.nextInt(3) == 0 ? 10_000 : 500;
+              long ref;
+              while ((ref = slots.tryAllocate(size, owner)) == SlotAllocator.NONE) {
+                Thread.onSpinWait();
+              }
+              held[k] = ref;
+              ByteBuffer v = slots.view(SlotAllocator.refClass(ref), SlotAllocator.refIndex(ref), 0, 16);
+              v.putLong(0, ((long) owner << 32) | i);
+              v.putLong(8, ref);
+            }
+            for (long ref : held) {
+              ByteBuffer v = slots.view(SlotAllocator.refClass(ref), SlotAllocator.refIndex(ref), 0, 16);
+              long stamp = v.getLong(0);
+              if (stamp != (((long) owner << 32) | i) || v.getLong(8) != ref) {
+                failures.add("owner " + owner + " found a foreign stamp in " + SlotAllocator.describe(ref));
+              }
+              if (!slots.freeAllocated(ref, owner)) {
+                failures.add("owner " + owner + " could not free its " + SlotAllocator.describe(ref));
+              }
+            }
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      ts.add(th);
+      th.start();
+    }
+    start.countDown();
+    for (Thread th : ts) {
+      th.join();
+    }
+    if (stopWhenDone != null) {
+      stopWhenDone.set(true);
+    }
+  }
+}
