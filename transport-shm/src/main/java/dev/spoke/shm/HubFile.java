@@ -1,0 +1,340 @@
+package dev.spoke.shm;
+
+import static dev.spoke.shm.HubHeaderDescriptor.CLASS_DATA_OFFSET;
+import static dev.spoke.shm.HubHeaderDescriptor.CLASS_META_OFFSET;
+import static dev.spoke.shm.HubHeaderDescriptor.CLASS_SLOT_COUNT;
+import static dev.spoke.shm.HubHeaderDescriptor.CLASS_SLOT_SIZE;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hub file: created by the host under a directory only its user can read, with mode 0600 and a
+ * unique name; mapped by the host and by every plugin; unlinked when the host closes. Opening checks
+ * the file thoroughly and says exactly what is wrong with a foreign, truncated, newer or half-written
+ * file. Hubs left behind by hosts that died are removed when the next host starts.
+ *
+ * <p>The mapping is not unmapped on close (Java unmaps when the buffer is collected): a thread that
+ * still touches the hub after close must never crash the process.
+ *
+ * <p>Thread-safe after creation.
+ */
+public final class HubFile {
+
+  private static final Logger log = LoggerFactory.getLogger(HubFile.class);
+  private static final String PREFIX = "spoke-";
+  private static final String SUFFIX = ".hub";
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final FileAttribute<Set<PosixFilePermission>> FILE_0600 =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  private static final FileAttribute<Set<PosixFilePermission>> DIR_0700 =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+
+  private final Path path;
+  private final SharedBuffer buffer;
+  private final HubLayout layout;
+
+  private HubFile(Path path, SharedBuffer buffer, HubLayout layout) {
+    this.path = path;
+    this.buffer = buffer;
+    this.layout = layout;
+  }
+
+  public Path path() {
+    return path;
+  }
+
+  SharedBuffer buffer() {
+    return buffer;
+  }
+
+  HubLayout layout() {
+    return layout;
+  }
+
+  /**
+   * Where hubs go by default: {@code /dev/shm/spoke-<uid>} (memory-backed) when /dev/shm exists, else
+   * {@code <java.io.tmpdir>/spoke-<uid>}; made with mode 0700.
+   */
+  public static Path defaultDirectory() {
+    Path shm = Paths.get("/dev/shm");
+    Path root = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Paths.get(System.getProperty("java.io.tmpdir"));
+    int uid = Futex.uid();
+    return root.resolve(PREFIX + (uid >= 0 ? String.valueOf(uid) : System.getProperty("user.name", "user")));
+  }
+
+  /** Makes {@code dir} (mode 0700) if missing; refuses one that others can read. */
+  static void ensurePrivateDirectory(Path dir) throws IOException {
+    try {
+      Files.createDirectories(dir.getParent());
+      Files.createDirectory(dir, DIR_0700);
+    } catch (FileAlreadyExistsException e) {
+      // fine: check it below
+    } catch (UnsupportedOperationException e) {
+      Files.createDirectories(dir); // not POSIX: permissions are the platform's business
+      return;
+    }
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+    EnumSet<PosixFilePermission> others = EnumSet.of(
+        PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
+        PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+    others.retainAll(perms);
+    if (!others.isEmpty()) {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    }
+  }
+
+  /** Host: creates, maps and formats a new hub file. */
+  static HubFile create(HubConfig config, long hostPid, long hostStartMillis) throws IOException {
+    HubLayout layout = HubLayout.of(config);
+    Path dir = config.directory() != null ? config.directory() : defaultDirectory();
+    ensurePrivateDirectory(dir);
+    Path path;
+    FileChannel channel;
+    for (;;) {
+      path = dir.resolve(PREFIX + hostPid + "-" + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + SUFFIX);
+      try {
+        channel = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+            StandardOpenOption.WRITE), FILE_0600);
+        break;
+      } catch (FileAlreadyExistsException e) {
+        // astronomically unlikely; pick another name
+      } catch (UnsupportedOperationException e) {
+        channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        break;
+      }
+    }
+    try (FileChannel ch = channel) {
+      ch.truncate(0);
+      // A sparse file: memory is only used for pages that are touched.
+      ch.write(ByteBuffer.wrap(new byte[1]), layout.totalSize - 1);
+      MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
+      SharedBuffer buffer = new SharedBuffer(mapped);
+      writeHeader(buffer, layout, hostPid, hostStartMillis);
+      return new HubFile(path, buffer, layout);
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(path);
+      throw e;
+    }
+  }
+
+  private static void writeHeader(SharedBuffer b, HubLayout layout, long hostPid, long hostStartMillis) {
+    b.putLong(HubHeaderDescriptor.MAGIC_OFFSET, HubHeaderDescriptor.MAGIC);
+    b.putInt(HubHeaderDescriptor.LAYOUT_VERSION_OFFSET, HubHeaderDescriptor.LAYOUT_VERSION);
+    b.putLong(HubHeaderDescriptor.TOTAL_SIZE_OFFSET, layout.totalSize);
+    b.putLong(HubHeaderDescriptor.HOST_PID_OFFSET, hostPid);
+    b.putLong(HubHeaderDescriptor.HOST_START_MILLIS_OFFSET, hostStartMillis);
+    b.putInt(HubHeaderDescriptor.MAX_PEERS_OFFSET, layout.maxPeers);
+    b.putInt(HubHeaderDescriptor.RING_CAPACITY_OFFSET, layout.ringCapacity);
+    b.putInt(HubHeaderDescriptor.SIZE_CLASS_COUNT_OFFSET, layout.classCount());
+    b.putLong(HubHeaderDescriptor.PEER_TABLE_OFFSET_OFFSET, layout.peerTableOffset);
+    b.putLong(HubHeaderDescriptor.RINGS_OFFSET_OFFSET, layout.ringsOffset);
+    b.putLong(HubHeaderDescriptor.CLASS_CONTROL_OFFSET_OFFSET, layout.classControlOffset);
+    b.putLong(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET, System.nanoTime());
+    for (int c = 0; c < layout.classCount(); c++) {
+      int e = HubHeaderDescriptor.sizeClassEntryOffset(c);
+      b.putInt(e + CLASS_SLOT_SIZE, layout.classes.get(c).slotSize());
+      b.putInt(e + CLASS_SLOT_COUNT, layout.classes.get(c).slotCount());
+      b.putLong(e + CLASS_META_OFFSET, layout.recordOffsets[c]);
+      b.putLong(e + CLASS_DATA_OFFSET, layout.dataOffsets[c]);
+    }
+  }
+
+  /** Host: everything is in place; peers may attach. Written last, with release. */
+  void markReady() {
+    buffer.putIntRelease(HubHeaderDescriptor.HUB_STATE, HubHeaderDescriptor.STATE_READY);
+  }
+
+  void markClosing() {
+    buffer.putIntRelease(HubHeaderDescriptor.HUB_STATE, HubHeaderDescriptor.STATE_CLOSING);
+  }
+
+  /**
+   * Peer: opens and validates an existing hub.
+   *
+   * @throws HubFormatException if the file is not a hub this version can use, saying why
+   * @throws IOException if it cannot be read at all
+   */
+  static HubFile open(Path path) throws IOException {
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      long size = ch.size();
+      if (size < HubHeaderDescriptor.LENGTH) {
+        throw new HubFormatException(path, "it is " + size + " bytes, shorter than a hub header ("
+            + HubHeaderDescriptor.LENGTH + " bytes): truncated, or not a hub");
+      }
+      ByteBuffer header = ByteBuffer.allocate(HubHeaderDescriptor.LENGTH).order(ByteOrder.nativeOrder());
+      ch.read(header, 0);
+      header.flip();
+      HubLayout layout = validateHeader(path, header, size);
+      MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
+      SharedBuffer buffer = new SharedBuffer(mapped);
+      int state = buffer.getIntAcquire(HubHeaderDescriptor.HUB_STATE);
+      if (state != HubHeaderDescriptor.STATE_READY) {
+        throw new HubFormatException(path, "the hub is " + HubHeaderDescriptor.stateName(state)
+            + ", not READY: its host has not finished creating it, or is closing it");
+      }
+      return new HubFile(path, buffer, layout);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(path.toString(), null, "no hub file there (its host may have exited)");
+    }
+  }
+
+  private static HubLayout validateHeader(Path path, ByteBuffer h, long fileSize) throws HubFormatException {
+    long magic = h.getLong(HubHeaderDescriptor.MAGIC_OFFSET);
+    if (magic != HubHeaderDescriptor.MAGIC) {
+      if (magic == Long.reverseBytes(HubHeaderDescriptor.MAGIC)) {
+        throw new HubFormatException(path, "it was written by a machine of the other byte order");
+      }
+      throw new HubFormatException(path, String.format("bad magic 0x%016x (expected 0x%016x \"SPOKEHUB\"): not a hub",
+          magic, HubHeaderDescriptor.MAGIC));
+    }
+    int version = h.getInt(HubHeaderDescriptor.LAYOUT_VERSION_OFFSET);
+    int major = version >>> 16;
+    int ourMajor = HubHeaderDescriptor.LAYOUT_VERSION >>> 16;
+    if (major != ourMajor) {
+      throw new HubFormatException(path, "layout version " + major + "." + (version & 0xFFFF) + " but this Spoke reads "
+          + ourMajor + ".x: " + (major > ourMajor ? "the host runs a newer Spoke; upgrade the plugin" : "the host runs an older Spoke"));
+    }
+    long total = h.getLong(HubHeaderDescriptor.TOTAL_SIZE_OFFSET);
+    int maxPeers = h.getInt(HubHeaderDescriptor.MAX_PEERS_OFFSET);
+    int ringCapacity = h.getInt(HubHeaderDescriptor.RING_CAPACITY_OFFSET);
+    int classCount = h.getInt(HubHeaderDescriptor.SIZE_CLASS_COUNT_OFFSET);
+    if (maxPeers < 1 || maxPeers > SlotDescriptor.MAX_PEER_ID + 1 || classCount < 1
+        || classCount > HubHeaderDescriptor.MAX_SIZE_CLASSES) {
+      throw new HubFormatException(path, "implausible configuration (peers " + maxPeers + ", size classes " + classCount + ")");
+    }
+    List<SizeClass> classes = new ArrayList<>();
+    HubLayout layout;
+    try {
+      for (int c = 0; c < classCount; c++) {
+        int e = HubHeaderDescriptor.sizeClassEntryOffset(c);
+        classes.add(SizeClass.of(h.getInt(e + CLASS_SLOT_SIZE), h.getInt(e + CLASS_SLOT_COUNT)));
+      }
+      layout = new HubLayout(maxPeers, ringCapacity, classes);
+    } catch (IllegalArgumentException e) {
+      throw new HubFormatException(path, "implausible configuration: " + e.getMessage());
+    }
+    if (total != layout.totalSize) {
+      throw new HubFormatException(path, "the header says " + total + " bytes but its configuration needs "
+          + layout.totalSize + ": corrupt header");
+    }
+    if (fileSize < total) {
+      throw new HubFormatException(path, "it is " + fileSize + " bytes but the hub needs " + total + ": truncated");
+    }
+    boolean offsetsAgree = h.getLong(HubHeaderDescriptor.PEER_TABLE_OFFSET_OFFSET) == layout.peerTableOffset
+        && h.getLong(HubHeaderDescriptor.RINGS_OFFSET_OFFSET) == layout.ringsOffset
+        && h.getLong(HubHeaderDescriptor.CLASS_CONTROL_OFFSET_OFFSET) == layout.classControlOffset;
+    for (int c = 0; c < classCount && offsetsAgree; c++) {
+      int e = HubHeaderDescriptor.sizeClassEntryOffset(c);
+      offsetsAgree = h.getLong(e + CLASS_META_OFFSET) == layout.recordOffsets[c]
+          && h.getLong(e + CLASS_DATA_OFFSET) == layout.dataOffsets[c];
+    }
+    if (!offsetsAgree) {
+      throw new HubFormatException(path, "its offsets disagree with the layout this Spoke computes for its configuration");
+    }
+    return layout;
+  }
+
+  /** Host: removes the file. Plugins that still map it keep their mapping until they exit. */
+  void unlink() {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException e) {
+      log.warn("could not remove hub file {}: {}", path, e.toString());
+    }
+    Path dir = path.getParent();
+    try {
+      Files.delete(dir); // only succeeds when no other host's hub is in it
+    } catch (IOException e) {
+      // not empty, or already gone
+    }
+  }
+
+  /**
+   * Removes hub files in {@code dir} whose host is gone: its pid is not running, or runs a process
+   * started at another time (the pid was reused). Files that are not readable hubs are removed once
+   * they are a minute old (younger ones may be hubs being created). Returns how many were removed.
+   */
+  public static int removeStaleHubs(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    int removed = 0;
+    long self = ProcessHandle.current().pid();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
+      for (Path file : files) {
+        try {
+          String why = staleReason(file, self);
+          if (why != null) {
+            Files.deleteIfExists(file);
+            removed++;
+            log.info("removed stale hub {} ({})", file, why);
+          }
+        } catch (IOException e) {
+          log.debug("could not examine {}: {}", file, e.toString());
+        }
+      }
+    } catch (IOException e) {
+      log.warn("could not scan {} for stale hubs: {}", dir, e.toString());
+    }
+    return removed;
+  }
+
+  private static String staleReason(Path file, long self) throws IOException {
+    ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ch.read(h, 0);
+    }
+    h.flip();
+    boolean old = Files.getLastModifiedTime(file).toInstant().isBefore(Instant.now().minusSeconds(60));
+    if (h.remaining() < 40 || h.getLong(HubHeaderDescriptor.MAGIC_OFFSET) != HubHeaderDescriptor.MAGIC) {
+      return old ? "not a readable hub, over a minute old" : null;
+    }
+    long pid = h.getLong(HubHeaderDescriptor.HOST_PID_OFFSET);
+    long start = h.getLong(HubHeaderDescriptor.HOST_START_MILLIS_OFFSET);
+    if (pid == self) {
+      return null;
+    }
+    Optional<ProcessHandle> host = ProcessHandle.of(pid);
+    if (host.isEmpty() || !host.get().isAlive()) {
+      return "host pid " + pid + " is gone";
+    }
+    Optional<Instant> started = host.get().info().startInstant();
+    if (started.isPresent() && Math.abs(started.get().toEpochMilli() - start) > 1000) {
+      return "pid " + pid + " now belongs to another process";
+    }
+    return null;
+  }
+
+  /** The start time of the current process in epoch millis, as recorded in headers. */
+  static long currentProcessStartMillis() {
+    return ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+  }
+
+  @Override
+  public String toString() {
+    return "HubFile{" + path + ", " + HubSnapshot.bytes(layout.totalSize) + "}";
+  }
+}

@@ -1,0 +1,304 @@
+package dev.spoke.shm;
+
+import dev.spoke.Status;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A plugin's side of a hub: attaches to the peer entry the host reserved for it, receives on its own
+ * thread, writes its heartbeat, and watches the host.
+ *
+ * <p><b>Attach</b>: open and validate the file; the entry must be RESERVED, in the epoch the token
+ * names, and the token's hash must match the one in the entry; then write the pid and CAS RESERVED →
+ * ACTIVE. Every refusal says which of these failed.
+ *
+ * <p><b>Host death</b>: the liveness thread checks every heartbeat interval that the host's pid still
+ * runs the process that created the hub, that its heartbeat is fresh, that the hub is not closing, and
+ * that this entry is still ours. When any fails the transport closes with UNAVAILABLE saying why, and
+ * the {@link #onHostGone} callback runs, typically to exit.
+ *
+ * <p>Thread-safe.
+ */
+public final class HubPeer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(HubPeer.class);
+  private static final int BATCH = 64;
+
+  private final HubConfig config;
+  private final HubFile file;
+  private final SharedBuffer mem;
+  private final HubLayout layout;
+  private final int peerId;
+  private final int epoch;
+  private final long entry;
+  private final long hostPid;
+  private final long hostStartMillis;
+  private final Doorbell ownDoorbell;
+  private final HubTransport transport;
+  private final Thread receiveThread;
+  private final Thread livenessThread;
+  private volatile boolean stopping;
+  private volatile Consumer<Status> hostGoneListener;
+
+  private HubPeer(HubConfig config, HubFile file, int peerId, int epoch, String name) {
+    this.config = config;
+    this.file = file;
+    this.mem = file.buffer();
+    this.layout = file.layout();
+    this.peerId = peerId;
+    this.epoch = epoch;
+    this.entry = layout.peerEntryOffset(peerId);
+    this.hostPid = mem.getLong(HubHeaderDescriptor.HOST_PID_OFFSET);
+    this.hostStartMillis = mem.getLong(HubHeaderDescriptor.HOST_START_MILLIS_OFFSET);
+    this.ownDoorbell = new Doorbell(mem, entry + PeerEntryDescriptor.DOORBELL_OFFSET, entry + PeerEntryDescriptor.PARKED_OFFSET);
+    Doorbell hostDoorbell = new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET, HubHeaderDescriptor.HOST_PARKED_OFFSET);
+    SlotAllocator slots = new SlotAllocator(mem, layout);
+    DescriptorRing out = new DescriptorRing(mem, layout.peerToHostRingOffset(peerId), layout.ringCapacity, name + "→host");
+    DescriptorRing in = new DescriptorRing(mem, layout.hostToPeerRingOffset(peerId), layout.ringCapacity, "host→" + name);
+    this.transport = new HubTransport(mem, slots, out, in, hostDoorbell, peerId, SlotDescriptor.HOST_ID, epoch,
+        "plugin '" + name + "'", "host (pid " + hostPid + ")", config, new PeerEndpoint());
+    this.receiveThread = new Thread(this::receiveLoop, "spoke-peer-receiver");
+    this.receiveThread.setDaemon(true);
+    this.livenessThread = new Thread(this::livenessLoop, "spoke-peer-liveness");
+    this.livenessThread.setDaemon(true);
+  }
+
+  /**
+   * Attaches to the hub at {@code path} as peer {@code peerId} with the token the host gave.
+   *
+   * @param config only the idle strategy, timeouts and heartbeat settings are used; the hub's shape
+   *     comes from the file
+   * @throws HubFormatException if the file is not a usable hub
+   * @throws HubAttachException if the entry cannot be taken, saying why
+   */
+  public static HubPeer attach(Path path, int peerId, String token, String name, HubConfig config) throws IOException {
+    HubFile file = HubFile.open(path);
+    HubLayout layout = file.layout();
+    SharedBuffer mem = file.buffer();
+    if (peerId < 0 || peerId >= layout.maxPeers) {
+      throw new HubAttachException("peer id " + peerId + " is outside [0, " + layout.maxPeers + ") of hub " + path);
+    }
+    int dot = token == null ? -1 : token.indexOf('.');
+    int tokenEpoch;
+    try {
+      tokenEpoch = Integer.parseInt(token.substring(0, dot));
+    } catch (RuntimeException e) {
+      throw new HubAttachException("malformed hub token (expected <epoch>.<hex>)");
+    }
+    long e = layout.peerEntryOffset(peerId);
+    int state = mem.getIntAcquire(e + PeerEntryDescriptor.STATE_OFFSET);
+    int entryEpoch = mem.getInt(e + PeerEntryDescriptor.EPOCH_OFFSET);
+    if (state != PeerEntryDescriptor.RESERVED) {
+      long pid = mem.getLong(e + PeerEntryDescriptor.PID_OFFSET);
+      throw new HubAttachException("peer entry " + peerId + " of hub " + path + " is " + PeerEntryDescriptor.stateName(state)
+          + (pid > 0 ? " (held by pid " + pid + ")" : "") + ", not RESERVED for a new plugin: "
+          + (state == PeerEntryDescriptor.ACTIVE ? "another process attached with it" : "this launch is stale"));
+    }
+    if (entryEpoch != tokenEpoch) {
+      throw new HubAttachException("the token is for epoch " + tokenEpoch + " but peer entry " + peerId + " is at epoch "
+          + entryEpoch + ": this launch is stale");
+    }
+    if (mem.getLong(e + PeerEntryDescriptor.TOKEN_HASH_OFFSET) != HubHost.tokenHash(token)) {
+      throw new HubAttachException("the token does not match peer entry " + peerId + " of hub " + path);
+    }
+    long pid = ProcessHandle.current().pid();
+    mem.putLong(e + PeerEntryDescriptor.PID_OFFSET, pid);
+    mem.putLong(e + PeerEntryDescriptor.ATTACHED_MILLIS_OFFSET, System.currentTimeMillis());
+    mem.putLongRelease(e + PeerEntryDescriptor.HEARTBEAT_OFFSET, System.nanoTime());
+    if (!mem.compareAndSetInt(e + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.RESERVED, PeerEntryDescriptor.ACTIVE)) {
+      throw new HubAttachException("peer entry " + peerId + " changed while attaching (another process raced us)");
+    }
+    HubPeer peer = new HubPeer(config, file, peerId, tokenEpoch, name);
+    peer.receiveThread.start();
+    peer.livenessThread.start();
+    log.debug("attached to {} as peer {} (epoch {})", path, peerId, tokenEpoch);
+    return peer;
+  }
+
+  /** The connection to the host. */
+  public HubTransport transport() {
+    return transport;
+  }
+
+  public int peerId() {
+    return peerId;
+  }
+
+  public long hostPid() {
+    return hostPid;
+  }
+
+  public Path path() {
+    return file.path();
+  }
+
+  /** Runs {@code listener} once, with the reason, when the host goes away or takes this entry back. */
+  public void onHostGone(Consumer<Status> listener) {
+    this.hostGoneListener = listener;
+  }
+
+  /** A picture of the whole hub, as this plugin sees it. */
+  public HubSnapshot snapshot() {
+    return HubSnapshot.capture(file.path().toString(), mem, layout, 8);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private void receiveLoop() {
+    SpinWindow spin = new SpinWindow(config.idleStrategy());
+    while (!stopping) {
+      try {
+        int work = transport.poll(BATCH);
+        if (work > 0) {
+          spin.worked();
+          continue;
+        }
+        if (spin.keepSpinning()) {
+          Thread.onSpinWait();
+          continue;
+        }
+        int sequence = ownDoorbell.prepare();
+        if (!transport.hasWork() && !stopping) {
+          ownDoorbell.await(sequence, TimeUnit.MILLISECONDS.toNanos(500));
+        }
+        ownDoorbell.done();
+        spin.parked();
+      } catch (Throwable t) {
+        log.error("peer receive loop failed; continuing", t);
+      }
+    }
+  }
+
+  private void livenessLoop() {
+    long interval = config.heartbeatInterval().toNanos();
+    long timeout = config.heartbeatTimeout().toNanos();
+    while (!stopping) {
+      mem.putLongRelease(entry + PeerEntryDescriptor.HEARTBEAT_OFFSET, System.nanoTime());
+      String gone = hostGoneReason(timeout);
+      if (gone != null) {
+        hostGone(Status.UNAVAILABLE.withDescription(gone));
+        return;
+      }
+      LockSupport.parkNanos(this, interval);
+    }
+  }
+
+  private String hostGoneReason(long timeoutNanos) {
+    Optional<ProcessHandle> host = ProcessHandle.of(hostPid);
+    if (host.isEmpty() || !host.get().isAlive()) {
+      return "the host (pid " + hostPid + ") exited";
+    }
+    Optional<Instant> started = host.get().info().startInstant();
+    if (started.isPresent() && hostStartMillis != 0 && Math.abs(started.get().toEpochMilli() - hostStartMillis) > 1000) {
+      return "the host (pid " + hostPid + ") exited and its pid was reused";
+    }
+    if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) != HubHeaderDescriptor.STATE_READY) {
+      return "the host is closing the hub";
+    }
+    long age = System.nanoTime() - mem.getLongAcquire(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET);
+    if (age > timeoutNanos) {
+      return String.format("the host (pid %d) stopped its heartbeat %.1fs ago", hostPid, age / 1e9);
+    }
+    if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) != PeerEntryDescriptor.ACTIVE
+        || mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) != epoch) {
+      return "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)";
+    }
+    return null;
+  }
+
+  private void hostGone(Status status) {
+    log.info("leaving the hub: {}", status.getDescription());
+    stopThreads();
+    transport.closeLocally(status);
+    Consumer<Status> l = hostGoneListener;
+    if (l != null) {
+      try {
+        l.accept(status);
+      } catch (Throwable t) {
+        log.error("host-gone listener failed", t);
+      }
+    }
+  }
+
+  private void stopThreads() {
+    stopping = true;
+    ownDoorbell.ringAlways();
+    LockSupport.unpark(livenessThread);
+  }
+
+  /**
+   * Detaches: marks the entry DEAD (the host then reclaims it) and stops the threads. Calls in flight
+   * fail with UNAVAILABLE. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (stopping) {
+      return;
+    }
+    detach(Status.UNAVAILABLE.withDescription("the plugin detached from the hub"));
+  }
+
+  private void detach(Status status) {
+    stopThreads();
+    transport.closeLocally(status);
+    mem.compareAndSetInt(entry + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.ACTIVE, PeerEntryDescriptor.DEAD);
+    new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET, HubHeaderDescriptor.HOST_PARKED_OFFSET).ringAlways();
+    if (Thread.currentThread() != receiveThread) {
+      try {
+        receiveThread.join(1_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  private final class PeerEndpoint implements HubTransport.Endpoint {
+    @Override
+    public boolean remoteAlive(HubTransport t) {
+      return !stopping && mem.getIntVolatile(entry + PeerEntryDescriptor.STATE_OFFSET) == PeerEntryDescriptor.ACTIVE;
+    }
+
+    @Override
+    public boolean onReceiveThread() {
+      return Thread.currentThread() == receiveThread;
+    }
+
+    @Override
+    public void violation(HubTransport t, String what) {
+      log.error("leaving the hub: {}", what);
+      detach(Status.INTERNAL.withDescription(what));
+    }
+
+    @Override
+    public void closed(HubTransport t, Status status) {
+      detach(status);
+    }
+
+    @Override
+    public String describe(HubTransport t, boolean pool) {
+      HubSnapshot.PeerState p = HubSnapshot.capturePeer(mem, layout, peerId, System.nanoTime(), 4);
+      StringBuilder sb = new StringBuilder();
+      if (p != null) {
+        sb.append(p.toHost).append("; ").append(p.toPeer);
+      }
+      if (pool) {
+        for (int c = 0; c < layout.classCount(); c++) {
+          sb.append("; ").append(HubSnapshot.captureClass(mem, layout, c));
+        }
+      }
+      return sb.toString();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "HubPeer{peer " + peerId + " of " + file.path() + "}";
+  }
+}
