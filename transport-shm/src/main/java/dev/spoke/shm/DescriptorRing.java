@@ -93,9 +93,16 @@ final class DescriptorRing {
       long head = headCache;
       if (tail - head >= capacity || head - tail > 0) {
         head = mem.getLongAcquire(base + HEAD_OFFSET);
+        // NOTE: the tail is re-read after the head: the head never passes the tail, so a head beyond a
+        // tail read later can only be written by a misbehaving consumer. (Against the earlier read it
+        // can be: other producers and the consumer may have moved on since.)
+        long freshTail = mem.getLongVolatile(base + TAIL_OFFSET);
+        if (head - freshTail > 0 || (head & EPOCH_MASK) != epochBits) {
+          return (freshTail & EPOCH_MASK) != epochBits ? STALE_EPOCH : CORRUPT;
+        }
         headCache = head;
-        if (head - tail > 0 || (head & EPOCH_MASK) != epochBits) {
-          return CORRUPT;
+        if (freshTail != tail) {
+          continue;
         }
         if (tail - head >= capacity) {
           return FULL;

@@ -41,6 +41,10 @@ public final class HubHost implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(HubHost.class);
   private static final int BATCH = 64;
+  /** How long an idle receive loop parks before looking again anyway (liveness events also wake it). */
+  static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+  /** How soon a receive loop with queued outbound frames looks again for room. */
+  static final long OVERFLOW_RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** A peer entry set aside for one launch of a plugin. Immutable. */
@@ -154,6 +158,14 @@ public final class HubHost implements AutoCloseable {
 
   public HubConfig config() {
     return config;
+  }
+
+  SharedBuffer memory() {
+    return mem;
+  }
+
+  HubLayout layout() {
+    return layout;
   }
 
   /** Runs {@code listener(peerId, reason)} on the receive thread after a peer was reclaimed. Must not block. */
@@ -303,8 +315,9 @@ public final class HubHost implements AutoCloseable {
           continue;
         }
         int sequence = hostDoorbell.prepare();
-        if (!anyWork()) {
-          hostDoorbell.await(sequence, TimeUnit.MILLISECONDS.toNanos(500));
+        if (!anyInbound()) {
+          // Frames queued by this thread wait for a consumer that does not ring us: look again soon.
+          hostDoorbell.await(sequence, anyOverflow() ? OVERFLOW_RETRY_NANOS : IDLE_PARK_NANOS);
         }
         hostDoorbell.done();
         spin.parked();
@@ -314,12 +327,21 @@ public final class HubHost implements AutoCloseable {
     }
   }
 
-  private boolean anyWork() {
+  private boolean anyInbound() {
     if (!reclaims.isEmpty() || stopping) {
       return true;
     }
     for (HubTransport t : transports) {
-      if (t != null && t.hasWork()) {
+      if (t != null && t.hasInbound()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean anyOverflow() {
+    for (HubTransport t : transports) {
+      if (t != null && t.overflowDepth() > 0) {
         return true;
       }
     }
@@ -542,6 +564,11 @@ public final class HubHost implements AutoCloseable {
     @Override
     public void closed(HubTransport transport, Status status) {
       requestReclaim(peer, transport.epoch(), "was disconnected by the host: " + status.getDescription());
+    }
+
+    @Override
+    public void started(HubTransport transport) {
+      hostDoorbell.ringAlways();
     }
 
     @Override

@@ -165,8 +165,9 @@ public final class HubPeer implements AutoCloseable {
           continue;
         }
         int sequence = ownDoorbell.prepare();
-        if (!transport.hasWork() && !stopping) {
-          ownDoorbell.await(sequence, TimeUnit.MILLISECONDS.toNanos(500));
+        if (!transport.hasInbound() && !stopping) {
+          ownDoorbell.await(sequence,
+              transport.overflowDepth() > 0 ? HubHost.OVERFLOW_RETRY_NANOS : HubHost.IDLE_PARK_NANOS);
         }
         ownDoorbell.done();
         spin.parked();
@@ -279,6 +280,11 @@ public final class HubPeer implements AutoCloseable {
     @Override
     public void closed(HubTransport t, Status status) {
       detach(status);
+    }
+
+    @Override
+    public void started(HubTransport t) {
+      ownDoorbell.ringAlways();
     }
 
     @Override

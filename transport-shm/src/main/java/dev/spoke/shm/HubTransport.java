@@ -78,6 +78,9 @@ public final class HubTransport implements Transport {
 
     /** A picture of the hub parts a wait on this transport involves, for error messages. */
     String describe(HubTransport transport, boolean pool);
+
+    /** The listener was set: the receive loop must start polling this transport now. */
+    void started(HubTransport transport);
   }
 
   private final SharedBuffer mem;
@@ -149,6 +152,7 @@ public final class HubTransport implements Transport {
     if (already != null) {
       tellListenerClosed(already);
     }
+    endpoint.started(this);
   }
 
   @Override
@@ -497,9 +501,9 @@ public final class HubTransport implements Transport {
   // ---------------------------------------------------------------------------------------------
   // Receiving (receive thread only)
 
-  /** True if an inbound frame is waiting or the overflow queue needs flushing. */
-  boolean hasWork() {
-    return (listener != null && closed == null && !violated && in.hasNext()) || overflowCount.get() > 0;
+  /** True if an inbound frame is waiting to be delivered. */
+  boolean hasInbound() {
+    return listener != null && closed == null && !violated && in.hasNext();
   }
 
   /**

@@ -1,0 +1,142 @@
+package dev.spoke.shm;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Paths;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A child JVM running a test main class on this test's class path, for tests that must cross a real
+ * process boundary. Its stdout lines are queued for {@link #awaitLine}; the tail of its stderr is kept
+ * for failure messages. Closing it kills it.
+ */
+final class ChildJvm implements AutoCloseable {
+
+  private final Process process;
+  private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+  private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
+  private final Writer stdin;
+  private final String description;
+
+  private ChildJvm(Process process, String description) {
+    this.process = process;
+    this.description = description;
+    this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true);
+    pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false);
+  }
+
+  static ChildJvm start(Class<?> main, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx256m");
+    cmd.add("-XX:+UseSerialGC");
+    cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(main.getName());
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).start();
+    return new ChildJvm(p, main.getSimpleName() + " " + String.join(" ", args));
+  }
+
+  private void pump(BufferedReader reader, boolean out) {
+    Thread t = new Thread(() -> {
+      try {
+        String line;
+        while ((line = reader.readLine()) != null) {
+          if (out) {
+            lines.add(line);
+          } else {
+            synchronized (stderrTail) {
+              stderrTail.add(line);
+              if (stderrTail.size() > 40) {
+                stderrTail.poll();
+              }
+            }
+          }
+        }
+      } catch (IOException e) {
+        // the child went away
+      }
+    }, "child-" + (out ? "stdout" : "stderr"));
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Waits for a stdout line starting with {@code prefix}; fails with the child's stderr if none comes. */
+  String awaitLine(String prefix, long timeout, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    for (;;) {
+      long left = deadline - System.nanoTime();
+      String line = left > 0 ? lines.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)), TimeUnit.NANOSECONDS) : null;
+      if (line != null) {
+        if (line.startsWith(prefix)) {
+          return line;
+        }
+        if (line.startsWith("FAIL")) {
+          throw new AssertionError(description + ": " + line + "\n" + stderr());
+        }
+        continue;
+      }
+      if (left <= 0) {
+        throw new AssertionError("no line '" + prefix + "…' from " + description + " within " + timeout + " " + unit
+            + (process.isAlive() ? "" : " (it exited with " + process.exitValue() + ")") + "\nits stderr:\n" + stderr());
+      }
+      if (!process.isAlive() && lines.isEmpty()) {
+        Thread.sleep(50); // let the pump deliver the last lines
+        if (lines.isEmpty()) {
+          throw new AssertionError(description + " exited with " + process.exitValue() + " before '" + prefix
+              + "…'\nits stderr:\n" + stderr());
+        }
+      }
+    }
+  }
+
+  void send(String line) throws IOException {
+    stdin.write(line + "\n");
+    stdin.flush();
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGKILL: no shutdown hooks, no cleanup, like a crash. */
+  void kill9() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  int waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+    if (!process.waitFor(timeout, unit)) {
+      throw new AssertionError(description + " did not exit within " + timeout + " " + unit + "\n" + stderr());
+    }
+    return process.exitValue();
+  }
+
+  String stderr() {
+    synchronized (stderrTail) {
+      return String.join("\n", stderrTail);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,362 @@
+package dev.spoke.shm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.spoke.Status;
+import dev.spoke.StatusException;
+import dev.spoke.transport.FrameHeader;
+import dev.spoke.transport.FrameKind;
+import dev.spoke.transport.FrameListener;
+import dev.spoke.transport.OutboundFrame;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The hub across real processes: the host here, plugins in child JVMs. Soak mode: {@code
+ * -Dspoke.soak=true} multiplies the repetitions.
+ */
+class HubCrossProcessTest {
+
+  static final boolean SOAK = Boolean.getBoolean("spoke.soak");
+
+  static final HubConfig SMALL = HubConfig.builder()
+      .maxPeers(8)
+      .ringCapacity(256)
+      .sizeClasses(SizeClass.of(1024, 256), SizeClass.of(16 << 10, 64), SizeClass.of(256 << 10, 16), SizeClass.of(1 << 20, 4))
+      .build();
+
+  @TempDir
+  Path dir;
+
+  private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (int i = cleanup.size() - 1; i >= 0; i--) {
+      cleanup.get(i).close();
+    }
+  }
+
+  private HubHost host(HubConfig config) throws Exception {
+    HubHost host = HubHost.create(config.toBuilder().directory(dir).build());
+    cleanup.add(host);
+    return host;
+  }
+
+  private ChildJvm child(String... args) throws Exception {
+    ChildJvm c = ChildJvm.start(HubTestChild.class, args);
+    cleanup.add(c);
+    return c;
+  }
+
+  private static String[] join(String mode, Path hub, HubHost.Reservation r, String... more) {
+    String[] base = {mode, hub.toString(), String.valueOf(r.peerId()), r.token()};
+    String[] all = new String[base.length + more.length];
+    System.arraycopy(base, 0, all, 0, base.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return all;
+  }
+
+  static void waitUntil(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        fail("timed out after " + seconds + "s waiting until " + what);
+      }
+      Thread.sleep(2);
+    }
+  }
+
+  /** A listener that counts frames and hands the host's transport to nothing else. */
+  static final class Counting implements FrameListener {
+    final AtomicLong frames = new AtomicLong();
+    final LinkedBlockingQueue<Long> callIds = new LinkedBlockingQueue<>();
+    volatile Status closed;
+    volatile boolean recordIds;
+
+    @Override
+    public void onFrame(FrameHeader header, ByteBuffer payload) {
+      frames.incrementAndGet();
+      if (recordIds) {
+        callIds.add(header.callId());
+      }
+    }
+
+    @Override
+    public void onTransportClosed(Status status) {
+      closed = status;
+    }
+  }
+
+  static void assertPoolWhole(HubHost host) {
+    HubSnapshot s = host.snapshot();
+    assertTrue(s.poolFullyFree(), () -> "the pool is not 100% free:\n" + s);
+    SlotAllocatorTest.assertListsIntact(host.memory(), host.layout());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  @Test
+  void eightProducerThreadsIntoOneRingConsumedInAnotherProcess() throws Exception {
+    HubHost host = host(SMALL);
+    HubHost.Reservation r = host.reservePeer("consumer", true);
+    r.transport().start(new Counting());
+    int threads = 8;
+    int perThread = SOAK ? 1_000_000 : 100_000;
+    ChildJvm c = child(join("consume", host.path(), r, String.valueOf(threads), String.valueOf(perThread)));
+    c.awaitLine("READY", 30, TimeUnit.SECONDS);
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> producers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      Thread p = new Thread(() -> {
+        try {
+          go.await();
+          for (long seq = 0; seq < perThread; seq++) {
+            long id = ((long) thread << 32) | seq;
+            OutboundFrame f = r.transport().claim(16, System.nanoTime() + TimeUnit.SECONDS.toNanos(30));
+            f.payload().putLong(0, id).putLong(8, ~id);
+            f.header().clear().kind(FrameKind.REQUEST_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(id)
+                .methodId(thread).credits((int) seq).timeoutNanos(id ^ HubTestChild.TIMEOUT_XOR);
+            f.commit();
+          }
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      });
+      producers.add(p);
+      p.start();
+    }
+    go.countDown();
+    for (Thread p : producers) {
+      p.join();
+    }
+    assertTrue(failures.isEmpty(), () -> "producers failed: " + failures);
+    String done = c.awaitLine("DONE", 120, TimeUnit.SECONDS);
+    String[] w = done.split(" ", 4);
+    assertEquals((long) threads * perThread, Long.parseLong(w[1]), done);
+    assertEquals(0, Long.parseLong(w[2]), "lost, duplicated or torn descriptors: " + done);
+    assertTrue((long) threads * perThread / SMALL.ringCapacity() > 3000, "the ring wrapped thousands of times");
+  }
+
+  @Test
+  void allocatorStressFromThreeProcessesStampsEverySlot() throws Exception {
+    HubHost host = host(SMALL);
+    int iterations = SOAK ? 500_000 : 60_000;
+    List<ChildJvm> children = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      HubHost.Reservation r = host.reservePeer("allocator-" + i, true);
+      r.transport().start(new Counting());
+      children.add(child(join("alloc", host.path(), r, String.valueOf(iterations))));
+    }
+    for (ChildJvm c : children) {
+      c.awaitLine("READY", 30, TimeUnit.SECONDS);
+    }
+    SlotAllocator hostSlots = new SlotAllocator(host.memory(), host.layout());
+    for (ChildJvm c : children) {
+      c.send("GO");
+    }
+    StringBuilder first = new StringBuilder();
+    long hostFailures = HubTestChild.stampAndCheck(hostSlots, SlotDescriptor.HOST_ID, iterations, new Random(99), first);
+    assertEquals(0, hostFailures, "host: " + first);
+    for (ChildJvm c : children) {
+      String done = c.awaitLine("DONE", 120, TimeUnit.SECONDS);
+      assertEquals("0", done.split(" ")[2], done);
+    }
+    waitUntil("both allocators detach and are reclaimed", 10, () -> host.peersInUse() == 0);
+    assertPoolWhole(host);
+  }
+
+  @Test
+  void hundredThousandPingPongsInLowCpuModeLoseNoWakeUp() throws Exception {
+    HubConfig lowCpu = SMALL.toBuilder().idleStrategy(IdleStrategy.LOW_CPU).build();
+    HubHost host = host(lowCpu);
+    HubHost.Reservation r = host.reservePeer("echo", true);
+    Thread me = Thread.currentThread();
+    AtomicLong echoed = new AtomicLong(-1);
+    r.transport().start(new FrameListener() {
+      @Override
+      public void onFrame(FrameHeader header, ByteBuffer payload) {
+        echoed.set(header.callId());
+        LockSupport.unpark(me);
+      }
+
+      @Override
+      public void onTransportClosed(Status status) {
+        LockSupport.unpark(me);
+      }
+    });
+    ChildJvm c = child(join("echo", host.path(), r, IdleStrategy.LOW_CPU.name()));
+    c.awaitLine("READY", 30, TimeUnit.SECONDS);
+    int rounds = SOAK ? 1_000_000 : 100_000;
+    for (int i = 0; i < rounds; i++) {
+      OutboundFrame f = r.transport().claim(8, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+      f.payload().putLong(0, i);
+      f.header().clear().kind(FrameKind.REQUEST_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(i);
+      f.commit();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (echoed.get() != i) {
+        if (System.nanoTime() - deadline > 0) {
+          fail("round trip " + i + " never came back: a lost wake-up\n" + host.snapshot());
+        }
+        LockSupport.parkNanos(this, 1_000_000);
+      }
+    }
+  }
+
+  @Test
+  void peerKilledMidTrafficIsReclaimedCompletelyAndItsEntryReused() throws Exception {
+    HubHost host = host(SMALL);
+    LinkedBlockingQueue<String> gone = new LinkedBlockingQueue<>();
+    host.onPeerGone((peer, reason) -> gone.add(peer + ": " + reason));
+    Random rnd = new Random(7);
+    int rounds = SOAK ? 100 : 6;
+    for (int round = 0; round < rounds; round++) {
+      HubHost.Reservation r = host.reservePeer("victim", true);
+      Counting counting = new Counting();
+      r.transport().start(counting);
+      ChildJvm c = child(join("stream", host.path(), r));
+      c.awaitLine("STREAMING", 30, TimeUnit.SECONDS);
+      // Traffic the other way too, so descriptors and slots are in flight towards the victim.
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread sender = new Thread(() -> {
+        try {
+          for (long i = 0; !stop.get(); i++) {
+            OutboundFrame f = r.transport().claim((int) (i % 3 == 0 ? 100_000 : 100), System.nanoTime() + 2_000_000_000L);
+            f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(i);
+            f.commit();
+          }
+        } catch (StatusException e) {
+          // expected once the victim dies
+        }
+      });
+      sender.start();
+      Thread.sleep(rnd.nextInt(40));
+      c.kill9();
+      String reason = gone.poll(10, TimeUnit.SECONDS);
+      stop.set(true);
+      sender.join(5_000);
+      assertTrue(reason != null, "the killed peer was never reclaimed");
+      assertTrue(reason.contains("exited"), reason);
+      assertTrue(counting.closed != null && counting.closed.getCode() == Status.Code.UNAVAILABLE, "transport closed UNAVAILABLE");
+      assertPoolWhole(host);
+    }
+    // The entry is usable again: a fresh plugin attaches and answers.
+    HubHost.Reservation r = host.reservePeer("after", true);
+    Counting counting = new Counting();
+    counting.recordIds = true;
+    r.transport().start(counting);
+    ChildJvm echo = child(join("echo", host.path(), r, IdleStrategy.BALANCED.name()));
+    echo.awaitLine("READY", 30, TimeUnit.SECONDS);
+    OutboundFrame f = r.transport().claim(0, Long.MAX_VALUE);
+    f.header().clear().kind(FrameKind.REQUEST_MESSAGE).callId(4242);
+    f.commit();
+    Long back = counting.callIds.poll(10, TimeUnit.SECONDS);
+    assertEquals(4242L, back);
+  }
+
+  @Test
+  void rogueDescriptorsAreRejectedAndOtherPeersAreUnaffected() throws Exception {
+    HubHost host = host(SMALL.toBuilder().maxPeers(16).build());
+    LinkedBlockingQueue<String> gone = new LinkedBlockingQueue<>();
+    host.onPeerGone((peer, reason) -> gone.add(reason));
+
+    // A well-behaved plugin, pinged throughout.
+    HubHost.Reservation good = host.reservePeer("good", true);
+    Counting goodCounts = new Counting();
+    goodCounts.recordIds = true;
+    good.transport().start(goodCounts);
+    ChildJvm echo = child(join("echo", host.path(), good, IdleStrategy.BALANCED.name()));
+    echo.awaitLine("READY", 30, TimeUnit.SECONDS);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong pings = new AtomicLong();
+    ConcurrentLinkedQueue<String> pingFailures = new ConcurrentLinkedQueue<>();
+    Thread pinger = new Thread(() -> {
+      try {
+        for (long i = 0; !stop.get(); i++) {
+          OutboundFrame f = good.transport().claim(8, System.nanoTime() + 5_000_000_000L);
+          f.payload().putLong(0, i);
+          f.header().clear().kind(FrameKind.REQUEST_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(i);
+          f.commit();
+          Long back = goodCounts.callIds.poll(5, TimeUnit.SECONDS);
+          if (back == null || back != i) {
+            pingFailures.add("ping " + i + " came back as " + back);
+            return;
+          }
+          pings.incrementAndGet();
+        }
+      } catch (Exception e) {
+        pingFailures.add(e.toString());
+      }
+    });
+    pinger.start();
+
+    ChildJvm rogue = child("rogue", host.path().toString());
+    rogue.awaitLine("READY", 30, TimeUnit.SECONDS);
+    int cases = SOAK ? 50_000 : 2_400;
+    int rejected = 0;
+    int delivered = 0;
+    for (int n = 0; n < cases; n++) {
+      HubHost.Reservation r = host.reservePeer("rogue", false);
+      Counting counting = new Counting();
+      r.transport().start(counting);
+      rogue.send("case " + r.peerId() + " " + r.token() + " " + n);
+      String sent = rogue.awaitLine("SENT " + n, 10, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      String reason = null;
+      while (reason == null && counting.frames.get() == 0 && System.nanoTime() < deadline) {
+        reason = gone.poll(1, TimeUnit.MILLISECONDS);
+      }
+      if (reason == null && counting.frames.get() > 0) {
+        delivered++; // garbage that happens to be a well-formed frame: the call layer drops it
+        host.releasePeer(r, "case over");
+        reason = gone.poll(10, TimeUnit.SECONDS);
+        assertTrue(reason != null && reason.contains("case over"), "case " + n + ": " + reason);
+      } else {
+        assertTrue(reason != null, "case " + n + " (" + sent + ") was neither rejected nor delivered");
+        assertTrue(reason.contains("bad descriptor"), "case " + n + ": " + reason);
+        rejected++;
+      }
+      if (n % 200 == 0) {
+        assertPoolWholeExcept(host, good);
+      }
+    }
+    rogue.send("quit");
+    stop.set(true);
+    pinger.join(10_000);
+    assertTrue(pingFailures.isEmpty(), () -> "the good plugin was disturbed: " + pingFailures);
+    assertTrue(pings.get() > 0);
+    assertTrue(rejected >= cases * 10 / 12, "every deliberately broken case is rejected: " + rejected + " of " + cases);
+    assertEquals(cases, rejected + delivered);
+    assertPoolWholeExcept(host, good);
+  }
+
+  /** The pool is whole apart from slots in flight to or from {@code busy}. */
+  private static void assertPoolWholeExcept(HubHost host, HubHost.Reservation busy) {
+    HubSnapshot s = host.snapshot();
+    for (HubSnapshot.ClassUsage u : s.pool) {
+      for (String owner : u.owners.keySet()) {
+        assertTrue(owner.contains("peer " + busy.peerId()) || owner.equals("host"),
+            () -> "slots held by " + owner + " after its reclaim:\n" + s);
+      }
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package dev.spoke.shm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Opening hub files: every kind of unusable file gets a clear error; stale hubs are cleaned up. */
+class HubFileTest {
+
+  @TempDir
+  Path dir;
+
+  private Path realHub() throws IOException {
+    HubFile f = HubFile.create(SlotAllocatorTest.SMALL.toBuilder().directory(dir.resolve("hubs")).build(),
+        ProcessHandle.current().pid(), HubFile.currentProcessStartMillis());
+    f.markReady();
+    return f.path();
+  }
+
+  private Path copyOf(Path hub, String name) throws IOException {
+    return Files.copy(hub, dir.resolve(name));
+  }
+
+  private static void patchInt(Path file, int offset, int value) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, value);
+      ch.write(b, offset);
+    }
+  }
+
+  private static String openError(Path file) {
+    IOException e = assertThrows(IOException.class, () -> HubFile.open(file));
+    return e.getMessage();
+  }
+
+  @Test
+  void aValidHubOpensAndNamesItsConfiguration() throws Exception {
+    HubFile f = HubFile.open(realHub());
+    assertEquals(SlotAllocatorTest.SMALL.maxPeers(), f.layout().maxPeers);
+    assertEquals(SlotAllocatorTest.SMALL.sizeClasses(), f.layout().classes);
+  }
+
+  @Test
+  void aForeignFileIsNotAHub() throws Exception {
+    Path foreign = dir.resolve("foreign.hub");
+    byte[] junk = new byte[64 * 1024];
+    new Random(1).nextBytes(junk);
+    Files.write(foreign, junk);
+    assertTrue(openError(foreign).contains("bad magic"), openError(foreign));
+  }
+
+  @Test
+  void truncatedFilesAreCalledTruncated() throws Exception {
+    Path hub = realHub();
+    Path tiny = dir.resolve("tiny.hub");
+    Files.write(tiny, new byte[100]);
+    assertTrue(openError(tiny).contains("shorter than a hub header"), openError(tiny));
+    Path cut = copyOf(hub, "cut.hub");
+    try (FileChannel ch = FileChannel.open(cut, StandardOpenOption.WRITE)) {
+      ch.truncate(Files.size(hub) / 2);
+    }
+    assertTrue(openError(cut).contains("truncated"), openError(cut));
+  }
+
+  @Test
+  void aNewerLayoutAsksForAnUpgrade() throws Exception {
+    Path newer = copyOf(realHub(), "newer.hub");
+    patchInt(newer, HubHeaderDescriptor.LAYOUT_VERSION_OFFSET, (HubHeaderDescriptor.LAYOUT_VERSION + (1 << 16)));
+    String message = openError(newer);
+    assertTrue(message.contains("newer Spoke") && message.contains("layout version 2"), message);
+  }
+
+  @Test
+  void theOtherByteOrderIsRecognised() throws Exception {
+    Path swapped = copyOf(realHub(), "swapped.hub");
+    try (FileChannel ch = FileChannel.open(swapped, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(0, Long.reverseBytes(HubHeaderDescriptor.MAGIC)), 0);
+    }
+    assertTrue(openError(swapped).contains("other byte order"), openError(swapped));
+  }
+
+  @Test
+  void aHalfWrittenOrClosingHubIsRefused() throws Exception {
+    Path hub = copyOf(realHub(), "initializing.hub");
+    patchInt(hub, HubHeaderDescriptor.HUB_STATE, HubHeaderDescriptor.STATE_INITIALIZING);
+    assertTrue(openError(hub).contains("INITIALIZING"), openError(hub));
+    patchInt(hub, HubHeaderDescriptor.HUB_STATE, HubHeaderDescriptor.STATE_CLOSING);
+    assertTrue(openError(hub).contains("CLOSING"), openError(hub));
+  }
+
+  @Test
+  void aCorruptConfigurationIsRefused() throws Exception {
+    Path hub = copyOf(realHub(), "corrupt.hub");
+    patchInt(hub, HubHeaderDescriptor.RING_CAPACITY_OFFSET, 1000);
+    assertTrue(openError(hub).contains("implausible configuration"), openError(hub));
+    Path missing = dir.resolve("missing.hub");
+    assertThrows(NoSuchFileException.class, () -> HubFile.open(missing));
+  }
+
+  @Test
+  void hubFilesArePrivateAndRemovedOnClose() throws Exception {
+    Path hubs = dir.resolve("private");
+    HubHost host = HubHost.create(HubConfig.builder().maxPeers(2).sizeClasses(SizeClass.of(1024, 4)).directory(hubs).build());
+    Path path = host.path();
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(path)));
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(hubs)));
+    host.close();
+    assertFalse(Files.exists(path), "unlinked on close");
+    assertFalse(Files.exists(hubs), "the empty directory goes too");
+  }
+
+  @Test
+  void staleHubsOfDeadHostsAreRemovedAtStartUp() throws Exception {
+    Path hubs = dir.resolve("stale");
+    // A hub whose host pid cannot exist.
+    HubFile dead = HubFile.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 1)).directory(hubs).build(),
+        Integer.MAX_VALUE - 7, 0);
+    // A hub of a live host (this process).
+    HubFile live = HubFile.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 1)).directory(hubs).build(),
+        ProcessHandle.current().pid(), HubFile.currentProcessStartMillis());
+    // Garbage named like a hub: kept while young, removed once old.
+    Path young = hubs.resolve("spoke-1-young.hub");
+    Files.write(young, new byte[10]);
+    Path old = hubs.resolve("spoke-1-old.hub");
+    Files.write(old, new byte[10]);
+    Files.setLastModifiedTime(old, FileTime.from(Instant.now().minusSeconds(3600)));
+    Path unrelated = hubs.resolve("notes.txt");
+    Files.write(unrelated, new byte[10]);
+
+    assertEquals(2, HubFile.removeStaleHubs(hubs));
+    assertFalse(Files.exists(dead.path()));
+    assertFalse(Files.exists(old));
+    assertTrue(Files.exists(live.path()));
+    assertTrue(Files.exists(young));
+    assertTrue(Files.exists(unrelated));
+  }
+
+  @Test
+  void theDefaultDirectoryIsPerUserUnderDevShm() {
+    Path d = HubFile.defaultDirectory();
+    assertTrue(d.getFileName().toString().startsWith("spoke-"), d.toString());
+    if (Files.isDirectory(Path.of("/dev/shm"))) {
+      assertEquals(Path.of("/dev/shm"), d.getParent());
+    }
+  }
+}
