@@ -53,13 +53,18 @@ final class InMemoryLoopback implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
     server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
     clientPool.shutdown();
     serverPool.shutdown();
-    if (!clientPool.awaitTermination(10, TimeUnit.SECONDS) || !serverPool.awaitTermination(10, TimeUnit.SECONDS)) {
-      throw new AssertionError("the loopback's worker pools did not stop within 10 s");
+    try {
+      if (!clientPool.awaitTermination(10, TimeUnit.SECONDS) || !serverPool.awaitTermination(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("the loopback's worker pools did not stop within 10 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while stopping the loopback", e);
     }
   }
 }
