@@ -1,5 +1,6 @@
 package com.example.hello;
 
+import dev.spoke.Channel;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
 import dev.spoke.internal.Connection;
@@ -14,16 +15,15 @@ public final class HelloSpoke {
   }
 
   static String greet(String name) {
+    // The README's lines,
     InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
-    try (WorkerPool pool = WorkerPool.builder("hello").build()) {
-      Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(new Greeter()))
-          .executor(pool).build().start();
-      Connection client = Connection.builder(pair[0]).executor(pool).build().start();
-      HelloReply reply = GreeterSpoke.newBlockingStub(client.channel())
-          .sayHello(HelloRequest.newBuilder().setName(name).build());
-      client.shutdownNow(Status.UNAVAILABLE.withDescription("done"));
-      server.shutdownNow(Status.UNAVAILABLE.withDescription("done"));
-      return reply.getMessage();
-    }
+    WorkerPool pool = WorkerPool.builder("hello").build();
+    Connection.builder(pair[1]).registry(new ServiceRegistry().addService(new Greeter())).executor(pool).build().start();
+    Channel channel = Connection.builder(pair[0]).executor(pool).build().start().channel();
+    HelloReply reply = GreeterSpoke.newBlockingStub(channel).sayHello(HelloRequest.newBuilder().setName(name).build());
+    // and the clean-up a program does before it goes on.
+    pair[0].close(Status.UNAVAILABLE.withDescription("done"));
+    pool.close();
+    return reply.getMessage();
   }
 }
