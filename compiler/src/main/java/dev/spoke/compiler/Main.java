@@ -35,7 +35,12 @@ public final class Main {
    */
   static int run(String[] args, InputStream in, OutputStream out, PrintStream err) {
     if (args.length > 0) {
-      return commandLine(args, out, err);
+      try {
+        return commandLine(args, out, err);
+      } catch (IllegalStateException e) {
+        err.println("protoc-gen-spoke is broken: " + e.getMessage());
+        return 1;
+      }
     }
     CodeGeneratorRequest request;
     try {

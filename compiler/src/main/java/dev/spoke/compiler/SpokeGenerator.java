@@ -131,17 +131,17 @@ public final class SpokeGenerator {
       boolean referencesDeprecated = false;
       for (int m = 0; m < service.getMethodCount(); m++) {
         MethodDescriptorProto method = service.getMethod(m);
-        MessageType request = message(file, fullName, method, method.getInputType(), messages);
-        MessageType response = message(file, fullName, method, method.getOutputType(), messages);
-        referencesDeprecated |= request.deprecated() || response.deprecated();
+        MessageType requestType = message(file, fullName, method, method.getInputType(), messages);
+        MessageType responseType = message(file, fullName, method, method.getOutputType(), messages);
+        referencesDeprecated |= requestType.deprecated() || responseType.deprecated();
         Rpc rpc = new Rpc(
             method.getName(),
             JavaNames.methodName(method.getName()),
             JavaNames.methodDescriptorGetterName(method.getName()),
             JavaNames.methodIdConstantName(method.getName()),
             Shape.of(method.getClientStreaming(), method.getServerStreaming()),
-            request.javaClass(),
-            response.javaClass(),
+            requestType.javaClass(),
+            responseType.javaClass(),
             method.getOptions().getDeprecated(),
             comments.method(serviceIndex, m));
         claim(methodNames, rpc.methodName(), method, file, fullName);
