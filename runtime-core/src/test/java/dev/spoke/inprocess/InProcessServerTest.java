@@ -1,0 +1,55 @@
+package dev.spoke.inprocess;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.spoke.CallOptions;
+import dev.spoke.ServiceRegistry;
+import dev.spoke.Status;
+import dev.spoke.StatusRuntimeException;
+import dev.spoke.stub.ClientCalls;
+import dev.spoke.test.TestRequest;
+import dev.spoke.test.TestResponse;
+import dev.spoke.testing.TestService;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class InProcessServerTest {
+
+  @Test
+  void servesCallsAndFailsThemClearlyOnceClosed() throws Exception {
+    TestService service = new TestService();
+    InProcessServer server = InProcessServer.start("unit", new ServiceRegistry().addService(service.definition()));
+    TestResponse r = ClientCalls.blockingUnaryCall(server.channel(), TestService.UNARY, CallOptions.DEFAULT,
+        TestRequest.newBuilder().setId(5).build());
+    assertEquals(5, r.getId());
+    CompletableFuture<TestResponse> pending = ClientCalls.futureUnaryCall(
+        server.channel().newCall(TestService.UNARY, CallOptions.DEFAULT), TestRequest.newBuilder().setHold(true).build());
+    assertTrue(service.held.poll(10, TimeUnit.SECONDS) != null);
+    server.close();
+    ExecutionException e = assertThrows(ExecutionException.class, () -> pending.get(10, TimeUnit.SECONDS));
+    assertEquals(Status.Code.UNAVAILABLE, ((StatusRuntimeException) e.getCause()).getStatus().getCode());
+    StatusRuntimeException after = assertThrows(StatusRuntimeException.class, () -> ClientCalls.blockingUnaryCall(
+        server.channel(), TestService.UNARY, CallOptions.DEFAULT, TestRequest.getDefaultInstance()));
+    assertEquals(Status.Code.UNAVAILABLE, after.getStatus().getCode());
+  }
+
+  @Test
+  void gracefulShutdownLetsRunningCallsFinish() throws Exception {
+    TestService service = new TestService();
+    InProcessServer server = InProcessServer.start("unit", new ServiceRegistry().addService(service.definition()));
+    CompletableFuture<TestResponse> running = ClientCalls.futureUnaryCall(
+        server.channel().newCall(TestService.UNARY, CallOptions.DEFAULT), TestRequest.newBuilder().setId(1).setHold(true).build());
+    TestService.Held h = service.held.poll(10, TimeUnit.SECONDS);
+    Thread finisher = new Thread(() -> {
+      h.observer.onNext(TestService.response(h.request, 0));
+      h.observer.onCompleted();
+    });
+    finisher.start();
+    assertTrue(server.shutdown(10, TimeUnit.SECONDS), "the running call finished within the grace period");
+    assertEquals(1, running.get(10, TimeUnit.SECONDS).getId());
+  }
+}
