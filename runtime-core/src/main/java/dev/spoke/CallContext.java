@@ -34,6 +34,20 @@ public abstract class CallContext {
     return previous;
   }
 
+  /**
+   * Runs {@code task} with no context current, so calls it starts neither inherit the current call's
+   * deadline nor end with its cancellation: for work that must outlive the call, such as reporting that
+   * it was cancelled.
+   */
+  public static void runDetached(Runnable task) {
+    CallContext previous = attach(null);
+    try {
+      task.run();
+    } finally {
+      attach(previous);
+    }
+  }
+
   /** Wraps {@code task} so that it runs with this context current. */
   public Runnable wrap(Runnable task) {
     return () -> {
