@@ -1,4 +1,4 @@
-package dev.spoke.shm;
+package dev.spoke.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * process boundary. Its stdout lines are queued for {@link #awaitLine}; the tail of its stderr is kept
  * for failure messages. Closing it kills it.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
 
   private final Process process;
   private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
@@ -34,7 +34,7 @@ final class ChildJvm implements AutoCloseable {
     pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false);
   }
 
-  static ChildJvm start(Class<?> main, String... args) throws IOException {
+  public static ChildJvm start(Class<?> main, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -73,7 +73,7 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Waits for a stdout line starting with {@code prefix}; fails with the child's stderr if none comes. */
-  String awaitLine(String prefix, long timeout, TimeUnit unit) throws InterruptedException {
+  public String awaitLine(String prefix, long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);
     for (;;) {
       long left = deadline - System.nanoTime();
@@ -101,33 +101,33 @@ final class ChildJvm implements AutoCloseable {
     }
   }
 
-  void send(String line) throws IOException {
+  public void send(String line) throws IOException {
     stdin.write(line + "\n");
     stdin.flush();
   }
 
-  long pid() {
+  public long pid() {
     return process.pid();
   }
 
-  boolean isAlive() {
+  public boolean isAlive() {
     return process.isAlive();
   }
 
   /** SIGKILL: no shutdown hooks, no cleanup, like a crash. */
-  void kill9() throws InterruptedException {
+  public void kill9() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(10, TimeUnit.SECONDS);
   }
 
-  int waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+  public int waitFor(long timeout, TimeUnit unit) throws InterruptedException {
     if (!process.waitFor(timeout, unit)) {
       throw new AssertionError(description + " did not exit within " + timeout + " " + unit + "\n" + stderr());
     }
     return process.exitValue();
   }
 
-  String stderr() {
+  public String stderr() {
     synchronized (stderrTail) {
       return String.join("\n", stderrTail);
     }

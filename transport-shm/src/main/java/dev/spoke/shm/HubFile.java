@@ -25,7 +25,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -317,12 +316,10 @@ public final class HubFile {
     if (pid == self) {
       return null;
     }
-    Optional<ProcessHandle> host = ProcessHandle.of(pid);
-    if (host.isEmpty() || !host.get().isAlive()) {
+    if (!ProcessLiveness.isAlive(pid, 0)) {
       return "host pid " + pid + " is gone";
     }
-    Optional<Instant> started = host.get().info().startInstant();
-    if (started.isPresent() && Math.abs(started.get().toEpochMilli() - start) > 1000) {
+    if (!ProcessLiveness.isAlive(pid, start)) {
       return "pid " + pid + " now belongs to another process";
     }
     return null;

@@ -470,7 +470,8 @@ public final class HubHost implements AutoCloseable {
           }
           if (state == PeerEntryDescriptor.DEAD) {
             requestReclaim(i, t.epoch(), "detached");
-          } else if (pid > 0 && !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+          } else if (!launchedByHost[i] && pid > 0 && !ProcessLiveness.isAlive(pid, 0)) {
+            // Plugins the host launched are watched through their Process, which knows the exit status.
             requestReclaim(i, t.epoch(), "exited");
           } else if (state == PeerEntryDescriptor.ACTIVE && !launchedByHost[i]) {
             long beat = mem.getLongAcquire(e + PeerEntryDescriptor.HEARTBEAT_OFFSET);

@@ -3,8 +3,6 @@ package dev.spoke.shm;
 import dev.spoke.Status;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -192,13 +190,8 @@ public final class HubPeer implements AutoCloseable {
   }
 
   private String hostGoneReason(long timeoutNanos) {
-    Optional<ProcessHandle> host = ProcessHandle.of(hostPid);
-    if (host.isEmpty() || !host.get().isAlive()) {
+    if (!ProcessLiveness.isAlive(hostPid, hostStartMillis)) {
       return "the host (pid " + hostPid + ") exited";
-    }
-    Optional<Instant> started = host.get().info().startInstant();
-    if (started.isPresent() && hostStartMillis != 0 && Math.abs(started.get().toEpochMilli() - hostStartMillis) > 1000) {
-      return "the host (pid " + hostPid + ") exited and its pid was reused";
     }
     if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) != HubHeaderDescriptor.STATE_READY) {
       return "the host is closing the hub";

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.spoke.Status;
 import dev.spoke.StatusException;
+import dev.spoke.testing.ChildJvm;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
@@ -230,7 +231,7 @@ class HubCrossProcessTest {
     Random rnd = new Random(7);
     int rounds = SOAK ? 100 : 6;
     for (int round = 0; round < rounds; round++) {
-      HubHost.Reservation r = host.reservePeer("victim", true);
+      HubHost.Reservation r = host.reservePeer("victim", false);
       Counting counting = new Counting();
       r.transport().start(counting);
       ChildJvm c = child(join("stream", host.path(), r));
