@@ -1,0 +1,217 @@
+package dev.spoke.host;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * How to launch a plugin: a Java main class (on the host's own class path unless told otherwise, so
+ * examples run without packaging) or any command line; its name, environment, working directory, how
+ * long it may take to get ready, what happens when it fails, and how long it gets to stop.
+ *
+ * <p>A Java plugin gets the hub's path, its peer id and its name as arguments; any other command gets
+ * them as {@code SPOKE_HUB_PATH}, {@code SPOKE_PEER_ID}, {@code SPOKE_PLUGIN_NAME}. The secret token
+ * always travels in the environment ({@code SPOKE_HUB_TOKEN}), where other users cannot read it, unlike
+ * a command line.
+ *
+ * <p>Immutable; build with {@link #java} or {@link #command}.
+ */
+public final class PluginSpec {
+
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,59}");
+
+  private final String name;
+  private final String mainClass;
+  private final String classpath;
+  private final List<String> jvmArgs;
+  private final List<String> command;
+  private final List<String> args;
+  private final Map<String, String> environment;
+  private final Path workingDirectory;
+  private final Duration readyTimeout;
+  private final RestartPolicy restartPolicy;
+  private final Duration shutdownGrace;
+
+  private PluginSpec(Builder b) {
+    this.name = b.name;
+    this.mainClass = b.mainClass;
+    this.classpath = b.classpath;
+    this.jvmArgs = List.copyOf(b.jvmArgs);
+    this.command = b.command == null ? null : List.copyOf(b.command);
+    this.args = List.copyOf(b.args);
+    this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(b.environment));
+    this.workingDirectory = b.workingDirectory;
+    this.readyTimeout = b.readyTimeout;
+    this.restartPolicy = b.restartPolicy;
+    this.shutdownGrace = b.shutdownGrace;
+  }
+
+  /** A plugin whose {@code main} is {@code mainClass}, run by this JVM's {@code java} on the host's class path. */
+  public static Builder java(String name, Class<?> mainClass) {
+    return java(name, mainClass.getName());
+  }
+
+  /** A plugin whose {@code main} is the class of that name. */
+  public static Builder java(String name, String mainClass) {
+    Builder b = new Builder(name);
+    b.mainClass = Objects.requireNonNull(mainClass, "mainClass");
+    return b;
+  }
+
+  /** A plugin started by any command line; it finds the hub through {@code SPOKE_*} environment variables. */
+  public static Builder command(String name, List<String> command) {
+    if (command == null || command.isEmpty()) {
+      throw new IllegalArgumentException("the command of plugin '" + name + "' is empty");
+    }
+    Builder b = new Builder(name);
+    b.command = new ArrayList<>(command);
+    return b;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Duration readyTimeout() {
+    return readyTimeout;
+  }
+
+  public RestartPolicy restartPolicy() {
+    return restartPolicy;
+  }
+
+  public Duration shutdownGrace() {
+    return shutdownGrace;
+  }
+
+  public Path workingDirectory() {
+    return workingDirectory;
+  }
+
+  /** The command line of one launch. */
+  List<String> commandLine(Path hubPath, int peerId, String idleStrategy) {
+    List<String> cmd = new ArrayList<>();
+    if (command != null) {
+      cmd.addAll(command);
+      cmd.addAll(args);
+      return cmd;
+    }
+    cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmArgs);
+    cmd.add("-cp");
+    cmd.add(classpath != null ? classpath : System.getProperty("java.class.path"));
+    cmd.add(mainClass);
+    cmd.add("--hub-path=" + hubPath);
+    cmd.add("--peer-id=" + peerId);
+    cmd.add("--plugin-name=" + name);
+    cmd.add("--idle-strategy=" + idleStrategy);
+    cmd.add("--shutdown-grace-ms=" + shutdownGrace.toMillis());
+    cmd.addAll(args);
+    return cmd;
+  }
+
+  /** The environment of one launch, on top of the host's. */
+  Map<String, String> environment(Path hubPath, int peerId, String token, String idleStrategy) {
+    Map<String, String> env = new LinkedHashMap<>(environment);
+    env.put("SPOKE_HUB_PATH", hubPath.toString());
+    env.put("SPOKE_PEER_ID", String.valueOf(peerId));
+    env.put("SPOKE_PLUGIN_NAME", name);
+    env.put("SPOKE_IDLE_STRATEGY", idleStrategy);
+    env.put("SPOKE_SHUTDOWN_GRACE_MS", String.valueOf(shutdownGrace.toMillis()));
+    env.put("SPOKE_HUB_TOKEN", token);
+    return env;
+  }
+
+  @Override
+  public String toString() {
+    return "PluginSpec{" + name + ", " + (command != null ? String.join(" ", command) : "java " + mainClass) + "}";
+  }
+
+  /** Builds a {@link PluginSpec}. */
+  public static final class Builder {
+    private final String name;
+    private String mainClass;
+    private String classpath;
+    private final List<String> jvmArgs = new ArrayList<>();
+    private List<String> command;
+    private final List<String> args = new ArrayList<>();
+    private final Map<String, String> environment = new LinkedHashMap<>();
+    private Path workingDirectory;
+    private Duration readyTimeout = Duration.ofSeconds(30);
+    private RestartPolicy restartPolicy = RestartPolicy.never();
+    private Duration shutdownGrace = Duration.ofSeconds(5);
+
+    private Builder(String name) {
+      if (name == null || !NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("plugin name '" + name
+            + "' must be 1 to 60 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+      }
+      this.name = name;
+    }
+
+    /** The class path of a Java plugin; default: the host's own. */
+    public Builder classpath(String classpath) {
+      this.classpath = classpath;
+      return this;
+    }
+
+    /** JVM options of a Java plugin, such as {@code -Xmx256m}. */
+    public Builder jvmArgs(String... options) {
+      jvmArgs.addAll(List.of(options));
+      return this;
+    }
+
+    /** Arguments for the plugin itself, after Spoke's. */
+    public Builder args(String... arguments) {
+      args.addAll(List.of(arguments));
+      return this;
+    }
+
+    public Builder environment(String key, String value) {
+      environment.put(key, value);
+      return this;
+    }
+
+    public Builder environment(Map<String, String> variables) {
+      environment.putAll(variables);
+      return this;
+    }
+
+    public Builder workingDirectory(Path dir) {
+      this.workingDirectory = dir;
+      return this;
+    }
+
+    /** How long the plugin may take from start to READY before the launch fails. Default 30 s. */
+    public Builder readyTimeout(Duration timeout) {
+      this.readyTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** What happens when the plugin fails. Default: {@link RestartPolicy#never()}. */
+    public Builder restartPolicy(RestartPolicy policy) {
+      this.restartPolicy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * How long a stopping plugin may take to finish its running calls and exit before it is terminated.
+     * Default 5 s.
+     */
+    public Builder shutdownGrace(Duration grace) {
+      this.shutdownGrace = Objects.requireNonNull(grace, "grace");
+      return this;
+    }
+
+    public PluginSpec build() {
+      return new PluginSpec(this);
+    }
+  }
+}

@@ -1,0 +1,283 @@
+package dev.spoke.host;
+
+import dev.spoke.BindableService;
+import dev.spoke.ServerServiceDefinition;
+import dev.spoke.ServiceRegistry;
+import dev.spoke.internal.WorkerPool;
+import dev.spoke.shm.HubConfig;
+import dev.spoke.shm.HubHost;
+import dev.spoke.shm.HubSnapshot;
+import dev.spoke.shm.IdleStrategy;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The application's side of Spoke: creates the hub, launches plugin processes and supervises them,
+ * and serves the host's own services to every plugin.
+ *
+ * <pre>{@code
+ * try (SpokeHost host = SpokeHost.builder().addService(new SiteHostService()).build()) {
+ *   Plugin minifier = host.launch(PluginSpec.java("minifier", MinifierPlugin.class).build());
+ *   MinifierSpoke.MinifierBlockingStub stub = MinifierSpoke.newBlockingStub(minifier.channel());
+ *   ...
+ * }
+ * }</pre>
+ *
+ * <p>{@link #close()} stops every plugin gracefully (GOAWAY, their grace period, then termination),
+ * closes the hub and removes its file. A JVM shutdown hook does the same if the application exits
+ * without closing the host.
+ *
+ * <p>Thread-safe.
+ */
+public final class SpokeHost implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SpokeHost.class);
+
+  private final HubConfig config;
+  private final HubHost hub;
+  private final Executor executor;
+  private final WorkerPool ownPool;
+  private final ScheduledExecutorService scheduler;
+  private final List<Bound> hostServices = new CopyOnWriteArrayList<>();
+  private final Set<ServiceRegistry> liveRegistries = ConcurrentHashMap.newKeySet();
+  private final List<Plugin> plugins = new CopyOnWriteArrayList<>();
+  private final Thread shutdownHook;
+  private volatile boolean closing;
+
+  private SpokeHost(Builder b) throws IOException {
+    this.config = b.config.toBuilder().idleStrategy(b.idleStrategy != null ? b.idleStrategy : b.config.idleStrategy()).build();
+    this.hostServices.addAll(b.services);
+    if (b.executor != null) {
+      this.executor = b.executor;
+      this.ownPool = null;
+    } else {
+      this.ownPool = WorkerPool.builder("spoke-host").build();
+      this.executor = ownPool;
+    }
+    this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "spoke-host-restarts");
+      t.setDaemon(true);
+      return t;
+    });
+    this.hub = HubHost.create(config);
+    this.shutdownHook = new Thread(this::closeFromHook, "spoke-host-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Launches a plugin and waits until it is ready.
+   *
+   * @throws PluginLaunchException if its process cannot start, exits first, or never says READY in
+   *     time; the message has its exit status and last stderr lines
+   */
+  public Plugin launch(PluginSpec spec) {
+    if (closing) {
+      throw new IllegalStateException("the host is closing");
+    }
+    Plugin plugin = new Plugin(this, spec);
+    plugin.launch();
+    plugins.add(plugin);
+    return plugin;
+  }
+
+  /** Serves {@code service} to every plugin, those running and those launched later. */
+  public SpokeHost addService(BindableService service) {
+    return addService(service.bindService(), null);
+  }
+
+  /** Serves {@code service} on {@code executor} to every plugin. */
+  public SpokeHost addService(ServerServiceDefinition service, Executor serviceExecutor) {
+    Bound b = new Bound(service, serviceExecutor);
+    hostServices.add(b);
+    for (ServiceRegistry r : liveRegistries) {
+      r.addService(service, serviceExecutor);
+    }
+    return this;
+  }
+
+  /** The plugins launched and not yet closed. */
+  public List<Plugin> plugins() {
+    List<Plugin> out = new ArrayList<>();
+    for (Plugin p : plugins) {
+      if (p.state() != PluginState.STOPPED) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  /** The hub's file. */
+  public Path hubPath() {
+    return hub.path();
+  }
+
+  /** A picture of the hub: plugins, rings, slot usage. */
+  public HubSnapshot snapshot() {
+    return hub.snapshot();
+  }
+
+  public HubConfig config() {
+    return config;
+  }
+
+  /**
+   * Stops every plugin (in parallel, each within its grace period), closes the hub and removes its
+   * file. Idempotent.
+   */
+  @Override
+  public void close() {
+    shutdown();
+    try {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+    } catch (IllegalStateException e) {
+      // the JVM is already shutting down
+    }
+  }
+
+  private void closeFromHook() {
+    if (!closing) {
+      log.info("the JVM is exiting without closing the host; stopping its plugins");
+      shutdown();
+    }
+  }
+
+  private synchronized void shutdown() {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    List<CompletableFuture<Void>> stops = new ArrayList<>();
+    for (Plugin p : plugins) {
+      CompletableFuture<Void> f = new CompletableFuture<>();
+      Thread t = new Thread(() -> {
+        try {
+          p.close();
+        } finally {
+          f.complete(null);
+        }
+      }, "spoke-stop-" + p.name());
+      t.setDaemon(true);
+      t.start();
+      stops.add(f);
+    }
+    CompletableFuture.allOf(stops.toArray(new CompletableFuture<?>[0])).join();
+    hub.close();
+    scheduler.shutdownNow();
+    if (ownPool != null) {
+      ownPool.shutdown();
+    }
+  }
+
+  boolean isClosing() {
+    return closing;
+  }
+
+  HubHost hub() {
+    return hub;
+  }
+
+  Executor executor() {
+    return executor;
+  }
+
+  ScheduledExecutorService scheduler() {
+    return scheduler;
+  }
+
+  /** A registry holding every host service, for one plugin connection. */
+  ServiceRegistry newRegistry() {
+    ServiceRegistry r = new ServiceRegistry();
+    for (Bound b : hostServices) {
+      r.addService(b.service, b.executor);
+    }
+    return r;
+  }
+
+  void track(ServiceRegistry registry) {
+    liveRegistries.add(registry);
+  }
+
+  void untrack(ServiceRegistry registry) {
+    liveRegistries.remove(registry);
+  }
+
+  private static final class Bound {
+    final ServerServiceDefinition service;
+    final Executor executor;
+
+    Bound(ServerServiceDefinition service, Executor executor) {
+      this.service = service;
+      this.executor = executor;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SpokeHost{" + hub.path() + ", " + plugins().size() + " plugins}";
+  }
+
+  /** Configures a {@link SpokeHost}. */
+  public static final class Builder {
+    private HubConfig config = HubConfig.defaults();
+    private IdleStrategy idleStrategy;
+    private Executor executor;
+    private final List<Bound> services = new ArrayList<>();
+
+    private Builder() {}
+
+    /** The hub's shape and timings. Default: {@link HubConfig#defaults()}. */
+    public Builder hubConfig(HubConfig hubConfig) {
+      this.config = Objects.requireNonNull(hubConfig, "hubConfig");
+      return this;
+    }
+
+    /** How the host's and its plugins' receive threads wait. Default: BALANCED. */
+    public Builder idleStrategy(IdleStrategy strategy) {
+      this.idleStrategy = strategy;
+      return this;
+    }
+
+    /** The default executor for host services and call callbacks. Default: a worker pool of the host's. */
+    public Builder executor(Executor callExecutor) {
+      this.executor = callExecutor;
+      return this;
+    }
+
+    /** A service the host serves to every plugin (a callback). */
+    public Builder addService(BindableService service) {
+      services.add(new Bound(service.bindService(), null));
+      return this;
+    }
+
+    /** A service the host serves to every plugin, on {@code serviceExecutor}. */
+    public Builder addService(BindableService service, Executor serviceExecutor) {
+      services.add(new Bound(service.bindService(), serviceExecutor));
+      return this;
+    }
+
+    /**
+     * Creates the hub (removing hubs left by hosts that died) and installs a shutdown hook.
+     *
+     * @throws IOException if the hub file cannot be created
+     */
+    public SpokeHost build() throws IOException {
+      return new SpokeHost(this);
+    }
+  }
+}

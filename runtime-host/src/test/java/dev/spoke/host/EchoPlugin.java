@@ -1,0 +1,184 @@
+package dev.spoke.host;
+
+import com.google.protobuf.ByteString;
+import dev.spoke.CallContext;
+import dev.spoke.CallOptions;
+import dev.spoke.DirectExecutor;
+import dev.spoke.Status;
+import dev.spoke.it.Ack;
+import dev.spoke.it.ChainReply;
+import dev.spoke.it.ChainRequest;
+import dev.spoke.it.EchoSpoke;
+import dev.spoke.it.Event;
+import dev.spoke.it.HostCallbacksSpoke;
+import dev.spoke.it.Payload;
+import dev.spoke.it.Summary;
+import dev.spoke.peer.SpokePeer;
+import dev.spoke.stub.StreamObserver;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.CRC32;
+
+/**
+ * The plugin the host tests launch. Its first argument after Spoke's picks a misbehaviour for launch
+ * tests: {@code exit-at-once}, {@code never-ready}; otherwise it serves Echo.
+ */
+public final class EchoPlugin {
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[args.length - 1].equals("exit-at-once")) {
+      System.err.println("echo plugin: refusing to start, as the test asked");
+      System.exit(7);
+    }
+    SpokePeer peer = SpokePeer.attach(args);
+    if (peer.arguments().contains("never-ready")) {
+      System.err.println("echo plugin: attached, and never saying READY");
+      Thread.sleep(Long.MAX_VALUE);
+    }
+    peer.addService(new Echo(peer));
+    peer.serve();
+  }
+
+  static long crc(ByteString data) {
+    CRC32 crc = new CRC32();
+    crc.update(data.asReadOnlyByteBuffer());
+    return crc.getValue();
+  }
+
+  static Payload payload(long id, ByteString data) {
+    return Payload.newBuilder().setId(id).setData(data).setChecksum(crc(data)).build();
+  }
+
+  static void check(Payload p) {
+    if (crc(p.getData()) != p.getChecksum()) {
+      throw Status.DATA_LOSS.withDescription("payload " + p.getId() + " arrived damaged").asRuntimeException();
+    }
+  }
+
+  static void sleep(int millis) {
+    if (millis > 0) {
+      try {
+        Thread.sleep(millis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  static final class Echo extends EchoSpoke.EchoImplBase {
+    private final SpokePeer peer;
+    private final HostCallbacksSpoke.HostCallbacksBlockingStub host;
+
+    Echo(SpokePeer peer) {
+      this.peer = peer;
+      this.host = HostCallbacksSpoke.newBlockingStub(peer.hostChannel());
+    }
+
+    @Override
+    public void unary(Payload request, StreamObserver<Payload> response) {
+      check(request);
+      sleep(request.getSleepMillis());
+      response.onNext(request);
+      response.onCompleted();
+    }
+
+    @Override
+    public void serverStream(Payload request, StreamObserver<Payload> response) {
+      check(request);
+      for (int i = 0; i < request.getRepeat(); i++) {
+        response.onNext(request.toBuilder().setId(request.getId() + i).build());
+      }
+      response.onCompleted();
+    }
+
+    @Override
+    public StreamObserver<Payload> clientStream(StreamObserver<Summary> response) {
+      return new StreamObserver<>() {
+        long count;
+        long sum;
+        long bytes;
+
+        @Override
+        public void onNext(Payload value) {
+          check(value);
+          count++;
+          sum += value.getChecksum();
+          bytes += value.getData().size();
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          response.onNext(Summary.newBuilder().setCount(count).setChecksumSum(sum).setBytes(bytes).build());
+          response.onCompleted();
+        }
+      };
+    }
+
+    @Override
+    public StreamObserver<Payload> bidi(StreamObserver<Payload> response) {
+      return new StreamObserver<>() {
+        @Override
+        public void onNext(Payload value) {
+          check(value);
+          response.onNext(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {}
+
+        @Override
+        public void onCompleted() {
+          response.onCompleted();
+        }
+      };
+    }
+
+    @Override
+    public void hang(Payload request, StreamObserver<Payload> response) {
+      CallContext ctx = CallContext.current();
+      CountDownLatch cancelled = new CountDownLatch(1);
+      ctx.addCancellationListener(cancelled::countDown, DirectExecutor.INSTANCE);
+      host.report(Event.newBuilder().setPlugin(peer.name()).setKind("hanging").setDetail(String.valueOf(request.getId())).build());
+      try {
+        if (cancelled.await(60, TimeUnit.SECONDS)) {
+          // Reported on a call of its own: one started in the cancelled call's context would be
+          // cancelled with it.
+          CallContext.runDetached(() -> HostCallbacksSpoke.newBlockingStub(peer.hostChannel())
+              .withCallOptions(CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS))
+              .report(Event.newBuilder().setPlugin(peer.name()).setKind("cancelled")
+                  .setDetail(ctx.getCancellationStatus().getCode() + " " + request.getId()).build()));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void chain(ChainRequest request, StreamObserver<ChainReply> response) {
+      ChainRequest here = request.toBuilder().addPath(peer.name()).build();
+      if (here.getDepth() <= 0) {
+        response.onNext(ChainReply.newBuilder().addAllPath(here.getPathList()).build());
+      } else {
+        response.onNext(host.relay(here.toBuilder().setDepth(here.getDepth() - 1).build()));
+      }
+      response.onCompleted();
+    }
+
+    @Override
+    public void whoami(Payload request, StreamObserver<Payload> response) {
+      Payload reversed = host.reverse(payload(request.getId(), ByteString.copyFromUtf8(peer.name())));
+      response.onNext(Payload.newBuilder().setId(ProcessHandle.current().pid())
+          .setData(ByteString.copyFromUtf8(peer.name()))
+          .setChecksum(reversed.getData().equals(ByteString.copyFromUtf8(new StringBuilder(peer.name()).reverse().toString())) ? 1 : 0)
+          .build());
+      response.onCompleted();
+    }
+  }
+
+  static Ack ack() {
+    return Ack.getDefaultInstance();
+  }
+}

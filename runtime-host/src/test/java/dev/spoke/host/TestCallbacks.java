@@ -1,0 +1,50 @@
+package dev.spoke.host;
+
+import com.google.protobuf.ByteString;
+import dev.spoke.Status;
+import dev.spoke.it.Ack;
+import dev.spoke.it.ChainReply;
+import dev.spoke.it.ChainRequest;
+import dev.spoke.it.EchoSpoke;
+import dev.spoke.it.Event;
+import dev.spoke.it.HostCallbacksSpoke;
+import dev.spoke.it.Payload;
+import dev.spoke.stub.StreamObserver;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+
+/** What the test host serves to its plugins. */
+final class TestCallbacks extends HostCallbacksSpoke.HostCallbacksImplBase {
+
+  final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+  final List<Plugin> plugins = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void relay(ChainRequest request, StreamObserver<ChainReply> response) {
+    String from = request.getPath(request.getPathCount() - 1);
+    Plugin next = plugins.stream().filter(p -> !p.name().equals(from)).findFirst()
+        .orElseThrow(() -> Status.FAILED_PRECONDITION.withDescription("no plugin besides " + from).asRuntimeException());
+    response.onNext(EchoSpoke.newBlockingStub(next.channel()).chain(request));
+    response.onCompleted();
+  }
+
+  @Override
+  public void report(Event request, StreamObserver<Ack> response) {
+    events.add(request);
+    response.onNext(Ack.getDefaultInstance());
+    response.onCompleted();
+  }
+
+  @Override
+  public void reverse(Payload request, StreamObserver<Payload> response) {
+    byte[] b = request.getData().toByteArray();
+    for (int i = 0, j = b.length - 1; i < j; i++, j--) {
+      byte t = b[i];
+      b[i] = b[j];
+      b[j] = t;
+    }
+    response.onNext(EchoPlugin.payload(request.getId(), ByteString.copyFrom(b)));
+    response.onCompleted();
+  }
+}

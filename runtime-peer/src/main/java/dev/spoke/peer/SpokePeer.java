@@ -1,0 +1,259 @@
+package dev.spoke.peer;
+
+import dev.spoke.BindableService;
+import dev.spoke.CallOptions;
+import dev.spoke.Channel;
+import dev.spoke.ServerServiceDefinition;
+import dev.spoke.ServiceRegistry;
+import dev.spoke.SpokeVersion;
+import dev.spoke.Status;
+import dev.spoke.StatusRuntimeException;
+import dev.spoke.internal.Connection;
+import dev.spoke.internal.PluginControl;
+import dev.spoke.internal.WorkerPool;
+import dev.spoke.proto.control.ReadyRequest;
+import dev.spoke.proto.control.ReadyResponse;
+import dev.spoke.shm.HubConfig;
+import dev.spoke.shm.HubPeer;
+import dev.spoke.stub.ClientCalls;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A plugin's side of Spoke: turns a plugin's {@code main} into a server.
+ *
+ * <pre>{@code
+ * public static void main(String[] args) {
+ *   SpokePeer.serve(args, new MinifierService());
+ * }
+ * }</pre>
+ *
+ * or, when a service calls back into the host:
+ *
+ * <pre>{@code
+ * SpokePeer peer = SpokePeer.attach(args);
+ * peer.addService(new ImageService(SiteHostSpoke.newBlockingStub(peer.hostChannel())));
+ * peer.serve();
+ * }</pre>
+ *
+ * <p>{@link #attach} reads the launch arguments the host passed (see {@link PeerArguments}), opens and
+ * validates the hub and takes the reserved peer entry. {@link #serve} tells the host the plugin is ready
+ * (the READY handshake: name, pid, version, services) and serves until the host says stop or goes away,
+ * then exits the process: 0 after a graceful stop (GOAWAY: no new calls, running ones get the grace
+ * period to finish), {@value #EXIT_HOST_GONE} when the host died or disconnected this plugin (noticed
+ * within a heartbeat interval, 100 ms by default). Launch errors print one line to stderr and exit
+ * {@value #EXIT_USAGE}.
+ *
+ * <p>Handlers run on a worker pool by default, never on the hub's receive thread; bind a service with
+ * {@link dev.spoke.DirectExecutor#INSTANCE} for the inline fast path.
+ *
+ * <p>Thread-safe.
+ */
+public final class SpokePeer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(SpokePeer.class);
+
+  /** Exit status after a graceful stop. */
+  public static final int EXIT_OK = 0;
+  /** Exit status when the launch arguments or the hub are unusable. */
+  public static final int EXIT_USAGE = 2;
+  /** Exit status when the host died or took the plugin's entry back. */
+  public static final int EXIT_HOST_GONE = 3;
+
+  private static final long READY_TIMEOUT_SECONDS = 30;
+
+  private final PeerArguments arguments;
+  private final HubPeer hub;
+  private final WorkerPool pool;
+  private final ServiceRegistry registry = new ServiceRegistry();
+  private final Connection connection;
+  private final CompletableFuture<Integer> termination = new CompletableFuture<>();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+
+  private SpokePeer(PeerArguments arguments, HubPeer hub) {
+    this.arguments = arguments;
+    this.hub = hub;
+    this.pool = WorkerPool.builder("spoke-" + arguments.pluginName()).build();
+    this.connection = Connection.builder(hub.transport())
+        .registry(registry)
+        .executor(pool)
+        .localName("plugin '" + arguments.pluginName() + "'")
+        .onGoAway(this::onGoAway)
+        .build();
+    hub.onHostGone(this::onHostGone);
+  }
+
+  /**
+   * Attaches with the launch arguments (and environment) the host gave. On any error prints one line
+   * to stderr saying what is wrong and exits the process with {@value #EXIT_USAGE}: that is what a
+   * plugin's {@code main} should do when it was started wrongly.
+   */
+  public static SpokePeer attach(String[] args) {
+    try {
+      return connect(PeerArguments.parse(args));
+    } catch (IllegalArgumentException | IOException e) {
+      // The one place Spoke writes to stderr itself: the host shows it as the launch failure.
+      System.err.println("spoke plugin: " + e.getMessage());
+      System.err.flush();
+      System.exit(EXIT_USAGE);
+      throw new IllegalStateException("unreachable");
+    }
+  }
+
+  /**
+   * Attaches with parsed arguments.
+   *
+   * @throws IOException if the hub is missing or unusable, or the entry cannot be taken, saying why
+   */
+  public static SpokePeer connect(PeerArguments arguments) throws IOException {
+    HubConfig config = HubConfig.builder().idleStrategy(arguments.idleStrategy()).build();
+    HubPeer hub = HubPeer.attach(arguments.hubPath(), arguments.peerId(), arguments.token(), arguments.pluginName(), config);
+    SpokePeer peer = new SpokePeer(arguments, hub);
+    peer.connection.start();
+    log.debug("plugin '{}' attached to {} as peer {}", arguments.pluginName(), arguments.hubPath(), arguments.peerId());
+    return peer;
+  }
+
+  /** Attaches, serves {@code services} and exits when the host says stop: a plugin's whole {@code main}. */
+  public static void serve(String[] args, BindableService... services) {
+    SpokePeer peer = attach(args);
+    for (BindableService s : services) {
+      peer.addService(s);
+    }
+    peer.serve();
+  }
+
+  /** Serves {@code service} on the worker pool. Add services before {@link #serve}. */
+  public SpokePeer addService(BindableService service) {
+    registry.addService(service);
+    return this;
+  }
+
+  /** Serves {@code service} on {@code executor} ({@link dev.spoke.DirectExecutor#INSTANCE}: inline). */
+  public SpokePeer addService(BindableService service, Executor executor) {
+    registry.addService(service, executor);
+    return this;
+  }
+
+  public SpokePeer addService(ServerServiceDefinition service, Executor executor) {
+    registry.addService(service, executor);
+    return this;
+  }
+
+  /** A channel to the services the host serves; hand it to generated stubs. */
+  public Channel hostChannel() {
+    return connection.channel();
+  }
+
+  /** The plugin's name, as the host knows it. */
+  public String name() {
+    return arguments.pluginName();
+  }
+
+  /** The command-line arguments that were not Spoke's, for the plugin itself. */
+  public List<String> arguments() {
+    return arguments.remaining();
+  }
+
+  /**
+   * Tells the host that the plugin is ready (its services are bound), and waits for the host's answer.
+   *
+   * @throws StatusRuntimeException if the host does not answer within 30 s or refuses
+   */
+  public ReadyResponse ready() {
+    ReadyRequest request = ReadyRequest.newBuilder()
+        .setPluginName(arguments.pluginName())
+        .setPid(ProcessHandle.current().pid())
+        .setSpokeVersion(SpokeVersion.get())
+        .addAllServices(registry.serviceNames())
+        .build();
+    return ClientCalls.blockingUnaryCall(connection.channel(), PluginControl.READY,
+        CallOptions.DEFAULT.withDeadlineAfter(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS), request);
+  }
+
+  /**
+   * Sends READY, serves until the host says stop or goes away, and exits the process with the status
+   * that says which ({@value #EXIT_OK} or {@value #EXIT_HOST_GONE}).
+   */
+  public void serve() {
+    int status;
+    try {
+      ready();
+      status = awaitTermination();
+    } catch (StatusRuntimeException e) {
+      System.err.println("spoke plugin '" + name() + "': the host did not accept READY: " + e.getStatus());
+      status = EXIT_HOST_GONE;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      status = EXIT_HOST_GONE;
+    }
+    close();
+    System.exit(status);
+  }
+
+  /**
+   * Blocks until the host says stop (and running calls finished or the grace period passed) or goes
+   * away; returns the exit status that says which. Does not exit the process.
+   */
+  public int awaitTermination() throws InterruptedException {
+    try {
+      return termination.get();
+    } catch (ExecutionException e) {
+      return EXIT_HOST_GONE;
+    }
+  }
+
+  /** Stops at once: calls in flight fail, the entry goes back to the host. Idempotent. */
+  @Override
+  public void close() {
+    terminate(EXIT_OK, Status.UNAVAILABLE.withDescription("plugin '" + name() + "' is stopping"));
+  }
+
+  private void onGoAway(Status why) {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    log.info("plugin '{}': the host asked it to stop ({}); finishing running calls", name(), why.getDescription());
+    connection.shutdown("plugin '" + name() + "' is stopping at the host's request");
+    Thread drain = new Thread(() -> {
+      try {
+        if (!connection.awaitDrained(arguments.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+          log.warn("plugin '{}': {} calls still running after the {} ms grace period; stopping anyway", name(),
+              connection.activeCalls(), arguments.shutdownGrace().toMillis());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      terminate(EXIT_OK, Status.UNAVAILABLE.withDescription("plugin '" + name() + "' stopped at the host's request"));
+    }, "spoke-peer-drain");
+    drain.setDaemon(true);
+    drain.start();
+  }
+
+  private void onHostGone(Status why) {
+    log.warn("plugin '{}' is leaving: {}", name(), why.getDescription());
+    terminate(EXIT_HOST_GONE, why);
+  }
+
+  private void terminate(int status, Status reason) {
+    stopping.set(true);
+    if (!termination.complete(status)) {
+      return;
+    }
+    connection.shutdownNow(reason);
+    hub.close();
+    pool.shutdown();
+  }
+
+  @Override
+  public String toString() {
+    return "SpokePeer{" + name() + ", peer " + arguments.peerId() + "}";
+  }
+}
