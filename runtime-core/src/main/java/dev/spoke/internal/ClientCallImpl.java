@@ -16,12 +16,11 @@ import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,13 +38,24 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   private static final Logger log = LoggerFactory.getLogger(ClientCallImpl.class);
   private static final Object HALF_CLOSE = new Object();
+  private static final VarHandle ENDED;
+
+  static {
+    try {
+      ENDED = MethodHandles.lookup().findVarHandle(ClientCallImpl.class, "ended", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final Connection conn;
   private final MethodDescriptor<ReqT, RespT> method;
   private final CallOptions options;
   private final Executor callExecutor;
   private final long callId;
-  private final AtomicBoolean ended = new AtomicBoolean();
+  private final StreamFlow flow = new StreamFlow();
+  /** Set once, by whichever ends the call first (see the class comment). */
+  private volatile boolean ended;
 
   private Listener<RespT> listener;
   private Deadline deadline;
@@ -56,24 +66,11 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   // Sending: guarded by sendLock.
   private final Object sendLock = new Object();
-  private ArrayDeque<Object> pending;
   private ReqT singleRequest;
   private volatile boolean startSent;
   private boolean halfClosed;
-  private final AtomicInteger sendCredits = new AtomicInteger(Connection.INITIAL_WINDOW);
-  private volatile int pendingCount;
-  private volatile boolean readyNoticeDue;
 
-  // Receiving: only on callExecutor (except the two atomics, which other threads add to).
-  private final AtomicInteger requestsToApply = new AtomicInteger();
-  private final AtomicInteger inboundQueued = new AtomicInteger();
-  private ArrayDeque<ByteBuffer> inbound;
-  private int requested;
-  private int consumedSinceGrant;
-  /** Response messages granted beyond the initial window; written by the executor before it grants. */
-  private volatile long granted;
-  /** Response messages received; receive thread only. */
-  private long received;
+  // Receiving: on callExecutor.
   private Status serverStatus;
   private Metadata serverTrailers;
   private boolean listenerClosed;
@@ -141,7 +138,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         }
       }
       // Like gRPC-java, a streaming call says it is ready once started, so a producer can wait for it.
-      readyNoticeDue = true;
+      flow.owesReadyNotice();
       callExecutor.execute(this::drainPending);
     }
   }
@@ -151,10 +148,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     if (numMessages <= 0) {
       throw new IllegalArgumentException("numMessages must be positive, got " + numMessages);
     }
-    requestsToApply.addAndGet(numMessages);
-    // NOTE: the request is published before inboundQueued is read; the executor bumps inboundQueued
-    // before it applies requests, so a message is never left waiting for a request already made.
-    if (inboundQueued.get() > 0) {
+    if (flow.request(numMessages)) {
       callExecutor.execute(this::deliver);
     }
   }
@@ -164,7 +158,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     Objects.requireNonNull(message, "message");
     synchronized (sendLock) {
       checkSendable("sendMessage");
-      if (ended.get()) {
+      if (ended) {
         return; // the call is over; like gRPC-java, later messages are dropped quietly
       }
       if (method.getType().clientSendsOneMessage()) {
@@ -175,10 +169,10 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         singleRequest = message;
         return;
       }
-      if (pendingCount == 0 && takeCredit()) {
+      if (!flow.hasQueued() && flow.takeCredit()) {
         sendRequest(message);
       } else {
-        enqueue(message);
+        flow.enqueue(message);
       }
     }
   }
@@ -188,7 +182,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     synchronized (sendLock) {
       checkSendable("halfClose");
       halfClosed = true;
-      if (ended.get()) {
+      if (ended) {
         return;
       }
       if (method.getType().clientSendsOneMessage()) {
@@ -201,8 +195,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         singleRequest = null;
         return;
       }
-      if (pendingCount > 0) {
-        enqueue(HALF_CLOSE);
+      if (flow.hasQueued()) {
+        flow.enqueue(HALF_CLOSE);
       } else {
         sendHalfClose();
       }
@@ -217,7 +211,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   @Override
   public boolean isReady() {
-    return !ended.get() && pendingCount == 0 && sendCredits.get() > 0;
+    return !ended && flow.isReady();
   }
 
   private void checkSendable(String what) {
@@ -271,54 +265,28 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     }
   }
 
-  private void enqueue(Object item) {
-    if (pending == null) {
-      pending = new ArrayDeque<>();
-    }
-    pending.add(item);
-    pendingCount = pending.size();
-    readyNoticeDue = true;
-  }
-
-  private boolean takeCredit() {
-    for (;;) {
-      int c = sendCredits.get();
-      if (c <= 0) {
-        return false;
-      }
-      if (sendCredits.compareAndSet(c, c - 1)) {
-        if (c == 1) {
-          readyNoticeDue = true; // isReady() turns false: onReady is owed when credit returns
-        }
-        return true;
-      }
-    }
-  }
-
   /** Sends queued messages the credit now allows; on the call executor. */
   private void drainPending() {
     synchronized (sendLock) {
-      while (pending != null && !pending.isEmpty() && !ended.get()) {
-        Object next = pending.peek();
+      Object next;
+      while (!ended && (next = flow.peekQueued()) != null) {
         if (next == HALF_CLOSE) {
-          pending.poll();
+          flow.dropQueued();
           sendHalfClose();
-        } else if (takeCredit()) {
-          pending.poll();
+        } else if (flow.takeCredit()) {
+          flow.dropQueued();
           @SuppressWarnings("unchecked")
           ReqT message = (ReqT) next;
           sendRequest(message);
         } else {
           break;
         }
-        pendingCount = pending.size();
       }
-      if (pending != null) {
-        pendingCount = pending.size();
+      if (ended) {
+        flow.clearQueued();
       }
     }
-    if (readyNoticeDue && isReady() && !listenerClosed) {
-      readyNoticeDue = false;
+    if (!listenerClosed && !ended && flow.takeReadyNotice()) {
       try {
         listener.onReady();
       } catch (Throwable t) {
@@ -340,36 +308,34 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   /** Returns false if the frame was not taken (the call had ended). */
   boolean onResponseFrame(ByteBuffer bytes) {
-    if (ended.get()) {
+    if (ended) {
       return false; // cancelled locally; the server's frames are moot
     }
-    if (++received > Connection.INITIAL_WINDOW + granted) {
+    if (!flow.admit()) {
       // A peer that ignores flow control could otherwise make us buffer without bound.
       cancelWith(Status.INTERNAL.withDescription(conn.remoteName() + " sent more responses of "
-          + method.getFullMethodName() + " than the flow-control window allows (" + received + " > "
-          + (Connection.INITIAL_WINDOW + granted) + ")"), true);
+          + method.getFullMethodName() + " than the flow-control window allows (" + flow.received() + " > "
+          + flow.windowLimit() + ")"), true);
       return true;
     }
-    inboundQueued.incrementAndGet();
     callExecutor.execute(() -> {
-      if (inbound == null) {
-        inbound = new ArrayDeque<>(4);
-      }
-      inbound.add(bytes);
+      flow.add(bytes);
       deliver();
     });
     return true;
   }
 
   void onCloseFrame(int statusCode, int flags, ByteBuffer payload) {
-    if (!ended.compareAndSet(false, true)) {
+    if (!endOnce()) {
       return; // already ended locally
     }
     finish();
-    if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      inboundQueued.incrementAndGet();
+    if ((flags & FrameHeader.FLAG_MESSAGE) != 0 && !flow.admit()) {
+      // Over the window with the last message: deliver the close anyway; the message is dropped below.
+      flags &= ~FrameHeader.FLAG_MESSAGE;
     }
-    callExecutor.execute(() -> onClose(statusCode, flags, payload));
+    int admitted = flags;
+    callExecutor.execute(() -> onClose(statusCode, admitted, payload));
   }
 
   void onCredits(int credits) {
@@ -377,8 +343,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       log.debug("[{}] call {}: ignored a grant of {} credits", conn.localName(), callId, credits);
       return;
     }
-    sendCredits.addAndGet(credits);
-    if (pendingCount > 0 || readyNoticeDue) {
+    if (flow.addCredits(credits)) {
       callExecutor.execute(this::drainPending);
     }
   }
@@ -412,10 +377,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
           + ": " + status.getDescription());
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      if (inbound == null) {
-        inbound = new ArrayDeque<>(1);
-      }
-      inbound.add(payload.slice());
+      flow.add(payload.slice());
     }
     serverStatus = status;
     serverTrailers = trailers;
@@ -426,12 +388,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     if (listenerClosed) {
       return;
     }
-    int more = requestsToApply.getAndSet(0);
-    requested += more;
-    while (requested > 0 && inbound != null && !inbound.isEmpty()) {
-      ByteBuffer bytes = inbound.poll();
-      inboundQueued.decrementAndGet();
-      requested--;
+    ByteBuffer bytes;
+    while ((bytes = flow.nextToDeliver()) != null) {
       RespT message;
       try {
         message = method.getResponseMarshaller().parse(bytes);
@@ -449,23 +407,20 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
         failFromListener(t);
         return;
       }
-      if (serverStatus == null && ++consumedSinceGrant >= Connection.INITIAL_WINDOW / 2) {
-        grantCredits();
+      int grant = flow.consumed();
+      if (grant > 0 && serverStatus == null) {
+        grantCredits(grant);
       }
       if (listenerClosed) {
         return;
       }
-      requested += requestsToApply.getAndSet(0);
     }
-    if (serverStatus != null && (inbound == null || inbound.isEmpty())) {
+    if (serverStatus != null && !flow.hasUndelivered()) {
       closeListener(serverStatus, serverTrailers);
     }
   }
 
-  private void grantCredits() {
-    int grant = consumedSinceGrant;
-    consumedSinceGrant = 0;
-    granted += grant; // NOTE: raised before the grant is sent, so the receive thread never sees early frames
+  private void grantCredits(int grant) {
     try {
       conn.sendControl(FrameKind.RESPONSE_CREDIT, callId, 0, grant, sendDeadline());
     } catch (StatusException e) {
@@ -486,9 +441,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       return;
     }
     listenerClosed = true;
-    if (inbound != null) {
-      inbound.clear();
-    }
+    flow.clearInbound();
     Consumer<Metadata> trailersListener = options.getTrailersListener();
     try {
       if (trailersListener != null) {
@@ -505,7 +458,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   /** Ends the call locally with {@code status}; tells the server when {@code tellServer}. */
   void cancelWith(Status status, boolean tellServer) {
-    if (!ended.compareAndSet(false, true)) {
+    if (!endOnce()) {
       return;
     }
     finish();
@@ -533,6 +486,11 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       return;
     }
     cancelWith(status, tellServer);
+  }
+
+  /** True for the one caller that ends the call. */
+  private boolean endOnce() {
+    return ENDED.compareAndSet(this, false, true);
   }
 
   /** Releases what the call holds; once, by whoever ended it. */
@@ -570,7 +528,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       Status s = Status.DEADLINE_EXCEEDED.withDescription(String.format(
           "%s on %s did not finish within its deadline (%.3fs after it started)",
           method.getFullMethodName(), conn.remoteName(), waited));
-      if (!ended.compareAndSet(false, true)) {
+      if (!endOnce()) {
         return;
       }
       finish();
@@ -584,6 +542,6 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   @Override
   public String toString() {
-    return "ClientCall{" + method.getFullMethodName() + ", id " + callId + ", ended=" + ended.get() + "}";
+    return "ClientCall{" + method.getFullMethodName() + ", id " + callId + ", ended=" + ended + "}";
   }
 }

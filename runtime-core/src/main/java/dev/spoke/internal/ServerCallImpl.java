@@ -15,14 +15,13 @@ import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +36,15 @@ import org.slf4j.LoggerFactory;
 final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCallImpl.class);
+  private static final VarHandle ENDED;
+
+  static {
+    try {
+      ENDED = MethodHandles.lookup().findVarHandle(ServerCallImpl.class, "ended", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final Connection conn;
   private final ServerMethodDefinition<ReqT, RespT> definition;
@@ -45,29 +53,20 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   private final Executor callExecutor;
   private final Deadline deadline;
   private final Context context;
-  private final AtomicBoolean ended = new AtomicBoolean();
+  private final StreamFlow flow = new StreamFlow();
+  /** Set once, by whichever ends the call first (see the class comment). */
+  private volatile boolean ended;
   private DeadlineTask deadlineTask;
   private Listener<ReqT> listener;
 
-  // Receiving: on callExecutor, except the atomics and `received` (receive thread).
-  private final AtomicInteger requestsToApply = new AtomicInteger();
-  private final AtomicInteger inboundQueued = new AtomicInteger();
-  private final ArrayDeque<ByteBuffer> inbound = new ArrayDeque<>(2);
-  private int requested;
-  private int consumedSinceGrant;
+  // Receiving: on callExecutor.
   private boolean halfClosePending;
   private boolean halfCloseDelivered;
-  private volatile long granted;
-  private long received;
 
   // Sending: guarded by sendLock.
   private final Object sendLock = new Object();
-  private ArrayDeque<Object> pending;
   private RespT singleResponse;
   private boolean closeRequested;
-  private final AtomicInteger sendCredits = new AtomicInteger(Connection.INITIAL_WINDOW);
-  private volatile int pendingCount;
-  private volatile boolean readyNoticeDue;
 
   @SuppressWarnings("unchecked")
   ServerCallImpl(
@@ -90,8 +89,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
   void onStartFrame(int flags, ByteBuffer payload) {
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      received++;
-      inboundQueued.incrementAndGet();
+      flow.admit(); // the first of the window: always within it
     }
     if (deadline != null) {
       deadlineTask = new DeadlineTask();
@@ -101,18 +99,17 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   }
 
   boolean onRequestFrame(ByteBuffer bytes, boolean endStream) {
-    if (ended.get()) {
+    if (ended) {
       return false;
     }
-    if (++received > Connection.INITIAL_WINDOW + granted) {
+    if (!flow.admit()) {
       endAbnormally(Status.RESOURCE_EXHAUSTED.withDescription(conn.remoteName() + " sent more requests of "
-          + method.getFullMethodName() + " than the flow-control window allows (" + received + " > "
-          + (Connection.INITIAL_WINDOW + granted) + ")"), true);
+          + method.getFullMethodName() + " than the flow-control window allows (" + flow.received() + " > "
+          + flow.windowLimit() + ")"), true);
       return true;
     }
-    inboundQueued.incrementAndGet();
     callExecutor.execute(() -> inContext(() -> {
-      inbound.add(bytes);
+      flow.add(bytes);
       halfClosePending |= endStream;
       deliver();
     }));
@@ -138,8 +135,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       log.debug("[{}] call {}: ignored a grant of {} credits", conn.localName(), callId, credits);
       return;
     }
-    sendCredits.addAndGet(credits);
-    if (pendingCount > 0 || readyNoticeDue) {
+    if (flow.addCredits(credits)) {
       callExecutor.execute(() -> inContext(this::drainPending));
     }
   }
@@ -162,7 +158,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
         return;
       }
     }
-    if (ended.get()) {
+    if (ended) {
       return; // cancelled before the handler got to run
     }
     try {
@@ -175,7 +171,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       return;
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      inbound.add(payload.slice());
+      flow.add(payload.slice());
     } else if ((flags & FrameHeader.FLAG_END_STREAM) != 0 && method.getType().clientSendsOneMessage()) {
       endAbnormally(Status.INTERNAL.withDescription(
           "the client half-closed " + method.getFullMethodName() + " without sending its request"), true);
@@ -184,7 +180,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     halfClosePending |= (flags & FrameHeader.FLAG_END_STREAM) != 0;
     if (!method.getType().serverSendsOneMessage()) {
       // A streaming response is ready from the start; say so, as gRPC-java does.
-      readyNoticeDue = true;
+      flow.owesReadyNotice();
       drainPending();
     }
     deliver();
@@ -194,11 +190,8 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     if (listener == null) {
       return;
     }
-    requested += requestsToApply.getAndSet(0);
-    while (requested > 0 && !inbound.isEmpty() && !ended.get()) {
-      ByteBuffer bytes = inbound.poll();
-      inboundQueued.decrementAndGet();
-      requested--;
+    ByteBuffer bytes;
+    while (!ended && (bytes = flow.nextToDeliver()) != null) {
       ReqT message;
       try {
         message = method.getRequestMarshaller().parse(bytes);
@@ -214,12 +207,12 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
         handlerFailed(t);
         return;
       }
-      if (!halfClosePending && ++consumedSinceGrant >= Connection.INITIAL_WINDOW / 2) {
-        grantCredits();
+      int grant = flow.consumed();
+      if (grant > 0 && !halfClosePending) {
+        grantCredits(grant);
       }
-      requested += requestsToApply.getAndSet(0);
     }
-    if (halfClosePending && !halfCloseDelivered && inbound.isEmpty() && !ended.get()) {
+    if (halfClosePending && !halfCloseDelivered && !flow.hasUndelivered() && !ended) {
       halfCloseDelivered = true;
       try {
         listener.onHalfClose();
@@ -229,10 +222,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     }
   }
 
-  private void grantCredits() {
-    int grant = consumedSinceGrant;
-    consumedSinceGrant = 0;
-    granted += grant; // NOTE: raised before the grant is sent, so the receive thread never sees early frames
+  private void grantCredits(int grant) {
     try {
       conn.sendControl(FrameKind.REQUEST_CREDIT, callId, 0, grant, sendDeadline());
     } catch (StatusException e) {
@@ -269,9 +259,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     if (numMessages <= 0) {
       throw new IllegalArgumentException("numMessages must be positive, got " + numMessages);
     }
-    requestsToApply.addAndGet(numMessages);
-    // NOTE: published before inboundQueued is read; see ClientCallImpl.request.
-    if (inboundQueued.get() > 0) {
+    if (flow.request(numMessages)) {
       callExecutor.execute(() -> inContext(this::deliver));
     }
   }
@@ -283,7 +271,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       if (closeRequested) {
         throw new IllegalStateException("sendMessage after close on " + method.getFullMethodName());
       }
-      if (ended.get()) {
+      if (ended) {
         return; // cancelled: dropped
       }
       if (method.getType().serverSendsOneMessage()) {
@@ -294,10 +282,10 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
         singleResponse = message;
         return;
       }
-      if (pendingCount == 0 && takeCredit()) {
+      if (!flow.hasQueued() && flow.takeCredit()) {
         sendResponse(message);
       } else {
-        enqueue(message);
+        flow.enqueue(message);
       }
     }
   }
@@ -310,11 +298,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
         return;
       }
       closeRequested = true;
-      if (ended.get()) {
+      if (ended) {
         return;
       }
-      if (pendingCount > 0) {
-        enqueue(new CloseItem(status, trailers));
+      if (flow.hasQueued()) {
+        flow.enqueue(new CloseItem(status, trailers));
       } else {
         sendClose(status, trailers);
       }
@@ -328,7 +316,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
   @Override
   public boolean isReady() {
-    return !ended.get() && pendingCount == 0 && sendCredits.get() > 0;
+    return !ended && flow.isReady();
   }
 
   @Override
@@ -355,7 +343,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   }
 
   private void sendClose(Status status, Metadata trailers) {
-    if (!ended.compareAndSet(false, true)) {
+    if (!endOnce()) {
       return; // cancelled meanwhile
     }
     RespT message = null;
@@ -408,40 +396,16 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     f.commit();
   }
 
-  private void enqueue(Object item) {
-    if (pending == null) {
-      pending = new ArrayDeque<>();
-    }
-    pending.add(item);
-    pendingCount = pending.size();
-    readyNoticeDue = true;
-  }
-
-  private boolean takeCredit() {
-    for (;;) {
-      int c = sendCredits.get();
-      if (c <= 0) {
-        return false;
-      }
-      if (sendCredits.compareAndSet(c, c - 1)) {
-        if (c == 1) {
-          readyNoticeDue = true; // isReady() turns false: onReady is owed when credit returns
-        }
-        return true;
-      }
-    }
-  }
-
   private void drainPending() {
     synchronized (sendLock) {
-      while (pending != null && !pending.isEmpty() && !ended.get()) {
-        Object next = pending.peek();
+      Object next;
+      while (!ended && (next = flow.peekQueued()) != null) {
         if (next instanceof CloseItem) {
-          pending.poll();
+          flow.dropQueued();
           CloseItem close = (CloseItem) next;
           sendClose(close.status, close.trailers);
-        } else if (takeCredit()) {
-          pending.poll();
+        } else if (flow.takeCredit()) {
+          flow.dropQueued();
           @SuppressWarnings("unchecked")
           RespT message = (RespT) next;
           sendResponse(message);
@@ -449,15 +413,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
           break;
         }
       }
-      if (pending != null) {
-        if (ended.get()) {
-          pending.clear();
-        }
-        pendingCount = pending.size();
+      if (ended) {
+        flow.clearQueued();
       }
     }
-    if (readyNoticeDue && isReady() && listener != null) {
-      readyNoticeDue = false;
+    if (listener != null && !ended && flow.takeReadyNotice()) {
       try {
         listener.onReady();
       } catch (Throwable t) {
@@ -482,7 +442,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
    * or a failure. Tells the client with a CLOSE when {@code tellClient}.
    */
   void endAbnormally(Status status, boolean tellClient) {
-    if (!ended.compareAndSet(false, true)) {
+    if (!endOnce()) {
       return;
     }
     finish();
@@ -499,7 +459,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       });
     }
     callExecutor.execute(() -> inContext(() -> {
-      inbound.clear();
+      flow.clearInbound();
       if (listener != null) {
         try {
           listener.onCancel();
@@ -508,6 +468,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
         }
       }
     }));
+  }
+
+  /** True for the one caller that ends the call. */
+  private boolean endOnce() {
+    return ENDED.compareAndSet(this, false, true);
   }
 
   private void finish() {
@@ -635,6 +600,6 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
   @Override
   public String toString() {
-    return "ServerCall{" + method.getFullMethodName() + ", id " + callId + ", ended=" + ended.get() + "}";
+    return "ServerCall{" + method.getFullMethodName() + ", id " + callId + ", ended=" + ended + "}";
   }
 }

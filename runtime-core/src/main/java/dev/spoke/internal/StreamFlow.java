@@ -1,0 +1,210 @@
+package dev.spoke.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+
+/**
+ * The flow control of one call's two message streams, the same on the client and the server side:
+ * credits this side may still spend sending, messages waiting for credit, and the inbound messages
+ * waiting for the application to ask for them (see "Flow control" in docs/PROTOCOL.md).
+ *
+ * <p>Threads: the receive thread adds credits and admits inbound messages; the call's send lock guards
+ * the outbound queue; the call's serializing executor owns the inbound queue and delivery. The counters
+ * other threads touch are VarHandle fields, so a call carries no atomic objects.
+ */
+final class StreamFlow {
+
+  private static final VarHandle SEND_CREDITS;
+  private static final VarHandle REQUESTS_TO_APPLY;
+  private static final VarHandle INBOUND_QUEUED;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      SEND_CREDITS = l.findVarHandle(StreamFlow.class, "sendCredits", int.class);
+      REQUESTS_TO_APPLY = l.findVarHandle(StreamFlow.class, "requestsToApply", int.class);
+      INBOUND_QUEUED = l.findVarHandle(StreamFlow.class, "inboundQueued", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  // Outbound.
+  private volatile int sendCredits = Connection.INITIAL_WINDOW;
+  private ArrayDeque<Object> queued; // guarded by the call's send lock
+  private volatile int queuedCount;
+  private volatile boolean readyNoticeDue;
+
+  // Inbound.
+  private volatile int requestsToApply;
+  private volatile int inboundQueued;
+  private ArrayDeque<ByteBuffer> inbound; // call executor only
+  private int requested; // call executor only
+  private int consumedSinceGrant; // call executor only
+  /** Messages granted beyond the initial window; raised by the executor before it sends the grant. */
+  private volatile long granted;
+  /** Messages admitted; receive thread only. */
+  private long received;
+
+  // ---------------------------------------------------------------------------------------------
+  // Outbound
+
+  /** Spends one credit if there is one. When it spends the last, an onReady becomes due. */
+  boolean takeCredit() {
+    for (;;) {
+      int c = sendCredits;
+      if (c <= 0) {
+        return false;
+      }
+      if (SEND_CREDITS.compareAndSet(this, c, c - 1)) {
+        if (c == 1) {
+          readyNoticeDue = true; // isReady() turns false: onReady is owed when credit returns
+        }
+        return true;
+      }
+    }
+  }
+
+  /** The receiver granted {@code n} more messages. Returns true if queued messages or an onReady wait on it. */
+  boolean addCredits(int n) {
+    SEND_CREDITS.getAndAdd(this, n);
+    return queuedCount > 0 || readyNoticeDue;
+  }
+
+  /** Under the send lock: holds a message (or a terminal marker) until credit comes. */
+  void enqueue(Object item) {
+    if (queued == null) {
+      queued = new ArrayDeque<>();
+    }
+    queued.add(item);
+    queuedCount = queued.size();
+    readyNoticeDue = true;
+  }
+
+  /** Under the send lock: the first waiting item, or null. */
+  Object peekQueued() {
+    return queued == null ? null : queued.peek();
+  }
+
+  /** Under the send lock: drops the first waiting item (after sending it). */
+  void dropQueued() {
+    queued.poll();
+    queuedCount = queued.size();
+  }
+
+  /** Under the send lock: forgets every waiting item (the call ended). */
+  void clearQueued() {
+    if (queued != null) {
+      queued.clear();
+      queuedCount = 0;
+    }
+  }
+
+  /** True if nothing waits and a message would go out at once. */
+  boolean isReady() {
+    return queuedCount == 0 && sendCredits > 0;
+  }
+
+  boolean hasQueued() {
+    return queuedCount > 0;
+  }
+
+  /** True once if an onReady is owed and due now (the stream is ready again). */
+  boolean takeReadyNotice() {
+    if (readyNoticeDue && isReady()) {
+      readyNoticeDue = false;
+      return true;
+    }
+    return false;
+  }
+
+  /** Marks an onReady owed, as when the stream starts. */
+  void owesReadyNotice() {
+    readyNoticeDue = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inbound
+
+  /**
+   * Receive thread: counts one inbound message against the window. False if the sender has exceeded
+   * what it was granted (a misbehaving peer: the call must end rather than buffer without bound).
+   */
+  boolean admit() {
+    if (++received > windowLimit()) {
+      return false;
+    }
+    INBOUND_QUEUED.getAndAdd(this, 1);
+    return true;
+  }
+
+  /** What the sender may have sent in all, for violation messages. */
+  long windowLimit() {
+    return Connection.INITIAL_WINDOW + granted;
+  }
+
+  long received() {
+    return received;
+  }
+
+  /** Call executor: an admitted message arrived for delivery. */
+  void add(ByteBuffer message) {
+    if (inbound == null) {
+      inbound = new ArrayDeque<>(4);
+    }
+    inbound.add(message);
+  }
+
+  /** Call executor: the next message the application asked for, or null. */
+  ByteBuffer nextToDeliver() {
+    requested += (int) REQUESTS_TO_APPLY.getAndSet(this, 0);
+    if (requested <= 0 || inbound == null || inbound.isEmpty()) {
+      return null;
+    }
+    requested--;
+    INBOUND_QUEUED.getAndAdd(this, -1);
+    return inbound.poll();
+  }
+
+  /** Call executor: true if messages wait that were not delivered. */
+  boolean hasUndelivered() {
+    return inbound != null && !inbound.isEmpty();
+  }
+
+  /** Call executor: drops every undelivered message. */
+  void clearInbound() {
+    if (inbound != null) {
+      INBOUND_QUEUED.getAndAdd(this, -inbound.size());
+      inbound.clear();
+    }
+  }
+
+  /**
+   * Call executor, after one message was delivered: the credit to grant back now (half a window's
+   * worth at a time), or 0. The grant is counted before it is sent, so the receive thread never takes
+   * the sender's next messages for a violation.
+   */
+  int consumed() {
+    if (++consumedSinceGrant < Connection.INITIAL_WINDOW / 2) {
+      return 0;
+    }
+    int grant = consumedSinceGrant;
+    consumedSinceGrant = 0;
+    granted += grant;
+    return grant;
+  }
+
+  /**
+   * Any thread: the application asks for {@code n} more messages. Returns true if messages are waiting,
+   * so a delivery must be scheduled.
+   */
+  boolean request(int n) {
+    REQUESTS_TO_APPLY.getAndAdd(this, n);
+    // NOTE: the request is published before inboundQueued is read; the receive thread counts a message
+    // in inboundQueued before it schedules its delivery, which applies requests: no message is left
+    // waiting for a request already made.
+    return inboundQueued > 0;
+  }
+}
