@@ -67,8 +67,11 @@ public final class InProcessServer implements AutoCloseable {
    * {@code UNAVAILABLE}. Returns whether everything finished within the grace period.
    */
   public boolean shutdown(long grace, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(grace);
     server.shutdown("the in-process server is shutting down");
-    boolean drained = server.awaitDrained(grace, unit);
+    // Both sides: the server finishing a call does not mean its response has reached the client.
+    boolean drained = server.awaitDrained(grace, unit)
+        && client.awaitDrained(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     close();
     return drained;
   }

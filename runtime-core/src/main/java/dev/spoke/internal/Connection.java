@@ -69,6 +69,8 @@ public final class Connection implements FrameListener {
   private final LongAdder droppedFrames = new LongAdder();
   private final LongAdder callsServed = new LongAdder();
   private final Object drainLock = new Object();
+  /** Threads in awaitDrained; call endings wake them only when there are some. */
+  private volatile int drainWaiters;
 
   private volatile Status closedStatus;
   private volatile boolean goAwaySent;
@@ -200,12 +202,17 @@ public final class Connection implements FrameListener {
   public boolean awaitDrained(long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);
     synchronized (drainLock) {
-      while (activeCalls() > 0) {
-        long remaining = deadline - System.nanoTime();
-        if (remaining <= 0) {
-          return false;
+      drainWaiters++;
+      try {
+        while (activeCalls() > 0) {
+          long remaining = deadline - System.nanoTime();
+          if (remaining <= 0) {
+            return false;
+          }
+          TimeUnit.NANOSECONDS.timedWait(drainLock, remaining);
         }
-        TimeUnit.NANOSECONDS.timedWait(drainLock, remaining);
+      } finally {
+        drainWaiters--;
       }
     }
     return true;
@@ -221,7 +228,9 @@ public final class Connection implements FrameListener {
   }
 
   void callEnded() {
-    if (goAwaySent || closedStatus != null) {
+    // NOTE: drainWaiters is raised under drainLock before the waiter checks activeCalls, and a call
+    // leaves its map before this read; so a waiter either sees the call gone or gets the signal.
+    if (drainWaiters > 0) {
       signalDrained();
     }
   }
