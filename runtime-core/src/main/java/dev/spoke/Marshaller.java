@@ -31,4 +31,15 @@ public interface Marshaller<T> {
    * @throws IOException if the bytes are not a valid message
    */
   T parse(ByteBuffer source) throws IOException;
+
+  /**
+   * Parses a value from {@code length} bytes of {@code bytes} at {@code offset}. The framework calls
+   * this with an array that nobody writes again, so the value may share its bytes. The default wraps the
+   * array for {@link #parse(ByteBuffer)}; implementations override it to save the wrapper.
+   *
+   * @throws IOException if the bytes are not a valid message
+   */
+  default T parse(byte[] bytes, int offset, int length) throws IOException {
+    return parse(ByteBuffer.wrap(bytes, offset, length));
+  }
 }

@@ -19,12 +19,17 @@ public final class Metadata {
   /** The most bytes one set of headers or trailers may take on the wire. */
   public static final int MAX_ENCODED_BYTES = 64 * 1024;
 
-  private final List<String> keys;
-  private final List<String> values;
+  // Created on the first put: most calls carry no metadata, and an empty set should cost nothing.
+  private List<String> keys = List.of();
+  private List<String> values = List.of();
 
-  public Metadata() {
-    this.keys = new ArrayList<>(4);
-    this.values = new ArrayList<>(4);
+  public Metadata() {}
+
+  private void makeMutable() {
+    if (!(keys instanceof ArrayList)) {
+      keys = new ArrayList<>(keys);
+      values = new ArrayList<>(values);
+    }
   }
 
   /** A new set holding one entry. */
@@ -45,6 +50,7 @@ public final class Metadata {
     if (value == null) {
       throw new NullPointerException("value of metadata key '" + key + "' is null");
     }
+    makeMutable();
     keys.add(key);
     values.add(value);
     return this;
@@ -52,7 +58,8 @@ public final class Metadata {
 
   /** Adds every entry of {@code other}. */
   public Metadata merge(Metadata other) {
-    if (other != null) {
+    if (other != null && !other.isEmpty()) {
+      makeMutable();
       keys.addAll(other.keys);
       values.addAll(other.values);
     }
@@ -85,6 +92,7 @@ public final class Metadata {
     boolean removed = false;
     for (int i = keys.size() - 1; i >= 0; i--) {
       if (keys.get(i).equals(key)) {
+        makeMutable();
         keys.remove(i);
         values.remove(i);
         removed = true;

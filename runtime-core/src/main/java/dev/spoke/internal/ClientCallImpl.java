@@ -15,7 +15,7 @@ import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -28,13 +28,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The client side of one call over a {@link Connection}.
  *
- * <p>State is split by thread. Sending state is guarded by {@code sendLock} (the application's
+ * <p>State is split by thread. Sending state is guarded by the call's monitor (the application's
  * threads). Receiving state belongs to the call's serializing executor: the receive thread only copies
  * payloads and enqueues events there. The call ends exactly once, by whichever comes first of the
  * server's CLOSE, a local cancel, the deadline, or the transport closing ({@code ended} CAS); the
  * listener hears {@code onClose} exactly once, on the executor.
  */
-final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
+final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
+    implements Connection.PayloadOwner, Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(ClientCallImpl.class);
   private static final Object HALF_CLOSE = new Object();
@@ -64,13 +65,16 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   private Runnable parentCancellation;
   private DeadlineTask deadlineTask;
 
-  // Sending: guarded by sendLock.
-  private final Object sendLock = new Object();
+  // Sending: guarded by this call's monitor.
   private ReqT singleRequest;
   private volatile boolean startSent;
   private boolean halfClosed;
 
   // Receiving: on callExecutor.
+  /** The server's CLOSE, handed from the receive thread to run() (published by the executor's queue). */
+  private int closeStatusCode;
+  private int closeFlags;
+  private byte[] closePayload;
   private Status serverStatus;
   private Metadata serverTrailers;
   private boolean listenerClosed;
@@ -80,8 +84,13 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     this.method = Objects.requireNonNull(method, "method");
     this.options = Objects.requireNonNull(options, "options");
     Executor e = options.getExecutor() != null ? options.getExecutor() : conn.executor();
-    // A threadless executor is drained by one thread already; anything else needs serializing.
-    this.callExecutor = e instanceof ThreadlessExecutor ? e : new SerializingExecutor(e);
+    if (e instanceof ThreadlessExecutor) {
+      // A blocking caller: its thread drains the call's events, and may receive its response itself.
+      ((ThreadlessExecutor) e).receiveWith(conn.callerReceiver);
+      this.callExecutor = e;
+    } else {
+      this.callExecutor = new SerializingExecutor(e);
+    }
     this.callId = conn.nextCallId();
   }
 
@@ -110,7 +119,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
           "deadline passed " + describeOverdue(d) + " before " + method.getFullMethodName() + " started"), false);
       return;
     }
-    conn.clientCalls.put(callId, this);
+    conn.clientCalls.putIfAbsent(callId, this);
     // The connection may have closed between the check and the put; it then missed this call.
     refusal = conn.closedStatus();
     if (refusal != null) {
@@ -129,7 +138,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       conn.timer().schedule(deadlineTask, d.nanoTime());
     }
     if (!method.getType().clientSendsOneMessage()) {
-      synchronized (sendLock) {
+      synchronized (this) {
         try {
           sendStart(null, false);
         } catch (StatusException e) {
@@ -156,7 +165,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   @Override
   public void sendMessage(ReqT message) {
     Objects.requireNonNull(message, "message");
-    synchronized (sendLock) {
+    synchronized (this) {
       checkSendable("sendMessage");
       if (ended) {
         return; // the call is over; like gRPC-java, later messages are dropped quietly
@@ -179,7 +188,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   @Override
   public void halfClose() {
-    synchronized (sendLock) {
+    synchronized (this) {
       checkSendable("halfClose");
       halfClosed = true;
       if (ended) {
@@ -224,7 +233,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Sending (under sendLock)
+  // Sending (under this call's monitor)
 
   private void sendStart(ReqT message, boolean endStream) throws StatusException {
     CallHeaders wireHeaders = WireMetadata.headers(headers);
@@ -237,7 +246,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
                 + " was sent").asException();
       }
     }
-    OutboundFrame f = conn.write(wireHeaders, method.getRequestMarshaller(), message, sendDeadline(), requestWhat());
+    OutboundFrame f = conn.write(wireHeaders, method.getRequestMarshaller(), message, sendDeadline(), this);
     int flags = (wireHeaders != null ? FrameHeader.FLAG_METADATA : 0)
         | (message != null ? FrameHeader.FLAG_MESSAGE : 0)
         | (endStream ? FrameHeader.FLAG_END_STREAM : 0);
@@ -249,7 +258,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   private void sendRequest(ReqT message) {
     try {
-      OutboundFrame f = conn.write(null, method.getRequestMarshaller(), message, sendDeadline(), requestWhat());
+      OutboundFrame f = conn.write(null, method.getRequestMarshaller(), message, sendDeadline(), this);
       f.header().clear().kind(FrameKind.REQUEST_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(callId);
       f.commit();
     } catch (StatusException e) {
@@ -267,7 +276,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
 
   /** Sends queued messages the credit now allows; on the call executor. */
   private void drainPending() {
-    synchronized (sendLock) {
+    synchronized (this) {
       Object next;
       while (!ended && (next = flow.peekQueued()) != null) {
         if (next == HALF_CLOSE) {
@@ -299,7 +308,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     return deadline == null ? Long.MAX_VALUE : deadline.nanoTime();
   }
 
-  private String requestWhat() {
+  @Override
+  public String describePayload() {
     return "request of " + method.getFullMethodName() + " (call " + callId + ")";
   }
 
@@ -307,7 +317,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   // Receiving: receive thread side
 
   /** Returns false if the frame was not taken (the call had ended). */
-  boolean onResponseFrame(ByteBuffer bytes) {
+  boolean onResponseFrame(byte[] bytes) {
     if (ended) {
       return false; // cancelled locally; the server's frames are moot
     }
@@ -325,17 +335,26 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     return true;
   }
 
-  void onCloseFrame(int statusCode, int flags, ByteBuffer payload) {
+  void onCloseFrame(int statusCode, int flags, byte[] payload) {
     if (!endOnce()) {
       return; // already ended locally
     }
     finish();
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0 && !flow.admit()) {
-      // Over the window with the last message: deliver the close anyway; the message is dropped below.
+      // Over the window with the last message: deliver the close anyway, without the message.
       flags &= ~FrameHeader.FLAG_MESSAGE;
     }
-    int admitted = flags;
-    callExecutor.execute(() -> onClose(statusCode, admitted, payload));
+    closeStatusCode = statusCode;
+    closeFlags = flags;
+    closePayload = payload;
+    // NOTE: the fields above are published by the executor's queue (a happens-before edge) to run().
+    callExecutor.execute(this);
+  }
+
+  /** The server's CLOSE, on the call executor: this call is its own task, to save one per call. */
+  @Override
+  public void run() {
+    onClose(closeStatusCode, closeFlags, closePayload);
   }
 
   void onCredits(int credits) {
@@ -355,9 +374,10 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   // ---------------------------------------------------------------------------------------------
   // Receiving: call executor side
 
-  private void onClose(int statusCode, int flags, ByteBuffer payload) {
+  private void onClose(int statusCode, int flags, byte[] payload) {
     Status status = Status.fromCodeValue(statusCode);
     Metadata trailers = new Metadata();
+    byte[] message = payload;
     try {
       if ((flags & FrameHeader.FLAG_METADATA) != 0) {
         CallTrailers t = WireMetadata.readPrefixed(payload, CallTrailers.parser());
@@ -365,10 +385,12 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
           status = status.withDescription(t.getDescription());
         }
         trailers = WireMetadata.toMetadata(t.getEntriesList());
+        message = Arrays.copyOfRange(payload, WireMetadata.prefixedEnd(payload), payload.length);
       }
     } catch (IOException e) {
       status = Status.INTERNAL.withDescription(
           "malformed trailers from " + conn.remoteName() + " for " + method.getFullMethodName() + ": " + e.getMessage());
+      flags &= ~FrameHeader.FLAG_MESSAGE;
     }
     if (status.getCode() == Status.Code.UNIMPLEMENTED && status.getDescription() != null
         && status.getDescription().startsWith(Connection.unknownMethodPrefix(method.getMethodId()))) {
@@ -377,7 +399,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
           + ": " + status.getDescription());
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      flow.add(payload.slice());
+      flow.add(message);
     }
     serverStatus = status;
     serverTrailers = trailers;
@@ -388,11 +410,11 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     if (listenerClosed) {
       return;
     }
-    ByteBuffer bytes;
+    byte[] bytes;
     while ((bytes = flow.nextToDeliver()) != null) {
       RespT message;
       try {
-        message = method.getResponseMarshaller().parse(bytes);
+        message = method.getResponseMarshaller().parse(bytes, 0, bytes.length);
       } catch (IOException | RuntimeException e) {
         Status s = Status.INTERNAL.withDescription(
             "could not parse a response of " + method.getFullMethodName() + " from " + conn.remoteName() + ": " + e)

@@ -17,14 +17,13 @@ import dev.spoke.transport.OutboundFrame;
 import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +53,7 @@ public final class Connection implements FrameListener {
    */
   public static final int INITIAL_WINDOW = 32;
 
-  static final ByteBuffer EMPTY = ByteBuffer.wrap(new byte[0]);
+  static final byte[] EMPTY = new byte[0];
 
   private final Transport transport;
   private final ServiceRegistry registry;
@@ -64,8 +63,8 @@ public final class Connection implements FrameListener {
   private final Consumer<Status> goAwayHandler;
 
   private final AtomicLong callIds = new AtomicLong();
-  final ConcurrentHashMap<Long, ClientCallImpl<?, ?>> clientCalls = new ConcurrentHashMap<>();
-  final ConcurrentHashMap<Long, ServerCallImpl<?, ?>> serverCalls = new ConcurrentHashMap<>();
+  final CallTable<ClientCallImpl<?, ?>> clientCalls = new CallTable<>();
+  final CallTable<ServerCallImpl<?, ?>> serverCalls = new CallTable<>();
   private final LongAdder droppedFrames = new LongAdder();
   private final LongAdder callsServed = new LongAdder();
   private final Object drainLock = new Object();
@@ -76,6 +75,8 @@ public final class Connection implements FrameListener {
   private volatile boolean goAwaySent;
   private volatile Status goAwayReceived;
   private final Channel channel = new ConnectionChannel();
+  /** Lets a blocking caller receive its response on its own thread (see Transport). */
+  final IntSupplier callerReceiver;
 
   private Connection(Builder b) {
     this.transport = b.transport;
@@ -84,6 +85,7 @@ public final class Connection implements FrameListener {
     this.localName = b.localName;
     this.timer = DeadlineTimer.shared();
     this.goAwayHandler = b.goAwayHandler;
+    this.callerReceiver = () -> transport.receiveOnCallerThread(16);
   }
 
   /** Starts configuring a connection over {@code transport}. */
@@ -249,25 +251,25 @@ public final class Connection implements FrameListener {
    * message} (may be null) straight into the transport's buffer. The caller fills the header and
    * commits.
    *
-   * @param what names the payload for error messages, e.g. "request of pkg.Svc/Method"
+   * @param what names the payload for error messages: a label, or a {@link PayloadOwner}
    */
   <T> OutboundFrame write(
-      MessageLite metadata, Marshaller<T> marshaller, T message, long deadlineNanos, String what)
+      MessageLite metadata, Marshaller<T> marshaller, T message, long deadlineNanos, Object what)
       throws StatusException {
     int metadataSize = metadata == null ? 0 : WireMetadata.prefixedSize(metadata);
     int messageSize = message == null ? 0 : marshaller.serializedSize(message);
     long total = (long) metadataSize + messageSize;
     if (total > transport.maxPayloadLength()) {
       throw Status.RESOURCE_EXHAUSTED
-          .withDescription(what + " is " + total + " bytes; the largest payload " + transport.remoteName()
-              + " can carry is " + transport.maxPayloadLength() + " bytes")
+          .withDescription(describe(what) + " is " + total + " bytes; the largest payload "
+              + transport.remoteName() + " can carry is " + transport.maxPayloadLength() + " bytes")
           .asException();
     }
     OutboundFrame frame;
     try {
       frame = transport.claim((int) total, deadlineNanos);
     } catch (StatusException e) {
-      throw e.getStatus().withDescription(what + ": " + e.getStatus().getDescription()).asException();
+      throw e.getStatus().withDescription(describe(what) + ": " + e.getStatus().getDescription()).asException();
     }
     try {
       ByteBuffer payload = frame.payload();
@@ -284,10 +286,20 @@ public final class Connection implements FrameListener {
     } catch (IOException | RuntimeException e) {
       frame.abort();
       throw Status.INTERNAL
-          .withDescription("could not serialize " + what + ": " + e)
+          .withDescription("could not serialize " + describe(what) + ": " + e)
           .withCause(e)
           .asException();
     }
+  }
+
+  /** A call that sends payloads, named in error messages only when an error needs it (not per send). */
+  interface PayloadOwner {
+    /** For example "request of pkg.Service/Method (call 7)". */
+    String describePayload();
+  }
+
+  private static String describe(Object what) {
+    return what instanceof PayloadOwner ? ((PayloadOwner) what).describePayload() : String.valueOf(what);
   }
 
   /** Sends a frame without payload. */
@@ -436,10 +448,10 @@ public final class Connection implements FrameListener {
   }
 
   private void failAll(Status status) {
-    for (ClientCallImpl<?, ?> c : new ArrayList<>(clientCalls.values())) {
+    for (ClientCallImpl<?, ?> c : clientCalls.values()) {
       c.onTransportClosed(status);
     }
-    for (ServerCallImpl<?, ?> c : new ArrayList<>(serverCalls.values())) {
+    for (ServerCallImpl<?, ?> c : serverCalls.values()) {
       c.onTransportClosed(status);
     }
   }
@@ -450,14 +462,14 @@ public final class Connection implements FrameListener {
   }
 
   /** One copy out of the transport's buffer into a fresh array that nothing else will write. */
-  static ByteBuffer copy(ByteBuffer payload) {
+  static byte[] copy(ByteBuffer payload) {
     int n = payload.remaining();
     if (n == 0) {
       return EMPTY;
     }
     byte[] bytes = new byte[n];
     payload.get(payload.position(), bytes);
-    return ByteBuffer.wrap(bytes);
+    return bytes;
   }
 
   void dropped(FrameHeader h, String why) {

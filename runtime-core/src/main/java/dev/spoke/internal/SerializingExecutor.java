@@ -1,8 +1,9 @@
 package dev.spoke.internal;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
+import dev.spoke.DirectExecutor;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,54 +12,103 @@ import org.slf4j.LoggerFactory;
  * go through one, so a call's events are never concurrent or reordered while different calls run in
  * parallel. At most one task of this executor is ever queued on the underlying one.
  *
+ * <p>The queue is a {@link TaskQueue}: one node per task, nothing else. Over {@link
+ * DirectExecutor#INSTANCE} a task that finds the executor idle runs at once on the caller's thread
+ * without being queued at all: the common case of a direct-executor call's first event.
+ *
  * <p>Thread-safe; {@link #execute} may be called from any thread, including from inside a task.
  */
 public final class SerializingExecutor implements Executor, Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(SerializingExecutor.class);
+  private static final VarHandle RUNNING;
+  private static final VarHandle QUEUE;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      RUNNING = l.findVarHandle(SerializingExecutor.class, "running", boolean.class);
+      QUEUE = l.findVarHandle(SerializingExecutor.class, "queue", TaskQueue.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final Executor delegate;
-  private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final boolean direct;
+  /** Made on the first task that has to wait: over a direct executor most calls never need one. */
+  private volatile TaskQueue queue;
+  /** True while a run is scheduled or running: the runner is the queue's one consumer. */
+  @SuppressWarnings("unused") // accessed through RUNNING as well
+  private volatile boolean running;
 
   public SerializingExecutor(Executor delegate) {
     this.delegate = delegate;
+    this.direct = delegate == DirectExecutor.INSTANCE;
   }
 
   @Override
   public void execute(Runnable task) {
-    queue.add(task);
-    schedule();
-  }
-
-  private void schedule() {
-    if (scheduled.compareAndSet(false, true)) {
+    if (direct && !running && RUNNING.compareAndSet(this, false, true)) {
+      // Idle and inline: run it now, then whatever others queued meanwhile.
+      runSafely(task);
+      drain();
+      return;
+    }
+    queue().offer(task);
+    if (!running && RUNNING.compareAndSet(this, false, true)) {
+      if (direct) {
+        drain();
+        return;
+      }
       try {
         delegate.execute(this);
       } catch (RuntimeException e) {
-        scheduled.set(false);
+        running = false;
         throw e;
       }
     }
   }
 
+  private TaskQueue queue() {
+    TaskQueue q = queue;
+    if (q == null) {
+      q = new TaskQueue();
+      if (!QUEUE.compareAndSet(this, null, q)) {
+        q = queue;
+      }
+    }
+    return q;
+  }
+
   @Override
   public void run() {
+    drain();
+  }
+
+  /** Runs queued tasks until none is left, then goes idle (re-checking for a late arrival). */
+  private void drain() {
     for (;;) {
       Runnable task;
-      while ((task = queue.poll()) != null) {
-        try {
-          task.run();
-        } catch (Throwable t) {
-          log.error("call callback {} threw", task, t);
-        }
+      TaskQueue q = queue;
+      while (q != null && (task = q.poll()) != null) {
+        runSafely(task);
       }
-      scheduled.set(false);
-      // A task queued after the last poll but before the flag was cleared saw the flag set and did not
+      running = false;
+      // A task queued after our last poll but before the flag dropped saw `running` and did not
       // schedule us: take it now.
-      if (queue.isEmpty() || !scheduled.compareAndSet(false, true)) {
+      q = queue;
+      if (q == null || q.isEmpty() || !RUNNING.compareAndSet(this, false, true)) {
         return;
       }
+    }
+  }
+
+  private static void runSafely(Runnable task) {
+    try {
+      task.run();
+    } catch (Throwable t) {
+      log.error("call callback {} threw", task, t);
     }
   }
 }

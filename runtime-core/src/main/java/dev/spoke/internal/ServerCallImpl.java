@@ -14,7 +14,7 @@ import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
 import java.io.IOException;
-import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
@@ -28,12 +28,13 @@ import org.slf4j.LoggerFactory;
 /**
  * The server side of one call over a {@link Connection}.
  *
- * <p>As on the client side, sending state is guarded by {@code sendLock}, receiving state belongs to
+ * <p>As on the client side, sending state is guarded by the call's monitor, receiving state belongs to
  * the call's serializing executor (the service's executor underneath), and the call ends exactly once
  * ({@code ended} CAS): by the handler's close, the client's cancel, the deadline, or the transport
  * closing. Every listener callback runs with the call's {@link CallContext} current.
  */
-final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
+final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
+    implements Connection.PayloadOwner, Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCallImpl.class);
   private static final VarHandle ENDED;
@@ -60,11 +61,16 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   private Listener<ReqT> listener;
 
   // Receiving: on callExecutor.
+  /** The thread running the handler's startCall, which delivers right after: requests need no task. */
+  private volatile Thread starting;
   private boolean halfClosePending;
   private boolean halfCloseDelivered;
 
-  // Sending: guarded by sendLock.
-  private final Object sendLock = new Object();
+  // The CALL_START, handed from the receive thread to run() (published by the executor's queue).
+  private int startFlags;
+  private byte[] startPayload;
+
+  // Sending: guarded by this call's monitor.
   private RespT singleResponse;
   private boolean closeRequested;
 
@@ -87,7 +93,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   // ---------------------------------------------------------------------------------------------
   // Receive thread
 
-  void onStartFrame(int flags, ByteBuffer payload) {
+  void onStartFrame(int flags, byte[] payload) {
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
       flow.admit(); // the first of the window: always within it
     }
@@ -95,10 +101,26 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       deadlineTask = new DeadlineTask();
       conn.timer().schedule(deadlineTask, deadline.nanoTime());
     }
-    callExecutor.execute(() -> inContext(() -> start(flags, payload)));
+    startFlags = flags;
+    startPayload = payload;
+    // NOTE: the fields above are published by the executor's queue (a happens-before edge) to run().
+    callExecutor.execute(this);
   }
 
-  boolean onRequestFrame(ByteBuffer bytes, boolean endStream) {
+  /** The CALL_START, on the call executor: this call is its own first task, to save one per call. */
+  @Override
+  public void run() {
+    CallContext previous = CallContext.attach(context);
+    try {
+      byte[] payload = startPayload;
+      startPayload = null;
+      start(startFlags, payload);
+    } finally {
+      CallContext.attach(previous);
+    }
+  }
+
+  boolean onRequestFrame(byte[] bytes, boolean endStream) {
     if (ended) {
       return false;
     }
@@ -147,11 +169,13 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   // ---------------------------------------------------------------------------------------------
   // Call executor
 
-  private void start(int flags, ByteBuffer payload) {
+  private void start(int flags, byte[] payload) {
+    byte[] message = payload;
     if ((flags & FrameHeader.FLAG_METADATA) != 0) {
       try {
         context.headers = WireMetadata.toMetadata(
             WireMetadata.readPrefixed(payload, CallHeaders.parser()).getEntriesList());
+        message = Arrays.copyOfRange(payload, WireMetadata.prefixedEnd(payload), payload.length);
       } catch (IOException | RuntimeException e) {
         endAbnormally(Status.INTERNAL.withDescription(
             "malformed request headers for " + method.getFullMethodName() + ": " + e.getMessage()), true);
@@ -162,6 +186,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       return; // cancelled before the handler got to run
     }
     try {
+      starting = Thread.currentThread();
       listener = definition.getServerCallHandler().startCall(this);
       if (listener == null) {
         throw new NullPointerException("the handler of " + method.getFullMethodName() + " returned no listener");
@@ -169,9 +194,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     } catch (Throwable t) {
       handlerFailed(t);
       return;
+    } finally {
+      starting = null;
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      flow.add(payload.slice());
+      flow.add(message);
     } else if ((flags & FrameHeader.FLAG_END_STREAM) != 0 && method.getType().clientSendsOneMessage()) {
       endAbnormally(Status.INTERNAL.withDescription(
           "the client half-closed " + method.getFullMethodName() + " without sending its request"), true);
@@ -190,11 +217,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     if (listener == null) {
       return;
     }
-    ByteBuffer bytes;
+    byte[] bytes;
     while (!ended && (bytes = flow.nextToDeliver()) != null) {
       ReqT message;
       try {
-        message = method.getRequestMarshaller().parse(bytes);
+        message = method.getRequestMarshaller().parse(bytes, 0, bytes.length);
       } catch (IOException | RuntimeException e) {
         endAbnormally(Status.INTERNAL.withDescription(
             "could not parse a request of " + method.getFullMethodName() + " from " + conn.remoteName() + ": " + e)
@@ -236,7 +263,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       log.warn("[{}] handler of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
     }
     Metadata trailers = Status.trailersFromThrowable(t);
-    synchronized (sendLock) {
+    synchronized (this) {
       closeRequested = true;
       sendClose(status, trailers);
     }
@@ -259,7 +286,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     if (numMessages <= 0) {
       throw new IllegalArgumentException("numMessages must be positive, got " + numMessages);
     }
-    if (flow.request(numMessages)) {
+    if (flow.request(numMessages) && starting != Thread.currentThread()) {
       callExecutor.execute(() -> inContext(this::deliver));
     }
   }
@@ -267,7 +294,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   @Override
   public void sendMessage(RespT message) {
     Objects.requireNonNull(message, "message");
-    synchronized (sendLock) {
+    synchronized (this) {
       if (closeRequested) {
         throw new IllegalStateException("sendMessage after close on " + method.getFullMethodName());
       }
@@ -293,7 +320,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   @Override
   public void close(Status status, Metadata trailers) {
     Objects.requireNonNull(status, "status");
-    synchronized (sendLock) {
+    synchronized (this) {
       if (closeRequested) {
         return;
       }
@@ -330,11 +357,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Sending (under sendLock)
+  // Sending (under this call's monitor)
 
   private void sendResponse(RespT message) {
     try {
-      OutboundFrame f = conn.write(null, method.getResponseMarshaller(), message, sendDeadline(), responseWhat());
+      OutboundFrame f = conn.write(null, method.getResponseMarshaller(), message, sendDeadline(), this);
       f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(callId);
       f.commit();
     } catch (StatusException e) {
@@ -356,7 +383,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
       }
     }
     singleResponse = null;
-    Metadata all = context.trailers;
+    Metadata all = context.trailers; // null when the handler never touched them
     if (trailers != null && !trailers.isEmpty()) {
       all = new Metadata().merge(context.trailers).merge(trailers);
     }
@@ -390,14 +417,14 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
   private void writeClose(Status status, Metadata trailers, RespT message) throws StatusException {
     CallTrailers wireTrailers = WireMetadata.trailers(status, trailers);
     OutboundFrame f =
-        conn.write(wireTrailers, method.getResponseMarshaller(), message, sendDeadline(), responseWhat());
+        conn.write(wireTrailers, method.getResponseMarshaller(), message, sendDeadline(), this);
     int flags = (wireTrailers != null ? FrameHeader.FLAG_METADATA : 0) | (message != null ? FrameHeader.FLAG_MESSAGE : 0);
     f.header().clear().kind(FrameKind.CLOSE).flags(flags).callId(callId).status(status.getCode().value());
     f.commit();
   }
 
   private void drainPending() {
-    synchronized (sendLock) {
+    synchronized (this) {
       Object next;
       while (!ended && (next = flow.peekQueued()) != null) {
         if (next instanceof CloseItem) {
@@ -430,7 +457,8 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
     return deadline == null ? Long.MAX_VALUE : deadline.nanoTime();
   }
 
-  private String responseWhat() {
+  @Override
+  public String describePayload() {
     return "response of " + method.getFullMethodName() + " (call " + callId + ")";
   }
 
@@ -504,8 +532,10 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
   /** The call's context, as handlers see it. */
   private final class Context extends CallContext {
-    volatile Metadata headers = new Metadata();
-    final Metadata trailers = new Metadata();
+    /** Null until the CALL_START's headers are read: most calls have none. */
+    volatile Metadata headers;
+    /** Null until the handler asks for them. */
+    Metadata trailers;
     private volatile Status cancellation;
     private List<Object[]> listeners;
 
@@ -526,11 +556,15 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
     @Override
     public Metadata getHeaders() {
-      return headers;
+      Metadata h = headers;
+      return h != null ? h : new Metadata();
     }
 
     @Override
     public Metadata getTrailers() {
+      if (trailers == null) {
+        trailers = new Metadata();
+      }
       return trailers;
     }
 

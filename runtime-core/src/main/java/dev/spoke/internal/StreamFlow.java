@@ -2,7 +2,6 @@ package dev.spoke.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
 /**
@@ -40,7 +39,8 @@ final class StreamFlow {
   // Inbound.
   private volatile int requestsToApply;
   private volatile int inboundQueued;
-  private ArrayDeque<ByteBuffer> inbound; // call executor only
+  private byte[] firstInbound; // call executor only: most calls never hold more than one message
+  private ArrayDeque<byte[]> inbound; // call executor only, messages after firstInbound
   private int requested; // call executor only
   private int consumedSinceGrant; // call executor only
   /** Messages granted beyond the initial window; raised by the executor before it sends the grant. */
@@ -150,7 +150,11 @@ final class StreamFlow {
   }
 
   /** Call executor: an admitted message arrived for delivery. */
-  void add(ByteBuffer message) {
+  void add(byte[] message) {
+    if (firstInbound == null && (inbound == null || inbound.isEmpty())) {
+      firstInbound = message;
+      return;
+    }
     if (inbound == null) {
       inbound = new ArrayDeque<>(4);
     }
@@ -158,27 +162,34 @@ final class StreamFlow {
   }
 
   /** Call executor: the next message the application asked for, or null. */
-  ByteBuffer nextToDeliver() {
+  byte[] nextToDeliver() {
     requested += (int) REQUESTS_TO_APPLY.getAndSet(this, 0);
-    if (requested <= 0 || inbound == null || inbound.isEmpty()) {
+    if (requested <= 0 || !hasUndelivered()) {
       return null;
     }
     requested--;
     INBOUND_QUEUED.getAndAdd(this, -1);
+    byte[] next = firstInbound;
+    if (next != null) {
+      firstInbound = null;
+      return next;
+    }
     return inbound.poll();
   }
 
   /** Call executor: true if messages wait that were not delivered. */
   boolean hasUndelivered() {
-    return inbound != null && !inbound.isEmpty();
+    return firstInbound != null || (inbound != null && !inbound.isEmpty());
   }
 
   /** Call executor: drops every undelivered message. */
   void clearInbound() {
+    int n = (firstInbound != null ? 1 : 0) + (inbound != null ? inbound.size() : 0);
+    firstInbound = null;
     if (inbound != null) {
-      INBOUND_QUEUED.getAndAdd(this, -inbound.size());
       inbound.clear();
     }
+    INBOUND_QUEUED.getAndAdd(this, -n);
   }
 
   /**

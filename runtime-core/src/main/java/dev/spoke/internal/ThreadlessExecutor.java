@@ -1,37 +1,70 @@
 package dev.spoke.internal;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
+import dev.spoke.CallOptions;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * An executor with no thread: tasks queue until the one thread that owns it drains them in {@link
- * #waitAndDrain}. A blocking call uses one so that its response is parsed and delivered on the
- * caller's own thread, with no hand-off through a pool.
+ * #waitAndDrain}. Blocking calls use one so that their response is parsed and delivered on the caller's
+ * own thread, with no hand-off through a pool. Each thread has one, reused by its blocking calls one
+ * after the other ({@link #current()}); a task arriving late for an earlier call just runs during the
+ * next wait, where it finds its call already ended.
  *
  * <p>The waiting thread spins for a short window before it parks, because on the target machines a
  * parked wake-up costs ~50 µs while a response often arrives within a few µs. It announces parking and
  * re-checks the queue before parking; {@link #execute} enqueues and then unparks only if the owner
- * announced parking, so a wake-up is never lost and never paid for when nobody sleeps.
+ * announced parking, so a wake-up is never lost and never paid for when nobody sleeps. While it spins,
+ * the owner may also poll the transport for its response itself ({@link #receiveWith}): then the
+ * response reaches it without crossing any thread.
  *
- * <p>{@link #execute} is thread-safe; {@link #waitAndDrain} belongs to the owner thread.
+ * <p>{@link #execute} is thread-safe; the rest belongs to the owner thread.
  */
 public final class ThreadlessExecutor implements Executor {
 
   private static final Logger log = LoggerFactory.getLogger(ThreadlessExecutor.class);
+  private static final ThreadLocal<ThreadlessExecutor> CURRENT = ThreadLocal.withInitial(ThreadlessExecutor::new);
 
   /** The longest the owner spins before it parks. */
   private static final long MAX_SPIN_NANOS = 50_000;
 
-  private final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
+  private final TaskQueue queue = new TaskQueue();
   private final Thread owner = Thread.currentThread();
   private volatile boolean parked;
+  private IntSupplier receiver;
+  private CallOptions lastBase;
+  private CallOptions lastDerived;
+
+  private ThreadlessExecutor() {}
+
+  /** The calling thread's executor. */
+  public static ThreadlessExecutor current() {
+    return CURRENT.get();
+  }
+
+  /**
+   * {@code base} with this executor: derived once and reused while the caller keeps passing the same
+   * options object, as stubs do, so a blocking call allocates no options.
+   */
+  public CallOptions options(CallOptions base) {
+    if (base != lastBase) {
+      lastDerived = base.withExecutor(this);
+      lastBase = base;
+    }
+    return lastDerived;
+  }
+
+  /** While spinning, the owner calls {@code receiver} to deliver inbound frames itself. */
+  public void receiveWith(IntSupplier inboundReceiver) {
+    this.receiver = inboundReceiver;
+  }
 
   @Override
   public void execute(Runnable task) {
-    queue.add(task);
+    queue.offer(task);
     // NOTE: the task is published before parked is read; the owner writes parked before re-reading the
     // queue.
     if (parked) {
@@ -69,10 +102,14 @@ public final class ThreadlessExecutor implements Executor {
 
   private Runnable spin(long deadlineNanos) {
     long start = System.nanoTime();
+    IntSupplier r = receiver;
     for (int i = 0; ; i++) {
       Runnable task = queue.poll();
       if (task != null) {
         return task;
+      }
+      if (r != null && r.getAsInt() > 0) {
+        continue; // delivered something, perhaps our own response: look at the queue again
       }
       if ((i & 31) == 0) {
         long now = System.nanoTime();

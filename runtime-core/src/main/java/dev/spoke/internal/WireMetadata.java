@@ -76,22 +76,27 @@ final class WireMetadata {
   }
 
   /**
-   * Reads a length-prefixed message at {@code buffer}'s position (array-backed) and advances past it.
+   * The length-prefixed message at the start of {@code payload}; {@link #prefixedEnd} says where the
+   * rest of the payload begins.
    *
-   * @throws IOException if the prefix or the message is malformed, or the length overruns the buffer
+   * @throws IOException if the prefix or the message is malformed, or the length overruns the payload
    */
-  static <M> M readPrefixed(ByteBuffer buffer, Parser<M> parser) throws IOException {
-    CodedInputStream in =
-        CodedInputStream.newInstance(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+  static <M> M readPrefixed(byte[] payload, Parser<M> parser) throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(payload);
     int length = in.readRawVarint32();
     int prefix = in.getTotalBytesRead();
-    if (length < 0 || length > buffer.remaining() - prefix) {
+    if (length < 0 || length > payload.length - prefix) {
       throw new IOException(
-          "metadata length " + length + " overruns the payload (" + (buffer.remaining() - prefix) + " bytes left)");
+          "metadata length " + length + " overruns the payload (" + (payload.length - prefix) + " bytes left)");
     }
-    M message = parser.parseFrom(buffer.array(), buffer.arrayOffset() + buffer.position() + prefix, length);
-    buffer.position(buffer.position() + prefix + length);
-    return message;
+    return parser.parseFrom(payload, prefix, length);
+  }
+
+  /** Where the payload continues after its length-prefixed metadata (valid after {@link #readPrefixed}). */
+  static int prefixedEnd(byte[] payload) throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(payload);
+    int length = in.readRawVarint32();
+    return in.getTotalBytesRead() + length;
   }
 
   private static <M extends MessageLite> M checkSize(M message, String what) throws StatusException {

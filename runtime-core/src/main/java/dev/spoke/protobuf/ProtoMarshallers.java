@@ -46,6 +46,14 @@ public final class ProtoMarshallers {
 
     @Override
     public void writeTo(T value, ByteBuffer target) throws IOException {
+      if (target.hasArray()) {
+        // Small payloads travel inline from a heap buffer; the array encoder needs no flusher.
+        int start = target.arrayOffset() + target.position();
+        CodedOutputStream out = CodedOutputStream.newInstance(target.array(), start, target.remaining());
+        value.writeTo(out);
+        target.position(target.position() + out.getTotalBytesWritten());
+        return;
+      }
       CodedOutputStream out = CodedOutputStream.newInstance(target);
       value.writeTo(out);
       out.flush(); // advances target's position past what was written
@@ -54,27 +62,32 @@ public final class ProtoMarshallers {
     @Override
     public T parse(ByteBuffer source) throws IOException {
       int length = source.remaining();
-      if (length == 0) {
-        return defaultInstance;
-      }
-      CodedInputStream in;
+      T message;
       if (source.hasArray()) {
-        in = UnsafeByteOperations.unsafeWrap(source.array(), source.arrayOffset() + source.position(), length)
-            .newCodedInput();
-        in.enableAliasing(true);
+        message = parse(source.array(), source.arrayOffset() + source.position(), length);
       } else {
         byte[] copy = new byte[length];
         source.duplicate().get(copy);
-        in = UnsafeByteOperations.unsafeWrap(copy).newCodedInput();
-        in.enableAliasing(true);
+        message = parse(copy, 0, length);
       }
+      source.position(source.limit());
+      return message;
+    }
+
+    @Override
+    public T parse(byte[] bytes, int offset, int length) throws IOException {
+      if (length == 0) {
+        return defaultInstance;
+      }
+      // The array is never written again, so bytes fields may alias it: one copy in all.
+      CodedInputStream in = UnsafeByteOperations.unsafeWrap(bytes, offset, length).newCodedInput();
+      in.enableAliasing(true);
       T message = parser.parseFrom(in, ExtensionRegistryLite.getEmptyRegistry());
       try {
         in.checkLastTagWas(0);
       } catch (InvalidProtocolBufferException e) {
         throw e.setUnfinishedMessage(message);
       }
-      source.position(source.limit());
       return message;
     }
 

@@ -76,26 +76,30 @@ public final class ClientCalls {
    */
   public static <ReqT, RespT> RespT blockingUnaryCall(
       Channel channel, MethodDescriptor<ReqT, RespT> method, CallOptions options, ReqT request) {
-    ThreadlessExecutor executor = new ThreadlessExecutor();
-    ClientCall<ReqT, RespT> call = channel.newCall(method, options.withExecutor(executor));
-    BlockingUnaryListener<RespT> listener = new BlockingUnaryListener<>();
-    call.start(listener, null);
-    call.request(1);
-    sendOneAndHalfClose(call, request);
-    while (!listener.done) {
-      waitAndDrain(executor, call);
+    ThreadlessExecutor executor = ThreadlessExecutor.current();
+    ClientCall<ReqT, RespT> call = channel.newCall(method, executor.options(options));
+    BlockingUnaryListener<RespT> listener = BlockingUnaryListener.forThisThread();
+    try {
+      call.start(listener, null);
+      call.request(1);
+      sendOneAndHalfClose(call, request);
+      while (!listener.done) {
+        waitAndDrain(executor, call);
+      }
+      if (listener.status.isOk()) {
+        return listener.value;
+      }
+      throw listener.status.asRuntimeException(listener.trailers);
+    } finally {
+      listener.release();
     }
-    if (listener.status.isOk()) {
-      return listener.value;
-    }
-    throw listener.status.asRuntimeException(listener.trailers);
   }
 
   /** Starts a server-streaming call whose responses this thread reads through the returned stream. */
   public static <ReqT, RespT> BlockingResponseStream<RespT> blockingServerStreamingCall(
       Channel channel, MethodDescriptor<ReqT, RespT> method, CallOptions options, ReqT request) {
-    ThreadlessExecutor executor = new ThreadlessExecutor();
-    ClientCall<ReqT, RespT> call = channel.newCall(method, options.withExecutor(executor));
+    ThreadlessExecutor executor = ThreadlessExecutor.current();
+    ClientCall<ReqT, RespT> call = channel.newCall(method, executor.options(options));
     BlockingStream<RespT> stream = new BlockingStream<>(call, executor);
     call.start(stream.listener, null);
     sendOneAndHalfClose(call, request);
@@ -207,12 +211,50 @@ public final class ClientCalls {
     }
   }
 
+  /**
+   * Collects a blocking unary call's result on the caller's thread. One per thread, reused by its
+   * calls one after the other; a call started while it is in use (a nested blocking call made by a
+   * callback on the same thread) gets a fresh one.
+   */
   private static final class BlockingUnaryListener<RespT> extends ClientCall.Listener<RespT> {
+    private static final ThreadLocal<BlockingUnaryListener<?>> PER_THREAD = new ThreadLocal<>();
+
     RespT value;
     Status status;
     Metadata trailers;
     boolean done;
     private int count;
+    private boolean inUse;
+    private final boolean reusable;
+
+    private BlockingUnaryListener(boolean reusable) {
+      this.reusable = reusable;
+    }
+
+    @SuppressWarnings("unchecked")
+    static <RespT> BlockingUnaryListener<RespT> forThisThread() {
+      BlockingUnaryListener<RespT> l = (BlockingUnaryListener<RespT>) PER_THREAD.get();
+      if (l == null) {
+        l = new BlockingUnaryListener<>(true);
+        PER_THREAD.set(l);
+      }
+      if (l.inUse) {
+        return new BlockingUnaryListener<>(false);
+      }
+      l.inUse = true;
+      return l;
+    }
+
+    void release() {
+      value = null;
+      status = null;
+      trailers = null;
+      done = false;
+      count = 0;
+      if (reusable) {
+        inUse = false;
+      }
+    }
 
     @Override
     public void onMessage(RespT message) {

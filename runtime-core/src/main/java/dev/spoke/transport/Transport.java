@@ -40,6 +40,19 @@ public interface Transport {
   int maxPayloadLength();
 
   /**
+   * Lets a thread that is waiting for one of this transport's frames deliver inbound frames itself, on
+   * its own thread, when no other thread is delivering them at this moment: a blocking caller then
+   * receives its response with no thread hand-off. Frames it finds for other calls are delivered to the
+   * listener exactly as the receive thread would deliver them.
+   *
+   * @return frames delivered (0 if none was waiting), or -1 if another thread is delivering now or the
+   *     transport does not support it (the default); the caller then waits to be handed its frame
+   */
+  default int receiveOnCallerThread(int maxFrames) {
+    return -1;
+  }
+
+  /**
    * Closes the transport: nothing more is sent or delivered, and the listener hears {@code status}.
    * Idempotent.
    */

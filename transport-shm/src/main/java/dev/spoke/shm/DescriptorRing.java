@@ -1,6 +1,7 @@
 package dev.spoke.shm;
 
 import static dev.spoke.shm.FrameDescriptor.SEQUENCE_OFFSET;
+import static dev.spoke.shm.RingDescriptor.CONSUMER_PARKED_OFFSET;
 import static dev.spoke.shm.RingDescriptor.HEAD_OFFSET;
 import static dev.spoke.shm.RingDescriptor.TAIL_OFFSET;
 
@@ -70,9 +71,26 @@ final class DescriptorRing {
     for (int i = 0; i < capacity; i++) {
       mem.putLong(entryOffsetAt(i) + SEQUENCE_OFFSET, 0);
     }
+    mem.putIntVolatile(base + CONSUMER_PARKED_OFFSET, 0);
     mem.putLongVolatile(base + HEAD_OFFSET, start);
     mem.putLongVolatile(base + TAIL_OFFSET, start);
     headCache = start;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The consumer's parked flag (see Doorbell)
+
+  /** Producer, after publishing and a full fence: true if the consumer must be woken. */
+  boolean isConsumerParked() {
+    return mem.getIntVolatile(base + CONSUMER_PARKED_OFFSET) != 0;
+  }
+
+  /** Consumer side: nobody polls this ring (true) or someone does (false). Writes only on a change. */
+  void consumerParked(boolean parked) {
+    int value = parked ? 1 : 0;
+    if (mem.getIntVolatile(base + CONSUMER_PARKED_OFFSET) != value) {
+      mem.putIntVolatile(base + CONSUMER_PARKED_OFFSET, value);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

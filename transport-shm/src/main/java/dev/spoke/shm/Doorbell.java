@@ -3,51 +3,48 @@ package dev.spoke.shm;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Wakes a parked consumer across processes: a futex sequence word and a "parked" flag in the hub, one
- * pair per consumer (each peer's receive thread, and the host's receive thread for all peers).
+ * Wakes a parked receive loop across processes: a futex word in the hub, one per receive loop (each
+ * plugin's, and the host's for all plugins), used with the parked flag of each ring the loop reads
+ * ({@link DescriptorRing#consumerParked}).
  *
  * <p>Protocol, so that a wake-up is never lost and never paid for needlessly:
  *
  * <ol>
- *   <li>The consumer reads the sequence, sets parked = 1 (volatile), fences, re-checks its rings, and
- *       only if they are still empty calls futex-wait on the sequence it read; then parked = 0.
- *   <li>A producer publishes its descriptor, fences, and reads parked; only if it is set does it bump
- *       the sequence and call futex-wake.
+ *   <li>The loop reads the sequence, sets the parked flag of every ring it reads, fences, re-checks
+ *       the rings, and only if they are still empty calls futex-wait on the sequence it read; then it
+ *       clears the flags.
+ *   <li>A producer publishes its descriptor, fences, and reads the parked flag of that ring; only if it
+ *       is set does it bump the sequence and call futex-wake.
  * </ol>
  *
- * <p>Either the producer sees parked = 1 (and wakes, and the bumped sequence makes a late futex-wait
- * return at once), or the consumer's re-check, ordered after its store of parked by the fence, sees the
- * descriptor. Producers make a system call only for a parked consumer.
+ * <p>Either the producer sees the flag (and wakes, and the bumped sequence makes a late futex-wait
+ * return at once), or the loop's re-check, ordered after its store of the flag by the fence, sees the
+ * descriptor. A ring a waiting caller polls itself keeps its flag clear, so its producers make no system
+ * call at all (see {@link HubTransport#receiveOnCallerThread}).
  *
- * <p>Thread-safe; {@link #prepare}, {@link #await} and {@link #done} belong to the consumer.
+ * <p>Thread-safe.
  */
 final class Doorbell {
 
-  /** Without futexes the consumer sleeps at most this long between checks. */
+  /** Without futexes the loop sleeps at most this long between checks. */
   private static final long FALLBACK_PARK_NANOS = 200_000;
 
   private final SharedBuffer mem;
   private final long sequenceOffset;
-  private final long parkedOffset;
   private final long sequenceAddress;
 
-  Doorbell(SharedBuffer mem, long sequenceOffset, long parkedOffset) {
+  Doorbell(SharedBuffer mem, long sequenceOffset) {
     this.mem = mem;
     this.sequenceOffset = sequenceOffset;
-    this.parkedOffset = parkedOffset;
     this.sequenceAddress = Futex.AVAILABLE ? Futex.address(mem.buffer()) + sequenceOffset : 0;
   }
 
-  /** Consumer: announces that it is about to park; returns the sequence to wait on. Re-check after. */
-  int prepare() {
-    int sequence = mem.getIntVolatile(sequenceOffset);
-    mem.putIntVolatile(parkedOffset, 1);
-    // NOTE: the store of parked must precede the consumer's re-check of its rings.
-    SharedBuffer.fullFence();
-    return sequence;
+  /** The loop, before it announces parking: the sequence to wait on. */
+  int sequence() {
+    return mem.getIntVolatile(sequenceOffset);
   }
 
-  /** Consumer: sleeps until woken or {@code timeoutNanos} pass, unless the sequence moved already. */
+  /** The loop: sleeps until woken or {@code timeoutNanos} pass, unless the sequence moved already. */
   void await(int sequence, long timeoutNanos) {
     if (Futex.AVAILABLE) {
       Futex.await(sequenceAddress, sequence, timeoutNanos);
@@ -56,32 +53,11 @@ final class Doorbell {
     }
   }
 
-  /** Consumer: no longer parked. */
-  void done() {
-    mem.putIntRelease(parkedOffset, 0);
-  }
-
-  /** Producer: wakes the consumer if it is parked. Call after publishing. */
-  void ring() {
-    // NOTE: the publish (a release store) must precede the read of parked.
-    SharedBuffer.fullFence();
-    if (mem.getIntVolatile(parkedOffset) != 0) {
-      mem.getAndAddInt(sequenceOffset, 1);
-      if (Futex.AVAILABLE) {
-        Futex.wake(sequenceAddress, Integer.MAX_VALUE);
-      }
-    }
-  }
-
-  /** Wakes the consumer whether or not it announced parking: for shutdown and liveness events. */
-  void ringAlways() {
+  /** Wakes the loop: producers after finding a ring's flag set; liveness events always. */
+  void wake() {
     mem.getAndAddInt(sequenceOffset, 1);
     if (Futex.AVAILABLE) {
       Futex.wake(sequenceAddress, Integer.MAX_VALUE);
     }
-  }
-
-  boolean isParked() {
-    return mem.getIntVolatile(parkedOffset) != 0;
   }
 }

@@ -27,7 +27,7 @@ package dev.spoke.shm;
  *  +---------------------------------------------------------------+
  *  |        host heartbeat, System.nanoTime (u64) — own line       | 128
  *  +-------------------------------+-------------------------------+
- *  |  host doorbell seq (u32 futex)|  host parked (u32) — own line | 192
+ *  |  host doorbell seq (u32 futex)|  reserved — own line          | 192
  *  +-------------------------------+-------------------------------+
  *  |  size class table: 16 x 32 bytes                              | 256
  *  |    slot size (u32) | slot count (u32) | meta offset (u64)     |
@@ -59,7 +59,6 @@ final class HubHeaderDescriptor {
   static final int CLASS_CONTROL_OFFSET_OFFSET = 72;
   static final int HOST_HEARTBEAT_OFFSET = 128;
   static final int HOST_DOORBELL_OFFSET = 192;
-  static final int HOST_PARKED_OFFSET = 196;
   static final int SIZE_CLASS_TABLE_OFFSET = 256;
   static final int SIZE_CLASS_ENTRY_SIZE = 32;
   static final int MAX_SIZE_CLASSES = 16;

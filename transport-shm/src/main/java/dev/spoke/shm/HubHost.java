@@ -40,11 +40,6 @@ import org.slf4j.LoggerFactory;
 public final class HubHost implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(HubHost.class);
-  private static final int BATCH = 64;
-  /** How long an idle receive loop parks before looking again anyway (liveness events also wake it). */
-  static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-  /** How soon a receive loop with queued outbound frames looks again for room. */
-  static final long OVERFLOW_RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** A peer entry set aside for one launch of a plugin. Immutable. */
@@ -96,7 +91,7 @@ public final class HubHost implements AutoCloseable {
   private final SharedBuffer mem;
   private final HubLayout layout;
   private final SlotAllocator slots;
-  private final Doorbell hostDoorbell;
+  private final ReceiveLoop loop;
   private final Doorbell[] peerDoorbells;
   private final boolean[] launchedByHost;
   private final String[] names;
@@ -115,16 +110,35 @@ public final class HubHost implements AutoCloseable {
     this.mem = file.buffer();
     this.layout = file.layout();
     this.slots = new SlotAllocator(mem, layout);
-    this.hostDoorbell = new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET, HubHeaderDescriptor.HOST_PARKED_OFFSET);
     this.peerDoorbells = new Doorbell[layout.maxPeers];
     for (int i = 0; i < layout.maxPeers; i++) {
-      long e = layout.peerEntryOffset(i);
-      peerDoorbells[i] = new Doorbell(mem, e + PeerEntryDescriptor.DOORBELL_OFFSET, e + PeerEntryDescriptor.PARKED_OFFSET);
+      peerDoorbells[i] = new Doorbell(mem, layout.peerEntryOffset(i) + PeerEntryDescriptor.DOORBELL_OFFSET);
     }
     this.launchedByHost = new boolean[layout.maxPeers];
     this.names = new String[layout.maxPeers];
     this.transports = new HubTransport[layout.maxPeers];
-    this.receiveThread = new Thread(this::receiveLoop, "spoke-hub-receiver");
+    this.loop = new ReceiveLoop(new ReceiveLoop.Source() {
+      @Override
+      public HubTransport[] transports() {
+        return transports;
+      }
+
+      @Override
+      public int otherWork() {
+        return processReclaims();
+      }
+
+      @Override
+      public boolean hasOtherWork() {
+        return !reclaims.isEmpty();
+      }
+
+      @Override
+      public boolean stopping() {
+        return stopping;
+      }
+    }, new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET), config.idleStrategy());
+    this.receiveThread = new Thread(loop, "spoke-hub-receiver");
     this.receiveThread.setDaemon(true);
     this.supervisorThread = new Thread(this::superviseLoop, "spoke-hub-supervisor");
     this.supervisorThread.setDaemon(true);
@@ -212,7 +226,6 @@ public final class HubHost implements AutoCloseable {
         mem.putLong(e + PeerEntryDescriptor.ATTACHED_MILLIS_OFFSET, 0);
         mem.putLong(e + PeerEntryDescriptor.HEARTBEAT_OFFSET, 0);
         mem.putInt(e + PeerEntryDescriptor.DOORBELL_OFFSET, 0);
-        mem.putInt(e + PeerEntryDescriptor.PARKED_OFFSET, 0);
         writeName(e, name);
         DescriptorRing toPeer = new DescriptorRing(mem, layout.hostToPeerRingOffset(i), layout.ringCapacity, "host→" + name);
         DescriptorRing toHost = new DescriptorRing(mem, layout.peerToHostRingOffset(i), layout.ringCapacity, name + "→host");
@@ -294,63 +307,11 @@ public final class HubHost implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The receive thread
-
-  private void receiveLoop() {
-    SpinWindow spin = new SpinWindow(config.idleStrategy());
-    while (!stopping) {
-      try {
-        int work = processReclaims();
-        for (HubTransport t : transports) {
-          if (t != null) {
-            work += t.poll(BATCH);
-          }
-        }
-        if (work > 0) {
-          spin.worked();
-          continue;
-        }
-        if (spin.keepSpinning()) {
-          Thread.onSpinWait();
-          continue;
-        }
-        int sequence = hostDoorbell.prepare();
-        if (!anyInbound()) {
-          // Frames queued by this thread wait for a consumer that does not ring us: look again soon.
-          hostDoorbell.await(sequence, anyOverflow() ? OVERFLOW_RETRY_NANOS : IDLE_PARK_NANOS);
-        }
-        hostDoorbell.done();
-        spin.parked();
-      } catch (Throwable t) {
-        log.error("hub receive loop failed; continuing", t);
-      }
-    }
-  }
-
-  private boolean anyInbound() {
-    if (!reclaims.isEmpty() || stopping) {
-      return true;
-    }
-    for (HubTransport t : transports) {
-      if (t != null && t.hasInbound()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private boolean anyOverflow() {
-    for (HubTransport t : transports) {
-      if (t != null && t.overflowDepth() > 0) {
-        return true;
-      }
-    }
-    return false;
-  }
+  // The receive thread (a ReceiveLoop) and reclaims
 
   private void requestReclaim(int peer, int epoch, String reason) {
     reclaims.add(new ReclaimRequest(peer, epoch, reason));
-    hostDoorbell.ringAlways();
+    loop.wake();
   }
 
   private int processReclaims() {
@@ -389,7 +350,7 @@ public final class HubHost implements AutoCloseable {
     mem.putLong(e + PeerEntryDescriptor.PID_OFFSET, 0);
     mem.putLong(e + PeerEntryDescriptor.TOKEN_HASH_OFFSET, 0);
     mem.putIntRelease(e + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.FREE);
-    peerDoorbells[peer].ringAlways(); // a plugin still running sees its entry gone and stops
+    peerDoorbells[peer].wake(); // a plugin still running sees its entry gone and stops
     log.info("reclaimed {}: {}; {} frames drained, {} more slots returned", who, reason, drained, freed);
     BiConsumer<Integer, String> l = peerGoneListener;
     if (l != null) {
@@ -524,9 +485,9 @@ public final class HubHost implements AutoCloseable {
       if (t != null) {
         t.closeLocally(status);
       }
-      peerDoorbells[i].ringAlways();
+      peerDoorbells[i].wake();
     }
-    hostDoorbell.ringAlways();
+    loop.wake();
     try {
       receiveThread.join(2_000);
       supervisorThread.interrupt();
@@ -552,8 +513,8 @@ public final class HubHost implements AutoCloseable {
     }
 
     @Override
-    public boolean onReceiveThread() {
-      return Thread.currentThread() == receiveThread;
+    public ReceiveLoop receiveLoop() {
+      return loop;
     }
 
     @Override
@@ -565,11 +526,6 @@ public final class HubHost implements AutoCloseable {
     @Override
     public void closed(HubTransport transport, Status status) {
       requestReclaim(peer, transport.epoch(), "was disconnected by the host: " + status.getDescription());
-    }
-
-    @Override
-    public void started(HubTransport transport) {
-      hostDoorbell.ringAlways();
     }
 
     @Override

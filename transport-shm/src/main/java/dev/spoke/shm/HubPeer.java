@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
 public final class HubPeer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(HubPeer.class);
-  private static final int BATCH = 64;
 
   private final HubConfig config;
   private final HubFile file;
@@ -38,7 +37,7 @@ public final class HubPeer implements AutoCloseable {
   private final long entry;
   private final long hostPid;
   private final long hostStartMillis;
-  private final Doorbell ownDoorbell;
+  private final ReceiveLoop loop;
   private final HubTransport transport;
   private final Thread receiveThread;
   private final Thread livenessThread;
@@ -55,14 +54,35 @@ public final class HubPeer implements AutoCloseable {
     this.entry = layout.peerEntryOffset(peerId);
     this.hostPid = mem.getLong(HubHeaderDescriptor.HOST_PID_OFFSET);
     this.hostStartMillis = mem.getLong(HubHeaderDescriptor.HOST_START_MILLIS_OFFSET);
-    this.ownDoorbell = new Doorbell(mem, entry + PeerEntryDescriptor.DOORBELL_OFFSET, entry + PeerEntryDescriptor.PARKED_OFFSET);
-    Doorbell hostDoorbell = new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET, HubHeaderDescriptor.HOST_PARKED_OFFSET);
+    Doorbell hostDoorbell = new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET);
     SlotAllocator slots = new SlotAllocator(mem, layout);
     DescriptorRing out = new DescriptorRing(mem, layout.peerToHostRingOffset(peerId), layout.ringCapacity, name + "→host");
     DescriptorRing in = new DescriptorRing(mem, layout.hostToPeerRingOffset(peerId), layout.ringCapacity, "host→" + name);
     this.transport = new HubTransport(mem, slots, out, in, hostDoorbell, peerId, SlotDescriptor.HOST_ID, epoch,
         "plugin '" + name + "'", "host (pid " + hostPid + ")", config, new PeerEndpoint());
-    this.receiveThread = new Thread(this::receiveLoop, "spoke-peer-receiver");
+    HubTransport[] served = {transport};
+    this.loop = new ReceiveLoop(new ReceiveLoop.Source() {
+      @Override
+      public HubTransport[] transports() {
+        return served;
+      }
+
+      @Override
+      public int otherWork() {
+        return 0;
+      }
+
+      @Override
+      public boolean hasOtherWork() {
+        return false;
+      }
+
+      @Override
+      public boolean stopping() {
+        return stopping;
+      }
+    }, new Doorbell(mem, entry + PeerEntryDescriptor.DOORBELL_OFFSET), config.idleStrategy());
+    this.receiveThread = new Thread(loop, "spoke-peer-receiver");
     this.receiveThread.setDaemon(true);
     this.livenessThread = new Thread(this::livenessLoop, "spoke-peer-liveness");
     this.livenessThread.setDaemon(true);
@@ -149,32 +169,6 @@ public final class HubPeer implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private void receiveLoop() {
-    SpinWindow spin = new SpinWindow(config.idleStrategy());
-    while (!stopping) {
-      try {
-        int work = transport.poll(BATCH);
-        if (work > 0) {
-          spin.worked();
-          continue;
-        }
-        if (spin.keepSpinning()) {
-          Thread.onSpinWait();
-          continue;
-        }
-        int sequence = ownDoorbell.prepare();
-        if (!transport.hasInbound() && !stopping) {
-          ownDoorbell.await(sequence,
-              transport.overflowDepth() > 0 ? HubHost.OVERFLOW_RETRY_NANOS : HubHost.IDLE_PARK_NANOS);
-        }
-        ownDoorbell.done();
-        spin.parked();
-      } catch (Throwable t) {
-        log.error("peer receive loop failed; continuing", t);
-      }
-    }
-  }
-
   private void livenessLoop() {
     long interval = config.heartbeatInterval().toNanos();
     long timeout = config.heartbeatTimeout().toNanos();
@@ -223,7 +217,7 @@ public final class HubPeer implements AutoCloseable {
 
   private void stopThreads() {
     stopping = true;
-    ownDoorbell.ringAlways();
+    loop.wake();
     LockSupport.unpark(livenessThread);
   }
 
@@ -243,7 +237,7 @@ public final class HubPeer implements AutoCloseable {
     stopThreads();
     transport.closeLocally(status);
     mem.compareAndSetInt(entry + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.ACTIVE, PeerEntryDescriptor.DEAD);
-    new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET, HubHeaderDescriptor.HOST_PARKED_OFFSET).ringAlways();
+    new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET).wake();
     if (Thread.currentThread() != receiveThread) {
       try {
         receiveThread.join(1_000);
@@ -260,8 +254,8 @@ public final class HubPeer implements AutoCloseable {
     }
 
     @Override
-    public boolean onReceiveThread() {
-      return Thread.currentThread() == receiveThread;
+    public ReceiveLoop receiveLoop() {
+      return loop;
     }
 
     @Override
@@ -273,11 +267,6 @@ public final class HubPeer implements AutoCloseable {
     @Override
     public void closed(HubTransport t, Status status) {
       detach(status);
-    }
-
-    @Override
-    public void started(HubTransport t) {
-      ownDoorbell.ringAlways();
     }
 
     @Override

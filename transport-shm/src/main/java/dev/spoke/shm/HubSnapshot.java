@@ -137,18 +137,16 @@ public final class HubSnapshot {
   public final long hostPid;
   public final String hubState;
   public final long hostHeartbeatAgeMillis;
-  public final boolean hostParked;
   public final long totalSize;
   public final List<PeerState> peers;
   public final List<ClassUsage> pool;
 
-  private HubSnapshot(String path, long hostPid, String hubState, long hostHeartbeatAgeMillis, boolean hostParked,
+  private HubSnapshot(String path, long hostPid, String hubState, long hostHeartbeatAgeMillis,
       long totalSize, List<PeerState> peers, List<ClassUsage> pool) {
     this.path = path;
     this.hostPid = hostPid;
     this.hubState = hubState;
     this.hostHeartbeatAgeMillis = hostHeartbeatAgeMillis;
-    this.hostParked = hostParked;
     this.totalSize = totalSize;
     this.peers = peers;
     this.pool = pool;
@@ -173,7 +171,6 @@ public final class HubSnapshot {
         mem.getLong(HubHeaderDescriptor.HOST_PID_OFFSET),
         HubHeaderDescriptor.stateName(mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE)),
         (now - hostBeat) / 1_000_000,
-        mem.getIntVolatile(HubHeaderDescriptor.HOST_PARKED_OFFSET) != 0,
         layout.totalSize,
         Collections.unmodifiableList(peers),
         Collections.unmodifiableList(pool));
@@ -186,20 +183,19 @@ public final class HubSnapshot {
       return null;
     }
     long beat = mem.getLongAcquire(e + PeerEntryDescriptor.HEARTBEAT_OFFSET);
-    boolean peerParked = mem.getIntVolatile(e + PeerEntryDescriptor.PARKED_OFFSET) != 0;
-    boolean hostParked = mem.getIntVolatile(HubHeaderDescriptor.HOST_PARKED_OFFSET) != 0;
     return new PeerState(peer,
         PeerEntryDescriptor.stateName(state),
         mem.getIntAcquire(e + PeerEntryDescriptor.EPOCH_OFFSET),
         mem.getLongAcquire(e + PeerEntryDescriptor.PID_OFFSET),
         readName(mem, e),
         beat == 0 ? -1 : (now - beat) / 1_000_000,
-        captureRing(mem, layout, layout.hostToPeerRingOffset(peer), "host→peer " + peer, peerParked, maxWaiting),
-        captureRing(mem, layout, layout.peerToHostRingOffset(peer), "peer " + peer + "→host", hostParked, maxWaiting));
+        captureRing(mem, layout, layout.hostToPeerRingOffset(peer), "host→peer " + peer, maxWaiting),
+        captureRing(mem, layout, layout.peerToHostRingOffset(peer), "peer " + peer + "→host", maxWaiting));
   }
 
-  private static RingState captureRing(SharedBuffer mem, HubLayout layout, long base, String name, boolean parked, int maxWaiting) {
+  private static RingState captureRing(SharedBuffer mem, HubLayout layout, long base, String name, int maxWaiting) {
     DescriptorRing ring = new DescriptorRing(mem, base, layout.ringCapacity, name);
+    boolean parked = ring.isConsumerParked();
     long head = ring.headVolatile();
     long tail = ring.tailVolatile();
     long depth = ring.depth();
@@ -278,7 +274,7 @@ public final class HubSnapshot {
     StringBuilder sb = new StringBuilder();
     sb.append("hub ").append(path).append(" (").append(bytes(totalSize)).append(") ").append(hubState)
         .append(", host pid ").append(hostPid).append(", heartbeat ").append(hostHeartbeatAgeMillis).append(" ms ago")
-        .append(hostParked ? ", host receiver parked" : ", host receiver awake").append('\n');
+        .append('\n');
     if (peers.isEmpty()) {
       sb.append("  no peers\n");
     }

@@ -25,6 +25,8 @@ import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
 import dev.spoke.transport.OutboundFrame;
 import dev.spoke.transport.Transport;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -49,7 +51,9 @@ import org.slf4j.LoggerFactory;
  * a frame that finds no room joins an overflow queue that the receive loop flushes in order (and while
  * that queue is not empty, every other sender queues behind it, so a call's frames stay in order).
  *
- * <p><b>Receiving</b> (the receive thread only): every descriptor field is checked before use — kind,
+ * <p><b>Receiving</b> (whoever holds the consumer lock: the receive loop, or a blocking caller waiting for
+ * its response, which then crosses no thread at all — see {@link #receiveOnCallerThread}): every
+ * descriptor field is checked before use — kind,
  * flags, payload mode, inline length, size class, slot index, offset and length against the slot size,
  * and the slot's state word, which must say IN_FLIGHT from the remote to us at the descriptor's
  * generation, so a stale or forged descriptor can never deliver another message's bytes. The payload
@@ -61,14 +65,25 @@ import org.slf4j.LoggerFactory;
 public final class HubTransport implements Transport {
 
   private static final Logger log = LoggerFactory.getLogger(HubTransport.class);
+  private static final VarHandle CONSUMER;
+  /** How many transports' frames the current thread is delivering as a caller (usually 0). */
+  private static final ThreadLocal<int[]> CALLER_DELIVERING = ThreadLocal.withInitial(() -> new int[1]);
+
+  static {
+    try {
+      CONSUMER = MethodHandles.lookup().findVarHandle(HubTransport.class, "consumer", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   /** What the host or the peer provides to a transport. */
   interface Endpoint {
     /** True while the remote side's peer entry is live in this transport's epoch. */
     boolean remoteAlive(HubTransport transport);
 
-    /** True on the thread that delivers this transport's inbound frames. */
-    boolean onReceiveThread();
+    /** The receive loop that serves this transport in this process. */
+    ReceiveLoop receiveLoop();
 
     /** The remote wrote something invalid: disconnect it. Called on the receive thread. */
     void violation(HubTransport transport, String what);
@@ -78,9 +93,6 @@ public final class HubTransport implements Transport {
 
     /** A picture of the hub parts a wait on this transport involves, for error messages. */
     String describe(HubTransport transport, boolean pool);
-
-    /** The listener was set: the receive loop must start polling this transport now. */
-    void started(HubTransport transport);
   }
 
   private final SharedBuffer mem;
@@ -103,8 +115,10 @@ public final class HubTransport implements Transport {
   private final ConcurrentLinkedQueue<Pending> overflow = new ConcurrentLinkedQueue<>();
   private final AtomicInteger overflowCount = new AtomicInteger();
   private final ThreadLocal<Frame> frames = ThreadLocal.withInitial(Frame::new);
+  /** The thread delivering this transport's inbound frames now, or null. */
+  private volatile Thread consumer;
 
-  // Receive thread only.
+  // The consumer-lock holder only.
   private final FrameHeader inHeader = new FrameHeader();
   private final ByteBuffer inlineIn = ByteBuffer.allocate(INLINE_CAPACITY);
   private final ByteBuffer inlineInView = inlineIn.asReadOnlyBuffer();
@@ -152,7 +166,7 @@ public final class HubTransport implements Transport {
     if (already != null) {
       tellListenerClosed(already);
     }
-    endpoint.started(this);
+    endpoint.receiveLoop().wake(); // poll this transport now, not when the loop next wakes
   }
 
   @Override
@@ -174,7 +188,7 @@ public final class HubTransport implements Transport {
     }
     long ref = slots.tryAllocate(payloadLength, selfId);
     if (ref == SlotAllocator.NONE) {
-      if (endpoint.onReceiveThread()) {
+      if (delivering()) {
         // Never wait here: serialize on the heap; the receive loop moves it into a slot later.
         f.heap = ByteBuffer.allocate(payloadLength);
         f.payload = f.heap;
@@ -313,7 +327,7 @@ public final class HubTransport implements Transport {
         throw new IllegalStateException("frame committed without a kind");
       }
       checkOpen();
-      if (endpoint.onReceiveThread()) {
+      if (delivering()) {
         if (overflowCount.get() > 0 || !tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
           enqueueOverflow(f);
         }
@@ -424,7 +438,11 @@ public final class HubTransport implements Transport {
     if (slotRef != SlotAllocator.NONE && !endpoint.remoteAlive(this)) {
       slots.freeInFlight(slotRef, selfId, remoteId);
     }
-    remoteDoorbell.ring();
+    // NOTE: the publish must precede the read of the consumer's parked flag (see Doorbell).
+    SharedBuffer.fullFence();
+    if (out.isConsumerParked()) {
+      remoteDoorbell.wake();
+    }
     return true;
   }
 
@@ -507,10 +525,89 @@ public final class HubTransport implements Transport {
   }
 
   /**
-   * Delivers up to {@code limit} inbound frames to the listener and flushes the overflow queue.
-   * Returns the number of frames handled.
+   * True if this thread must not wait for room: it delivers frames (the receive loop, or a caller
+   * polling for its response), and frames it holds up would wait for it.
    */
-  int poll(int limit) {
+  private boolean delivering() {
+    return endpoint.receiveLoop().isLoopThread() || CALLER_DELIVERING.get()[0] > 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The consumer lock
+
+  /** The receive loop: delivers up to {@code limit} frames if no caller is delivering them. */
+  int pollAsReceiver(int limit) {
+    if (consumer != null || !CONSUMER.compareAndSet(this, null, Thread.currentThread())) {
+      return 0;
+    }
+    try {
+      return poll(limit);
+    } finally {
+      consumer = null;
+    }
+  }
+
+  /**
+   * Lets a blocking caller that waits for a response on this transport deliver inbound frames itself,
+   * on its own thread, when no other thread is delivering them: the response then crosses no thread
+   * hand-off at all. While it polls, the ring's parked flag stays clear, so the remote side rings no
+   * doorbell for frames someone is already spinning on. Frames of other calls it finds are delivered
+   * as the receive loop would (to their own executors).
+   *
+   * @return frames delivered (0 if none waited), or -1 if another thread is delivering right now
+   */
+  public int receiveOnCallerThread(int limit) {
+    if (consumer != null || listener == null || !CONSUMER.compareAndSet(this, null, Thread.currentThread())) {
+      return -1;
+    }
+    int[] depth = CALLER_DELIVERING.get();
+    depth[0]++;
+    try {
+      in.consumerParked(false);
+      return poll(limit);
+    } finally {
+      depth[0]--;
+      releaseFromCaller();
+    }
+  }
+
+  private void releaseFromCaller() {
+    consumer = null;
+    ReceiveLoop loop = endpoint.receiveLoop();
+    // NOTE: `consumer = null` precedes this read of `parked`; the loop writes `parked` before it reads
+    // `consumer`. So either the loop sees the ring free and arms it itself, or we see the loop parked
+    // and arm the ring for it, then re-check it.
+    if (loop.isParked()) {
+      in.consumerParked(true);
+      SharedBuffer.fullFence();
+      if (hasInbound() || overflowCount.get() > 0) {
+        loop.wake();
+      }
+    }
+  }
+
+  /** The loop is about to park: arm the ring's flag unless a caller is polling it. */
+  void receiverParking() {
+    if (consumer == null) {
+      in.consumerParked(true);
+    }
+  }
+
+  /** The loop is awake again: producers need not ring. */
+  void receiverAwake() {
+    in.consumerParked(false);
+  }
+
+  /** For the parking loop's re-check: frames wait that no caller is delivering. */
+  boolean hasInboundForReceiver() {
+    return consumer == null && hasInbound();
+  }
+
+  /**
+   * Delivers up to {@code limit} inbound frames to the listener and flushes the overflow queue.
+   * Returns the number of frames handled. Only the holder of the consumer lock calls it.
+   */
+  private int poll(int limit) {
     FrameListener l = listener;
     if (l == null || closed != null || violated) {
       return 0;

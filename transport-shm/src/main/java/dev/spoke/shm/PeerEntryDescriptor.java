@@ -22,7 +22,7 @@ package dev.spoke.shm;
  *  +---------------------------------------------------------------+
  *  |          heartbeat, System.nanoTime (u64) — own line          | 128
  *  +-------------------------------+-------------------------------+
- *  |  doorbell seq (u32 futex)     |  parked (u32) — own line      | 192
+ *  |  doorbell seq (u32 futex)     |  reserved — own line          | 192
  *  +-------------------------------+-------------------------------+  256
  * </pre>
  */
@@ -39,7 +39,6 @@ final class PeerEntryDescriptor {
   static final int NAME_MAX_BYTES = 60;
   static final int HEARTBEAT_OFFSET = 128;
   static final int DOORBELL_OFFSET = 192;
-  static final int PARKED_OFFSET = 196;
   static final int LENGTH = 256;
 
   static final int FREE = 0;

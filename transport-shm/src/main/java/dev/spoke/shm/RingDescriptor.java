@@ -2,7 +2,9 @@ package dev.spoke.shm;
 
 /**
  * Layout of one descriptor ring: a control block of three cache lines, then {@code capacity} entries
- * of {@link FrameDescriptor#LENGTH} bytes. Every peer has two: host → peer and peer → host.
+ * of {@link FrameDescriptor#LENGTH} bytes. Every peer has two: host → peer and peer → host. The third
+ * line says whether this ring's consumer is parked: a producer that just published reads it to know
+ * whether to ring the consumer's doorbell (see {@link Doorbell}).
  *
  * <pre>
  *   0                   1                   2                   3
@@ -12,7 +14,7 @@ package dev.spoke.shm;
  *  +---------------------------------------------------------------+
  *  |  head (u64): next position the consumer reads, release        |  64
  *  +---------------------------------------------------------------+
- *  |  reserved                                                     | 128
+ *  |  consumer parked (u32): 1 while nobody polls the ring          | 128
  *  +---------------------------------------------------------------+
  *  |  entries: capacity x 64 bytes                                 | 192
  *  +---------------------------------------------------------------+
@@ -27,6 +29,7 @@ final class RingDescriptor {
 
   static final int TAIL_OFFSET = 0;
   static final int HEAD_OFFSET = 64;
+  static final int CONSUMER_PARKED_OFFSET = 128;
   static final int ENTRIES_OFFSET = 192;
   static final int EPOCH_BITS = 16;
   static final int EPOCH_SHIFT = 64 - EPOCH_BITS;

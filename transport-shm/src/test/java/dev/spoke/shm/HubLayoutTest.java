@@ -27,7 +27,6 @@ class HubLayoutTest {
     // Hot fields on cache lines of their own.
     assertEquals(0, HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET % 64);
     assertEquals(0, HubHeaderDescriptor.HOST_DOORBELL_OFFSET % 64);
-    assertEquals(HubHeaderDescriptor.HOST_DOORBELL_OFFSET + 4, HubHeaderDescriptor.HOST_PARKED_OFFSET);
     assertTrue(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET / 64 != HubHeaderDescriptor.HOST_DOORBELL_OFFSET / 64);
     int tableEnd = HubHeaderDescriptor.sizeClassEntryOffset(HubHeaderDescriptor.MAX_SIZE_CLASSES);
     assertEquals(256 + 16 * 32, tableEnd);
@@ -47,7 +46,6 @@ class HubLayoutTest {
     assertEquals(PeerEntryDescriptor.NAME_OFFSET + PeerEntryDescriptor.NAME_MAX_BYTES, PeerEntryDescriptor.HEARTBEAT_OFFSET);
     assertEquals(128, PeerEntryDescriptor.HEARTBEAT_OFFSET);
     assertEquals(192, PeerEntryDescriptor.DOORBELL_OFFSET);
-    assertEquals(196, PeerEntryDescriptor.PARKED_OFFSET);
     assertEquals(256, PeerEntryDescriptor.LENGTH);
   }
 
@@ -88,6 +86,7 @@ class HubLayoutTest {
   void ringAndSlotRecordsMatchTheTables() {
     assertEquals(0, RingDescriptor.TAIL_OFFSET);
     assertEquals(64, RingDescriptor.HEAD_OFFSET);
+    assertEquals(128, RingDescriptor.CONSUMER_PARKED_OFFSET);
     assertEquals(192, RingDescriptor.ENTRIES_OFFSET);
     assertEquals(192 + 256 * 64, RingDescriptor.length(256));
     assertThrows(IllegalArgumentException.class, () -> RingDescriptor.checkCapacity(100));

@@ -272,7 +272,7 @@ public final class HubTestChild {
     SharedBuffer mem = file.buffer();
     HubLayout layout = file.layout();
     SlotAllocator slots = new SlotAllocator(mem, layout);
-    Doorbell hostDoorbell = new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET, HubHeaderDescriptor.HOST_PARKED_OFFSET);
+    Doorbell hostDoorbell = new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET);
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     say("READY");
     String line;
@@ -290,7 +290,10 @@ public final class HubTestChild {
       }
       String what = writeBroken(mem, slots, ring.entryOffset(position), peerId, n, new Random(n));
       ring.publish(position);
-      hostDoorbell.ring();
+      SharedBuffer.fullFence();
+      if (ring.isConsumerParked()) {
+        hostDoorbell.wake();
+      }
       say("SENT " + n + " " + what);
     }
   }
