@@ -177,7 +177,22 @@ public final class HubFile {
    * @throws IOException if it cannot be read at all
    */
   static HubFile open(Path path) throws IOException {
-    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    return open(path, false);
+  }
+
+  /**
+   * Opens a hub only to read it (for inspection): nothing can be written through the mapping, so looking
+   * at a live hub never disturbs it. A hub that is not READY (being created, or closing) opens too.
+   */
+  public static HubFile openReadOnly(Path path) throws IOException {
+    return open(path, true);
+  }
+
+  private static HubFile open(Path path, boolean readOnly) throws IOException {
+    StandardOpenOption[] options = readOnly
+        ? new StandardOpenOption[] {StandardOpenOption.READ}
+        : new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE};
+    try (FileChannel ch = FileChannel.open(path, options)) {
       long size = ch.size();
       if (size < HubHeaderDescriptor.LENGTH) {
         throw new HubFormatException(path, "it is " + size + " bytes, shorter than a hub header ("
@@ -187,10 +202,11 @@ public final class HubFile {
       ch.read(header, 0);
       header.flip();
       HubLayout layout = validateHeader(path, header, size);
-      MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
+      MappedByteBuffer mapped =
+          ch.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
       SharedBuffer buffer = new SharedBuffer(mapped);
       int state = buffer.getIntAcquire(HubHeaderDescriptor.HUB_STATE);
-      if (state != HubHeaderDescriptor.STATE_READY) {
+      if (!readOnly && state != HubHeaderDescriptor.STATE_READY) {
         throw new HubFormatException(path, "the hub is " + HubHeaderDescriptor.stateName(state)
             + ", not READY: its host has not finished creating it, or is closing it");
       }
@@ -328,6 +344,11 @@ public final class HubFile {
   /** The start time of the current process in epoch millis, as recorded in headers. */
   static long currentProcessStartMillis() {
     return ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+  }
+
+  /** A picture of the hub, listing up to {@code maxWaiting} descriptors per ring. */
+  public HubSnapshot snapshot(int maxWaiting) {
+    return HubSnapshot.capture(path.toString(), buffer, layout, maxWaiting);
   }
 
   @Override

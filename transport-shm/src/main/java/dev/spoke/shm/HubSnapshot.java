@@ -165,7 +165,7 @@ public final class HubSnapshot {
     }
     List<ClassUsage> pool = new ArrayList<>();
     for (int c = 0; c < layout.classCount(); c++) {
-      pool.add(captureClass(mem, layout, c));
+      pool.add(captureClass(mem, layout, c, peers));
     }
     return new HubSnapshot(path,
         mem.getLong(HubHeaderDescriptor.HOST_PID_OFFSET),
@@ -220,6 +220,11 @@ public final class HubSnapshot {
   }
 
   static ClassUsage captureClass(SharedBuffer mem, HubLayout layout, int c) {
+    return captureClass(mem, layout, c, List.of());
+  }
+
+  /** A class's usage, naming the owners that are among {@code peers}. */
+  static ClassUsage captureClass(SharedBuffer mem, HubLayout layout, int c, List<PeerState> peers) {
     SizeClass sc = layout.classes.get(c);
     int free = 0;
     int allocated = 0;
@@ -233,15 +238,25 @@ public final class HubSnapshot {
           break;
         case SlotDescriptor.ALLOCATED:
           allocated++;
-          owners.merge(SlotDescriptor.partyName(SlotDescriptor.owner(w)), 1, Integer::sum);
+          owners.merge(party(SlotDescriptor.owner(w), peers), 1, Integer::sum);
           break;
         default:
           inFlight++;
-          owners.merge(SlotDescriptor.partyName(SlotDescriptor.owner(w)) + "→"
-              + SlotDescriptor.partyName(SlotDescriptor.receiver(w)), 1, Integer::sum);
+          owners.merge(party(SlotDescriptor.owner(w), peers) + "→" + party(SlotDescriptor.receiver(w), peers), 1,
+              Integer::sum);
       }
     }
     return new ClassUsage(c, sc.slotSize(), sc.slotCount(), free, allocated, inFlight, Collections.unmodifiableMap(owners));
+  }
+
+  private static String party(int id, List<PeerState> peers) {
+    String name = SlotDescriptor.partyName(id);
+    for (PeerState p : peers) {
+      if (p.id == id && !p.name.isEmpty()) {
+        return name + " '" + p.name + "'";
+      }
+    }
+    return name;
   }
 
   static String readName(SharedBuffer mem, long entry) {

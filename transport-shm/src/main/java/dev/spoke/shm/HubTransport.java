@@ -308,10 +308,11 @@ public final class HubTransport implements Transport {
       }
       long now = System.nanoTime();
       if (now - limit >= 0) {
-        throw Status.RESOURCE_EXHAUSTED.withDescription(String.format(
-            "no free slot for a payload of %d bytes to %s after waiting %.3fs (%s): %s",
+        String what = String.format("no free slot for a payload of %d bytes to %s after waiting %.3fs (%s): %s",
             length, remoteName, (now - start) / 1e9, callDeadline ? "the call's deadline" : "the hub's send timeout",
-            endpoint.describe(this, true))).asException();
+            endpoint.describe(this, true));
+        log.warn("[{}] {}", localName, what);
+        throw Status.RESOURCE_EXHAUSTED.withDescription(what).asException();
       }
       LockSupport.parkNanos(Math.min(parkNanos, limit - now));
       parkNanos = Math.min(parkNanos * 2, 1_000_000);
@@ -374,6 +375,7 @@ public final class HubTransport implements Transport {
       if (now - limit >= 0) {
         String what = String.format("the ring to %s stayed full for %.3fs: %s",
             remoteName, (now - start) / 1e9, endpoint.describe(this, false));
+        log.warn("[{}] {}", localName, what);
         throw (callDeadline ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE).withDescription(what).asException();
       }
       LockSupport.parkNanos(Math.min(parkNanos, limit - now));
