@@ -14,6 +14,7 @@ import dev.spoke.proto.CallTrailers;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.util.Arrays;
 import java.lang.invoke.MethodHandles;
@@ -69,6 +70,13 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private ReqT singleRequest;
   private volatile boolean startSent;
   private boolean halfClosed;
+  /**
+   * True while this call's thread sends (serializes, waits for room, publishes). Its waits are bounded
+   * by the same deadline and end with the precise reason (such as an exhausted pool naming the class),
+   * so an expiring deadline leaves the ending to the sender then (see DeadlineTask).
+   */
+  private volatile boolean sending;
+  private volatile boolean expiredWhileSending;
 
   // Receiving: on callExecutor.
   /** The server's CLOSE, handed from the receive thread to run() (published by the executor's queue). */
@@ -179,7 +187,12 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         return;
       }
       if (!flow.hasQueued() && flow.takeCredit()) {
-        sendRequest(message);
+        sending = true;
+        try {
+          sendRequest(message);
+        } finally {
+          sendDone();
+        }
       } else {
         flow.enqueue(message);
       }
@@ -196,10 +209,13 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       }
       if (method.getType().clientSendsOneMessage()) {
         // Start, request and half-close travel as one frame.
+        sending = true;
         try {
           sendStart(singleRequest, true);
         } catch (StatusException e) {
           cancelWith(e.getStatus(), false);
+        } finally {
+          sendDone();
         }
         singleRequest = null;
         return;
@@ -254,6 +270,16 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         .methodId(method.getMethodId()).timeoutNanos(timeoutNanos);
     f.commit();
     startSent = true;
+  }
+
+  /** The send is over: an expiry it held back now takes effect (unless the send ended the call). */
+  private void sendDone() {
+    sending = false;
+    // NOTE: `sending` is cleared before `expiredWhileSending` is read; the timer sets that flag before it
+    // reads `sending`. So one of the two ends the call (endOnce makes a second attempt harmless).
+    if (expiredWhileSending) {
+      deadlineTask.endForDeadline();
+    }
   }
 
   private void sendRequest(ReqT message) {
@@ -495,9 +521,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       return; // the server never heard of this call
     }
     try {
-      // A cancel must not hang on a full transport: give it a short bound of its own.
-      conn.sendControl(FrameKind.CANCEL, callId, status.getCode().value(), 0,
-          System.nanoTime() + TimeUnit.SECONDS.toNanos(1));
+      // A cancel never waits: with no room it queues and goes out when the server reads again.
+      conn.sendControl(FrameKind.CANCEL, callId, status.getCode().value(), 0, Transport.NO_WAIT);
     } catch (StatusException e) {
       log.debug("[{}] could not send CANCEL for call {}: {}", conn.localName(), callId, e.getStatus());
     }
@@ -546,6 +571,14 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
 
     @Override
     protected void expire() {
+      expiredWhileSending = true;
+      if (sending) {
+        return; // the sender's own wait ends at this deadline too, with the precise reason
+      }
+      endForDeadline();
+    }
+
+    void endForDeadline() {
       double waited = (System.nanoTime() - startNanos) / 1e9;
       Status s = Status.DEADLINE_EXCEEDED.withDescription(String.format(
           "%s on %s did not finish within its deadline (%.3fs after it started)",

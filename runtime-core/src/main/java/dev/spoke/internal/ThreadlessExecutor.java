@@ -3,6 +3,7 @@ package dev.spoke.internal;
 import dev.spoke.CallOptions;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
+import dev.spoke.transport.Transport;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,11 +31,15 @@ public final class ThreadlessExecutor implements Executor {
 
   /** The longest the owner spins before it parks. */
   private static final long MAX_SPIN_NANOS = 50_000;
+  /** How long the owner sleeps between polls when it must keep delivering frames itself. */
+  private static final long POLL_SLICE_NANOS = 50_000;
 
   private final TaskQueue queue = new TaskQueue();
   private final Thread owner = Thread.currentThread();
   private volatile boolean parked;
   private IntSupplier receiver;
+  /** The receiver said this thread must keep delivering (it is its transport's consumer). */
+  private boolean mustKeepPolling;
   private CallOptions lastBase;
   private CallOptions lastDerived;
 
@@ -60,6 +65,7 @@ public final class ThreadlessExecutor implements Executor {
   /** While spinning, the owner calls {@code receiver} to deliver inbound frames itself. */
   public void receiveWith(IntSupplier inboundReceiver) {
     this.receiver = inboundReceiver;
+    this.mustKeepPolling = false;
   }
 
   @Override
@@ -108,8 +114,12 @@ public final class ThreadlessExecutor implements Executor {
       if (task != null) {
         return task;
       }
-      if (r != null && r.getAsInt() > 0) {
-        continue; // delivered something, perhaps our own response: look at the queue again
+      if (r != null) {
+        int delivered = r.getAsInt();
+        if (delivered > 0) {
+          continue; // perhaps our own response: look at the queue again
+        }
+        mustKeepPolling = delivered == Transport.RECEIVE_KEEP_POLLING;
       }
       if ((i & 31) == 0) {
         long now = System.nanoTime();
@@ -132,6 +142,12 @@ public final class ThreadlessExecutor implements Executor {
         long remaining = deadlineNanos - System.nanoTime();
         if (remaining <= 0) {
           return null;
+        }
+        if (mustKeepPolling) {
+          // Nobody else delivers this thread's response: sleep in short slices and look for it.
+          LockSupport.parkNanos(this, Math.min(remaining, POLL_SLICE_NANOS));
+          receiver.getAsInt();
+          continue;
         }
         LockSupport.parkNanos(this, remaining);
         if (Thread.interrupted()) {

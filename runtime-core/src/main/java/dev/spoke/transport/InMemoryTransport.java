@@ -87,7 +87,7 @@ public final class InMemoryTransport implements Transport {
           "payload of " + payloadLength + " bytes exceeds the limit of " + maxPayloadLength + " bytes").asException();
     }
     checkOpen();
-    peer.reserveRoom(deadlineNanos, Thread.currentThread() == receiveThread);
+    peer.reserveRoom(deadlineNanos, Thread.currentThread() == receiveThread || deadlineNanos == NO_WAIT);
     return new Frame(payloadLength);
   }
 

@@ -23,14 +23,27 @@ import dev.spoke.StatusException;
  */
 public interface Transport {
 
+  /**
+   * A claim deadline that asks the transport not to wait at all: a frame that finds no room is queued
+   * and sent, in order, as soon as there is room. For news that must not hold anyone up (a cancel).
+   */
+  long NO_WAIT = 0;
+
+  /**
+   * {@link #receiveOnCallerThread} result: nothing was waiting, and the calling thread is the one that
+   * delivers this transport's frames (it runs a handler that made a blocking call), so nobody else
+   * will: it must keep calling rather than park.
+   */
+  int RECEIVE_KEEP_POLLING = -2;
+
   /** Starts delivering inbound frames to {@code listener}. Called once. */
   void start(FrameListener listener);
 
   /**
    * Claims a frame with a payload of exactly {@code payloadLength} bytes (0 for none).
    *
-   * @param deadlineNanos {@link System#nanoTime()} value after which to stop waiting for room, or
-   *     {@link Long#MAX_VALUE} to wait as long as the transport's own limit allows
+   * @param deadlineNanos {@link System#nanoTime()} value after which to stop waiting for room, {@link
+   *     Long#MAX_VALUE} to wait as long as the transport's own limit allows, or {@link #NO_WAIT}
    * @throws StatusException {@code RESOURCE_EXHAUSTED} if the payload is larger than {@link
    *     #maxPayloadLength()} (at once) or no room came in time; {@code UNAVAILABLE} if closed
    */
@@ -45,8 +58,9 @@ public interface Transport {
    * receives its response with no thread hand-off. Frames it finds for other calls are delivered to the
    * listener exactly as the receive thread would deliver them.
    *
-   * @return frames delivered (0 if none was waiting), or -1 if another thread is delivering now or the
-   *     transport does not support it (the default); the caller then waits to be handed its frame
+   * @return frames delivered (0 if none was waiting), -1 if another thread is delivering now or the
+   *     transport does not support it (the default; the caller then waits to be handed its frame), or
+   *     {@link #RECEIVE_KEEP_POLLING}
    */
   default int receiveOnCallerThread(int maxFrames) {
     return -1;

@@ -21,7 +21,8 @@ import java.util.zip.CRC32;
 
 /**
  * The plugin the host tests launch. Its first argument after Spoke's picks a misbehaviour for launch
- * tests: {@code exit-at-once}, {@code never-ready}; otherwise it serves Echo.
+ * tests: {@code exit-at-once}, {@code never-ready}; otherwise it serves Echo — on its receive thread
+ * with {@code direct} (so a hanging handler stops it reading altogether).
  */
 public final class EchoPlugin {
 
@@ -35,7 +36,11 @@ public final class EchoPlugin {
       System.err.println("echo plugin: attached, and never saying READY");
       Thread.sleep(Long.MAX_VALUE);
     }
-    peer.addService(new Echo(peer));
+    if (peer.arguments().contains("direct")) {
+      peer.addService(new Echo(peer), DirectExecutor.INSTANCE);
+    } else {
+      peer.addService(new Echo(peer));
+    }
     peer.serve();
   }
 
@@ -164,6 +169,34 @@ public final class EchoPlugin {
       } else {
         response.onNext(host.relay(here.toBuilder().setDepth(here.getDepth() - 1).build()));
       }
+      response.onCompleted();
+    }
+
+    @Override
+    public void flood(Payload request, StreamObserver<Summary> response) {
+      HostCallbacksSpoke.HostCallbacksStub async = HostCallbacksSpoke.newStub(peer.hostChannel())
+          .withDeadlineAfter(60, TimeUnit.SECONDS);
+      int n = request.getRepeat();
+      java.util.concurrent.atomic.AtomicLong ok = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+      CountDownLatch all = new CountDownLatch(n);
+      for (int i = 0; i < n; i++) {
+        Payload p = payload(i, request.getData());
+        async.reverse(p).whenComplete((r, t) -> {
+          if (t == null && r.getData().size() == p.getData().size()) {
+            ok.incrementAndGet();
+          } else {
+            failed.incrementAndGet();
+          }
+          all.countDown();
+        });
+      }
+      try {
+        all.await(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      response.onNext(Summary.newBuilder().setCount(ok.get()).setChecksumSum(failed.get()).build());
       response.onCompleted();
     }
 

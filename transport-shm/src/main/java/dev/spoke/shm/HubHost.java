@@ -539,9 +539,7 @@ public final class HubHost implements AutoCloseable {
         sb.append("; ").append(transport.overflowDepth()).append(" frames queued by the receive thread");
       }
       if (pool) {
-        for (int c = 0; c < layout.classCount(); c++) {
-          sb.append("; ").append(HubSnapshot.captureClass(mem, layout, c));
-        }
+        sb.append(HubSnapshot.describePool(mem, layout));
       }
       return sb.toString();
     }

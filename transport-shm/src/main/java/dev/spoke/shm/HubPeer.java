@@ -277,9 +277,7 @@ public final class HubPeer implements AutoCloseable {
         sb.append(p.toHost).append("; ").append(p.toPeer);
       }
       if (pool) {
-        for (int c = 0; c < layout.classCount(); c++) {
-          sb.append("; ").append(HubSnapshot.captureClass(mem, layout, c));
-        }
+        sb.append(HubSnapshot.describePool(mem, layout));
       }
       return sb.toString();
     }

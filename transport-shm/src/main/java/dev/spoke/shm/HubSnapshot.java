@@ -219,6 +219,23 @@ public final class HubSnapshot {
         layout.ringCapacity, parked, Collections.unmodifiableList(waiting));
   }
 
+  /** Every class's usage, owners named, for error messages. */
+  static String describePool(SharedBuffer mem, HubLayout layout) {
+    long now = System.nanoTime();
+    List<PeerState> peers = new ArrayList<>();
+    for (int i = 0; i < layout.maxPeers; i++) {
+      PeerState p = capturePeer(mem, layout, i, now, 0);
+      if (p != null) {
+        peers.add(p);
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int c = 0; c < layout.classCount(); c++) {
+      sb.append("; ").append(captureClass(mem, layout, c, peers));
+    }
+    return sb.toString();
+  }
+
   static ClassUsage captureClass(SharedBuffer mem, HubLayout layout, int c) {
     return captureClass(mem, layout, c, List.of());
   }

@@ -188,7 +188,7 @@ public final class HubTransport implements Transport {
     }
     long ref = slots.tryAllocate(payloadLength, selfId);
     if (ref == SlotAllocator.NONE) {
-      if (delivering()) {
+      if (deadlineNanos == NO_WAIT || delivering()) {
         // Never wait here: serialize on the heap; the receive loop moves it into a slot later.
         f.heap = ByteBuffer.allocate(payloadLength);
         f.payload = f.heap;
@@ -328,7 +328,7 @@ public final class HubTransport implements Transport {
         throw new IllegalStateException("frame committed without a kind");
       }
       checkOpen();
-      if (delivering()) {
+      if (f.deadline == NO_WAIT || delivering()) {
         if (overflowCount.get() > 0 || !tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
           enqueueOverflow(f);
         }
@@ -468,6 +468,10 @@ public final class HubTransport implements Transport {
     p.sinceNanos = System.nanoTime();
     overflowCount.incrementAndGet();
     overflow.add(p);
+    ReceiveLoop loop = endpoint.receiveLoop();
+    if (!loop.isLoopThread() && loop.isParked()) {
+      loop.wake(); // the loop flushes the queue; it may be parked for long with nothing to read
+    }
   }
 
   /** Receive thread: publishes queued frames while there is room. Returns how many went out. */
@@ -559,7 +563,15 @@ public final class HubTransport implements Transport {
    * @return frames delivered (0 if none waited), or -1 if another thread is delivering right now
    */
   public int receiveOnCallerThread(int limit) {
-    if (consumer != null || listener == null || !CONSUMER.compareAndSet(this, null, Thread.currentThread())) {
+    Thread me = Thread.currentThread();
+    if (consumer == me) {
+      // A handler run while this thread delivers (a direct-executor service) made a blocking call:
+      // its response can only come in here, so keep delivering, as a nested loop would. The frame being
+      // handled was already taken off the ring, and its slot is freed only when it returns.
+      int delivered = poll(limit);
+      return delivered > 0 ? delivered : RECEIVE_KEEP_POLLING;
+    }
+    if (consumer != null || listener == null || !CONSUMER.compareAndSet(this, null, me)) {
       return -1;
     }
     int[] depth = CALLER_DELIVERING.get();

@@ -1,0 +1,358 @@
+package dev.spoke.host;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.google.protobuf.ByteString;
+import dev.spoke.Status;
+import dev.spoke.StatusRuntimeException;
+import dev.spoke.it.EchoSpoke;
+import dev.spoke.it.Payload;
+import dev.spoke.it.Summary;
+import dev.spoke.shm.HubConfig;
+import dev.spoke.shm.HubSnapshot;
+import dev.spoke.stub.BlockingResponseStream;
+import dev.spoke.testing.ChildJvm;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Faults, floods and garbage, with real plugin processes. Every scenario checks that the host survives,
+ * that plugins not involved are unaffected, that every failed call gets a clear status within a bound,
+ * that no response is lost or duplicated (checksummed echo), and that the pool is whole afterwards.
+ *
+ * <p>{@code -Dspoke.soak=true} multiplies the repetitions. The figures of a run are written to
+ * {@code target/reliability-figures.md}; docs/RELIABILITY.md records them.
+ */
+class FaultSuiteTest {
+
+  static final boolean SOAK = Boolean.getBoolean("spoke.soak");
+  static final Map<String, AtomicLong> FIGURES = new ConcurrentHashMap<>();
+
+  @TempDir
+  Path dir;
+
+  private SpokeHost host;
+  private final TestCallbacks callbacks = new TestCallbacks();
+
+  static void count(String figure, long n) {
+    FIGURES.computeIfAbsent(figure, k -> new AtomicLong()).addAndGet(n);
+  }
+
+  @AfterAll
+  static void writeFigures() throws IOException {
+    StringBuilder md = new StringBuilder("| figure | count |\n|---|---|\n");
+    FIGURES.entrySet().stream().sorted(Map.Entry.comparingByKey())
+        .forEach(e -> md.append("| ").append(e.getKey()).append(" | ").append(e.getValue().get()).append(" |\n"));
+    Path out = Paths.get("target", SOAK ? "reliability-figures-soak.md" : "reliability-figures.md");
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
+  }
+
+  private SpokeHost host() throws Exception {
+    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).build()).addService(callbacks).build();
+    return host;
+  }
+
+  private Plugin launch(String name, RestartPolicy restart, String... args) {
+    Plugin p = host.launch(PluginSpec.java(name, EchoPlugin.class).jvmArgs("-Xmx128m", "-XX:+UseSerialGC")
+        .args(args).restartPolicy(restart).build());
+    callbacks.plugins.add(p);
+    return p;
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (host != null) {
+      host.close();
+    }
+  }
+
+  static void waitUntil(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() - deadline > 0) {
+        fail("timed out after " + seconds + "s waiting until " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  private void assertPoolWhole() throws InterruptedException {
+    waitUntil("the pool is 100% free", 15, () -> host.snapshot().poolFullyFree());
+    HubSnapshot s = host.snapshot();
+    count("slots leaked", s.totalSlots() - s.freeSlots());
+  }
+
+  /** A checksummed echo that must come back right, or fail with a clear status. */
+  private static Payload payload(long id, int size, Random rnd) {
+    return HostPluginTest.payload(id, size, rnd);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  @Test
+  void killNineAtRandomMomentsDuringMixedTraffic() throws Exception {
+    host();
+    List<Plugin> plugins = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      plugins.add(launch("crashy-" + i, RestartPolicy.onFailure(1000, Duration.ofMillis(50))));
+    }
+    Map<String, Long> killedAt = new ConcurrentHashMap<>();
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong ok = new AtomicLong();
+    AtomicLong failedClearly = new AtomicLong();
+    AtomicLong inFlightAtCrash = new AtomicLong();
+    ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+    List<Thread> callers = new ArrayList<>();
+    for (int t = 0; t < 6; t++) {
+      int seed = t;
+      Thread c = new Thread(() -> {
+        Random rnd = new Random(seed);
+        for (long i = 0; !stop.get(); i++) {
+          Plugin p = plugins.get(rnd.nextInt(plugins.size()));
+          long id = ((long) seed << 40) | i;
+          try {
+            if (rnd.nextBoolean()) {
+              Payload sent = payload(id, rnd.nextInt(4) == 0 ? 300_000 : rnd.nextInt(2000), rnd);
+              Payload got = EchoSpoke.newBlockingStub(p.channel()).withDeadlineAfter(20, TimeUnit.SECONDS).unary(sent);
+              if (!got.equals(sent)) {
+                problems.add("call " + id + " got another call's response or damaged bytes");
+              }
+            } else {
+              Payload sent = payload(id, rnd.nextInt(5000), rnd).toBuilder().setRepeat(1 + rnd.nextInt(30)).build();
+              long seen = 0;
+              try (BlockingResponseStream<Payload> it = EchoSpoke.newBlockingStub(p.channel())
+                  .withDeadlineAfter(20, TimeUnit.SECONDS).serverStream(sent)) {
+                while (it.hasNext()) {
+                  Payload got = it.next();
+                  if (got.getId() != id + seen || got.getChecksum() != sent.getChecksum()) {
+                    problems.add("stream " + id + ": response " + seen + " lost, duplicated or damaged");
+                  }
+                  seen++;
+                }
+              }
+              if (seen != sent.getRepeat()) {
+                problems.add("stream " + id + " ended OK after " + seen + " of " + sent.getRepeat());
+              }
+            }
+            ok.incrementAndGet();
+          } catch (StatusRuntimeException e) {
+            Status s = e.getStatus();
+            Long killed = killedAt.get(p.name());
+            boolean clear = s.getCode() == Status.Code.UNAVAILABLE && s.getDescription() != null
+                && s.getDescription().contains(p.name());
+            if (!clear) {
+              problems.add("call " + id + " to " + p.name() + " failed unclearly: " + s);
+            } else if (killed == null || System.nanoTime() - killed > TimeUnit.SECONDS.toNanos(20)) {
+              problems.add("call " + id + " failed with no kill in sight: " + s);
+            }
+            if (s.getDescription().contains(" is restarting")) {
+              failedClearly.incrementAndGet(); // started while the plugin was restarting: failed fast
+            } else {
+              inFlightAtCrash.incrementAndGet(); // in flight when its plugin died
+            }
+          }
+        }
+      });
+      callers.add(c);
+      c.start();
+    }
+    Random rnd = new Random(99);
+    int kills = SOAK ? 200 : 8;
+    for (int k = 0; k < kills; k++) {
+      Plugin victim = plugins.get(rnd.nextInt(plugins.size()));
+      Thread.sleep(100 + rnd.nextInt(400)); // a random moment of the traffic
+      waitUntil(victim.name() + " is ready again", 60, () -> victim.state() == PluginState.READY);
+      int restartsBefore = victim.restarts();
+      ProcessHandle process = ProcessHandle.of(victim.pid()).orElseThrow();
+      killedAt.put(victim.name(), System.nanoTime());
+      process.destroyForcibly();
+      count("plugin processes killed with SIGKILL", 1);
+      waitUntil("the host notices the death of " + victim.name(), 30, () -> victim.restarts() > restartsBefore);
+    }
+    for (Plugin p : plugins) {
+      waitUntil(p.name() + " is ready again", 60, () -> p.state() == PluginState.READY);
+    }
+    Thread.sleep(300);
+    stop.set(true);
+    for (Thread c : callers) {
+      c.join(TimeUnit.SECONDS.toMillis(60));
+      assertTrue(!c.isAlive(), "a caller hung");
+    }
+    count("calls during kill -9 traffic", ok.get() + failedClearly.get() + inFlightAtCrash.get());
+    count("calls in flight when their plugin was killed, failed UNAVAILABLE naming plugin, pid and signal",
+        inFlightAtCrash.get());
+    count("calls started while their plugin restarted, failed fast with UNAVAILABLE", failedClearly.get());
+    count("responses lost, duplicated or damaged", problems.stream().filter(p -> !p.contains("unclearly")).count());
+    count("restarts after crashes", plugins.stream().mapToInt(Plugin::restarts).sum());
+    assertTrue(problems.isEmpty(), () -> problems.size() + " problems, first: " + problems.peek());
+    assertTrue(ok.get() > 0 && inFlightAtCrash.get() > 0, "traffic both succeeded and met the crashes");
+    assertEquals(kills, plugins.stream().mapToInt(Plugin::restarts).sum(), "every crash was followed by a restart");
+    assertPoolWhole();
+  }
+
+  @Test
+  void aPluginThatStopsReadingHoldsUpOnlyItsOwnCalls() throws Exception {
+    host();
+    Plugin stuck = launch("stuck", RestartPolicy.never(), "direct");
+    Plugin fine = launch("fine", RestartPolicy.never());
+    // A hanging handler on the plugin's receive thread: the plugin reads nothing more.
+    EchoSpoke.newStub(stuck.channel()).hang(Payload.newBuilder().setId(1).build());
+    waitUntil("the plugin hangs", 30, () -> callbacks.events.stream().anyMatch(e -> e.getKind().equals("hanging")));
+    Random rnd = new Random(5);
+    // Until its report is answered the hanging thread still delivers frames (as a nested loop), so a
+    // first call or two may get through; once one times out, the plugin reads nothing more.
+    long stuckBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    for (boolean stuckYet = false; !stuckYet; ) {
+      assertTrue(System.nanoTime() < stuckBy, "the plugin never stopped reading");
+      try {
+        EchoSpoke.newBlockingStub(stuck.channel()).withDeadlineAfter(20, TimeUnit.MILLISECONDS).unary(payload(0, 10, rnd));
+      } catch (StatusRuntimeException e) {
+        stuckYet = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED;
+      }
+    }
+    int timedOut = 0;
+    for (int i = 0; i < 300; i++) {
+      try {
+        EchoSpoke.newBlockingStub(stuck.channel()).withDeadlineAfter(20, TimeUnit.MILLISECONDS)
+            .unary(payload(i, 2000, rnd));
+        fail("a call to a plugin that reads nothing succeeded");
+      } catch (StatusRuntimeException e) {
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.getStatus().toString());
+        timedOut++;
+      }
+      if (i % 50 == 0) {
+        Payload sent = payload(i, 1000, rnd);
+        assertEquals(sent, EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(10, TimeUnit.SECONDS).unary(sent));
+      }
+    }
+    count("calls to a plugin that stopped reading, ended by their deadline", timedOut);
+    count("hangs detected", 1);
+    stuck.close(Duration.ofMillis(200)); // it cannot drain; it is terminated
+    Payload sent = payload(7, 100_000, rnd);
+    assertEquals(sent, EchoSpoke.newBlockingStub(fine.channel()).unary(sent));
+    assertPoolWhole();
+  }
+
+  @Test
+  void aPluginThatFloodsTheHostDoesNotStarveOthers() throws Exception {
+    host();
+    Plugin flooder = launch("flooder", RestartPolicy.never());
+    Plugin fine = launch("fine", RestartPolicy.never());
+    int floodCalls = SOAK ? 200_000 : 20_000;
+    java.util.concurrent.CompletableFuture<Summary> flood = EchoSpoke.newStub(flooder.channel())
+        .withDeadlineAfter(120, TimeUnit.SECONDS)
+        .flood(Payload.newBuilder().setRepeat(floodCalls).setData(ByteString.copyFrom(new byte[512])).build());
+    Random rnd = new Random(6);
+    int others = 0;
+    while (!flood.isDone()) {
+      Payload sent = payload(others, rnd.nextInt(3000), rnd);
+      assertEquals(sent, EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(10, TimeUnit.SECONDS).unary(sent));
+      others++;
+    }
+    Summary s = flood.get();
+    assertEquals(floodCalls, s.getCount(), "every one of the flood's calls was answered");
+    assertEquals(0, s.getChecksumSum(), "none failed");
+    count("calls a flooding plugin made to the host", floodCalls);
+    count("calls of another plugin answered during the flood", others);
+    assertTrue(others > 0);
+    assertPoolWhole();
+  }
+
+  @Test
+  void aPluginThatHoardsSlotsExhaustsThePoolClearlyAndGivesThemBackWhenItDies() throws Exception {
+    host();
+    Plugin fine = launch("fine", RestartPolicy.never());
+    Plugin hoarder = host.launch(PluginSpec.java("hoarder", HoarderPlugin.class).jvmArgs("-Xmx64m")
+        .args("200000").build());
+    Random rnd = new Random(7);
+    // Everything of 256 KiB and above is taken: a 200 KB call waits for its deadline, then says why.
+    StatusRuntimeException e = null;
+    try {
+      EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+          .unary(payload(1, 200_000, rnd));
+    } catch (StatusRuntimeException x) {
+      e = x;
+    }
+    assertTrue(e != null, "a call needing a hoarded size class succeeded");
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+    assertTrue(e.getStatus().getDescription().contains("'hoarder'") && e.getStatus().getDescription().contains("256 KiB"),
+        e.getStatus().getDescription());
+    count("calls refused RESOURCE_EXHAUSTED by an exhausted pool", 1);
+    // Small calls go on meanwhile.
+    Payload small = payload(2, 500, rnd);
+    assertEquals(small, EchoSpoke.newBlockingStub(fine.channel()).unary(small));
+    ProcessHandle.of(hoarder.pid()).ifPresent(ProcessHandle::destroyForcibly);
+    count("plugin processes killed with SIGKILL", 1);
+    waitUntil("the hoarder is reclaimed", 15, () -> hoarder.state() == PluginState.FAILED);
+    Payload big = payload(3, 200_000, rnd);
+    assertEquals(big, EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(10, TimeUnit.SECONDS).unary(big));
+    assertPoolWhole();
+  }
+
+  @Test
+  void garbageFromAPluginIsRefusedFrameByFrame() throws Exception {
+    host();
+    Plugin fine = launch("fine", RestartPolicy.never());
+    int frames = SOAK ? 200_000 : 20_000;
+    Plugin garbage = host.launch(PluginSpec.java("garbage", GarbagePlugin.class).jvmArgs("-Xmx64m")
+        .args(String.valueOf(frames), "42").build());
+    Random rnd = new Random(8);
+    int fineCalls = 0;
+    // The garbage plugin keeps sending while the good one is called.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (garbage.state() == PluginState.READY && fineCalls < 2000 && System.nanoTime() < deadline) {
+      Payload sent = payload(fineCalls, rnd.nextInt(3000), rnd);
+      assertEquals(sent, EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(10, TimeUnit.SECONDS).unary(sent));
+      fineCalls++;
+    }
+    count("garbage frames sent by a plugin", frames);
+    garbage.close(Duration.ofMillis(500));
+    Payload sent = payload(9, 50_000, rnd);
+    assertEquals(sent, EchoSpoke.newBlockingStub(fine.channel()).unary(sent));
+    assertPoolWhole();
+  }
+
+  @Test
+  void aPluginGivenATruncatedOrForeignHubSaysSoAndExits() throws Exception {
+    host();
+    Path truncated = dir.resolve("truncated.hub");
+    Files.copy(host.hubPath(), truncated, StandardCopyOption.REPLACE_EXISTING);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(truncated, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.truncate(Files.size(truncated) / 3);
+    }
+    Path foreign = dir.resolve("foreign.hub");
+    byte[] junk = new byte[8192];
+    new Random(3).nextBytes(junk);
+    Files.write(foreign, junk);
+    for (Path bad : List.of(truncated, foreign)) {
+      try (ChildJvm plugin = ChildJvm.start(EchoPlugin.class, "--hub-path=" + bad, "--peer-id=0", "--hub-token=1.00")) {
+        assertEquals(2, plugin.waitFor(30, TimeUnit.SECONDS));
+        String err = plugin.stderr().strip();
+        assertTrue(err.lines().count() == 1 && (err.contains("truncated") || err.contains("not a hub")), err);
+        count("plugins started on a damaged hub file, refused clearly", 1);
+      }
+    }
+  }
+}
