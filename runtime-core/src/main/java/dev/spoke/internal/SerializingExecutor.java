@@ -14,7 +14,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The queue is a {@link TaskQueue}: one node per task, nothing else. Over {@link
  * DirectExecutor#INSTANCE} a task that finds the executor idle runs at once on the caller's thread
- * without being queued at all: the common case of a direct-executor call's first event.
+ * without being queued at all: the common case of a direct-executor call's first event. A task that a
+ * running task schedules (a handler completing inside its callback schedules onComplete) waits in a
+ * field of its own, not in the queue, and runs right after the task that scheduled it.
  *
  * <p>Thread-safe; {@link #execute} may be called from any thread, including from inside a task.
  */
@@ -38,6 +40,10 @@ public final class SerializingExecutor implements Executor, Runnable {
   private final boolean direct;
   /** Made on the first task that has to wait: over a direct executor most calls never need one. */
   private volatile TaskQueue queue;
+  /** The thread running tasks now, or null; only it reads or writes {@link #next}. */
+  private volatile Thread runner;
+  /** A task scheduled by the running task itself, to run right after it (the runner only). */
+  private Runnable next;
   /** True while a run is scheduled or running: the runner is the queue's one consumer. */
   @SuppressWarnings("unused") // accessed through RUNNING as well
   private volatile boolean running;
@@ -49,8 +55,15 @@ public final class SerializingExecutor implements Executor, Runnable {
 
   @Override
   public void execute(Runnable task) {
+    if (runner == Thread.currentThread() && next == null && (queue == null || queue.isEmpty())) {
+      // Scheduled by the running task, with nothing queued before it: runs as soon as that returns.
+      // (With tasks queued, it queues too, or it would overtake them.)
+      next = task;
+      return;
+    }
     if (direct && !running && RUNNING.compareAndSet(this, false, true)) {
       // Idle and inline: run it now, then whatever others queued meanwhile.
+      runner = Thread.currentThread();
       runSafely(task);
       drain();
       return;
@@ -88,12 +101,16 @@ public final class SerializingExecutor implements Executor, Runnable {
 
   /** Runs queued tasks until none is left, then goes idle (re-checking for a late arrival). */
   private void drain() {
+    runner = Thread.currentThread();
     for (;;) {
       Runnable task;
+      runScheduledByItself();
       TaskQueue q = queue;
       while (q != null && (task = q.poll()) != null) {
         runSafely(task);
+        runScheduledByItself();
       }
+      runner = null;
       running = false;
       // A task queued after our last poll but before the flag dropped saw `running` and did not
       // schedule us: take it now.
@@ -101,6 +118,15 @@ public final class SerializingExecutor implements Executor, Runnable {
       if (q == null || q.isEmpty() || !RUNNING.compareAndSet(this, false, true)) {
         return;
       }
+      runner = Thread.currentThread();
+    }
+  }
+
+  private void runScheduledByItself() {
+    Runnable task;
+    while ((task = next) != null) {
+      next = null;
+      runSafely(task);
     }
   }
 

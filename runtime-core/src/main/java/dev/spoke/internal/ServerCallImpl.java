@@ -69,6 +69,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   // The CALL_START, handed from the receive thread to run() (published by the executor's queue).
   private int startFlags;
   private byte[] startPayload;
+  private boolean startRun; // the call executor only
 
   // Sending: guarded by this call's monitor.
   private RespT singleResponse;
@@ -107,14 +108,26 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     callExecutor.execute(this);
   }
 
-  /** The CALL_START, on the call executor: this call is its own first task, to save one per call. */
+  /**
+   * On the call executor, this call is its own task for its first and last events, to save two objects
+   * per call: the CALL_START, then (after the close was sent) onComplete.
+   */
   @Override
   public void run() {
     CallContext previous = CallContext.attach(context);
     try {
-      byte[] payload = startPayload;
-      startPayload = null;
-      start(startFlags, payload);
+      if (!startRun) {
+        startRun = true;
+        byte[] payload = startPayload;
+        startPayload = null;
+        start(startFlags, payload);
+      } else if (listener != null) {
+        try {
+          listener.onComplete();
+        } catch (Throwable t) {
+          log.error("[{}] onComplete of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
+        }
+      }
     } finally {
       CallContext.attach(previous);
     }
@@ -403,15 +416,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       }
     }
     finish();
-    callExecutor.execute(() -> inContext(() -> {
-      if (listener != null) {
-        try {
-          listener.onComplete();
-        } catch (Throwable t) {
-          log.error("[{}] onComplete of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
-        }
-      }
-    }));
+    callExecutor.execute(this); // onComplete (see run())
   }
 
   private void writeClose(Status status, Metadata trailers, RespT message) throws StatusException {

@@ -1,0 +1,102 @@
+package dev.spoke.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.spoke.DirectExecutor;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class SerializingExecutorTest {
+
+  @Test
+  void tasksScheduledByARunningTaskKeepTheirOrder() {
+    for (boolean direct : new boolean[] {true, false}) {
+      WorkerPool pool = WorkerPool.builder("order").build();
+      try {
+        SerializingExecutor ex = new SerializingExecutor(direct ? DirectExecutor.INSTANCE : pool);
+        List<String> order = Collections.synchronizedList(new ArrayList<>());
+        CountDownLatch done = new CountDownLatch(1);
+        ex.execute(() -> {
+          order.add("T");
+          ex.execute(() -> {
+            order.add("A");
+            ex.execute(() -> order.add("C"));
+          });
+          ex.execute(() -> order.add("B"));
+          ex.execute(done::countDown);
+        });
+        assertTrue(await(done));
+        assertEquals(List.of("T", "A", "B", "C"), order, "direct=" + direct);
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
+  @Test
+  void tasksFromManyThreadsNeverOverlapAndNoneIsLost() throws Exception {
+    for (boolean direct : new boolean[] {true, false}) {
+      WorkerPool pool = WorkerPool.builder("overlap").build();
+      try {
+        SerializingExecutor ex = new SerializingExecutor(direct ? DirectExecutor.INSTANCE : pool);
+        AtomicInteger inside = new AtomicInteger();
+        AtomicBoolean overlapped = new AtomicBoolean();
+        int threads = 4;
+        int perThread = 50_000;
+        CountDownLatch all = new CountDownLatch(threads * perThread);
+        List<Thread> ts = new ArrayList<>();
+        int[] lastSeen = new int[threads];
+        AtomicBoolean outOfOrder = new AtomicBoolean();
+        for (int t = 0; t < threads; t++) {
+          int thread = t;
+          Thread th = new Thread(() -> {
+            for (int i = 1; i <= perThread; i++) {
+              int seq = i;
+              ex.execute(() -> {
+                if (inside.incrementAndGet() != 1) {
+                  overlapped.set(true);
+                }
+                if (lastSeen[thread] != seq - 1) {
+                  outOfOrder.set(true); // one producer's tasks run in the order it gave them
+                }
+                lastSeen[thread] = seq;
+                if (seq % 1000 == 0) {
+                  ex.execute(() -> { }); // tasks scheduled from inside a task, too
+                }
+                inside.decrementAndGet();
+                all.countDown();
+              });
+            }
+          });
+          ts.add(th);
+          th.start();
+        }
+        for (Thread th : ts) {
+          th.join();
+        }
+        assertTrue(all.await(30, TimeUnit.SECONDS), "tasks were lost (direct=" + direct + ")");
+        assertFalse(overlapped.get(), "two tasks ran at once (direct=" + direct + ")");
+        assertFalse(outOfOrder.get(), "a producer's tasks were reordered (direct=" + direct + ")");
+      } finally {
+        pool.shutdown();
+      }
+    }
+  }
+
+  private static boolean await(CountDownLatch l) {
+    try {
+      return l.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package dev.spoke.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+class WorkerPoolTest {
+
+  @Test
+  void everyTaskFromManyThreadsRunsExactlyOnce() throws Exception {
+    WorkerPool pool = WorkerPool.builder("once").build();
+    try {
+      int threads = 4;
+      int perThread = 50_000;
+      AtomicIntegerArray runs = new AtomicIntegerArray(threads * perThread);
+      CountDownLatch done = new CountDownLatch(threads * perThread);
+      List<Thread> ts = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int base = t * perThread;
+        Thread th = new Thread(() -> {
+          for (int i = 0; i < perThread; i++) {
+            int slot = base + i;
+            pool.execute(() -> {
+              runs.incrementAndGet(slot);
+              done.countDown();
+            });
+          }
+        });
+        ts.add(th);
+        th.start();
+      }
+      for (Thread th : ts) {
+        th.join();
+      }
+      assertTrue(done.await(30, TimeUnit.SECONDS), "tasks were lost");
+      for (int i = 0; i < runs.length(); i++) {
+        assertEquals(1, runs.get(i), "task " + i);
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void blockedTasksDoNotStarveOthersAndTheMaximumQueuesTheRest() throws Exception {
+    WorkerPool pool = WorkerPool.builder("block").maxThreads(8).build();
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      CountDownLatch blocked = new CountDownLatch(5);
+      for (int i = 0; i < 5; i++) {
+        pool.execute(() -> {
+          blocked.countDown();
+          await(release);
+        });
+      }
+      assertTrue(blocked.await(10, TimeUnit.SECONDS), "the pool did not grow for blocked tasks");
+      CountDownLatch others = new CountDownLatch(1000);
+      for (int i = 0; i < 1000; i++) {
+        pool.execute(others::countDown);
+      }
+      assertTrue(others.await(10, TimeUnit.SECONDS), "five blocked tasks starved the rest");
+      assertTrue(pool.threadCount() <= 8, "threads: " + pool.threadCount());
+      // At the maximum, tasks wait in the back-log and still all run.
+      CountDownLatch more = new CountDownLatch(3);
+      AtomicInteger started = new AtomicInteger();
+      for (int i = 0; i < 6; i++) {
+        pool.execute(() -> {
+          if (started.incrementAndGet() <= 3) {
+            await(release);
+          }
+          more.countDown();
+        });
+      }
+      release.countDown();
+      assertTrue(more.await(10, TimeUnit.SECONDS), "back-logged tasks never ran");
+    } finally {
+      release.countDown();
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void idleWorkersRetireAfterTheirKeepAlive() throws Exception {
+    WorkerPool pool = WorkerPool.builder("retire").keepAlive(50, TimeUnit.MILLISECONDS).build();
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      CountDownLatch running = new CountDownLatch(4);
+      for (int i = 0; i < 4; i++) {
+        pool.execute(() -> {
+          running.countDown();
+          await(go);
+        });
+      }
+      assertTrue(running.await(10, TimeUnit.SECONDS));
+      assertEquals(4, pool.threadCount());
+      go.countDown();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (pool.threadCount() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(0, pool.threadCount(), "idle workers did not retire");
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  static void await(CountDownLatch l) {
+    try {
+      l.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
