@@ -32,6 +32,7 @@ public final class HubConfig {
   private final Duration sendTimeout;
   private final Duration heartbeatInterval;
   private final Duration heartbeatTimeout;
+  private final Duration parkLimit;
 
   private HubConfig(Builder b) {
     this.maxPeers = b.maxPeers;
@@ -42,6 +43,7 @@ public final class HubConfig {
     this.sendTimeout = b.sendTimeout;
     this.heartbeatInterval = b.heartbeatInterval;
     this.heartbeatTimeout = b.heartbeatTimeout;
+    this.parkLimit = b.parkLimit;
   }
 
   public static Builder builder() {
@@ -92,6 +94,14 @@ public final class HubConfig {
     return heartbeatTimeout;
   }
 
+  /**
+   * The longest a parked receive loop sleeps before it looks at its rings anyway. Doorbells wake it
+   * when frames arrive; this is only a safety net.
+   */
+  public Duration parkLimit() {
+    return parkLimit;
+  }
+
   /** The largest payload one frame can carry: the largest slot. */
   public int maxPayloadLength() {
     return sizeClasses.get(sizeClasses.size() - 1).slotSize();
@@ -106,7 +116,8 @@ public final class HubConfig {
         .idleStrategy(idleStrategy)
         .sendTimeout(sendTimeout)
         .heartbeatInterval(heartbeatInterval)
-        .heartbeatTimeout(heartbeatTimeout);
+        .heartbeatTimeout(heartbeatTimeout)
+        .parkLimit(parkLimit);
   }
 
   @Override
@@ -125,6 +136,7 @@ public final class HubConfig {
     private Duration sendTimeout = Duration.ofSeconds(30);
     private Duration heartbeatInterval = Duration.ofMillis(100);
     private Duration heartbeatTimeout = Duration.ofSeconds(10);
+    private Duration parkLimit = Duration.ofMillis(500);
 
     private Builder() {}
 
@@ -191,6 +203,12 @@ public final class HubConfig {
     /** See {@link HubConfig#heartbeatTimeout()}. Default 10 s. */
     public Builder heartbeatTimeout(Duration timeout) {
       this.heartbeatTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** See {@link HubConfig#parkLimit()}. Default 500 ms. */
+    public Builder parkLimit(Duration limit) {
+      this.parkLimit = Objects.requireNonNull(limit, "limit");
       return this;
     }
 

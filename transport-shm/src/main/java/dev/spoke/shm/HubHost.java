@@ -137,7 +137,7 @@ public final class HubHost implements AutoCloseable {
       public boolean stopping() {
         return stopping;
       }
-    }, new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET), config.idleStrategy());
+    }, new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET), config);
     this.receiveThread = new Thread(loop, "spoke-hub-receiver");
     this.receiveThread.setDaemon(true);
     this.supervisorThread = new Thread(this::superviseLoop, "spoke-hub-supervisor");

@@ -81,7 +81,7 @@ public final class HubPeer implements AutoCloseable {
       public boolean stopping() {
         return stopping;
       }
-    }, new Doorbell(mem, entry + PeerEntryDescriptor.DOORBELL_OFFSET), config.idleStrategy());
+    }, new Doorbell(mem, entry + PeerEntryDescriptor.DOORBELL_OFFSET), config);
     this.receiveThread = new Thread(loop, "spoke-peer-receiver");
     this.receiveThread.setDaemon(true);
     this.livenessThread = new Thread(this::livenessLoop, "spoke-peer-liveness");

@@ -31,6 +31,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -117,6 +118,8 @@ public final class HubTransport implements Transport {
   private final ThreadLocal<Frame> frames = ThreadLocal.withInitial(Frame::new);
   /** The thread delivering this transport's inbound frames now, or null. */
   private volatile Thread consumer;
+  /** Frames delivered by callers polling for their own response rather than by the receive loop. */
+  private final LongAdder deliveredByCallers = new LongAdder();
 
   // The consumer-lock holder only.
   private final FrameHeader inHeader = new FrameHeader();
@@ -253,6 +256,11 @@ public final class HubTransport implements Transport {
 
   int overflowDepth() {
     return overflowCount.get();
+  }
+
+  /** How many inbound frames were delivered by waiting callers themselves (the no-hand-off path). */
+  public long framesDeliveredByCallers() {
+    return deliveredByCallers.sum();
   }
 
   /** Marks the transport closed and tells the listener; true the first time. */
@@ -578,7 +586,11 @@ public final class HubTransport implements Transport {
     depth[0]++;
     try {
       in.consumerParked(false);
-      return poll(limit);
+      int delivered = poll(limit);
+      if (delivered > 0) {
+        deliveredByCallers.add(delivered);
+      }
+      return delivered;
     } finally {
       depth[0]--;
       releaseFromCaller();

@@ -21,8 +21,6 @@ final class ReceiveLoop implements Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(ReceiveLoop.class);
   private static final int BATCH = 64;
-  /** How long an idle loop parks before looking again anyway (liveness events also wake it). */
-  static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
   /** How soon a loop with queued outbound frames looks again for room. */
   static final long OVERFLOW_RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
 
@@ -44,13 +42,15 @@ final class ReceiveLoop implements Runnable {
   private final Source source;
   private final Doorbell doorbell;
   private final IdleStrategy strategy;
+  private final long parkLimitNanos;
   private volatile boolean parked;
   private volatile Thread thread;
 
-  ReceiveLoop(Source source, Doorbell doorbell, IdleStrategy strategy) {
+  ReceiveLoop(Source source, Doorbell doorbell, HubConfig config) {
     this.source = source;
     this.doorbell = doorbell;
-    this.strategy = strategy;
+    this.strategy = config.idleStrategy();
+    this.parkLimitNanos = config.parkLimit().toNanos();
   }
 
   /** True while the loop is parked (or about to park): a caller giving a ring back must re-arm it. */
@@ -114,7 +114,7 @@ final class ReceiveLoop implements Runnable {
     }
     if (!pending) {
       // Frames queued by this thread wait for a consumer that does not ring us: look again soon.
-      doorbell.await(sequence, overflow ? OVERFLOW_RETRY_NANOS : IDLE_PARK_NANOS);
+      doorbell.await(sequence, overflow ? OVERFLOW_RETRY_NANOS : parkLimitNanos);
     }
     parked = false;
     for (HubTransport t : transports) {

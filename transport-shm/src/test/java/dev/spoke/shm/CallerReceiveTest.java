@@ -1,0 +1,100 @@
+package dev.spoke.shm;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.spoke.Status;
+import dev.spoke.transport.FrameHeader;
+import dev.spoke.transport.FrameKind;
+import dev.spoke.transport.FrameListener;
+import dev.spoke.transport.OutboundFrame;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A caller polling a ring for its own response and giving it back at random moments, while the
+ * receive loop parks and wakes: the hand-off between them must never strand a frame (a stranded frame
+ * is a lost wake-up, and shows up here as a timeout).
+ */
+class CallerReceiveTest {
+
+  static final boolean SOAK = Boolean.getBoolean("spoke.soak");
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void framesAreNeverStrandedBetweenCallersAndAParkingLoop() throws Exception {
+    // The loop parks often (LOW_CPU) and its safety-net wake-up is far beyond this test's bound, so a
+    // frame stranded by a broken hand-off cannot be rescued by it.
+    HubConfig lowCpu = SlotAllocatorTest.SMALL.toBuilder().idleStrategy(IdleStrategy.LOW_CPU)
+        .parkLimit(java.time.Duration.ofSeconds(60)).directory(dir).build();
+    try (HubHost host = HubHost.create(lowCpu)) {
+      HubHost.Reservation r = host.reservePeer("sender", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "sender", lowCpu);
+      AtomicLong lastDelivered = new AtomicLong(-1);
+      AtomicReference<String> deliveredOn = new AtomicReference<>();
+      r.transport().start(new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          lastDelivered.set(header.callId());
+          deliveredOn.set(Thread.currentThread().getName());
+        }
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      });
+      peer.transport().start(new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {}
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      });
+      // A caller that polls the host's side in bursts of random length, then lets go.
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread caller = new Thread(() -> {
+        Random rnd = new Random(1);
+        while (!stop.get()) {
+          int spins = rnd.nextInt(200);
+          for (int i = 0; i < spins; i++) {
+            r.transport().receiveOnCallerThread(4);
+          }
+          if (rnd.nextInt(8) == 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(rnd.nextInt(300_000));
+          }
+        }
+      }, "test-caller");
+      caller.start();
+      try {
+        int frames = SOAK ? 1_000_000 : 100_000;
+        for (long i = 0; i < frames; i++) {
+          OutboundFrame f = peer.transport().claim(0, Long.MAX_VALUE);
+          f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).callId(i);
+          f.commit();
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+          while (lastDelivered.get() != i) {
+            if (System.nanoTime() - deadline > 0) {
+              fail("frame " + i + " was stranded: neither the caller nor the loop delivered it\n" + host.snapshot());
+            }
+            Thread.onSpinWait();
+          }
+        }
+      } finally {
+        stop.set(true);
+        caller.join();
+      }
+      long byCallers = r.transport().framesDeliveredByCallers();
+      assertTrue(byCallers > 0, "the caller never delivered a frame itself");
+      assertTrue(byCallers < (SOAK ? 1_000_000 : 100_000), "the loop never delivered a frame either");
+      peer.close();
+    }
+  }
+}
