@@ -58,6 +58,11 @@ public abstract class AbstractStub<S extends AbstractStub<S>> {
     return build(channel, callOptions.withExecutor(executor));
   }
 
+  /** See {@link CallOptions#withWaitForReady()}. */
+  public final S withWaitForReady() {
+    return build(channel, callOptions.withWaitForReady());
+  }
+
   /** Sends {@code key: value} as a request header with every call. */
   public final S withHeader(String key, String value) {
     return build(channel, callOptions.withHeader(key, value));

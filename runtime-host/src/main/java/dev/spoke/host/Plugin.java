@@ -17,7 +17,10 @@ import dev.spoke.shm.HubHost;
 import dev.spoke.stub.ServerCalls;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -33,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * fails at once with {@code UNAVAILABLE} naming the plugin, its pid and how it ended; the hub takes back
  * everything the plugin held; and the plugin's {@link RestartPolicy} decides whether it is launched
  * again. The channel is the same object across restarts: stubs made from it work again once the new
- * process is ready, and fail fast with {@code UNAVAILABLE} while there is none.
+ * process is ready. While there is none, calls fail fast with {@code UNAVAILABLE}, or, made {@link
+ * dev.spoke.CallOptions#withWaitForReady() with wait-for-ready}, wait for the new process up to their
+ * deadline; they fail at once if the plugin is down for good.
  *
  * <p>Thread-safe.
  */
@@ -51,6 +56,8 @@ public final class Plugin implements AutoCloseable {
   private volatile PluginExit lastExit;
   private volatile boolean stopRequested;
   private int restarts;
+  /** Wait-for-ready calls made while there was no ready process. */
+  private final Set<PendingCall<?, ?>> waiting = new LinkedHashSet<>();
 
   /** One process of the plugin, from launch to exit. */
   private final class Incarnation {
@@ -80,10 +87,16 @@ public final class Plugin implements AutoCloseable {
 
   /** The first launch: returns once the plugin is ready, or throws saying why it is not. */
   void launch() {
-    Incarnation inc = startIncarnation();
-    synchronized (lock) {
-      current = inc;
-      state = PluginState.READY;
+    Incarnation inc;
+    try {
+      inc = startIncarnation();
+    } catch (PluginLaunchException e) {
+      settle(PluginState.FAILED);
+      throw e;
+    }
+    if (!becomeReady(inc)) {
+      stopProcess(inc, spec.shutdownGrace());
+      throw new PluginLaunchException("plugin '" + name() + "' was stopped while it launched");
     }
   }
 
@@ -160,10 +173,17 @@ public final class Plugin implements AutoCloseable {
     if (old != null) {
       stopProcess(old, spec.shutdownGrace());
     }
-    Incarnation inc = startIncarnation();
-    synchronized (lock) {
-      current = inc;
-      state = PluginState.READY;
+    Incarnation inc;
+    try {
+      inc = startIncarnation();
+    } catch (PluginLaunchException e) {
+      settle(PluginState.FAILED);
+      finished.complete(lastExit);
+      throw e;
+    }
+    if (!becomeReady(inc)) {
+      stopProcess(inc, spec.shutdownGrace());
+      throw new IllegalStateException("plugin '" + name() + "' was stopped while it restarted");
     }
   }
 
@@ -192,10 +212,9 @@ public final class Plugin implements AutoCloseable {
         inc.stopRequested = true;
       }
     }
+    failWaiting();
     boolean graceful = inc == null || stopProcess(inc, grace);
-    synchronized (lock) {
-      state = PluginState.STOPPED;
-    }
+    settle(PluginState.STOPPED);
     finished.complete(lastExit);
     return graceful;
   }
@@ -330,6 +349,7 @@ public final class Plugin implements AutoCloseable {
       if (restart) {
         scheduleRestart();
       } else {
+        failWaiting();
         finished.complete(exit);
       }
     } catch (Throwable t) {
@@ -353,16 +373,9 @@ public final class Plugin implements AutoCloseable {
       }
       try {
         Incarnation inc = startIncarnation();
-        synchronized (lock) {
-          if (stopRequested) {
-            inc.stopRequested = true;
-          } else {
-            current = inc;
-            state = PluginState.READY;
-            return;
-          }
+        if (!becomeReady(inc)) {
+          stopProcess(inc, spec.shutdownGrace());
         }
-        stopProcess(inc, spec.shutdownGrace());
       } catch (PluginLaunchException e) {
         log.warn("restart of plugin '{}' failed: {}", name(), e.getMessage());
         boolean again;
@@ -377,10 +390,78 @@ public final class Plugin implements AutoCloseable {
         if (again) {
           scheduleRestart();
         } else {
+          failWaiting();
           finished.complete(lastExit);
         }
       }
     }, backoff.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Makes {@code inc} the current process and lets the calls waiting for it proceed; false if the plugin
+   * was stopped meanwhile, and then {@code inc} is the caller's to stop.
+   */
+  private boolean becomeReady(Incarnation inc) {
+    List<PendingCall<?, ?>> released;
+    synchronized (lock) {
+      if (stopRequested) {
+        inc.stopRequested = true;
+        return false;
+      }
+      current = inc;
+      state = PluginState.READY;
+      released = new ArrayList<>(waiting);
+      waiting.clear();
+    }
+    Channel target = inc.connection.channel();
+    for (PendingCall<?, ?> call : released) {
+      call.proceed(target);
+    }
+    return true;
+  }
+
+  /** Moves to a final state and fails the calls that were waiting for a process. */
+  private void settle(PluginState finalState) {
+    synchronized (lock) {
+      state = finalState;
+    }
+    failWaiting();
+  }
+
+  /** Fails every waiting call, saying what became of the plugin. */
+  private void failWaiting() {
+    List<PendingCall<?, ?>> failed;
+    Status status;
+    synchronized (lock) {
+      if (waiting.isEmpty()) {
+        return;
+      }
+      failed = new ArrayList<>(waiting);
+      waiting.clear();
+      status = unavailable();
+    }
+    for (PendingCall<?, ?> call : failed) {
+      call.fail(status);
+    }
+  }
+
+  /** Why there is no process to call now: the plugin's state and how its last process ended. */
+  private String whyUnavailable() {
+    PluginExit exit = lastExit;
+    String now;
+    switch (state) {
+      case STARTING: now = "is starting"; break;
+      case READY: now = "is ready"; break;
+      case RESTARTING: now = "is restarting"; break;
+      case STOPPING: now = stopRequested ? "was stopped" : "is restarting"; break;
+      case STOPPED: now = "was stopped"; break;
+      default: now = "has failed for good"; break;
+    }
+    return "plugin '" + name() + "', which " + now + (exit != null ? " (its last process " + exit.describe() + ")" : "");
+  }
+
+  private Status unavailable() {
+    return Status.UNAVAILABLE.withDescription("no process of " + whyUnavailable());
   }
 
   /**
@@ -431,14 +512,41 @@ public final class Plugin implements AutoCloseable {
     @Override
     public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(MethodDescriptor<ReqT, RespT> method, CallOptions options) {
       Incarnation inc = current;
-      PluginState s = state;
-      if (inc != null && s == PluginState.READY) {
+      if (inc != null && state == PluginState.READY) {
         return inc.connection.channel().newCall(method, options);
       }
-      PluginExit exit = lastExit;
-      Status status = Status.UNAVAILABLE.withDescription("plugin '" + name() + "' is " + s.name().toLowerCase()
-          + (exit != null ? " (its last process " + exit.describe() + ")" : ""));
-      return new FailedCall<>(status, options.getExecutor() != null ? options.getExecutor() : host.executor());
+      Executor callbacks = options.getExecutor() != null ? options.getExecutor() : host.executor();
+      PendingCall<ReqT, RespT> call;
+      Status status;
+      synchronized (lock) {
+        inc = current;
+        PluginState s = state;
+        if (inc != null && s == PluginState.READY) {
+          return inc.connection.channel().newCall(method, options);
+        }
+        boolean comingBack = !stopRequested && s != PluginState.FAILED && s != PluginState.STOPPED;
+        if (!options.isWaitForReady() || !comingBack) {
+          status = unavailable();
+          call = null;
+        } else {
+          status = null;
+          call = new PendingCall<>(method, options, callbacks, settled -> {
+            synchronized (lock) {
+              waiting.remove(settled);
+            }
+          });
+          waiting.add(call);
+        }
+      }
+      if (call == null) {
+        return new FailedCall<>(status, callbacks);
+      }
+      call.armDeadline(host.scheduler(), () -> {
+        synchronized (lock) {
+          return whyUnavailable();
+        }
+      });
+      return call;
     }
 
     @Override

@@ -21,7 +21,8 @@ import java.util.zip.CRC32;
 
 /**
  * The plugin the host tests launch. Its first argument after Spoke's picks a misbehaviour for launch
- * tests: {@code exit-at-once}, {@code never-ready}; otherwise it serves Echo — on its receive thread
+ * tests: {@code exit-at-once}, {@code never-ready}; it also exits at once if the file named by the
+ * environment variable {@code ECHO_REFUSE_IF_EXISTS} exists (to fail a restart). Otherwise it serves Echo — on its receive thread
  * with {@code direct} (so a hanging handler stops it reading altogether).
  */
 public final class EchoPlugin {
@@ -29,6 +30,11 @@ public final class EchoPlugin {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[args.length - 1].equals("exit-at-once")) {
       System.err.println("echo plugin: refusing to start, as the test asked");
+      System.exit(7);
+    }
+    String refuseIf = System.getenv("ECHO_REFUSE_IF_EXISTS");
+    if (refuseIf != null && java.nio.file.Files.exists(java.nio.file.Path.of(refuseIf))) {
+      System.err.println("echo plugin: refusing to start, " + refuseIf + " exists");
       System.exit(7);
     }
     SpokePeer peer = SpokePeer.attach(args);
@@ -175,7 +181,7 @@ public final class EchoPlugin {
     @Override
     public void flood(Payload request, StreamObserver<Summary> response) {
       HostCallbacksSpoke.HostCallbacksStub async = HostCallbacksSpoke.newStub(peer.hostChannel())
-          .withDeadlineAfter(60, TimeUnit.SECONDS);
+          .withDeadlineAfter(100, TimeUnit.SECONDS);
       int n = request.getRepeat();
       java.util.concurrent.atomic.AtomicLong ok = new java.util.concurrent.atomic.AtomicLong();
       java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
@@ -192,7 +198,7 @@ public final class EchoPlugin {
         });
       }
       try {
-        all.await(60, TimeUnit.SECONDS);
+        all.await(110, TimeUnit.SECONDS); // within the host's 120 s deadline for the whole flood
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -123,27 +123,34 @@ class FaultSuiteTest {
     AtomicLong ok = new AtomicLong();
     AtomicLong failedClearly = new AtomicLong();
     AtomicLong inFlightAtCrash = new AtomicLong();
+    AtomicLong waitedForRestart = new AtomicLong();
     ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
     List<Thread> callers = new ArrayList<>();
     for (int t = 0; t < 6; t++) {
       int seed = t;
       Thread c = new Thread(() -> {
         Random rnd = new Random(seed);
+        // Two callers of six wait for a restarting plugin rather than failing fast.
+        boolean waits = seed >= 4;
         for (long i = 0; !stop.get(); i++) {
           Plugin p = plugins.get(rnd.nextInt(plugins.size()));
           long id = ((long) seed << 40) | i;
+          EchoSpoke.EchoBlockingStub stub = EchoSpoke.newBlockingStub(p.channel()).withDeadlineAfter(20, TimeUnit.SECONDS);
+          if (waits) {
+            stub = stub.withWaitForReady();
+          }
+          boolean restartingAtStart = p.state() != PluginState.READY;
           try {
             if (rnd.nextBoolean()) {
               Payload sent = payload(id, rnd.nextInt(4) == 0 ? 300_000 : rnd.nextInt(2000), rnd);
-              Payload got = EchoSpoke.newBlockingStub(p.channel()).withDeadlineAfter(20, TimeUnit.SECONDS).unary(sent);
+              Payload got = stub.unary(sent);
               if (!got.equals(sent)) {
                 problems.add("call " + id + " got another call's response or damaged bytes");
               }
             } else {
               Payload sent = payload(id, rnd.nextInt(5000), rnd).toBuilder().setRepeat(1 + rnd.nextInt(30)).build();
               long seen = 0;
-              try (BlockingResponseStream<Payload> it = EchoSpoke.newBlockingStub(p.channel())
-                  .withDeadlineAfter(20, TimeUnit.SECONDS).serverStream(sent)) {
+              try (BlockingResponseStream<Payload> it = stub.serverStream(sent)) {
                 while (it.hasNext()) {
                   Payload got = it.next();
                   if (got.getId() != id + seen || got.getChecksum() != sent.getChecksum()) {
@@ -157,6 +164,9 @@ class FaultSuiteTest {
               }
             }
             ok.incrementAndGet();
+            if (waits && restartingAtStart) {
+              waitedForRestart.incrementAndGet();
+            }
           } catch (StatusRuntimeException e) {
             Status s = e.getStatus();
             Long killed = killedAt.get(p.name());
@@ -164,10 +174,12 @@ class FaultSuiteTest {
                 && s.getDescription().contains(p.name());
             if (!clear) {
               problems.add("call " + id + " to " + p.name() + " failed unclearly: " + s);
-            } else if (killed == null || System.nanoTime() - killed > TimeUnit.SECONDS.toNanos(20)) {
+            } else if (killed == null || System.nanoTime() - killed > TimeUnit.SECONDS.toNanos(60)) {
               problems.add("call " + id + " failed with no kill in sight: " + s);
             }
-            if (s.getDescription().contains(" is restarting")) {
+            if (waits && s.getDescription().contains(" is restarting")) {
+              problems.add("wait-for-ready call " + id + " failed fast: " + s);
+            } else if (s.getDescription().contains(" is restarting")) {
               failedClearly.incrementAndGet(); // started while the plugin was restarting: failed fast
             } else {
               inFlightAtCrash.incrementAndGet(); // in flight when its plugin died
@@ -204,10 +216,12 @@ class FaultSuiteTest {
     count("calls in flight when their plugin was killed, failed UNAVAILABLE naming plugin, pid and signal",
         inFlightAtCrash.get());
     count("calls started while their plugin restarted, failed fast with UNAVAILABLE", failedClearly.get());
+    count("wait-for-ready calls made while their plugin restarted, answered by the new process", waitedForRestart.get());
     count("responses lost, duplicated or damaged", problems.stream().filter(p -> !p.contains("unclearly")).count());
     count("restarts after crashes", plugins.stream().mapToInt(Plugin::restarts).sum());
     assertTrue(problems.isEmpty(), () -> problems.size() + " problems, first: " + problems.peek());
     assertTrue(ok.get() > 0 && inFlightAtCrash.get() > 0, "traffic both succeeded and met the crashes");
+    assertTrue(waitedForRestart.get() > 0, "no wait-for-ready call met a restart");
     assertEquals(kills, plugins.stream().mapToInt(Plugin::restarts).sum(), "every crash was followed by a restart");
     assertPoolWhole();
   }
