@@ -45,6 +45,21 @@ final class BuildReport {
     }
   }
 
+  /** Files of one kind the minifier made smaller, and their bytes before and after. */
+  static final class Minified {
+    int files;
+    long bytesIn;
+    long bytesOut;
+
+    Minified copy() {
+      Minified m = new Minified();
+      m.files = files;
+      m.bytesIn = bytesIn;
+      m.bytesOut = bytesOut;
+      return m;
+    }
+  }
+
   /** One image: its size in, and the sizes of the two files out. */
   static final class ImageRow {
     final String path;
@@ -76,12 +91,8 @@ final class BuildReport {
   boolean poolFreeAfterBuild;
   boolean hubFileRemoved;
 
-  private int pages;
-  private long pageBytesIn;
-  private long pageBytesOut;
-  private int stylesheets;
-  private long cssBytesIn;
-  private long cssBytesOut;
+  private final Minified pages = new Minified();
+  private final Minified stylesheets = new Minified();
   private int copied;
   private int linksChecked;
   private final Map<String, List<BrokenLink>> brokenLinks = new TreeMap<>();
@@ -96,15 +107,10 @@ final class BuildReport {
   }
 
   synchronized void minified(String path, boolean page, long bytesIn, long bytesOut, int links, List<BrokenLink> broken) {
-    if (page) {
-      pages++;
-      pageBytesIn += bytesIn;
-      pageBytesOut += bytesOut;
-    } else {
-      stylesheets++;
-      cssBytesIn += bytesIn;
-      cssBytesOut += bytesOut;
-    }
+    Minified m = page ? pages : stylesheets;
+    m.files++;
+    m.bytesIn += bytesIn;
+    m.bytesOut += bytesOut;
     linksChecked += links;
     if (!broken.isEmpty()) {
       brokenLinks.put(path, List.copyOf(broken));
@@ -127,28 +133,12 @@ final class BuildReport {
     failures.add(what);
   }
 
-  synchronized int pages() {
-    return pages;
+  synchronized Minified pages() {
+    return pages.copy();
   }
 
-  synchronized long pageBytesIn() {
-    return pageBytesIn;
-  }
-
-  synchronized long pageBytesOut() {
-    return pageBytesOut;
-  }
-
-  synchronized int stylesheets() {
-    return stylesheets;
-  }
-
-  synchronized long cssBytesIn() {
-    return cssBytesIn;
-  }
-
-  synchronized long cssBytesOut() {
-    return cssBytesOut;
+  synchronized Minified stylesheets() {
+    return stylesheets.copy();
   }
 
   synchronized int copiedFiles() {

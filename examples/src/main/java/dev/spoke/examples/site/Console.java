@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.Charset;
+import java.util.function.Consumer;
 
 /**
  * The demo's console: lines of output, and one progress line. On a terminal the progress line stays
@@ -116,10 +117,10 @@ final class Console {
 
   /** Collects bytes into lines and hands each complete line on. */
   private static final class LineBuffer extends OutputStream {
-    private final java.util.function.Consumer<String> lines;
+    private final Consumer<String> lines;
     private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
 
-    LineBuffer(java.util.function.Consumer<String> lines) {
+    LineBuffer(Consumer<String> lines) {
       this.lines = lines;
     }
 

@@ -30,16 +30,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -173,7 +176,7 @@ final class SiteBuild {
     return new MeteredChannel(plugins.get(plugin).channel(), stats.get(plugin));
   }
 
-  private <T> T call(String plugin, java.util.function.Supplier<T> attempt) {
+  private <T> T call(String plugin, Supplier<T> attempt) {
     return Retrier.call(plugins.get(plugin), stats.get(plugin), attempt);
   }
 
@@ -211,7 +214,7 @@ final class SiteBuild {
         tasks.add(CompletableFuture.runAsync(() -> task("images", image, () -> processImage(image)), imagePool));
       }
       for (String css : site.stylesheets) {
-        tasks.add(CompletableFuture.runAsync(() -> task("css", css, () -> minifyCss(site, css)), pagePool));
+        tasks.add(CompletableFuture.runAsync(() -> task("css", css, () -> minify(css, read(site, css), false)), pagePool));
       }
       for (String page : site.pages) {
         String html = read(site, page);
@@ -264,28 +267,23 @@ final class SiteBuild {
         outputs.put(path, out);
       }
     });
-    String withOutput = CodeOutput.embed(html, outputs);
+    return minify(page, CodeOutput.embed(html, outputs), true);
+  }
+
+  /** Minifies a page or a stylesheet; the minifier asks the host about each link in it. */
+  private Object minify(String path, String content, boolean page) throws IOException {
     MinifyResponse result = call(MINIFIER, () -> {
       // [START host-call]
       MinifierSpoke.MinifierBlockingStub minifier = MinifierSpoke.newBlockingStub(meteredChannel(MINIFIER))
           .withDeadlineAfter(30, TimeUnit.SECONDS);
-      return minifier.minifyHtml(MinifyRequest.newBuilder().setPath(page).setContent(withOutput).build());
+      MinifyRequest request = MinifyRequest.newBuilder().setPath(path).setContent(content).build();
+      return page ? minifier.minifyHtml(request) : minifier.minifyCss(request);
       // [END host-call]
     });
-    write(page, result.getContent().getBytes(StandardCharsets.UTF_8));
-    report.minified(page, true, withOutput.getBytes(StandardCharsets.UTF_8).length,
-        result.getContent().getBytes(StandardCharsets.UTF_8).length, result.getLinksChecked(), result.getBrokenLinksList());
-    return null;
-  }
-
-  private Object minifyCss(SiteFiles site, String css) throws IOException {
-    String content = read(site, css);
-    MinifyResponse result = call(MINIFIER, () -> MinifierSpoke.newBlockingStub(meteredChannel(MINIFIER))
-        .withDeadlineAfter(30, TimeUnit.SECONDS)
-        .minifyCss(MinifyRequest.newBuilder().setPath(css).setContent(content).build()));
-    write(css, result.getContent().getBytes(StandardCharsets.UTF_8));
-    report.minified(css, false, content.getBytes(StandardCharsets.UTF_8).length,
-        result.getContent().getBytes(StandardCharsets.UTF_8).length, result.getLinksChecked(), result.getBrokenLinksList());
+    byte[] minified = result.getContent().getBytes(StandardCharsets.UTF_8);
+    write(path, minified);
+    report.minified(path, page, content.getBytes(StandardCharsets.UTF_8).length, minified.length,
+        result.getLinksChecked(), result.getBrokenLinksList());
     return null;
   }
 
@@ -353,7 +351,7 @@ final class SiteBuild {
         }
       }
       try (var paths = Files.walk(out)) {
-        for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
           if (!p.equals(out)) {
             Files.delete(p);
           }
@@ -379,11 +377,12 @@ final class SiteBuild {
   }
 
   private void copy(SiteFiles site, String path) {
-    task("copy", path, () -> {
+    try {
       write(path, Files.readAllBytes(site.file(path)));
       report.copied();
-      return null;
-    });
+    } catch (IOException e) {
+      report.failed(path + ": " + e);
+    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -392,7 +391,6 @@ final class SiteBuild {
   private void count(String kind, int total) {
     totals.put(kind, total);
     done.put(kind, new AtomicInteger());
-    done.putIfAbsent("copy", new AtomicInteger());
   }
 
   private void showProgress() {
@@ -436,7 +434,7 @@ final class SiteBuild {
   private static <T> T join(CompletableFuture<T> f) throws InterruptedException {
     try {
       return f.get();
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException) {
         throw (RuntimeException) e.getCause();
       }

@@ -18,6 +18,9 @@ public final class SiteDemo {
   public static void main(String[] args) {
     Console console = Console.system();
     console.captureStderr();
+    // On Ctrl-C the host's own shutdown hook stops the plugins and removes the hub; this one leaves
+    // the terminal on a clean line.
+    Runtime.getRuntime().addShutdownHook(new Thread(console::endProgress, "site-demo-exit"));
     int status;
     try {
       status = run(args, DemoOptions.home(), console);

@@ -22,10 +22,8 @@ final class Summary {
     List<String> out = new ArrayList<>();
     out.add(String.format("Built %s into %s in %s (plugins ready after %s, site built in %s)",
         r.input, r.output, seconds(r.totalMillis), seconds(r.launchMillis), seconds(r.buildMillis)));
-    out.add(String.format("  pages        %3d   %s -> %s%s", r.pages(), bytes(r.pageBytesIn()), bytes(r.pageBytesOut()),
-        saving(r.pageBytesIn(), r.pageBytesOut())));
-    out.add(String.format("  stylesheets  %3d   %s -> %s%s", r.stylesheets(), bytes(r.cssBytesIn()), bytes(r.cssBytesOut()),
-        saving(r.cssBytesIn(), r.cssBytesOut())));
+    out.add(minified("pages", r.pages()));
+    out.add(minified("stylesheets", r.stylesheets()));
     out.add(String.format("  images       %3d   scaled to %d px wide, with grey thumbnails of %d px",
         r.images().size(), SiteBuild.WEB_WIDTH, SiteBuild.THUMBNAIL_WIDTH));
     out.add(String.format("  samples      %3d   %s", r.samples().size(), samples(r)));
@@ -109,8 +107,9 @@ final class Summary {
     return n == 0 ? "none broken" : n + " broken:";
   }
 
-  private static String saving(long in, long out) {
-    return in == 0 ? "" : String.format(" (%d%% smaller)", Math.round(100.0 * (in - out) / in));
+  private static String minified(String what, BuildReport.Minified m) {
+    return String.format("  %-12s %3d   %s -> %s%s", what, m.files, bytes(m.bytesIn), bytes(m.bytesOut),
+        m.bytesIn == 0 ? "" : String.format(" (%d%% smaller)", Math.round(100.0 * (m.bytesIn - m.bytesOut) / m.bytesIn)));
   }
 
   static String seconds(long millis) {

@@ -84,7 +84,7 @@ class SiteDemoTest {
       assertBalanced(page, out);
       assertFalse(out.contains("<!--"), page + " kept a comment");
     }
-    assertEquals(site.pages.size(), plain.pages());
+    assertEquals(site.pages.size(), plain.pages().files);
   }
 
   @Test

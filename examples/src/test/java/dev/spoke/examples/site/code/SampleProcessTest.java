@@ -43,21 +43,22 @@ class SampleProcessTest {
     });
   }
 
-  private long helperPid() {
-    for (String line : lines) {
-      Matcher m = HELPER.matcher(line);
-      if (m.find()) {
-        return Long.parseLong(m.group(1));
-      }
-    }
-    throw new AssertionError("no helper pid in " + lines);
+  private SampleProcess.Result run(String source, Duration timeout) throws Exception {
+    SampleProcess p = sample(source);
+    assertTrue(p.start());
+    return p.await(timeout);
+  }
+
+  /** Waits until the helper the sample announced is gone. */
+  private void assertHelperDies() {
+    long helper = lines.stream().map(HELPER::matcher).filter(Matcher::find).mapToLong(m -> Long.parseLong(m.group(1)))
+        .findFirst().orElseThrow(() -> new AssertionError("no helper pid in " + lines));
+    Conditions.waitUntil("helper " + helper + " is gone", Duration.ofSeconds(10), () -> Conditions.dead(helper));
   }
 
   @Test
   void streamsBothOutputsAndTheExitStatus() throws Exception {
-    SampleProcess p = sample("echo one\necho two >&2\necho three\nexit 4\n");
-    assertTrue(p.start());
-    SampleProcess.Result r = p.await(Duration.ofSeconds(30));
+    SampleProcess.Result r = run("echo one\necho two >&2\necho three\nexit 4\n", Duration.ofSeconds(30));
     assertEquals(4, r.exitStatus);
     assertFalse(r.timedOut);
     assertEquals(0, r.processesKilled);
@@ -67,22 +68,17 @@ class SampleProcessTest {
 
   @Test
   void readsNothingFromStandardInput() throws Exception {
-    SampleProcess p = sample("if read x; then echo \"read $x\"; else echo eof; fi\n");
-    assertTrue(p.start());
-    assertEquals(0, p.await(Duration.ofSeconds(30)).exitStatus);
+    assertEquals(0, run("if read x; then echo \"read $x\"; else echo eof; fi\n", Duration.ofSeconds(30)).exitStatus);
     assertEquals(List.of("eof"), lines);
   }
 
   @Test
   void aTimeoutKillsTheSampleAndEverythingItStarted() throws Exception {
-    SampleProcess p = sample(RUNAWAY);
-    assertTrue(p.start());
-    SampleProcess.Result r = p.await(Duration.ofSeconds(1));
+    SampleProcess.Result r = run(RUNAWAY, Duration.ofSeconds(1));
     assertTrue(r.timedOut);
     assertEquals(128 + 9, r.exitStatus, "killed by SIGKILL");
     assertTrue(r.processesKilled >= 2, "the sample and its helper, at least: " + r.processesKilled);
-    long helper = helperPid();
-    Conditions.waitUntil("helper " + helper + " is gone", Duration.ofSeconds(10), () -> Conditions.dead(helper));
+    assertHelperDies();
   }
 
   @Test
@@ -94,8 +90,7 @@ class SampleProcessTest {
     SampleProcess.Result r = p.await(Duration.ofSeconds(60));
     assertTrue(r.cancelled);
     assertFalse(r.timedOut);
-    long helper = helperPid();
-    Conditions.waitUntil("helper " + helper + " is gone", Duration.ofSeconds(10), () -> Conditions.dead(helper));
+    assertHelperDies();
   }
 
   @Test
@@ -108,13 +103,10 @@ class SampleProcessTest {
 
   @Test
   void whatASampleLeavesRunningDiesWithIt() throws Exception {
-    SampleProcess p = sample("sleep 300 &\necho \"helper $!\"\nexit 0\n");
-    assertTrue(p.start());
-    SampleProcess.Result r = p.await(Duration.ofSeconds(60));
+    SampleProcess.Result r = run("sleep 300 &\necho \"helper $!\"\nexit 0\n", Duration.ofSeconds(60));
     assertEquals(0, r.exitStatus);
     assertFalse(r.timedOut);
-    long helper = helperPid();
-    Conditions.waitUntil("helper " + helper + " is gone", Duration.ofSeconds(10), () -> Conditions.dead(helper));
+    assertHelperDies();
   }
 
   @Test
