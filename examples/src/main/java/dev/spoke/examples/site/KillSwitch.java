@@ -2,6 +2,7 @@ package dev.spoke.examples.site;
 
 import dev.spoke.host.Plugin;
 import dev.spoke.host.PluginState;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -42,6 +43,7 @@ final class KillSwitch {
   private volatile CallStats stats;
   private volatile int afterCalls;
   private volatile Kill kill;
+  private volatile Thread watcher;
 
   /**
    * @param startNanos when the build started, for the times it reports
@@ -59,9 +61,16 @@ final class KillSwitch {
     this.victim = plugin;
   }
 
-  /** The kill, once it happened; null before, and when it was never armed. */
-  Kill kill() {
-    return kill;
+  /**
+   * The kill, once its plugin is back (or given up on): waits up to {@code max} for the restart to
+   * be seen, so a kill near the end of a build is reported whole. Null when there was no kill.
+   */
+  Kill settle(Duration max) throws InterruptedException {
+    Kill k = kill;
+    if (k != null) {
+      watcher.join(max.toMillis()); // written before kill
+    }
+    return k;
   }
 
   /** Called by the host service at the start of every callback, with the caller's name. */
@@ -70,21 +79,21 @@ final class KillSwitch {
     if (p == null || kill != null || !peer.equals(p.channel().authority()) || stats.completed() < afterCalls) {
       return;
     }
-    Kill k;
     synchronized (this) {
       if (kill != null) {
         return;
       }
       long pid = p.pid();
-      k = new Kill(p.name(), pid, elapsedMillis(), stats.inFlight());
-      kill = k;
+      Kill k = new Kill(p.name(), pid, elapsedMillis(), stats.inFlight());
       ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      events.accept("killed plugin '" + k.plugin + "' (pid " + k.pid + ") with SIGKILL, " + k.callsInFlight
+          + (k.callsInFlight == 1 ? " call" : " calls") + " in flight");
+      Thread w = new Thread(() -> awaitRestart(p, k), "kill-switch-watcher");
+      w.setDaemon(true);
+      w.start();
+      watcher = w; // before kill, which publishes both
+      kill = k;
     }
-    events.accept("killed plugin '" + k.plugin + "' (pid " + k.pid + ") with SIGKILL, " + k.callsInFlight
-        + (k.callsInFlight == 1 ? " call" : " calls") + " in flight");
-    Thread watcher = new Thread(() -> awaitRestart(p, k), "kill-switch-watcher");
-    watcher.setDaemon(true);
-    watcher.start();
   }
 
   private void awaitRestart(Plugin p, Kill k) {

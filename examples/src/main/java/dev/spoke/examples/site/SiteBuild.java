@@ -123,7 +123,7 @@ final class SiteBuild {
       }
       recordPool(host.snapshot(), pool);
       report.buildMillis = elapsedMillis() - report.launchMillis;
-      report.kill = killSwitch.kill();
+      report.kill = killSwitch.settle(Retrier.PATIENCE);
       report.poolFreeAfterBuild = host.snapshot().poolFullyFree();
       for (BuildReport.PluginRow row : report.plugins) {
         Plugin p = plugins.get(row.name);
@@ -145,18 +145,23 @@ final class SiteBuild {
     mains.put(MINIFIER, MinifierPlugin.class);
     mains.put(IMAGES, ImagePlugin.class);
     mains.put(CODE_RUNNER, CodeRunnerPlugin.class);
-    Map<String, CompletableFuture<Plugin>> launches = new LinkedHashMap<>();
-    mains.forEach((name, main) -> launches.put(name, CompletableFuture.supplyAsync(() -> launch(host, name, main, heap(name)))));
-    StringBuilder line = new StringBuilder("  ");
-    for (Map.Entry<String, CompletableFuture<Plugin>> e : launches.entrySet()) {
-      Plugin p = join(e.getValue());
-      plugins.put(e.getKey(), p);
-      BuildReport.PluginRow row = new BuildReport.PluginRow(e.getKey(), stats.get(e.getKey()));
-      row.firstPid = p.pid();
-      report.plugins.add(row);
-      line.append(line.length() > 2 ? ", " : "").append(p.name()).append(" (pid ").append(p.pid()).append(')');
+    ExecutorService launcher = pool("launch", mains.size()); // the JVMs start in parallel
+    try {
+      Map<String, CompletableFuture<Plugin>> launches = new LinkedHashMap<>();
+      mains.forEach((name, main) -> launches.put(name, CompletableFuture.supplyAsync(() -> launch(host, name, main, heap(name)), launcher)));
+      StringBuilder line = new StringBuilder("  ");
+      for (Map.Entry<String, CompletableFuture<Plugin>> e : launches.entrySet()) {
+        Plugin p = join(e.getValue());
+        plugins.put(e.getKey(), p);
+        BuildReport.PluginRow row = new BuildReport.PluginRow(e.getKey(), stats.get(e.getKey()));
+        row.firstPid = p.pid();
+        report.plugins.add(row);
+        line.append(line.length() > 2 ? ", " : "").append(p.name()).append(" (pid ").append(p.pid()).append(')');
+      }
+      console.println(line + String.format(" ready in %.1f s; hub %s", elapsedMillis() / 1000.0, host.hubPath()));
+    } finally {
+      launcher.shutdown();
     }
-    console.println(line + String.format(" ready in %.1f s; hub %s", elapsedMillis() / 1000.0, host.hubPath()));
   }
 
   // [START host-launch]
