@@ -40,7 +40,8 @@ final class Summary {
       out.add(callRow(row.name, row.stats, String.valueOf(row.stats.retried())));
     }
     out.add(callRow("host callbacks", r.hostCallbacks, "-"));
-    out.add("  (sent and received from the caller's side; the host's callbacks send the site's files)");
+    out.add("  (bytes from the caller's side: the host's callbacks send the site's files; latencies include each");
+    out.add("  plugin's cold start, its first calls run before the JIT has compiled anything)");
     out.add("");
     out.add(String.format("Hub size classes (peak: most slots seen in use at once, %d samples)", r.poolSamples));
     out.add("  slot size  slots  messages       bytes  peak");
