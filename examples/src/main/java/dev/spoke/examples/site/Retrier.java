@@ -10,14 +10,12 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 /**
- * Makes a call again when it fails with {@code UNAVAILABLE}, which is what calls to a plugin that
- * died get (those in flight, and those made while it restarts). Before each new attempt it waits for
- * the plugin to be READY again, with a back-off, for up to {@link #PATIENCE} in all; a plugin that is
- * down for good ends the wait at once. Every other status is the call's answer and is not retried.
- *
- * <p>Why a back-off even when the plugin reads READY: the host learns of a death in steps (the hub
- * sees the peer go, the process is reaped, the restart policy takes over), and between them the old
- * process may still read READY while its calls already fail.
+ * Makes a call again when it fails with {@code UNAVAILABLE}, which is what the calls a plugin had in
+ * flight get when it dies. The calls are made with {@code withWaitForReady()}, so a call made while the
+ * plugin restarts waits for the new process by itself; what is left to retry are the calls the dead
+ * process took with it, and those made in the moment between its death and the host noticing, which
+ * is why each retry waits a back-off first. A plugin that is down for good, a status other than
+ * UNAVAILABLE, or more than {@link #PATIENCE} of retrying ends it.
  *
  * <p>Thread-safe.
  */
@@ -41,40 +39,21 @@ final class Retrier {
       try {
         return attempt.get();
       } catch (StatusRuntimeException e) {
-        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
+        PluginState state = plugin.state();
+        if (e.getStatus().getCode() != Status.Code.UNAVAILABLE || state == PluginState.FAILED
+            || state == PluginState.STOPPED || state == PluginState.STOPPING || System.nanoTime() + backoff - deadline > 0) {
           throw e;
         }
         if (!retried) {
           retried = true;
           stats.retrying();
         }
-        awaitReady(plugin, deadline, backoff, e);
+        LockSupport.parkNanos(backoff);
+        if (Thread.currentThread().isInterrupted()) {
+          throw e;
+        }
         backoff = Math.min(backoff * 2, MAX_BACKOFF_NANOS);
       }
-    }
-  }
-
-  /** Waits {@code backoff}, then until the plugin is READY; throws {@code last} if that is not to be. */
-  private static void awaitReady(Plugin plugin, long deadline, long backoff, StatusRuntimeException last) {
-    long wait = backoff;
-    for (;;) {
-      if (System.nanoTime() + wait - deadline > 0) {
-        throw Status.UNAVAILABLE.withDescription("plugin '" + plugin.name() + "' stayed unavailable for "
-            + PATIENCE.toSeconds() + " s; the last failure: " + last.getStatus().getDescription()).asRuntimeException();
-      }
-      LockSupport.parkNanos(wait);
-      if (Thread.interrupted()) {
-        Thread.currentThread().interrupt();
-        throw last;
-      }
-      PluginState state = plugin.state();
-      if (state == PluginState.READY) {
-        return;
-      }
-      if (state == PluginState.FAILED || state == PluginState.STOPPED || state == PluginState.STOPPING) {
-        throw last;
-      }
-      wait = FIRST_BACKOFF_NANOS; // restarting: look again soon
     }
   }
 }

@@ -280,6 +280,7 @@ final class SiteBuild {
     MinifyResponse result = call(MINIFIER, () -> {
       // [START host-call]
       MinifierSpoke.MinifierBlockingStub minifier = MinifierSpoke.newBlockingStub(meteredChannel(MINIFIER))
+          .withWaitForReady()                      // while the plugin restarts, wait for it
           .withDeadlineAfter(30, TimeUnit.SECONDS);
       MinifyRequest request = MinifyRequest.newBuilder().setPath(path).setContent(content).build();
       return page ? minifier.minifyHtml(request) : minifier.minifyCss(request);
@@ -308,7 +309,7 @@ final class SiteBuild {
   }
 
   private ImageProcessorSpoke.ImageProcessorBlockingStub images() {
-    return ImageProcessorSpoke.newBlockingStub(meteredChannel(IMAGES)).withDeadlineAfter(60, TimeUnit.SECONDS);
+    return ImageProcessorSpoke.newBlockingStub(meteredChannel(IMAGES)).withWaitForReady().withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
   private static String size(RawImage image) {
@@ -323,6 +324,7 @@ final class SiteBuild {
     CodeOutput output = call(CODE_RUNNER, () -> {
       CodeOutput attempt = new CodeOutput(path);
       try (BlockingResponseStream<RunEvent> events = CodeRunnerSpoke.newBlockingStub(meteredChannel(CODE_RUNNER))
+          .withWaitForReady()
           .withDeadlineAfter(timeout.plusSeconds(30))
           .run(request)) {
         while (events.hasNext()) {
