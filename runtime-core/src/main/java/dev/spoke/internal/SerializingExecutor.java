@@ -62,9 +62,16 @@ public final class SerializingExecutor implements Executor, Runnable {
       return;
     }
     if (direct && !running && RUNNING.compareAndSet(this, false, true)) {
-      // Idle and inline: run it now, then whatever others queued meanwhile.
+      // Idle: run it now on this thread, then whatever others queued meanwhile. Unless tasks are still
+      // queued (the last runner let go just as they came): this thread may have queued some of them
+      // itself, so it must not overtake them.
       runner = Thread.currentThread();
-      runSafely(task);
+      TaskQueue q = queue;
+      if (q != null && !q.isEmpty()) {
+        q.offer(task);
+      } else {
+        runSafely(task);
+      }
       drain();
       return;
     }

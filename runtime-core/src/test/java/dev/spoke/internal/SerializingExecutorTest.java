@@ -28,10 +28,12 @@ class SerializingExecutorTest {
           order.add("T");
           ex.execute(() -> {
             order.add("A");
-            ex.execute(() -> order.add("C"));
+            ex.execute(() -> {
+              order.add("C");
+              done.countDown();
+            });
           });
           ex.execute(() -> order.add("B"));
-          ex.execute(done::countDown);
         });
         assertTrue(await(done));
         assertEquals(List.of("T", "A", "B", "C"), order, "direct=" + direct);
@@ -43,51 +45,58 @@ class SerializingExecutorTest {
 
   @Test
   void tasksFromManyThreadsNeverOverlapAndNoneIsLost() throws Exception {
-    for (boolean direct : new boolean[] {true, false}) {
-      WorkerPool pool = WorkerPool.builder("overlap").build();
-      try {
-        SerializingExecutor ex = new SerializingExecutor(direct ? DirectExecutor.INSTANCE : pool);
-        AtomicInteger inside = new AtomicInteger();
-        AtomicBoolean overlapped = new AtomicBoolean();
-        int threads = 4;
-        int perThread = 50_000;
-        CountDownLatch all = new CountDownLatch(threads * perThread);
-        List<Thread> ts = new ArrayList<>();
-        int[] lastSeen = new int[threads];
-        AtomicBoolean outOfOrder = new AtomicBoolean();
-        for (int t = 0; t < threads; t++) {
-          int thread = t;
-          Thread th = new Thread(() -> {
-            for (int i = 1; i <= perThread; i++) {
-              int seq = i;
-              ex.execute(() -> {
-                if (inside.incrementAndGet() != 1) {
-                  overlapped.set(true);
-                }
-                if (lastSeen[thread] != seq - 1) {
-                  outOfOrder.set(true); // one producer's tasks run in the order it gave them
-                }
-                lastSeen[thread] = seq;
-                if (seq % 1000 == 0) {
-                  ex.execute(() -> { }); // tasks scheduled from inside a task, too
-                }
-                inside.decrementAndGet();
-                all.countDown();
-              });
-            }
-          });
-          ts.add(th);
-          th.start();
-        }
-        for (Thread th : ts) {
-          th.join();
-        }
-        assertTrue(all.await(30, TimeUnit.SECONDS), "tasks were lost (direct=" + direct + ")");
-        assertFalse(overlapped.get(), "two tasks ran at once (direct=" + direct + ")");
-        assertFalse(outOfOrder.get(), "a producer's tasks were reordered (direct=" + direct + ")");
-      } finally {
-        pool.shutdown();
+    for (int round = 0; round < 4; round++) {
+      manyThreadsRound(true);
+      manyThreadsRound(false);
+    }
+  }
+
+  private static void manyThreadsRound(boolean direct) throws Exception {
+    WorkerPool pool = WorkerPool.builder("overlap").build();
+    try {
+      SerializingExecutor ex = new SerializingExecutor(direct ? DirectExecutor.INSTANCE : pool);
+      AtomicInteger inside = new AtomicInteger();
+      AtomicBoolean overlapped = new AtomicBoolean();
+      // More producers than cores, so a runner is now and then preempted just as it lets go: the
+      // moment a producer that queued a task could overtake it with its next one.
+      int threads = 8;
+      int perThread = 100_000;
+      CountDownLatch all = new CountDownLatch(threads * perThread);
+      List<Thread> ts = new ArrayList<>();
+      int[] lastSeen = new int[threads];
+      AtomicBoolean outOfOrder = new AtomicBoolean();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        Thread th = new Thread(() -> {
+          for (int i = 1; i <= perThread; i++) {
+            int seq = i;
+            ex.execute(() -> {
+              if (inside.incrementAndGet() != 1) {
+                overlapped.set(true);
+              }
+              if (lastSeen[thread] != seq - 1) {
+                outOfOrder.set(true); // one producer's tasks run in the order it gave them
+              }
+              lastSeen[thread] = seq;
+              if (seq % 1000 == 0) {
+                ex.execute(() -> { }); // tasks scheduled from inside a task, too
+              }
+              inside.decrementAndGet();
+              all.countDown();
+            });
+          }
+        });
+        ts.add(th);
+        th.start();
       }
+      for (Thread th : ts) {
+        th.join();
+      }
+      assertTrue(all.await(30, TimeUnit.SECONDS), "tasks were lost (direct=" + direct + ")");
+      assertFalse(overlapped.get(), "two tasks ran at once (direct=" + direct + ")");
+      assertFalse(outOfOrder.get(), "a producer's tasks were reordered (direct=" + direct + ")");
+    } finally {
+      pool.shutdown();
     }
   }
 
