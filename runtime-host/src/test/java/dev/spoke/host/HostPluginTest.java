@@ -364,6 +364,34 @@ class HostPluginTest {
   }
 
   @Test
+  void pluginsOutliveAHostSuspendedPastItsHeartbeatTimeout() throws Exception {
+    // A host stopped in a debugger or with Ctrl-Z writes no heartbeat; its plugins must still be there
+    // when it resumes. Here the heartbeat timeout is 0.5 s and the host is stopped for 2.5 s.
+    try (ChildJvm hostProcess = ChildJvm.start(HostMain.class, dir.toString(), "500")) {
+      String[] w = hostProcess.awaitLine("PLUGINS", 60, TimeUnit.SECONDS).split(" ");
+      List<ProcessHandle> plugins = List.of(ProcessHandle.of(Long.parseLong(w[1])).orElseThrow(),
+          ProcessHandle.of(Long.parseLong(w[2])).orElseThrow());
+      signal("STOP", hostProcess.pid());
+      try {
+        Thread.sleep(2500); // the passage of time is the point: five heartbeat timeouts
+        assertTrue(plugins.stream().noneMatch(HostPluginTest::exited), "a plugin left its suspended host");
+      } finally {
+        signal("CONT", hostProcess.pid());
+      }
+      hostProcess.send("CALL");
+      assertEquals("CALLED orphan-a " + w[1], hostProcess.awaitLine("CALLED orphan-a", 30, TimeUnit.SECONDS));
+      assertEquals("CALLED orphan-b " + w[2], hostProcess.awaitLine("CALLED orphan-b", 30, TimeUnit.SECONDS));
+      hostProcess.kill9();
+      waitUntil("the plugins leave their dead host", 10, () -> plugins.stream().allMatch(HostPluginTest::exited));
+    }
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    assertEquals(0, kill.waitFor(), "kill -" + signal + " " + pid);
+  }
+
+  @Test
   void launchFailuresSayWhatWentWrong() throws Exception {
     host();
     PluginLaunchException noClass = assertThrows(PluginLaunchException.class,

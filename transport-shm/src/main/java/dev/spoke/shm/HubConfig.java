@@ -89,7 +89,11 @@ public final class HubConfig {
     return heartbeatInterval;
   }
 
-  /** How old a heartbeat may get before its writer counts as hung. */
+  /**
+   * How old a heartbeat may get before its writer counts as hung. The host reclaims a plugin it did not
+   * launch whose heartbeat is older; a plugin whose host's heartbeat is older only logs it, and leaves
+   * when the host process ends.
+   */
   public Duration heartbeatTimeout() {
     return heartbeatTimeout;
   }

@@ -21,6 +21,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -131,7 +132,7 @@ public final class HubFile {
       ch.write(ByteBuffer.wrap(new byte[1]), layout.totalSize - 1);
       MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
       SharedBuffer buffer = new SharedBuffer(mapped);
-      writeHeader(buffer, layout, hostPid, hostStartMillis);
+      writeHeader(buffer, layout, config, hostPid, hostStartMillis);
       return new HubFile(path, buffer, layout);
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(path);
@@ -139,7 +140,11 @@ public final class HubFile {
     }
   }
 
-  private static void writeHeader(SharedBuffer b, HubLayout layout, long hostPid, long hostStartMillis) {
+  private static int millis(Duration d) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
+  }
+
+  private static void writeHeader(SharedBuffer b, HubLayout layout, HubConfig config, long hostPid, long hostStartMillis) {
     b.putLong(HubHeaderDescriptor.MAGIC_OFFSET, HubHeaderDescriptor.MAGIC);
     b.putInt(HubHeaderDescriptor.LAYOUT_VERSION_OFFSET, HubHeaderDescriptor.LAYOUT_VERSION);
     b.putLong(HubHeaderDescriptor.TOTAL_SIZE_OFFSET, layout.totalSize);
@@ -151,6 +156,8 @@ public final class HubFile {
     b.putLong(HubHeaderDescriptor.PEER_TABLE_OFFSET_OFFSET, layout.peerTableOffset);
     b.putLong(HubHeaderDescriptor.RINGS_OFFSET_OFFSET, layout.ringsOffset);
     b.putLong(HubHeaderDescriptor.CLASS_CONTROL_OFFSET_OFFSET, layout.classControlOffset);
+    b.putInt(HubHeaderDescriptor.HEARTBEAT_INTERVAL_MILLIS_OFFSET, millis(config.heartbeatInterval()));
+    b.putInt(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET, millis(config.heartbeatTimeout()));
     b.putLong(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET, System.nanoTime());
     for (int c = 0; c < layout.classCount(); c++) {
       int e = HubHeaderDescriptor.sizeClassEntryOffset(c);

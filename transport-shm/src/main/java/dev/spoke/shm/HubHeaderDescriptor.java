@@ -23,7 +23,9 @@ package dev.spoke.shm;
  *  |                 peer table offset (u64)                       |  56
  *  |                 rings offset (u64)                            |  64
  *  |                 class control offset (u64)                    |  72
- *  |                 reserved to 128                               |  80
+ *  +-------------------------------+-------------------------------+
+ *  |  heartbeat interval, ms (u32) |  heartbeat timeout, ms (u32)  |  80
+ *  |                 reserved to 128                               |  88
  *  +---------------------------------------------------------------+
  *  |        host heartbeat, System.nanoTime (u64) — own line       | 128
  *  +-------------------------------+-------------------------------+
@@ -43,7 +45,7 @@ final class HubHeaderDescriptor {
   /** "SPOKEHUB" read as a little-endian long; a big-endian host reads it byte-swapped (foreign). */
   static final long MAGIC = 0x4255484B454B4F50L;
   /** Major in the high 16 bits: a different major cannot be read. Minor: additive changes. */
-  static final int LAYOUT_VERSION = (1 << 16) | 0;
+  static final int LAYOUT_VERSION = (1 << 16) | 1;
 
   static final int MAGIC_OFFSET = 0;
   static final int LAYOUT_VERSION_OFFSET = 8;
@@ -57,6 +59,9 @@ final class HubHeaderDescriptor {
   static final int PEER_TABLE_OFFSET_OFFSET = 56;
   static final int RINGS_OFFSET_OFFSET = 64;
   static final int CLASS_CONTROL_OFFSET_OFFSET = 72;
+  /** The host's heartbeat settings, so every plugin judges liveness the way the host was configured to. */
+  static final int HEARTBEAT_INTERVAL_MILLIS_OFFSET = 80;
+  static final int HEARTBEAT_TIMEOUT_MILLIS_OFFSET = 84;
   static final int HOST_HEARTBEAT_OFFSET = 128;
   static final int HOST_DOORBELL_OFFSET = 192;
   static final int SIZE_CLASS_TABLE_OFFSET = 256;

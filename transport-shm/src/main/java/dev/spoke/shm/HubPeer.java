@@ -3,6 +3,7 @@ package dev.spoke.shm;
 import dev.spoke.Status;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -18,9 +19,11 @@ import org.slf4j.LoggerFactory;
  * ACTIVE. Every refusal says which of these failed.
  *
  * <p><b>Host death</b>: the liveness thread checks every heartbeat interval that the host's pid still
- * runs the process that created the hub, that its heartbeat is fresh, that the hub is not closing, and
- * that this entry is still ours. When any fails the transport closes with UNAVAILABLE saying why, and
- * the {@link #onHostGone} callback runs, typically to exit.
+ * runs the process that created the hub, that the hub is not closing, and that this entry is still
+ * ours. When any fails the transport closes with UNAVAILABLE saying why, and the {@link #onHostGone}
+ * callback runs, typically to exit. A host heartbeat older than the heartbeat timeout is only logged:
+ * a host stopped in a debugger, suspended with Ctrl-Z or starved of CPU is still the plugin's host, and
+ * its plugins must be there when it resumes; the process's end is what ends them.
  *
  * <p>Thread-safe.
  */
@@ -91,8 +94,8 @@ public final class HubPeer implements AutoCloseable {
   /**
    * Attaches to the hub at {@code path} as peer {@code peerId} with the token the host gave.
    *
-   * @param config only the idle strategy, timeouts and heartbeat settings are used; the hub's shape
-   *     comes from the file
+   * @param config only the idle strategy, timeouts and park limit are used; the hub's shape and
+   *     heartbeat settings come from the file
    * @throws HubFormatException if the file is not a usable hub
    * @throws HubAttachException if the entry cannot be taken, saying why
    */
@@ -170,29 +173,43 @@ public final class HubPeer implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
 
   private void livenessLoop() {
-    long interval = config.heartbeatInterval().toNanos();
-    long timeout = config.heartbeatTimeout().toNanos();
+    // The host's settings when its hub says (a hub of layout 1.0 does not).
+    long interval = headerMillisOr(HubHeaderDescriptor.HEARTBEAT_INTERVAL_MILLIS_OFFSET, config.heartbeatInterval());
+    long timeout = headerMillisOr(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET, config.heartbeatTimeout());
+    long silentSince = 0; // the host heartbeat this loop last warned about, or 0
     while (!stopping) {
       mem.putLongRelease(entry + PeerEntryDescriptor.HEARTBEAT_OFFSET, System.nanoTime());
-      String gone = hostGoneReason(timeout);
+      String gone = hostGoneReason();
       if (gone != null) {
         hostGone(Status.UNAVAILABLE.withDescription(gone));
         return;
+      }
+      long beat = mem.getLongAcquire(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET);
+      long age = System.nanoTime() - beat;
+      if (age > timeout && silentSince == 0) {
+        silentSince = beat;
+        log.warn("the host (pid {}) has not written its heartbeat for {} s: it is suspended, stopped in a debugger "
+            + "or starved of CPU; this plugin stays until the host process ends", hostPid, String.format("%.1f", age / 1e9));
+      } else if (silentSince != 0 && beat != silentSince) {
+        log.info("the host (pid {}) is writing its heartbeat again, after {} s", hostPid,
+            String.format("%.1f", (beat - silentSince) / 1e9));
+        silentSince = 0;
       }
       LockSupport.parkNanos(this, interval);
     }
   }
 
-  private String hostGoneReason(long timeoutNanos) {
+  private long headerMillisOr(int offset, Duration fallback) {
+    int ms = mem.getInt(offset);
+    return ms > 0 ? TimeUnit.MILLISECONDS.toNanos(ms) : fallback.toNanos();
+  }
+
+  private String hostGoneReason() {
     if (!ProcessLiveness.isAlive(hostPid, hostStartMillis)) {
       return "the host (pid " + hostPid + ") exited";
     }
     if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) != HubHeaderDescriptor.STATE_READY) {
       return "the host is closing the hub";
-    }
-    long age = System.nanoTime() - mem.getLongAcquire(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET);
-    if (age > timeoutNanos) {
-      return String.format("the host (pid %d) stopped its heartbeat %.1fs ago", hostPid, age / 1e9);
     }
     if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) != PeerEntryDescriptor.ACTIVE
         || mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) != epoch) {
