@@ -322,30 +322,36 @@ public final class Plugin implements AutoCloseable {
       int status = inc.process.exitValue();
       PluginExit exit = new PluginExit(name(), inc.pid(), status, inc.stopRequested);
       String reason = exit.describe();
+      lastExit = exit;
+      // Decide what becomes of the plugin before its calls fail, so that a wait-for-ready call made
+      // from here on waits for the next process rather than going to this dead one. A launch that
+      // failed is the launching thread's to report.
+      boolean unexpected = false;
+      boolean restart = false;
+      if (inc.ready.isDone()) {
+        synchronized (lock) {
+          if (current == inc && !inc.stopRequested && !stopRequested) {
+            unexpected = true;
+            if (restarts < spec.restartPolicy().maxRestarts() && !host.isClosing()) {
+              restarts++;
+              state = PluginState.RESTARTING;
+              restart = true;
+            } else {
+              state = PluginState.FAILED;
+            }
+          }
+        }
+      }
       // Fail the calls at once; the hub then takes back the entry and every slot.
       inc.connection.shutdownNow(Status.UNAVAILABLE.withDescription(
           "plugin '" + name() + "' (pid " + inc.pid() + ") " + reason));
       host.hub().releasePeer(inc.reservation, reason);
       host.untrack(inc.connection.registry());
-      lastExit = exit;
       inc.exited.complete(exit);
-      if (!inc.ready.isDone()) {
-        return; // a launch that failed: the launching thread reports it
+      if (!unexpected) {
+        return;
       }
-      boolean restart = false;
-      synchronized (lock) {
-        if (current != inc || inc.stopRequested || stopRequested) {
-          return;
-        }
-        log.warn("plugin '{}' (pid {}) {}{}", name(), inc.pid(), reason, inc.output.describeStderr());
-        if (restarts < spec.restartPolicy().maxRestarts() && !host.isClosing()) {
-          restarts++;
-          state = PluginState.RESTARTING;
-          restart = true;
-        } else {
-          state = PluginState.FAILED;
-        }
-      }
+      log.warn("plugin '{}' (pid {}) {}{}", name(), inc.pid(), reason, inc.output.describeStderr());
       if (restart) {
         scheduleRestart();
       } else {
