@@ -20,9 +20,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -56,8 +59,21 @@ public final class Plugin implements AutoCloseable {
   private volatile PluginExit lastExit;
   private volatile boolean stopRequested;
   private int restarts;
+  private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
   /** Wait-for-ready calls made while there was no ready process. */
   private final Set<PendingCall<?, ?>> waiting = new LinkedHashSet<>();
+
+  /** Told of each change of a plugin's state. */
+  @FunctionalInterface
+  public interface StateListener {
+    /**
+     * The plugin went from {@code from} to {@code to}. Runs on the host's scheduling thread, one change
+     * at a time and in order; it must return quickly (it delays restarts and deadlines while it runs).
+     * {@link #pid()}, {@link #restarts()} and {@link #lastExit()} say more, but may already be past
+     * this change.
+     */
+    void stateChanged(Plugin plugin, PluginState from, PluginState to);
+  }
 
   /** One process of the plugin, from launch to exit. */
   private final class Incarnation {
@@ -118,6 +134,41 @@ public final class Plugin implements AutoCloseable {
     return inc == null ? 0 : inc.pid();
   }
 
+  /**
+   * Tells {@code listener} of every later change of state: a crash ({@code READY → RESTARTING}), the new
+   * process ready ({@code RESTARTING → READY}), the end ({@code FAILED}, {@code STOPPED}).
+   */
+  public void addStateListener(StateListener listener) {
+    listeners.add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  public void removeStateListener(StateListener listener) {
+    listeners.remove(listener);
+  }
+
+  /** Lock held: the new state, and the listeners told in the order of the changes. */
+  private void moveTo(PluginState next) {
+    PluginState from = state;
+    state = next;
+    if (from == next || listeners.isEmpty()) {
+      return;
+    }
+    Runnable tell = () -> {
+      for (StateListener l : listeners) {
+        try {
+          l.stateChanged(this, from, next);
+        } catch (RuntimeException e) {
+          log.warn("a state listener of plugin '{}' threw", name(), e);
+        }
+      }
+    };
+    try {
+      host.scheduler().execute(tell);
+    } catch (RejectedExecutionException e) {
+      tell.run(); // the host has shut down its scheduler: the last changes are told here
+    }
+  }
+
   /** How many times the restart policy has launched the plugin again. */
   public int restarts() {
     synchronized (lock) {
@@ -165,7 +216,7 @@ public final class Plugin implements AutoCloseable {
         throw new IllegalStateException("plugin '" + name() + "' was stopped");
       }
       old = current;
-      state = PluginState.STOPPING;
+      moveTo(PluginState.STOPPING);
       if (old != null) {
         old.stopRequested = true;
       }
@@ -207,7 +258,7 @@ public final class Plugin implements AutoCloseable {
       }
       stopRequested = true;
       inc = current;
-      state = PluginState.STOPPING;
+      moveTo(PluginState.STOPPING);
       if (inc != null) {
         inc.stopRequested = true;
       }
@@ -334,10 +385,10 @@ public final class Plugin implements AutoCloseable {
             unexpected = true;
             if (restarts < spec.restartPolicy().maxRestarts() && !host.isClosing()) {
               restarts++;
-              state = PluginState.RESTARTING;
+              moveTo(PluginState.RESTARTING);
               restart = true;
             } else {
-              state = PluginState.FAILED;
+              moveTo(PluginState.FAILED);
             }
           }
         }
@@ -390,7 +441,7 @@ public final class Plugin implements AutoCloseable {
           if (again) {
             restarts++;
           } else {
-            state = PluginState.FAILED;
+            moveTo(PluginState.FAILED);
           }
         }
         if (again) {
@@ -415,7 +466,7 @@ public final class Plugin implements AutoCloseable {
         return false;
       }
       current = inc;
-      state = PluginState.READY;
+      moveTo(PluginState.READY);
       released = new ArrayList<>(waiting);
       waiting.clear();
     }
@@ -429,7 +480,7 @@ public final class Plugin implements AutoCloseable {
   /** Moves to a final state and fails the calls that were waiting for a process. */
   private void settle(PluginState finalState) {
     synchronized (lock) {
-      state = finalState;
+      moveTo(finalState);
     }
     failWaiting();
   }

@@ -283,6 +283,8 @@ class HostPluginTest {
     host();
     Plugin victim = host.launch(PluginSpec.java("victim", EchoPlugin.class).jvmArgs("-Xmx128m")
         .restartPolicy(RestartPolicy.onFailure(2, Duration.ofMillis(200))).build());
+    java.util.concurrent.BlockingQueue<String> changes = new java.util.concurrent.LinkedBlockingQueue<>();
+    victim.addStateListener((plugin, from, to) -> changes.add(from + " -> " + to + " pid " + plugin.pid()));
     EchoSpoke.EchoStub stub = EchoSpoke.newStub(victim.channel());
     List<CompletableFuture<Payload>> inFlight = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
@@ -310,6 +312,13 @@ class HostPluginTest {
     Payload again = EchoSpoke.newBlockingStub(victim.channel()).unary(payload(7, 100, new Random(2)));
     assertEquals(7, again.getId());
     assertTrue(victim.lastExit().describe().contains("SIGKILL"), victim.lastExit().toString());
+    // The host was told of the crash and of the new process, in order.
+    assertEquals("READY -> RESTARTING pid " + oldPid, changes.poll(10, TimeUnit.SECONDS));
+    assertEquals("RESTARTING -> READY pid " + victim.pid(), changes.poll(10, TimeUnit.SECONDS));
+    victim.close();
+    assertEquals("READY -> STOPPING", changes.poll(10, TimeUnit.SECONDS).replaceAll(" pid .*", ""));
+    assertEquals("STOPPING -> STOPPED", changes.poll(10, TimeUnit.SECONDS).replaceAll(" pid .*", ""));
+    assertEquals(null, changes.poll(200, TimeUnit.MILLISECONDS), "a change was told twice");
     waitUntil("every slot is free again", 10, () -> host.snapshot().poolFullyFree());
   }
 
