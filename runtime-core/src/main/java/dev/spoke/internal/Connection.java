@@ -1,6 +1,7 @@
 package dev.spoke.internal;
 
 import com.google.protobuf.MessageLite;
+import dev.spoke.CallContext;
 import dev.spoke.CallOptions;
 import dev.spoke.Channel;
 import dev.spoke.ClientCall;
@@ -61,6 +62,7 @@ public final class Connection implements FrameListener {
   private final String localName;
   private final DeadlineTimer timer;
   private final Consumer<Status> goAwayHandler;
+  private final Object attachment;
 
   private final AtomicLong callIds = new AtomicLong();
   final CallTable<ClientCallImpl<?, ?>> clientCalls = new CallTable<>();
@@ -85,6 +87,7 @@ public final class Connection implements FrameListener {
     this.localName = b.localName;
     this.timer = DeadlineTimer.shared();
     this.goAwayHandler = b.goAwayHandler;
+    this.attachment = b.attachment;
     this.callerReceiver = () -> transport.receiveOnCallerThread(16);
   }
 
@@ -115,6 +118,16 @@ public final class Connection implements FrameListener {
   /** The default executor for callbacks and handlers. */
   public Executor executor() {
     return executor;
+  }
+
+  /** What the application attached to this connection when it built it, or null. */
+  public Object attachment() {
+    return attachment;
+  }
+
+  /** The connection that delivered the server call whose callback runs on this thread, or null. */
+  public static Connection ofCurrentCall() {
+    return ServerCallImpl.connectionOf(CallContext.current());
   }
 
   public String localName() {
@@ -510,6 +523,7 @@ public final class Connection implements FrameListener {
     private Executor executor;
     private String localName = "spoke";
     private Consumer<Status> goAwayHandler;
+    private Object attachment;
 
     private Builder(Transport transport) {
       this.transport = Objects.requireNonNull(transport, "transport");
@@ -528,6 +542,12 @@ public final class Connection implements FrameListener {
     }
 
     /** This side's name, for logs and errors. */
+    /** What the application knows this connection as (a host's plugin): see {@link Connection#attachment()}. */
+    public Builder attachment(Object attachment) {
+      this.attachment = attachment;
+      return this;
+    }
+
     public Builder localName(String name) {
       this.localName = name;
       return this;

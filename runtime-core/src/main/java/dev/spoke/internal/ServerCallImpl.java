@@ -536,7 +536,16 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   }
 
   /** The call's context, as handlers see it. */
+  /** The connection a server call's context belongs to, or null if it is not one of ours. */
+  static Connection connectionOf(CallContext context) {
+    return context instanceof ServerCallImpl<?, ?>.Context ? ((ServerCallImpl<?, ?>.Context) context).connection() : null;
+  }
+
   private final class Context extends CallContext {
+    Connection connection() {
+      return conn;
+    }
+
     /** Null until the CALL_START's headers are read: most calls have none. */
     volatile Metadata headers;
     /** Null until the handler asks for them. */

@@ -285,6 +285,7 @@ public final class Plugin implements AutoCloseable {
         .registry(registry)
         .executor(host.executor())
         .localName("host")
+        .attachment(this)
         .build();
     Incarnation inc = new Incarnation(r, connection);
     registry.addService(controlService(inc));

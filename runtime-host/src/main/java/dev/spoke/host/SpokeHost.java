@@ -3,6 +3,7 @@ package dev.spoke.host;
 import dev.spoke.BindableService;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
+import dev.spoke.internal.Connection;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubHost;
@@ -120,6 +121,17 @@ public final class SpokeHost implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * The plugin that made the call whose host-service callback runs on this thread, or null when the
+   * thread serves no call of this host's plugins. For host services that answer each plugin
+   * differently.
+   */
+  public Plugin caller() {
+    Connection c = Connection.ofCurrentCall();
+    Object a = c == null ? null : c.attachment();
+    return a instanceof Plugin && plugins.contains(a) ? (Plugin) a : null;
   }
 
   /** The hub's file. */

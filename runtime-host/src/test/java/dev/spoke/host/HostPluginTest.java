@@ -279,6 +279,19 @@ class HostPluginTest {
   }
 
   @Test
+  void aHostServiceKnowsWhichPluginCalledIt() throws Exception {
+    host();
+    callbacks.host = host;
+    Plugin a = launch("alpha");
+    Plugin b = launch("beta");
+    for (Plugin p : List.of(a, b, a)) {
+      EchoSpoke.newBlockingStub(p.channel()).whoami(Payload.getDefaultInstance());
+      assertEquals(p.name(), callbacks.reverseCallers.poll(10, TimeUnit.SECONDS));
+    }
+    assertEquals(null, host.caller(), "the test thread serves no call");
+  }
+
+  @Test
   void killedPluginFailsItsCallsFastThenRestartsAndThePoolComesBack() throws Exception {
     host();
     Plugin victim = host.launch(PluginSpec.java("victim", EchoPlugin.class).jvmArgs("-Xmx128m")

@@ -19,6 +19,9 @@ final class TestCallbacks extends HostCallbacksSpoke.HostCallbacksImplBase {
 
   final LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
   final List<Plugin> plugins = new CopyOnWriteArrayList<>();
+  /** Set by tests that want to know who called reverse: then each call adds host.caller() here. */
+  volatile SpokeHost host;
+  final LinkedBlockingQueue<String> reverseCallers = new LinkedBlockingQueue<>();
 
   @Override
   public void relay(ChainRequest request, StreamObserver<ChainReply> response) {
@@ -38,6 +41,11 @@ final class TestCallbacks extends HostCallbacksSpoke.HostCallbacksImplBase {
 
   @Override
   public void reverse(Payload request, StreamObserver<Payload> response) {
+    SpokeHost h = host;
+    if (h != null) {
+      Plugin caller = h.caller();
+      reverseCallers.add(caller == null ? "nobody" : caller.name());
+    }
     byte[] b = request.getData().toByteArray();
     for (int i = 0, j = b.length - 1; i < j; i++, j--) {
       byte t = b[i];
