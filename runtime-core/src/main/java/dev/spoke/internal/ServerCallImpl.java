@@ -14,10 +14,11 @@ import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
 import java.io.IOException;
-import java.util.Arrays;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
@@ -551,7 +552,12 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     /** Null until the handler asks for them. */
     Metadata trailers;
     private volatile Status cancellation;
-    private List<Object[]> listeners;
+    /**
+     * Cancellation listeners: each to its executor, or to a list of executors if added more than once.
+     * Keyed by identity so that removing one costs the same with 20,000 as with one: every client call
+     * a handler makes adds one (to pass the cancellation on) and removes it when it ends.
+     */
+    private IdentityHashMap<Runnable, Object> listeners;
 
     @Override
     public String getMethodName() {
@@ -599,9 +605,22 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       synchronized (this) {
         if (cancellation == null) {
           if (listeners == null) {
-            listeners = new ArrayList<>(2);
+            listeners = new IdentityHashMap<>(4);
           }
-          listeners.add(new Object[] {l, executor});
+          Object previous = listeners.putIfAbsent(l, executor);
+          if (previous != null) {
+            List<Executor> several;
+            if (previous instanceof Executor) {
+              several = new ArrayList<>(2);
+              several.add((Executor) previous);
+              listeners.put(l, several);
+            } else {
+              @SuppressWarnings("unchecked")
+              List<Executor> list = (List<Executor>) previous;
+              several = list;
+            }
+            several.add(executor);
+          }
           return;
         }
       }
@@ -612,13 +631,13 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     public void removeCancellationListener(Runnable l) {
       synchronized (this) {
         if (listeners != null) {
-          listeners.removeIf(e -> e[0] == l);
+          listeners.remove(l);
         }
       }
     }
 
     void cancel(Status status) {
-      List<Object[]> toRun;
+      IdentityHashMap<Runnable, Object> toRun;
       synchronized (this) {
         if (cancellation != null) {
           return;
@@ -630,9 +649,17 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       if (toRun != null && !toRun.isEmpty()) {
         // Never on the caller's thread: it may be the receive thread, which must not run user code.
         conn.executor().execute(() -> {
-          for (Object[] e : toRun) {
-            runListener((Runnable) e[0], (Executor) e[1]);
-          }
+          toRun.forEach((listener, executors) -> {
+            if (executors instanceof Executor) {
+              runListener(listener, (Executor) executors);
+            } else {
+              @SuppressWarnings("unchecked")
+              List<Executor> list = (List<Executor>) executors;
+              for (Executor e : list) {
+                runListener(listener, e);
+              }
+            }
+          });
         });
       }
     }

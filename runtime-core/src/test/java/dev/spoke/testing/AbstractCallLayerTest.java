@@ -384,6 +384,9 @@ public abstract class AbstractCallLayerTest {
     assertNotNull(seen, "the server never saw the cancellation");
     assertEquals(Status.Code.CANCELLED, seen.getCode());
     waitUntil("both sides release the call", () -> server.activeCalls() == 0 && client.activeCalls() == 0);
+    // A listener added twice runs twice; one removed does not run.
+    waitUntil("the listener added twice runs twice", () -> service.addedTwiceRuns.get() == 2);
+    assertEquals(0, service.removedRuns.get(), "a removed cancellation listener ran");
   }
 
   @Test

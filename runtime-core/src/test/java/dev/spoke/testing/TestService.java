@@ -53,6 +53,9 @@ public final class TestService {
   public final LinkedBlockingQueue<CallContext> blocked = new LinkedBlockingQueue<>();
   /** Cancellation statuses seen by blocked handlers, as they are released. */
   public final LinkedBlockingQueue<Status> cancellationsSeen = new LinkedBlockingQueue<>();
+  /** Runs of a cancellation listener each blocked handler adds twice, and of one it adds and removes. */
+  public final AtomicInteger addedTwiceRuns = new AtomicInteger();
+  public final AtomicInteger removedRuns = new AtomicInteger();
   /** Request messages the streaming handlers received. */
   public final AtomicInteger streamedRequests = new AtomicInteger();
   /** Handlers currently running. */
@@ -126,6 +129,12 @@ public final class TestService {
       CallContext ctx = CallContext.current();
       CountDownLatch released = new CountDownLatch(1);
       ctx.addCancellationListener(released::countDown, DirectExecutor.INSTANCE);
+      Runnable twice = addedTwiceRuns::incrementAndGet;
+      ctx.addCancellationListener(twice, DirectExecutor.INSTANCE);
+      ctx.addCancellationListener(twice, Runnable::run);
+      Runnable removed = removedRuns::incrementAndGet;
+      ctx.addCancellationListener(removed, DirectExecutor.INSTANCE);
+      ctx.removeCancellationListener(removed);
       blocked.add(ctx);
       try {
         if (!released.await(60, TimeUnit.SECONDS)) {
