@@ -87,6 +87,62 @@ class WorkerPoolTest {
   }
 
   @Test
+  void aBurstOfShortTasksRunsOnTheEagerThreadsAlone() throws Exception {
+    // A flood of short tasks (a plugin's 20,000 calls) must not start a thread per task that finds
+    // every worker busy: they would only take turns on the cores.
+    // A long stall interval keeps the watchdog out of it: this is about the eager threads alone.
+    WorkerPool pool = WorkerPool.builder("burst").eagerThreads(3).stallInterval(10, TimeUnit.SECONDS).build();
+    try {
+      int producers = 2;
+      int perProducer = 100_000;
+      CountDownLatch done = new CountDownLatch(producers * perProducer);
+      AtomicInteger mostThreads = new AtomicInteger();
+      List<Thread> ts = new ArrayList<>();
+      for (int t = 0; t < producers; t++) {
+        Thread th = new Thread(() -> {
+          for (int i = 0; i < perProducer; i++) {
+            pool.execute(() -> {
+              mostThreads.accumulateAndGet(pool.threadCount(), Math::max);
+              done.countDown();
+            });
+          }
+        });
+        ts.add(th);
+        th.start();
+      }
+      for (Thread th : ts) {
+        th.join();
+      }
+      assertTrue(done.await(30, TimeUnit.SECONDS), "tasks were lost");
+      assertTrue(mostThreads.get() <= 3, "a burst of short tasks ran on " + mostThreads.get() + " threads");
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void whenEveryWorkerIsBlockedThePoolGrowsBeyondItsEagerThreads() throws Exception {
+    WorkerPool pool = WorkerPool.builder("grow").eagerThreads(2).stallInterval(2, TimeUnit.MILLISECONDS).build();
+    int tasks = 12;
+    CountDownLatch allStarted = new CountDownLatch(tasks);
+    CountDownLatch done = new CountDownLatch(tasks);
+    try {
+      // Each task waits until all of them run at once: only a pool that grows to 12 finishes.
+      for (int i = 0; i < tasks; i++) {
+        pool.execute(() -> {
+          allStarted.countDown();
+          await(allStarted);
+          done.countDown();
+        });
+      }
+      assertTrue(done.await(30, TimeUnit.SECONDS), "blocked workers never got help: " + pool);
+      assertTrue(pool.threadCount() >= tasks, pool.toString());
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
   void idleWorkersRetireAfterTheirKeepAlive() throws Exception {
     WorkerPool pool = WorkerPool.builder("retire").keepAlive(50, TimeUnit.MILLISECONDS).build();
     try {
