@@ -1,0 +1,65 @@
+package dev.spoke.bench;
+
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * How long each measurement runs. Every mode measures the same scenarios; only the time spent on each
+ * differs. {@link #QUICK} is for a first look (a minute and a half to two, with the build), {@link #FULL} for the figures
+ * we publish, {@link #SMOKE} only proves the harness works.
+ */
+enum Mode {
+  //    suite warm-up      point warm-up  measure  min samples  idle window  JMH warm-up / measure iterations x ms
+  SMOKE(     50,    500,       100,        100,          5,         1_000,      1, 1, 100),
+  QUICK(  5_000,  3_000,       250,        500,         20,        10_000,      1, 3, 300),
+  FULL(  20_000, 30_000,     2_000,      5_000,        200,        30_000,      5, 10, 1000);
+
+  /**
+   * Before its first point, each suite makes this many small calls (or calls for {@link
+   * #suiteWarmupCap}, whichever comes first), so that the JIT has compiled the call path of the slower
+   * framework too, not only of the one that makes more calls in the same time.
+   */
+  final int suiteWarmupCalls;
+  final Duration suiteWarmupCap;
+  /** Warm-up before each measured point: the JIT compiles the path, pools and windows settle. */
+  final Duration warmup;
+  /** How long each point is measured (a latency point runs longer if it has too few samples). */
+  final Duration measure;
+  /** A latency point keeps measuring until it has this many samples, up to {@link #maxMeasure()}. */
+  final int minSamples;
+  /** How long the CPU of idle plugins is measured. */
+  final Duration idleWindow;
+  final int jmhWarmupIterations;
+  final int jmhMeasureIterations;
+  final Duration jmhIteration;
+
+  Mode(int suiteWarmupCalls, long suiteWarmupCapMillis, long warmupMillis, long measureMillis, int minSamples, long idleMillis, int jmhWarmup, int jmhMeasure,
+      long jmhIterationMillis) {
+    this.suiteWarmupCalls = suiteWarmupCalls;
+    this.suiteWarmupCap = Duration.ofMillis(suiteWarmupCapMillis);
+    this.warmup = Duration.ofMillis(warmupMillis);
+    this.measure = Duration.ofMillis(measureMillis);
+    this.minSamples = minSamples;
+    this.idleWindow = Duration.ofMillis(idleMillis);
+    this.jmhWarmupIterations = jmhWarmup;
+    this.jmhMeasureIterations = jmhMeasure;
+    this.jmhIteration = Duration.ofMillis(jmhIterationMillis);
+  }
+
+  /** The longest a latency point measures while it waits for {@link #minSamples}. */
+  Duration maxMeasure() {
+    return measure.multipliedBy(5);
+  }
+
+  String id() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  static Mode parse(String s) {
+    try {
+      return valueOf(s.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("unknown mode '" + s + "': use quick, full or smoke");
+    }
+  }
+}

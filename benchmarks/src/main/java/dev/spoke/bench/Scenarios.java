@@ -1,0 +1,77 @@
+package dev.spoke.bench;
+
+import java.util.function.Supplier;
+
+/**
+ * The client half of every RPC suite, the same for both frameworks: unary latency per payload size,
+ * throughput per number of calls in flight, server-streaming throughput. Each figure is printed as a
+ * {@link Result} as soon as it is measured; a point that fails is reported as a failure and the next
+ * one runs.
+ */
+final class Scenarios {
+
+  private Scenarios() {}
+
+  /**
+   * Runs what {@code args} asks for: {@code --sizes=16,1k,...}, {@code --inflight=1,8,64},
+   * {@code --stream=true}.
+   */
+  static void run(String series, EchoClient client, Args args) throws InterruptedException {
+    Measure m = new Measure(args.mode());
+    long t0 = System.nanoTime();
+    m.warmUp(client);
+    System.out.printf("%s: warmed up in %.1f s%n", series, (System.nanoTime() - t0) / 1e9);
+    for (int size : args.getInts("sizes")) {
+      point(series, "latency", size, () -> m.latency(series, client, size));
+    }
+    for (int inFlight : args.getInts("inflight")) {
+      point(series, "throughput", inFlight, () -> {
+        try {
+          return m.throughput(series, client, Payloads.THROUGHPUT_SIZE, inFlight);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        }
+      });
+    }
+    if (args.flag("stream")) {
+      point(series, "stream", Payloads.STREAM_SIZE, () -> m.stream(series, client));
+    }
+    if (Thread.interrupted()) {
+      throw new InterruptedException();
+    }
+  }
+
+  private static void point(String series, String metric, int param, Supplier<Result> measurement) {
+    try {
+      Result r = measurement.get();
+      r.emit();
+      System.out.println(describe(r));
+    } catch (RuntimeException e) {
+      failure(series, metric + " " + param, e).emit();
+      System.out.println(series + ": " + metric + " " + param + " FAILED: " + e);
+      e.printStackTrace(System.out);
+    }
+  }
+
+  static Result failure(String series, String what, Throwable e) {
+    String msg = String.valueOf(e).replace('\t', ' ').replace('\n', ' ');
+    return Result.of("failure", series).put("what", what).put("error", msg.length() > 300 ? msg.substring(0, 300) + "…" : msg);
+  }
+
+  /** One progress line for the console. */
+  static String describe(Result r) {
+    switch (r.metric()) {
+      case "latency":
+        return String.format("%-24s unary %-7s p50 %9s  p99 %9s  p99.9 %9s  (n=%d)", r.series(), Payloads.label(r.size()),
+            Format.micros(r.num("p50")), Format.micros(r.num("p99")), Format.micros(r.num("p999")), (long) r.num("n"));
+      case "throughput":
+        return String.format("%-24s %2d in flight  %12s calls/s  (slices %s..%s)", r.series(), (long) r.num("inflight"),
+            Format.count(r.num("rate")), Format.count(r.num("rateMin")), Format.count(r.num("rateMax")));
+      case "stream":
+        return String.format("%-24s stream of %s  %12s msgs/s", r.series(), Payloads.label(r.size()), Format.count(r.num("rate")));
+      default:
+        return r.toString();
+    }
+  }
+}
