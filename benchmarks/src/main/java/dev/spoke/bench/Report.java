@@ -1,0 +1,314 @@
+package dev.spoke.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * Turns a run's {@link Results} into Markdown: the summary tables with their ratios (printed on the
+ * console and put in docs/BENCHMARKS.md), where each target stands, and the full details (docs only).
+ * A figure that is missing (its suite failed or did not run) prints as {@code —}.
+ */
+final class Report {
+
+  static final List<Integer> IN_FLIGHT = List.of(1, 8, 64);
+  static final List<String> IDLE_STRATEGIES = List.of("BALANCED", "LOW_CPU");
+
+  private static final String NONE = "—";
+
+  private final Results results;
+
+  Report(Results results) {
+    this.results = results;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Summary
+
+  String summary() {
+    return "### Unary round trip, µs (p50 / p99)\n\n" + latencyTable()
+        + "\nSpoke ÷ gRPC: " + Series.HEADLINE.label + " p50 ÷ the better p50 of gRPC over a Unix socket (direct or "
+        + "default executor). Floor: the spin ping-pong, plus one copy of the payload each way at the measured copy "
+        + "bandwidth.\n"
+        + "\n### Throughput: 16 B unary calls per second, by calls in flight\n\n" + throughputTable()
+        + "\n### Server streaming: 1 KiB messages per second\n\n" + streamTable()
+        + "\n### Idle plugins and launch\n\n" + idleTable() + "\n" + launchTable()
+        + "\n### The machine's floors\n\n" + floorTable()
+        + "\n### In-process micro-benchmarks (JMH, 16 B)\n\n" + jmhTable(16)
+        + "\n### Targets\n\n" + targetTable();
+  }
+
+  private String latencyTable() {
+    List<String> header = new ArrayList<>(List.of("payload"));
+    Series.COLUMNS.forEach(s -> header.add(s.label));
+    header.addAll(List.of("floor", "Spoke ÷ gRPC UDS", "Spoke ÷ floor"));
+    MarkdownTable t = new MarkdownTable(header);
+    for (int size : Payloads.UNARY_SIZES) {
+      List<String> row = new ArrayList<>(List.of(Payloads.label(size)));
+      for (Series s : Series.COLUMNS) {
+        row.add(results.latency(s, size).map(r -> Format.micros(r.num("p50")) + " / " + Format.micros(r.num("p99"))).orElse(NONE));
+      }
+      double floor50 = results.floorNanos(size, "p50");
+      row.add(Format.micros(floor50) + " / " + Format.micros(results.floorNanos(size, "p99")));
+      double spoke = p50(results.latency(Series.HEADLINE, size));
+      row.add(Format.ratio(spoke, p50(results.bestLatency(udsSeries(), size))));
+      row.add(Format.ratio(spoke, floor50));
+      t.row(row);
+    }
+    return t.toString();
+  }
+
+  private String throughputTable() {
+    List<String> header = new ArrayList<>(List.of("in flight"));
+    Series.COLUMNS.forEach(s -> header.add(s.label));
+    header.add("Spoke ÷ best gRPC");
+    MarkdownTable t = new MarkdownTable(header);
+    for (int n : IN_FLIGHT) {
+      List<String> row = new ArrayList<>(List.of(String.valueOf(n)));
+      for (Series s : Series.COLUMNS) {
+        row.add(results.throughput(s, n).map(r -> Format.count(r.num("rate"))).orElse(NONE));
+      }
+      row.add(Format.ratio(rate(results.throughput(Series.HEADLINE, n)), rate(results.bestThroughput(grpcSeries(), n))));
+      t.row(row);
+    }
+    return t.toString();
+  }
+
+  private String streamTable() {
+    List<String> header = new ArrayList<>(List.of(""));
+    Series.COLUMNS.forEach(s -> header.add(s.label));
+    header.add("Spoke ÷ best gRPC");
+    MarkdownTable t = new MarkdownTable(header);
+    List<String> row = new ArrayList<>(List.of("messages/s"));
+    double best = 0;
+    for (Series s : Series.COLUMNS) {
+      Optional<Result> r = results.stream(s);
+      row.add(r.map(x -> Format.count(x.num("rate"))).orElse(NONE));
+      if (s.isGrpc()) {
+        best = Math.max(best, rate(r));
+      }
+    }
+    row.add(Format.ratio(rate(results.stream(Series.HEADLINE)), best));
+    return t.row(row).toString();
+  }
+
+  private String idleTable() {
+    MarkdownTable t = new MarkdownTable("idle strategy", "plugins", "window", "CPU, % of one core", "host", "all plugins",
+        "busiest plugin", "busiest threads");
+    for (String strategy : IDLE_STRATEGIES) {
+      results.idle(strategy).ifPresent(r -> t.row(strategy, String.valueOf((long) r.num("plugins")),
+          Format.sig3(r.num("windowNanos") / 1e9) + " s", Format.percent(r.num("totalShare")),
+          Format.percent(r.num("hostShare")), Format.percent(r.num("pluginsShare")),
+          Format.percent(r.num("busiestPluginShare")), r.get("top")));
+    }
+    return t.isEmpty() ? NONE + "\n" : t.toString();
+  }
+
+  private String launchTable() {
+    MarkdownTable t = new MarkdownTable("plugin launch to ready, ms", "p50", "p90", "max", "launches");
+    for (String strategy : IDLE_STRATEGIES) {
+      results.launch(strategy).ifPresent(r -> t.row(strategy, Format.sig3(r.num("p50") / 1e6),
+          Format.sig3(r.num("p90") / 1e6), Format.sig3(r.num("max") / 1e6), String.valueOf((long) r.num("n"))));
+    }
+    return t.isEmpty() ? NONE + "\n" : t.toString();
+  }
+
+  private String floorTable() {
+    MarkdownTable t = new MarkdownTable("floor", "figure");
+    t.row("shared-memory spin ping-pong between two JVMs, round trip p50 / p99 / p99.9",
+        results.spin().map(r -> Format.micros(r.num("p50")) + " / " + Format.micros(r.num("p99")) + " / "
+            + Format.micros(r.num("p999")) + " µs").orElse(NONE));
+    for (long size : List.of(1L << 20, 16L << 20)) {
+      t.row("single-thread copy heap ↔ mapped file, " + Payloads.label(size),
+          results.find("copy", "floor.copy", r -> r.size() == size)
+              .map(r -> Format.micros(r.num("nanos")) + " µs (" + Format.sig3(r.num("bytesPerSecond") / 1e9) + " GB/s)")
+              .orElse(NONE));
+    }
+    return t.toString();
+  }
+
+  private String jmhTable(long onlySize) {
+    MarkdownTable t = new MarkdownTable("benchmark", "payload", "ns/op", "± (99.9%)", "bytes allocated/op");
+    for (Result r : results.all()) {
+      if (!"jmh".equals(r.metric()) || (onlySize > 0 && r.size() >= 0 && r.size() != onlySize)) {
+        continue;
+      }
+      t.row(r.series() + (r.num("threads") > 1 ? " (" + (long) r.num("threads") + " threads)" : ""),
+          r.size() < 0 ? "" : Payloads.label(r.size()), Format.sig3(r.num("score")), Format.sig3(r.num("error")),
+          r.number("allocPerOp").isPresent() ? Format.sig3(r.num("allocPerOp")) : NONE);
+    }
+    return t.isEmpty() ? NONE + "\n" : t.toString();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Targets
+
+  /** Where a target stands. */
+  enum Standing {
+    MET("met"), NOT_MET("**not met**"), NO_DATA("no data");
+
+    final String text;
+
+    Standing(String text) {
+      this.text = text;
+    }
+
+    static Standing of(double value, boolean met) {
+      return Double.isNaN(value) ? NO_DATA : met ? MET : NOT_MET;
+    }
+  }
+
+  static final class Target {
+    final String goal;
+    final String measured;
+    final Standing standing;
+
+    Target(String goal, String measured, Standing standing) {
+      this.goal = goal;
+      this.measured = measured;
+      this.standing = standing;
+    }
+  }
+
+  List<Target> targets() {
+    List<Target> out = new ArrayList<>();
+    String spoke = Series.HEADLINE.label;
+
+    Optional<Result> small = results.latency(Series.HEADLINE, 16);
+    Optional<Result> uds = results.bestLatency(udsSeries(), 16);
+    double speedup = p50(uds) / p50(small);
+    out.add(new Target("16 B unary p50 ≥ 50× lower than gRPC over a Unix socket",
+        times(speedup) + ": " + spoke + " " + us(small) + " vs " + label(uds) + " " + us(uds), Standing.of(speedup, speedup >= 50)));
+
+    double overSpin = p50(small) / results.spin().map(r -> r.num("p50")).orElse(Double.NaN);
+    Optional<Result> spin = results.latency(Series.SPOKE_DIRECT_SPIN, 16);
+    out.add(new Target("16 B unary p50 within 10× of the spin floor (direct-executor service)",
+        times(overSpin) + " the floor (" + us(small) + " vs " + us(results.spin()) + "); busy-spin: "
+            + times(p50(spin) / results.spin().map(r -> r.num("p50")).orElse(Double.NaN)),
+        Standing.of(overSpin, overSpin <= 10)));
+
+    double tp = rate(results.throughput(Series.HEADLINE, 64)) / rate(results.bestThroughput(grpcSeries(), 64));
+    out.add(new Target("throughput with 64 in flight ≥ 20× gRPC",
+        times(tp) + ": " + Format.count(rate(results.throughput(Series.HEADLINE, 64))) + " vs "
+            + label(results.bestThroughput(grpcSeries(), 64)) + " " + Format.count(rate(results.bestThroughput(grpcSeries(), 64)))
+            + " calls/s", Standing.of(tp, tp >= 20)));
+
+    for (int size : List.of(1 << 20, 16 << 20)) {
+      Optional<Result> s = results.latency(Series.HEADLINE, size);
+      Optional<Result> g = results.bestLatency(grpcSeries(), size);
+      double x = p50(g) / p50(s);
+      out.add(new Target(Payloads.label(size) + " round trip ≥ 10× faster than gRPC",
+          times(x) + ": " + us(s) + " vs " + label(g) + " " + us(g), Standing.of(x, x >= 10)));
+    }
+
+    long big = 16 << 20;
+    double effective = 2.0 * big * 1e9 / p50(results.latency(Series.HEADLINE, big));
+    double share = effective / results.copyBandwidth(big);
+    out.add(new Target("16 MiB round trip at ≥ 50% of the copy bandwidth",
+        Format.percent(share) + ": 32 MiB moved in " + us(results.latency(Series.HEADLINE, big)) + " = "
+            + Format.sig3(effective / 1e9) + " GB/s vs " + Format.sig3(results.copyBandwidth(big) / 1e9) + " GB/s",
+        Standing.of(share, share >= 0.5)));
+
+    double call = results.jmh("HubCallBenchmark.unary", 16).map(r -> r.num("allocPerOp")).orElse(Double.NaN);
+    double message = results.jmh("MarshallingBenchmark.parseBaseline", 16).map(r -> r.num("allocPerOp")).orElse(Double.NaN);
+    double overhead = call - 2 * message;
+    out.add(new Target("≤ 256 bytes allocated per unary call besides the request and response",
+        Format.sig3(overhead) + " B: " + Format.sig3(call) + " B per 16 B call over the hub − 2 × " + Format.sig3(message)
+            + " B per message", Standing.of(overhead, overhead <= 256)));
+
+    Optional<Result> idle = results.idle("BALANCED");
+    double cpu = idle.map(r -> r.num("totalShare")).orElse(Double.NaN);
+    out.add(new Target("16 idle plugins (BALANCED) under 1% of one core in total",
+        Format.percent(cpu) + " (LOW_CPU: " + results.idle("LOW_CPU").map(r -> Format.percent(r.num("totalShare"))).orElse(NONE)
+            + ")", Standing.of(cpu, cpu < 0.01)));
+    return out;
+  }
+
+  private String targetTable() {
+    MarkdownTable t = new MarkdownTable("target", "measured", "status");
+    for (Target x : targets()) {
+      t.row(x.goal, x.measured, x.standing.text);
+    }
+    return t.toString();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Details
+
+  String details() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("### Unary round trip, every percentile (µs)\n\n");
+    MarkdownTable t = new MarkdownTable("configuration", "payload", "p50", "p90", "p99", "p99.9", "max", "mean", "calls",
+        "p50 across 5 slices");
+    for (Series s : Series.COLUMNS) {
+      for (int size : Payloads.UNARY_SIZES) {
+        results.latency(s, size).ifPresent(r -> t.row(s.label, Payloads.label(size), micros(r, "p50"), micros(r, "p90"),
+            micros(r, "p99"), micros(r, "p999"), micros(r, "max"), micros(r, "mean"), String.valueOf((long) r.num("n")),
+            micros(r, "p50min") + " – " + micros(r, "p50max")));
+      }
+    }
+    sb.append(t).append("\n### Throughput, with its spread across 5 slices (calls/s)\n\n");
+    MarkdownTable tp = new MarkdownTable("configuration", "in flight", "calls/s", "slowest – fastest slice", "calls");
+    for (Series s : Series.COLUMNS) {
+      for (int n : IN_FLIGHT) {
+        results.throughput(s, n).ifPresent(r -> tp.row(s.label, String.valueOf(n), Format.count(r.num("rate")),
+            Format.count(r.num("rateMin")) + " – " + Format.count(r.num("rateMax")), String.valueOf((long) r.num("n"))));
+      }
+    }
+    sb.append(tp).append("\n### Server streaming, with its spread across calls (messages/s)\n\n");
+    MarkdownTable st = new MarkdownTable("configuration", "messages/s", "MB/s", "slowest – fastest call", "messages");
+    for (Series s : Series.COLUMNS) {
+      results.stream(s).ifPresent(r -> st.row(s.label, Format.count(r.num("rate")),
+          Format.sig3(r.num("rate") * r.num("size") / 1e6), Format.count(r.num("rateMin")) + " – " + Format.count(r.num("rateMax")),
+          String.valueOf((long) r.num("n"))));
+    }
+    sb.append(st).append("\n### In-process micro-benchmarks (JMH), all\n\n").append(jmhTable(-1));
+    List<Result> failures = results.failures();
+    if (!failures.isEmpty()) {
+      sb.append("\n### Failures\n\n");
+      MarkdownTable f = new MarkdownTable("suite", "what", "error");
+      failures.forEach(r -> f.row(r.series(), String.valueOf(r.get("what")), String.valueOf(r.get("error")).replace("|", "\\|")));
+      sb.append(f);
+    }
+    return sb.toString();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static List<Series> udsSeries() {
+    return Series.COLUMNS.stream().filter(Series::isUds).toList();
+  }
+
+  private static List<Series> grpcSeries() {
+    return Series.COLUMNS.stream().filter(Series::isGrpc).toList();
+  }
+
+  private static double p50(Optional<Result> r) {
+    return value(r, x -> x.num("p50"));
+  }
+
+  private static double rate(Optional<Result> r) {
+    return value(r, x -> x.num("rate"));
+  }
+
+  private static double value(Optional<Result> r, Function<Result, Double> f) {
+    return r.map(f).orElse(Double.NaN);
+  }
+
+  private static String us(Optional<Result> r) {
+    return r.map(x -> Format.micros(x.num("p50")) + " µs").orElse(NONE);
+  }
+
+  private static String label(Optional<Result> r) {
+    return r.map(x -> Results.series(x).label).orElse("gRPC");
+  }
+
+  private static String micros(Result r, String key) {
+    return r.number(key).isPresent() ? Format.micros(r.num(key)) : NONE;
+  }
+
+  private static String times(double x) {
+    return Double.isNaN(x) ? NONE : Format.sig3(x) + "×";
+  }
+}
