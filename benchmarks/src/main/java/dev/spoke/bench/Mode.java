@@ -11,7 +11,7 @@ import java.util.Locale;
 enum Mode {
   //    suite warm-up      point warm-up  measure  min samples  idle window  JMH warm-up / measure iterations x ms
   SMOKE(     50,    500,       100,        100,          5,         1_000,      1, 1, 100),
-  QUICK(  5_000,  3_000,       250,        500,         20,        10_000,      1, 3, 300),
+  QUICK(  5_000,  1_500,       200,        400,         20,        10_000,      1, 2, 300),
   FULL(  20_000, 30_000,     2_000,      5_000,        200,        30_000,      5, 10, 1000);
 
   /**

@@ -106,7 +106,7 @@ final class Report {
   }
 
   private String launchTable() {
-    MarkdownTable t = new MarkdownTable("plugin launch to ready, ms", "p50", "p90", "max", "launches");
+    MarkdownTable t = new MarkdownTable("plugin launch to ready (one at a time), ms", "p50", "p90", "max", "launches");
     for (String strategy : IDLE_STRATEGIES) {
       results.launch(strategy).ifPresent(r -> t.row(strategy, Format.sig3(r.num("p50") / 1e6),
           Format.sig3(r.num("p90") / 1e6), Format.sig3(r.num("max") / 1e6), String.valueOf((long) r.num("n"))));
