@@ -47,6 +47,10 @@ final class Args {
     return v.isEmpty() ? List.of() : Payloads.parseSizes(v);
   }
 
+  boolean has(String key) {
+    return options.containsKey(key);
+  }
+
   boolean flag(String key) {
     return Boolean.parseBoolean(options.getOrDefault(key, "false"));
   }

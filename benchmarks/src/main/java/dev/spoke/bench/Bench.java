@@ -19,8 +19,9 @@ import java.util.stream.Collectors;
  * tables and writes docs/BENCHMARKS.md, its latency chart, and the raw results.
  *
  * <pre>
- * Bench [quick|full|smoke] [--only=floor,spoke,grpc,jmh,idle] [--docs=DIR] [--work=DIR]
+ * Bench [quick|full|smoke] [--only=floor,spoke,grpc,jmh,idle] [--docs=DIR] [--work=DIR] [--no-docs]
  *       [--command=TEXT] [--commit=TEXT]
+ * Bench --from=benchmarks/target/bench-results.tsv [--docs=DIR]     (renders a saved run again)
  * </pre>
  *
  * <p>{@code benchmarks/run} builds the modules and starts this with the right class path.
@@ -42,39 +43,72 @@ public final class Bench {
 
   public static void main(String[] argv) throws Exception {
     Args args = Args.parse(argv);
+    Path docs = Path.of(args.get("docs", "docs"));
+    Path work = Path.of(args.get("work", "benchmarks/target"));
+    Results results;
+    if (args.has("from")) {
+      results = new Results();
+      for (String line : Files.readAllLines(Path.of(args.get("from")))) {
+        Result r = Result.decode(line);
+        if (r != null) {
+          results.all().add(r);
+        }
+      }
+    } else {
+      results = measure(args, work);
+    }
+    Report report = new Report(results);
+    Result run = results.find("run", "run", r -> true)
+        .orElseThrow(() -> new IllegalArgumentException("no run description among the results"));
+    System.out.println();
+    System.out.println(report.summary());
+    machineLines(run).forEach(System.out::println);
+    System.out.println(run.get("status"));
+    if (!args.flag("no-docs")) {
+      Files.createDirectories(docs);
+      Files.writeString(docs.resolve(CHART_FILE), new Chart(results).svg(run.get("title")));
+      Files.writeString(docs.resolve("BENCHMARKS.md"), document(run, report));
+      System.out.println("Wrote " + docs.resolve("BENCHMARKS.md") + " and " + docs.resolve(CHART_FILE));
+    }
+    System.exit(results.failures().isEmpty() ? 0 : 1);
+  }
+
+  /** Runs the suites; returns their results with a description of the run, also saved in {@code work}. */
+  static Results measure(Args args, Path work) throws IOException, InterruptedException {
     Mode mode = args.words().isEmpty() ? Mode.QUICK : Mode.parse(args.words().get(0));
     Set<String> only = Arrays.stream(args.get("only", String.join(",", SUITES)).split(","))
         .map(String::trim).collect(Collectors.toSet());
-    Path docs = Path.of(args.get("docs", "docs"));
-    Path work = Path.of(args.get("work", "benchmarks/target"));
     Files.createDirectories(work);
-    String command = args.get("command", "java " + Bench.class.getName() + " " + String.join(" ", argv));
-
     Machine machine = Machine.start();
     System.out.println("Spoke benchmarks, " + mode.id() + " mode");
     machine.describe().stream().limit(4).forEach(l -> System.out.println("  " + l));
     System.out.println("  Load average (1, 5, 15 min): " + machine.loadBefore);
     Results results = run(mode, only, work);
     machine.finish();
-
-    Report report = new Report(results);
-    System.out.println();
-    System.out.println(report.summary());
-    machine.describe().forEach(l -> System.out.println(l));
-    String header = status(mode, machine);
-    System.out.println(header);
-
-    Files.writeString(work.resolve("bench-results.tsv"),
-        results.all().stream().map(Result::encode).collect(Collectors.joining("\n", "", "\n")));
-    if (!args.flag("no-docs")) {
-      Files.createDirectories(docs);
-      String title = "Unary round trip by payload size (" + mode.id() + " run, " + machine.cpu + ", " + machine.cores + " CPUs)";
-      Files.writeString(docs.resolve(CHART_FILE), new Chart(results).svg(title));
-      Files.writeString(docs.resolve("BENCHMARKS.md"), document(mode, machine, report, header, command, args.get("commit", "unknown")));
-      System.out.println("Wrote " + docs.resolve("BENCHMARKS.md") + " and " + docs.resolve(CHART_FILE)
-          + "; raw results in " + work.resolve("bench-results.tsv"));
+    Result run = Result.of("run", "run")
+        .put("mode", mode.id())
+        .put("command", args.get("command", "java " + Bench.class.getName() + " " + mode.id()))
+        .put("commit", args.get("commit", "unknown"))
+        .put("date", ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")))
+        .put("status", status(mode, machine))
+        .put("title", "Unary round trip by payload size (" + mode.id() + " run, " + machine.cpu + ", " + machine.cores + " CPUs)");
+    List<String> lines = machine.describe();
+    for (int i = 0; i < lines.size(); i++) {
+      run.put("machine" + i, lines.get(i));
     }
-    System.exit(results.failures().isEmpty() ? 0 : 1);
+    results.all().add(run);
+    Path saved = work.resolve("bench-results.tsv");
+    Files.writeString(saved, results.all().stream().map(Result::encode).collect(Collectors.joining("\n", "", "\n")));
+    System.out.println("Raw results: " + saved + " (render them again with --from=" + saved + ")");
+    return results;
+  }
+
+  private static List<String> machineLines(Result run) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; run.has("machine" + i); i++) {
+      out.add(run.get("machine" + i));
+    }
+    return out;
   }
 
   static Results run(Mode mode, Set<String> only, Path work) throws IOException, InterruptedException {
@@ -150,8 +184,7 @@ public final class Bench {
     return "Measured in full mode on a quiet machine.";
   }
 
-  static String document(Mode mode, Machine machine, Report report, String status, String command, String commit)
-      throws IOException {
+  static String document(Result run, Report report) throws IOException {
     String template;
     try (InputStream in = Bench.class.getResourceAsStream("BENCHMARKS-template.md")) {
       if (in == null) {
@@ -159,14 +192,13 @@ public final class Bench {
       }
       template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    String machineText = machine.describe().stream().map(l -> "- " + l).collect(Collectors.joining("\n"));
     return template
-        .replace("{{status}}", status)
-        .replace("{{date}}", ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")))
-        .replace("{{command}}", command)
-        .replace("{{commit}}", commit)
-        .replace("{{mode}}", mode.id())
-        .replace("{{machine}}", machineText)
+        .replace("{{status}}", run.get("status"))
+        .replace("{{date}}", run.get("date"))
+        .replace("{{command}}", run.get("command"))
+        .replace("{{commit}}", run.get("commit"))
+        .replace("{{mode}}", run.get("mode"))
+        .replace("{{machine}}", machineLines(run).stream().map(l -> "- " + l).collect(Collectors.joining("\n")))
         .replace("{{chart}}", CHART_FILE)
         .replace("{{summary}}", report.summary())
         .replace("{{details}}", report.details());

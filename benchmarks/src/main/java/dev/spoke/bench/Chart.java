@@ -31,17 +31,22 @@ final class Chart {
     this.results = results;
   }
 
-  /** The style of a line: Spoke's solid and cool, gRPC's dashed and warm. */
+  /** A line's colour: Spoke's cool, gRPC's warm. */
   private static String color(Series s) {
     switch (s) {
       case SPOKE_DIRECT: return "#1f5fbf";
-      case SPOKE_DIRECT_SPIN: return "#12a4b6";
-      case SPOKE_POOL: return "#6f4fc8";
-      case GRPC_UDS_DIRECT: return "#d9480f";
-      case GRPC_UDS: return "#f08c00";
-      case GRPC_TCP_DIRECT: return "#c2255c";
-      default: return "#e8590c";
+      case SPOKE_DIRECT_SPIN: return "#17becf";
+      case SPOKE_POOL: return "#7048e8";
+      case GRPC_UDS_DIRECT: return "#d62728";
+      case GRPC_UDS: return "#ff7f0e";
+      case GRPC_TCP_DIRECT: return "#8c564b";
+      default: return "#e377c2";
     }
+  }
+
+  /** A line's dashes: Spoke solid, gRPC over a Unix socket dashed, over TCP dash-dotted. */
+  private static String dashes(Series s) {
+    return !s.isGrpc() ? "" : s.isUds() ? "7,3" : "10,3,2,3";
   }
 
   String svg(String title) {
@@ -94,9 +99,9 @@ final class Chart {
   private void legend(StringBuilder sb) {
     List<String[]> entries = new ArrayList<>();
     for (Series s : Series.COLUMNS) {
-      entries.add(new String[] {s.label, color(s), s.isGrpc() ? "6,3" : ""});
+      entries.add(new String[] {s.label, color(s), dashes(s)});
     }
-    entries.add(new String[] {"floor (spin + one copy each way)", FLOOR_COLOR, "2,3"});
+    entries.add(new String[] {"floor (spin + one copy each way)", FLOOR_COLOR, "1,3"});
     int perRow = 4;
     for (int i = 0; i < entries.size(); i++) {
       int x = 10 + (i % perRow) * 215;
@@ -111,7 +116,7 @@ final class Chart {
   private void panel(StringBuilder sb, int x0, int y0, String key, String name, int minDecade, int maxDecade) {
     int px = x0 + LEFT;
     int py = y0 + TOP;
-    sb.append(String.format("<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s round trip</text>%n",
+    sb.append(String.format("<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\">%s round trip (lower is better)</text>%n",
         px, y0 + 20, name));
     sb.append(String.format("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#bbbbbb\"/>%n",
         px, py, PLOT_W, PLOT_H));
@@ -137,7 +142,7 @@ final class Chart {
         floor.add(new double[] {xOf(i, px), yOf(f, py, minDecade, maxDecade)});
       }
     }
-    polyline(sb, floor, FLOOR_COLOR, "2,3");
+    polyline(sb, floor, FLOOR_COLOR, "1,3");
     for (Series s : Series.COLUMNS) {
       List<double[]> points = new ArrayList<>();
       for (int i = 0; i < sizes.size(); i++) {
@@ -146,7 +151,7 @@ final class Chart {
           points.add(new double[] {xOf(i, px), yOf(r.get().num(key), py, minDecade, maxDecade)});
         }
       }
-      polyline(sb, points, color(s), s.isGrpc() ? "6,3" : "");
+      polyline(sb, points, color(s), dashes(s));
     }
   }
 

@@ -30,9 +30,6 @@ import org.HdrHistogram.Histogram;
  */
 public final class IdleSuite {
 
-  /** Time for the plugins' JVMs to finish starting (JIT, class loading) before the window opens. */
-  private static final long SETTLE_MILLIS = 2_000;
-
   private IdleSuite() {}
 
   public static void main(String[] argv) throws Exception {
@@ -80,7 +77,7 @@ public final class IdleSuite {
           // wait
         }
       }
-      Thread.sleep(SETTLE_MILLIS);
+      Thread.sleep(mode.idleSettle.toMillis());
       idleWindow(series, mode, plugins).emit();
     }
     System.exit(0);

@@ -5,14 +5,15 @@ import java.util.Locale;
 
 /**
  * How long each measurement runs. Every mode measures the same scenarios; only the time spent on each
- * differs. {@link #QUICK} is for a first look (a minute and a half to two, with the build), {@link #FULL} for the figures
- * we publish, {@link #SMOKE} only proves the harness works.
+ * differs. {@link #QUICK} is for a first look (about two minutes with the build), {@link #FULL} for the
+ * figures we publish, {@link #SMOKE} only proves the harness works.
  */
 enum Mode {
-  //    suite warm-up      point warm-up  measure  min samples  idle window  JMH warm-up / measure iterations x ms
-  SMOKE(     50,    500,       100,        100,          5,         1_000,      1, 1, 100),
-  QUICK(  5_000,  1_500,       200,        400,         20,        10_000,      1, 2, 300),
-  FULL(  20_000, 30_000,     2_000,      5_000,        200,        30_000,      5, 10, 1000);
+  //     suite warm-up:    point:         latency:            idle:             JMH:
+  //     calls, cap ms     warm-up, measure ms, min samples   settle, window ms  warm-up, measured iterations, ms each
+  SMOKE(    50,    500,    100,   100,    5,                  500,  1_000,       1,  1,  100),
+  QUICK( 5_000,  1_500,    200,   400,   20,                2_000, 10_000,       1,  2,  300),
+  FULL( 20_000, 30_000,  2_000, 5_000,  200,               30_000, 30_000,       5, 10, 1000);
 
   /**
    * Before its first point, each suite makes this many small calls (or calls for {@link
@@ -27,19 +28,25 @@ enum Mode {
   final Duration measure;
   /** A latency point keeps measuring until it has this many samples, up to {@link #maxMeasure()}. */
   final int minSamples;
+  /**
+   * How long idle plugins are left alone before their CPU is measured: JVMs compile and load classes
+   * for a while after they start, and code that runs ten times a second stays interpreted for long.
+   */
+  final Duration idleSettle;
   /** How long the CPU of idle plugins is measured. */
   final Duration idleWindow;
   final int jmhWarmupIterations;
   final int jmhMeasureIterations;
   final Duration jmhIteration;
 
-  Mode(int suiteWarmupCalls, long suiteWarmupCapMillis, long warmupMillis, long measureMillis, int minSamples, long idleMillis, int jmhWarmup, int jmhMeasure,
-      long jmhIterationMillis) {
+  Mode(int suiteWarmupCalls, long suiteWarmupCapMillis, long warmupMillis, long measureMillis, int minSamples,
+      long settleMillis, long idleMillis, int jmhWarmup, int jmhMeasure, long jmhIterationMillis) {
     this.suiteWarmupCalls = suiteWarmupCalls;
     this.suiteWarmupCap = Duration.ofMillis(suiteWarmupCapMillis);
     this.warmup = Duration.ofMillis(warmupMillis);
     this.measure = Duration.ofMillis(measureMillis);
     this.minSamples = minSamples;
+    this.idleSettle = Duration.ofMillis(settleMillis);
     this.idleWindow = Duration.ofMillis(idleMillis);
     this.jmhWarmupIterations = jmhWarmup;
     this.jmhMeasureIterations = jmhMeasure;

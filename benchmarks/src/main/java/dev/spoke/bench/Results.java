@@ -50,12 +50,35 @@ final class Results {
   }
 
   /**
+   * Whether the spin ping-pong measured the machine rather than its scheduler. A cache line crosses
+   * between two cores in well under a microsecond; a p50 above {@value #SPIN_DISTURBED_NANOS} ns means
+   * the two spinning processes did not each have a CPU (other work was running), and the figure is no
+   * floor.
+   */
+  boolean spinValid() {
+    return spin().map(r -> r.num("p50") <= SPIN_DISTURBED_NANOS).orElse(false);
+  }
+
+  static final long SPIN_DISTURBED_NANOS = 5_000;
+
+  /** The spin ping-pong's round trip at {@code percentile}, or NaN if it is missing or disturbed. */
+  double spinNanos(String percentile) {
+    return spinValid() ? spin().get().num(percentile) : Double.NaN;
+  }
+
+  /**
    * The least a round trip of {@code size} bytes each way can take here, at a percentile of the spin
    * ping-pong: one hand-off each way, plus one copy of the payload each way at the measured bandwidth.
+   * Without a valid spin figure, payloads of 64 KiB and more, whose copies outweigh a hand-off many
+   * times, have their copies alone as the floor, and smaller ones none.
    */
   double floorNanos(long size, String percentile) {
-    double spin = spin().map(r -> r.num(percentile)).orElse(Double.NaN);
-    return size <= 16 ? spin : spin + 2.0 * size * 1e9 / copyBandwidth(size);
+    double spin = spinNanos(percentile);
+    double copies = size <= 16 ? 0 : 2.0 * size * 1e9 / copyBandwidth(size);
+    if (Double.isNaN(spin)) {
+      return size >= (64 << 10) ? copies : Double.NaN;
+    }
+    return spin + copies;
   }
 
   Optional<Result> idle(String strategy) {
