@@ -132,26 +132,26 @@ public final class Bench {
       results.addAll(JmhSuite.run(mode, work.toAbsolutePath().resolve("jmh.log")));
     }
     if (only.contains("idle")) {
-      results.addAll(idlePair(mode, timeout));
+      results.addAll(idleHosts(mode, timeout));
     }
     return results;
   }
 
   /**
-   * Two hosts of 16 idle plugins each, BALANCED and LOW_CPU: each launches its plugins while the other
-   * waits (the first one by one, timing every launch), then both measure over the same window.
+   * Three hosts of 16 idle processes each: Spoke with BALANCED and with LOW_CPU, and JVMs without Spoke
+   * (the floor). Each starts its processes while the others wait (the first one by one, timing every
+   * launch; the others four at a time), then all three measure over the same window.
    */
-  static List<Result> idlePair(Mode mode, long timeout) throws IOException, InterruptedException {
+  static List<Result> idleHosts(Mode mode, long timeout) throws IOException, InterruptedException {
     int plugins = mode == Mode.SMOKE ? 2 : 16;
     List<Child> hosts = new ArrayList<>();
     for (String strategy : Report.IDLE_STRATEGIES) {
-      // The first host's launches are timed one by one; the second's overlap, to save the time.
       int threads = hosts.isEmpty() ? 1 : 4;
       Child c = Child.start("idle " + strategy, IdleSuite.class, List.of("--mode=" + mode.id(), "--idle=" + strategy,
           "--plugins=" + plugins, "--launch-threads=" + threads, "--wait-go"));
       hosts.add(c);
       if (!c.await("@READY", timeout)) {
-        System.out.println("  (idle " + strategy + " never got its plugins ready)");
+        System.out.println("  (idle " + strategy + " never got its processes ready)");
       }
     }
     for (Child c : hosts) {

@@ -44,7 +44,7 @@ final class ProcCpu {
         ThreadTime before = earlier.threads.get(e.getKey());
         threadSum += e.getValue().nanos - (before == null ? 0 : before.nanos);
       }
-      long byTicks = statNanos - earlier.statNanos;
+      long byTicks = statNanos == 0 || earlier.statNanos == 0 ? 0 : statNanos - earlier.statNanos;
       // NOTE: ticks are coarse (±1 per reading); only a gap beyond two ticks means exited threads.
       return byTicks - threadSum > 2 * NANOS_PER_TICK ? byTicks : threadSum;
     }
@@ -73,11 +73,36 @@ final class ProcCpu {
 
   /** The CPU times of {@code pid} now; a process that is gone reads as empty. */
   static Sample sample(long pid) {
+    return sample(pid, -1);
+  }
+
+  /**
+   * The CPU times of this process's threads other than the one that calls (which measures, and is no
+   * part of what is measured).
+   */
+  static Sample sampleOthersOfSelf() {
+    long self = ProcessHandle.current().pid();
+    return sample(self, gettid());
+  }
+
+  /** The caller's thread id: on Linux, /proc/thread-self names it. */
+  private static long gettid() {
+    try {
+      return Long.parseLong(Path.of("/proc/thread-self").toRealPath().getFileName().toString());
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  private static Sample sample(long pid, long excludedTid) {
     Path proc = Path.of("/proc", Long.toString(pid));
     Map<Long, ThreadTime> threads = new HashMap<>();
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(proc.resolve("task"))) {
       for (Path task : tasks) {
         try {
+          if (Long.parseLong(task.getFileName().toString()) == excludedTid) {
+            continue;
+          }
           String schedstat = Files.readString(task.resolve("schedstat")).trim();
           long nanos = Long.parseLong(schedstat.substring(0, schedstat.indexOf(' ')));
           String name = Files.readString(task.resolve("comm")).trim();
@@ -89,7 +114,8 @@ final class ProcCpu {
     } catch (IOException e) {
       return new Sample(pid, 0, threads);
     }
-    return new Sample(pid, statTicks(proc) * NANOS_PER_TICK, threads);
+    // Without one thread, the process's tick count no longer matches: 0 makes the thread sum count.
+    return new Sample(pid, excludedTid < 0 ? statTicks(proc) * NANOS_PER_TICK : 0, threads);
   }
 
   /** utime + stime of a process, in ticks, or 0 if it is gone. */

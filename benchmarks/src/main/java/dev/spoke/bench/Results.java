@@ -81,8 +81,9 @@ final class Results {
     return spin + copies;
   }
 
+  /** The idle CPU of a host and its plugins with {@code strategy}; {@code NONE}: of JVMs without Spoke. */
   Optional<Result> idle(String strategy) {
-    return find("idle", "spoke.idle." + strategy, r -> true);
+    return find("idle", strategy.equals("NONE") ? IdleSuite.FLOOR_SERIES : "spoke.idle." + strategy, r -> true);
   }
 
   Optional<Result> launch(String strategy) {
