@@ -12,7 +12,7 @@ enum Mode {
   //     suite warm-up:    point:         latency:            idle:             JMH:
   //     calls, cap ms     warm-up, measure ms, min samples   settle, window ms  warm-up, measured iterations, ms each
   SMOKE(    50,    500,    100,   100,    5,                  500,  1_000,       1,  1,  100),
-  QUICK( 5_000,  1_500,    200,   400,   20,                2_000, 10_000,       1,  3,  200),
+  QUICK( 5_000,  1_500,    200,   400,   10,                2_000, 10_000,       1,  3,  200),
   FULL( 20_000, 30_000,  2_000, 5_000,  200,               30_000, 30_000,       5, 10, 1000);
 
   /**
@@ -55,7 +55,7 @@ enum Mode {
 
   /** The longest a latency point measures while it waits for {@link #minSamples}. */
   Duration maxMeasure() {
-    return measure.multipliedBy(5);
+    return measure.multipliedBy(3);
   }
 
   String id() {
