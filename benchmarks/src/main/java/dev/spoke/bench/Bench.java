@@ -20,6 +20,7 @@ import java.util.stream.Collectors;
  *
  * <pre>
  * Bench [quick|full|smoke] [--only=floor,spoke,grpc,jmh,idle] [--docs=DIR] [--work=DIR] [--no-docs]
+ *       (docs/ by default; a partial run, with --only, writes documents only where --docs says)
  *       [--command=TEXT] [--commit=TEXT]
  * Bench --from=benchmarks/target/bench-results.tsv [--docs=DIR]     (renders a saved run again)
  * </pre>
@@ -64,7 +65,9 @@ public final class Bench {
     System.out.println(report.summary());
     machineLines(run).forEach(System.out::println);
     System.out.println(run.get("status"));
-    if (!args.flag("no-docs")) {
+    if (args.has("only") && !args.has("docs")) {
+      System.out.println("A partial run (--only): docs/BENCHMARKS.md is left as it was; --docs=DIR writes it.");
+    } else if (!args.flag("no-docs")) {
       Files.createDirectories(docs);
       Files.writeString(docs.resolve(CHART_FILE), new Chart(results).svg(run.get("title")));
       Files.writeString(docs.resolve("BENCHMARKS.md"), document(run, report));
