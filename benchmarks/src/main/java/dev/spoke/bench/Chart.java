@@ -191,7 +191,7 @@ final class Chart {
     if (d >= 0) {
       return (long) Math.pow(10, d) + " µs";
     }
-    return Format.sig3(Math.pow(10, d)) + " µs";
+    return java.math.BigDecimal.ONE.scaleByPowerOfTen(d).toPlainString() + " µs";
   }
 
   private static String escape(String s) {
