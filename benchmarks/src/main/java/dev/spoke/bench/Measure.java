@@ -49,12 +49,72 @@ final class Measure {
         .put("mean", Math.round(h.getMean()));
   }
 
-  /** The suite's warm-up: {@link Mode#suiteWarmupCalls} small blocking calls, at most {@link Mode#suiteWarmupCap}. */
-  void warmUp(EchoClient client) {
+  /**
+   * The suite's warm-up, until the call path is compiled: blocking calls in batches until the time per
+   * call stops falling (three batches in a row no better than the best by 5%) and at least {@link
+   * Mode#suiteWarmupCalls} were made; then as many async calls, 8 in flight. Each half stops at half of
+   * {@link Mode#suiteWarmupCap}. A framework whose path takes longer to compile gets longer: a fixed time
+   * would measure the slower one half-compiled.
+   *
+   * @return what was done, for the console
+   */
+  String warmUp(EchoClient client) throws InterruptedException {
     Payload request = Payloads.ofSize(Payloads.THROUGHPUT_SIZE);
-    long end = System.nanoTime() + mode.suiteWarmupCap.toNanos();
-    for (int i = 0; i < mode.suiteWarmupCalls && System.nanoTime() - end < 0; i++) {
-      check(client.unary(request), request);
+    long start = System.nanoTime();
+    long end = start + mode.suiteWarmupCap.toNanos() / 2;
+    int batch = Math.max(1, Math.min(500, mode.suiteWarmupCalls / 10));
+    double best = Double.MAX_VALUE;
+    int steady = 0;
+    long calls = 0;
+    while (System.nanoTime() - end < 0) {
+      long t0 = System.nanoTime();
+      for (int i = 0; i < batch; i++) {
+        check(client.unary(request), request);
+      }
+      double perCall = (System.nanoTime() - t0) / (double) batch;
+      calls += batch;
+      if (perCall < best * 0.95) {
+        best = perCall;
+        steady = 0;
+      } else {
+        steady++;
+      }
+      if (calls >= mode.suiteWarmupCalls && steady >= 3) {
+        break;
+      }
+    }
+    boolean converged = steady >= 3;
+    long blockingNanos = System.nanoTime() - start;
+    AtomicLong completed = new AtomicLong();
+    AtomicInteger outstanding = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Loop loop = new Loop(client, request, completed, outstanding, failure);
+    long asyncEnd = System.nanoTime() + mode.suiteWarmupCap.toNanos() / 2;
+    for (int i = 0; i < 8; i++) {
+      loop.issue();
+    }
+    while (completed.get() < mode.suiteWarmupCalls && failure.get() == null && System.nanoTime() - asyncEnd < 0) {
+      Thread.sleep(1);
+    }
+    loop.stop = true;
+    drain(outstanding, failure, "the warm-up");
+    return String.format("%d blocking calls in %.1f s (%s at %s µs a call), %d async calls",
+        calls, blockingNanos / 1e9, converged ? "steady" : "still improving when time ran out", Format.micros(best),
+        completed.get());
+  }
+
+  /** Waits for a loop's calls to end; throws if one failed or some never ended. */
+  private static void drain(AtomicInteger outstanding, AtomicReference<Throwable> failure, String what)
+      throws InterruptedException {
+    long drainEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (outstanding.get() > 0 && System.nanoTime() - drainEnd < 0) {
+      Thread.sleep(1);
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("a call failed during " + what, failure.get());
+    }
+    if (outstanding.get() > 0) {
+      throw new IllegalStateException(outstanding.get() + " calls still outstanding 30 s after " + what);
     }
   }
 
@@ -137,16 +197,7 @@ final class Measure {
       prevTime = t;
     }
     loop.stop = true;
-    long drainEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (outstanding.get() > 0 && System.nanoTime() - drainEnd < 0) {
-      Thread.sleep(1);
-    }
-    if (failure.get() != null) {
-      throw new IllegalStateException(series + ": a call failed during the throughput run", failure.get());
-    }
-    if (outstanding.get() > 0) {
-      throw new IllegalStateException(series + ": " + outstanding.get() + " calls still outstanding 30 s after the run");
-    }
+    drain(outstanding, failure, series + "'s throughput run");
     double rate = (prevCount - c0) * 1e9 / (prevTime - t0);
     return Result.of("throughput", series).put("size", size).put("inflight", inFlight)
         .put("n", prevCount - c0).put("rate", Math.round(rate)).put("rateMin", Math.round(lo)).put("rateMax", Math.round(hi));

@@ -11,14 +11,14 @@ import java.util.Locale;
 enum Mode {
   //     suite warm-up:    point:         latency:            idle:             JMH:
   //     calls, cap ms     warm-up, measure ms, min samples   settle, window ms  warm-up, measured iterations, ms each
-  SMOKE(    50,    500,    100,   100,    5,                  500,  1_000,       1,  1,  100),
-  QUICK( 5_000,  1_500,    200,   400,   10,                2_000, 10_000,       1,  3,  200),
-  FULL( 20_000, 30_000,  2_000, 5_000,  200,               30_000, 30_000,       5, 10, 1000);
+  SMOKE(    50,  1_000,    100,   100,    5,                  500,  1_000,       1,  1,  100),
+  QUICK(10_000, 16_000,    200,   400,   10,                2_000, 10_000,       1,  3,  200),
+  FULL( 40_000, 90_000,  2_000, 5_000,  200,               30_000, 30_000,       5, 10, 1000);
 
   /**
-   * Before its first point, each suite makes this many small calls (or calls for {@link
-   * #suiteWarmupCap}, whichever comes first), so that the JIT has compiled the call path of the slower
-   * framework too, not only of the one that makes more calls in the same time.
+   * Before its first point, each suite makes at least this many small calls, blocking and async, and
+   * goes on until the time per call stops falling, for at most {@link #suiteWarmupCap} (see {@link
+   * Measure#warmUp}): the JIT must have compiled the call path of the slower framework too.
    */
   final int suiteWarmupCalls;
   final Duration suiteWarmupCap;

@@ -18,9 +18,7 @@ final class Scenarios {
    */
   static void run(String series, EchoClient client, Args args) throws InterruptedException {
     Measure m = new Measure(args.mode());
-    long t0 = System.nanoTime();
-    m.warmUp(client);
-    System.out.printf("%s: warmed up in %.1f s%n", series, (System.nanoTime() - t0) / 1e9);
+    System.out.printf("%s: warmed up: %s%n", series, m.warmUp(client));
     for (int size : args.getInts("sizes")) {
       point(series, "latency", size, () -> m.latency(series, client, size));
     }
