@@ -49,7 +49,10 @@ public final class IdleSuite {
     List<Long> pids = Collections.synchronizedList(new ArrayList<>());
     if (idle.equals("NONE")) {
       List<Process> sleepers = launch(count, threads, FLOOR_SERIES, () -> {
-        Process p = Jvm.start(Sleeper.class, Jvm.IDLE_PLUGIN, List.of());
+        // The very JVM options a Java plugin gets: Spoke's defaults, then the idle plugins' own.
+        List<String> options = new ArrayList<>(PluginSpec.DEFAULT_JVM_OPTIONS);
+        options.addAll(Jvm.IDLE_PLUGIN);
+        Process p = Jvm.start(Sleeper.class, options, List.of());
         pids.add(p.pid());
         return p;
       });

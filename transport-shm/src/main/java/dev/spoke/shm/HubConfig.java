@@ -84,7 +84,12 @@ public final class HubConfig {
     return sendTimeout;
   }
 
-  /** How often the host and the peers write their heartbeats and check each other. */
+  /**
+   * How often the host and the peers write their heartbeats and check each other's entries. A plugin
+   * learns of its host's death at once whatever this is (it waits on the host's process); the interval
+   * bounds how soon a host notices a plugin it did not launch has detached or died, and is the one
+   * periodic wake-up of an idle plugin.
+   */
   public Duration heartbeatInterval() {
     return heartbeatInterval;
   }
@@ -100,7 +105,8 @@ public final class HubConfig {
 
   /**
    * The longest a parked receive loop sleeps before it looks at its rings anyway. Doorbells wake it
-   * when frames arrive; this is only a safety net.
+   * when frames arrive; this is only a safety net. A loop that keeps waking to nothing doubles it, up to
+   * eight times this, so an idle plugin wakes rarely.
    */
   public Duration parkLimit() {
     return parkLimit;
@@ -138,9 +144,9 @@ public final class HubConfig {
     private Path directory;
     private IdleStrategy idleStrategy = IdleStrategy.BALANCED;
     private Duration sendTimeout = Duration.ofSeconds(30);
-    private Duration heartbeatInterval = Duration.ofMillis(100);
+    private Duration heartbeatInterval = Duration.ofSeconds(2);
     private Duration heartbeatTimeout = Duration.ofSeconds(10);
-    private Duration parkLimit = Duration.ofMillis(500);
+    private Duration parkLimit = Duration.ofSeconds(1);
 
     private Builder() {}
 
@@ -198,7 +204,7 @@ public final class HubConfig {
       return this;
     }
 
-    /** See {@link HubConfig#heartbeatInterval()}. Default 100 ms. */
+    /** See {@link HubConfig#heartbeatInterval()}. Default 2 s. */
     public Builder heartbeatInterval(Duration interval) {
       this.heartbeatInterval = Objects.requireNonNull(interval, "interval");
       return this;
@@ -210,7 +216,7 @@ public final class HubConfig {
       return this;
     }
 
-    /** See {@link HubConfig#parkLimit()}. Default 500 ms. */
+    /** See {@link HubConfig#parkLimit()}. Default 1 s. */
     public Builder parkLimit(Duration limit) {
       this.parkLimit = Objects.requireNonNull(limit, "limit");
       return this;

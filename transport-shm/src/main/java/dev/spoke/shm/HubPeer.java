@@ -18,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * names, and the token's hash must match the one in the entry; then write the pid and CAS RESERVED →
  * ACTIVE. Every refusal says which of these failed.
  *
- * <p><b>Host death</b>: the liveness thread checks every heartbeat interval that the host's pid still
- * runs the process that created the hub, that the hub is not closing, and that this entry is still
- * ours. When any fails the transport closes with UNAVAILABLE saying why, and the {@link #onHostGone}
+ * <p><b>Host death</b>: the liveness thread waits on the host's process (a pidfd: it wakes the moment
+ * the host exits; see {@link ProcessWatch}) and every heartbeat interval checks that the hub is not
+ * closing and that this entry is still ours. When any fails the transport closes with UNAVAILABLE saying why, and the {@link #onHostGone}
  * callback runs, typically to exit. A host heartbeat older than the heartbeat timeout is only logged:
  * a host stopped in a debugger, suspended with Ctrl-Z or starved of CPU is still the plugin's host, and
  * its plugins must be there when it resumes; the process's end is what ends them.
@@ -176,10 +176,17 @@ public final class HubPeer implements AutoCloseable {
     // The host's settings when its hub says (a hub of layout 1.0 does not).
     long interval = headerMillisOr(HubHeaderDescriptor.HEARTBEAT_INTERVAL_MILLIS_OFFSET, config.heartbeatInterval());
     long timeout = headerMillisOr(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET, config.heartbeatTimeout());
+    try (ProcessWatch host = ProcessWatch.of(hostPid, hostStartMillis)) {
+      livenessLoop(host, interval, timeout);
+    }
+  }
+
+  private void livenessLoop(ProcessWatch host, long interval, long timeout) {
     long silentSince = 0; // the host heartbeat this loop last warned about, or 0
+    boolean hostEnded = false;
     while (!stopping) {
       mem.putLongRelease(entry + PeerEntryDescriptor.HEARTBEAT_OFFSET, System.nanoTime());
-      String gone = hostGoneReason();
+      String gone = hostEnded ? "the host (pid " + hostPid + ") exited" : hostGoneReason();
       if (gone != null) {
         hostGone(Status.UNAVAILABLE.withDescription(gone));
         return;
@@ -195,7 +202,8 @@ public final class HubPeer implements AutoCloseable {
             String.format("%.1f", (beat - silentSince) / 1e9));
         silentSince = 0;
       }
-      LockSupport.parkNanos(this, interval);
+      // Sleeps the interval, or less if the host exits meanwhile.
+      hostEnded = host.awaitEnd(interval);
     }
   }
 
@@ -205,9 +213,6 @@ public final class HubPeer implements AutoCloseable {
   }
 
   private String hostGoneReason() {
-    if (!ProcessLiveness.isAlive(hostPid, hostStartMillis)) {
-      return "the host (pid " + hostPid + ") exited";
-    }
     if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) != HubHeaderDescriptor.STATE_READY) {
       return "the host is closing the hub";
     }

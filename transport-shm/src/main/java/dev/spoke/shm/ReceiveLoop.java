@@ -43,6 +43,8 @@ final class ReceiveLoop implements Runnable {
   private final Doorbell doorbell;
   private final IdleStrategy strategy;
   private final long parkLimitNanos;
+  /** The current park limit: the configured one, doubled after each quiet wake up to 8 times that. */
+  private long parkNanos;
   private volatile boolean parked;
   private volatile Thread thread;
 
@@ -51,6 +53,7 @@ final class ReceiveLoop implements Runnable {
     this.doorbell = doorbell;
     this.strategy = config.idleStrategy();
     this.parkLimitNanos = config.parkLimit().toNanos();
+    this.parkNanos = parkLimitNanos;
   }
 
   /** True while the loop is parked (or about to park): a caller giving a ring back must re-arm it. */
@@ -71,6 +74,9 @@ final class ReceiveLoop implements Runnable {
   public void run() {
     thread = Thread.currentThread();
     SpinWindow spin = new SpinWindow(strategy);
+    // After a park that ran out its time with nobody ringing, an idle loop looks once and parks again
+    // without spinning: an idle plugin then costs one short wake-up per park limit.
+    boolean quietWake = false;
     while (!source.stopping()) {
       try {
         int work = source.otherWork();
@@ -82,13 +88,15 @@ final class ReceiveLoop implements Runnable {
         }
         if (work > 0) {
           spin.worked();
+          quietWake = false;
           continue;
         }
-        if (spin.keepSpinning()) {
+        if (!quietWake && spin.keepSpinning()) {
           Thread.onSpinWait();
           continue;
         }
-        park(transports);
+        quietWake = !park(transports);
+        parkNanos = quietWake ? Math.min(parkNanos * 2, parkLimitNanos * 8) : parkLimitNanos;
         spin.parked();
       } catch (Throwable t) {
         log.error("receive loop failed; continuing", t);
@@ -96,7 +104,8 @@ final class ReceiveLoop implements Runnable {
     }
   }
 
-  private void park(HubTransport[] transports) {
+  /** Parks until rung or the park limit passes; false if it woke with nobody having rung. */
+  private boolean park(HubTransport[] transports) {
     int sequence = doorbell.sequence();
     parked = true;
     boolean overflow = false;
@@ -114,7 +123,7 @@ final class ReceiveLoop implements Runnable {
     }
     if (!pending) {
       // Frames queued by this thread wait for a consumer that does not ring us: look again soon.
-      doorbell.await(sequence, overflow ? OVERFLOW_RETRY_NANOS : parkLimitNanos);
+      doorbell.await(sequence, overflow ? OVERFLOW_RETRY_NANOS : parkNanos);
     }
     parked = false;
     for (HubTransport t : transports) {
@@ -122,5 +131,6 @@ final class ReceiveLoop implements Runnable {
         t.receiverAwake();
       }
     }
+    return pending || overflow || doorbell.sequence() != sequence;
   }
 }
