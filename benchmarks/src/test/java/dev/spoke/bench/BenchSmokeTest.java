@@ -32,7 +32,6 @@ class BenchSmokeTest {
     List<Result> results = new ArrayList<>();
     Measure m = new Measure(Mode.SMOKE);
 
-    // NOTE: a subdirectory, because closing the host deletes the hub's directory once it is empty.
     Path hubs = dir.resolve("hubs");
     try (SpokeHost host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(hubs).build()).build()) {
       Plugin plugin = host.launch(PluginSpec.java("smoke", BenchPlugin.class).jvmArgs("-Xmx128m").args("direct").build());

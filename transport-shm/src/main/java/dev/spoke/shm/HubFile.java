@@ -13,6 +13,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -85,18 +86,33 @@ public final class HubFile {
     return root.resolve(PREFIX + (uid >= 0 ? String.valueOf(uid) : System.getProperty("user.name", "user")));
   }
 
-  /** Makes {@code dir} (mode 0700) if missing; refuses one that others can read. */
+  /**
+   * Makes the default directory (mode 0700) if missing. One that exists must be a real directory owned
+   * by this user, or another user could have made it to read our hubs; others' access to it is removed.
+   */
   static void ensurePrivateDirectory(Path dir) throws IOException {
     try {
       Files.createDirectories(dir.getParent());
       Files.createDirectory(dir, DIR_0700);
+      return;
     } catch (FileAlreadyExistsException e) {
-      // fine: check it below
+      // check it below
     } catch (UnsupportedOperationException e) {
       Files.createDirectories(dir); // not POSIX: permissions are the platform's business
       return;
     }
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      throw new IOException(dir + " is not a directory (or is a symbolic link); hubs are not put there");
+    }
+    int uid = Futex.uid();
+    if (uid >= 0) {
+      Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      if (owner instanceof Integer && (Integer) owner != uid) {
+        throw new IOException(dir + " belongs to uid " + owner + ", not to this user (uid " + uid
+            + "); hubs are not put there. Remove it, or configure another directory");
+      }
+    }
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS);
     EnumSet<PosixFilePermission> others = EnumSet.of(
         PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
         PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
@@ -106,11 +122,37 @@ public final class HubFile {
     }
   }
 
+  /**
+   * Makes a configured directory (mode 0700) if missing. One that exists is left as it is: it is the
+   * user's, and the hub file in it is private anyway (mode 0600, created exclusively).
+   */
+  static void ensureConfiguredDirectory(Path dir) throws IOException {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    try {
+      Files.createDirectories(dir.getParent());
+      Files.createDirectory(dir, DIR_0700);
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir)) {
+        throw new IOException("the hub directory " + dir + " is not a directory", e);
+      }
+    } catch (UnsupportedOperationException e) {
+      Files.createDirectories(dir);
+    }
+  }
+
   /** Host: creates, maps and formats a new hub file. */
   static HubFile create(HubConfig config, long hostPid, long hostStartMillis) throws IOException {
     HubLayout layout = HubLayout.of(config);
-    Path dir = config.directory() != null ? config.directory() : defaultDirectory();
-    ensurePrivateDirectory(dir);
+    Path dir;
+    if (config.directory() != null) {
+      dir = config.directory();
+      ensureConfiguredDirectory(dir);
+    } else {
+      dir = defaultDirectory();
+      ensurePrivateDirectory(dir);
+    }
     Path path;
     FileChannel channel;
     for (;;) {
@@ -279,18 +321,15 @@ public final class HubFile {
     return layout;
   }
 
-  /** Host: removes the file. Plugins that still map it keep their mapping until they exit. */
+  /**
+   * Host: removes the file. Plugins that still map it keep their mapping until they exit. The directory
+   * stays: removing it, even empty, would race with another host creating its hub there.
+   */
   void unlink() {
     try {
       Files.deleteIfExists(path);
     } catch (IOException e) {
       log.warn("could not remove hub file {}: {}", path, e.toString());
-    }
-    Path dir = path.getParent();
-    try {
-      Files.delete(dir); // only succeeds when no other host's hub is in it
-    } catch (IOException e) {
-      // not empty, or already gone
     }
   }
 

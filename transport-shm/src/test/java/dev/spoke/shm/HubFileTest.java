@@ -122,7 +122,36 @@ class HubFileTest {
     assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(hubs)));
     host.close();
     assertFalse(Files.exists(path), "unlinked on close");
-    assertFalse(Files.exists(hubs), "the empty directory goes too");
+    assertTrue(Files.isDirectory(hubs), "the directory stays: another host may be creating its hub there");
+  }
+
+  @Test
+  void aConfiguredDirectoryThatExistsIsLeftAsItIs() throws Exception {
+    Path shared = Files.createDirectory(dir.resolve("shared"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+    Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxr-xr-x")); // whatever the umask
+    HubHost host = HubHost.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 4)).directory(shared).build());
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(host.path())));
+    host.close();
+    assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(shared)));
+    assertTrue(Files.isDirectory(shared));
+  }
+
+  @Test
+  void theDefaultDirectoryMustBeARealDirectoryOfThisUser() throws Exception {
+    Path fresh = dir.resolve("fresh");
+    HubFile.ensurePrivateDirectory(fresh);
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
+    Path loose = Files.createDirectory(dir.resolve("loose"));
+    Files.setPosixFilePermissions(loose, PosixFilePermissions.fromString("rwxrwxrwx"));
+    HubFile.ensurePrivateDirectory(loose);
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(loose)), "others' access removed");
+    Path link = Files.createSymbolicLink(dir.resolve("link"), loose);
+    IOException e = assertThrows(IOException.class, () -> HubFile.ensurePrivateDirectory(link));
+    assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+    Path file = Files.write(dir.resolve("plain"), new byte[1]);
+    e = assertThrows(IOException.class, () -> HubFile.ensurePrivateDirectory(file));
+    assertTrue(e.getMessage().contains("not a directory"), e.getMessage());
   }
 
   @Test
