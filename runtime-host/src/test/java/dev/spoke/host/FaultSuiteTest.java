@@ -14,8 +14,8 @@ import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubSnapshot;
 import dev.spoke.stub.BlockingResponseStream;
 import dev.spoke.testing.ChildJvm;
+import dev.spoke.testing.Figures;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -47,7 +47,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FaultSuiteTest {
 
   static final boolean SOAK = Boolean.getBoolean("spoke.soak");
-  static final Map<String, AtomicLong> FIGURES = new ConcurrentHashMap<>();
+  static final Figures FIGURES = new Figures();
 
   @TempDir
   Path dir;
@@ -56,17 +56,12 @@ class FaultSuiteTest {
   private final TestCallbacks callbacks = new TestCallbacks();
 
   static void count(String figure, long n) {
-    FIGURES.computeIfAbsent(figure, k -> new AtomicLong()).addAndGet(n);
+    FIGURES.count(figure, n);
   }
 
   @AfterAll
   static void writeFigures() throws IOException {
-    StringBuilder md = new StringBuilder("| figure | count |\n|---|---|\n");
-    FIGURES.entrySet().stream().sorted(Map.Entry.comparingByKey())
-        .forEach(e -> md.append("| ").append(e.getKey()).append(" | ").append(e.getValue().get()).append(" |\n"));
-    Path out = Paths.get("target", SOAK ? "reliability-figures-soak.md" : "reliability-figures.md");
-    Files.createDirectories(out.getParent());
-    Files.writeString(out, md.toString(), StandardCharsets.UTF_8);
+    FIGURES.writeTo(Paths.get("target", SOAK ? "reliability-figures-soak.md" : "reliability-figures.md"));
   }
 
   private SpokeHost host() throws Exception {

@@ -8,12 +8,15 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.spoke.Status;
 import dev.spoke.StatusException;
 import dev.spoke.testing.ChildJvm;
+import dev.spoke.testing.Figures;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
 import dev.spoke.transport.OutboundFrame;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -25,6 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HubCrossProcessTest {
 
   static final boolean SOAK = Boolean.getBoolean("spoke.soak");
+  static final Figures FIGURES = new Figures();
 
   static final HubConfig SMALL = HubConfig.builder()
       .maxPeers(8)
@@ -45,6 +50,11 @@ class HubCrossProcessTest {
 
   @TempDir
   Path dir;
+
+  @AfterAll
+  static void writeFigures() throws IOException {
+    FIGURES.writeTo(Paths.get("target", SOAK ? "reliability-figures-soak.md" : "reliability-figures.md"));
+  }
 
   private final List<AutoCloseable> cleanup = new ArrayList<>();
 
@@ -156,6 +166,8 @@ class HubCrossProcessTest {
     assertEquals((long) threads * perThread, Long.parseLong(w[1]), done);
     assertEquals(0, Long.parseLong(w[2]), "lost, duplicated or torn descriptors: " + done);
     assertTrue((long) threads * perThread / SMALL.ringCapacity() > 3000, "the ring wrapped thousands of times");
+    FIGURES.count("descriptors from 8 threads into one ring, read in another process", (long) threads * perThread);
+    FIGURES.count("descriptors lost, duplicated or torn", Long.parseLong(w[2]));
   }
 
   @Test
@@ -184,6 +196,7 @@ class HubCrossProcessTest {
     }
     waitUntil("both allocators detach and are reclaimed", 10, () -> host.peersInUse() == 0);
     assertPoolWhole(host);
+    FIGURES.count("slot allocations raced by three processes, each stamped and checked", 3L * iterations);
   }
 
   @Test
@@ -221,6 +234,7 @@ class HubCrossProcessTest {
         LockSupport.parkNanos(this, 1_000_000);
       }
     }
+    FIGURES.count("round trips between parked sides (LOW_CPU), each needing two wake-ups, none lost", rounds);
   }
 
   @Test
@@ -259,6 +273,7 @@ class HubCrossProcessTest {
       assertTrue(reason.contains("exited"), reason);
       assertTrue(counting.closed != null && counting.closed.getCode() == Status.Code.UNAVAILABLE, "transport closed UNAVAILABLE");
       assertPoolWhole(host);
+      FIGURES.count("peers killed with SIGKILL mid-traffic, reclaimed with the pool whole after", 1);
     }
     // The entry is usable again: a fresh plugin attaches and answers.
     HubHost.Reservation r = host.reservePeer("after", true);
@@ -348,6 +363,10 @@ class HubCrossProcessTest {
     assertTrue(rejected >= cases * 10 / 12, "every deliberately broken case is rejected: " + rejected + " of " + cases);
     assertEquals(cases, rejected + delivered);
     assertPoolWholeExcept(host, good);
+    FIGURES.count("broken descriptors written by a rogue process", cases);
+    FIGURES.count("broken descriptors rejected, disconnecting the rogue", rejected);
+    FIGURES.count("broken descriptors well-formed by chance, delivered to the call layer", delivered);
+    FIGURES.count("pings of a good plugin answered meanwhile", pings.get());
   }
 
   /** The pool is whole apart from slots in flight to or from {@code busy}. */
