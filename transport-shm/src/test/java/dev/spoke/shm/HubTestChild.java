@@ -288,7 +288,12 @@ public final class HubTestChild {
         say("FAIL could not claim: " + position);
         continue;
       }
-      String what = writeBroken(mem, slots, ring.entryOffset(position), peerId, n, new Random(n));
+      long e = ring.entryOffset(position);
+      String what = writeBroken(mem, slots, e, peerId, n, new Random(n));
+      if (mem.getByte(e + FrameDescriptor.MODE_OFFSET) == FrameDescriptor.MODE_PADDING) {
+        // Random bytes, or a flip of inline (0) to padding (2), made a valid entry that carries nothing.
+        what += ", a padding entry now";
+      }
       ring.publish(position);
       SharedBuffer.fullFence();
       if (ring.isConsumerParked()) {
