@@ -59,6 +59,8 @@ public final class Plugin implements AutoCloseable {
   private volatile PluginExit lastExit;
   private volatile boolean stopRequested;
   private int restarts;
+  /** Unexpected exits and failed restarts since the last process that ran stably; sets the back-off. */
+  private int failuresInARow;
   private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
   /** Wait-for-ready calls made while there was no ready process. */
   private final Set<PendingCall<?, ?>> waiting = new LinkedHashSet<>();
@@ -84,6 +86,8 @@ public final class Plugin implements AutoCloseable {
     volatile Process process;
     volatile PluginOutput output;
     volatile boolean stopRequested;
+    /** System.nanoTime() when it became the ready process; 0 before. */
+    volatile long readyNanos;
 
     Incarnation(HubHost.Reservation reservation, Connection connection) {
       this.reservation = reservation;
@@ -173,6 +177,17 @@ public final class Plugin implements AutoCloseable {
   public int restarts() {
     synchronized (lock) {
       return restarts;
+    }
+  }
+
+  /**
+   * How many times in a row the plugin has died unasked (or failed to start again) since its last
+   * process that ran for the policy's {@link RestartPolicy#stableAfter() stable period}: 0 for a plugin
+   * that never crashed, growing in a crash loop. The restart back-off doubles with it.
+   */
+  public int failuresInARow() {
+    synchronized (lock) {
+      return failuresInARow;
     }
   }
 
@@ -384,6 +399,11 @@ public final class Plugin implements AutoCloseable {
         synchronized (lock) {
           if (current == inc && !inc.stopRequested && !stopRequested) {
             unexpected = true;
+            long ready = inc.readyNanos;
+            if (ready != 0 && System.nanoTime() - ready >= spec.restartPolicy().stableAfter().toNanos()) {
+              failuresInARow = 0; // it ran long enough: this crash is not part of a crash loop
+            }
+            failuresInARow++;
             if (restarts < spec.restartPolicy().maxRestarts() && !host.isClosing()) {
               restarts++;
               moveTo(PluginState.RESTARTING);
@@ -417,12 +437,14 @@ public final class Plugin implements AutoCloseable {
 
   private void scheduleRestart() {
     int attempt;
+    int failures;
     synchronized (lock) {
       attempt = restarts;
+      failures = failuresInARow;
     }
-    Duration backoff = spec.restartPolicy().backoff(attempt);
-    log.info("plugin '{}' restarts in {} ms (restart {} of {})", name(), backoff.toMillis(), attempt,
-        spec.restartPolicy().maxRestarts());
+    Duration backoff = spec.restartPolicy().backoff(failures);
+    log.info("plugin '{}' restarts in {} ms (restart {} of {}, failure {} in a row)", name(), backoff.toMillis(),
+        attempt, spec.restartPolicy().maxRestarts(), failures);
     host.scheduler().schedule(() -> {
       synchronized (lock) {
         if (stopRequested || host.isClosing()) {
@@ -438,6 +460,7 @@ public final class Plugin implements AutoCloseable {
         log.warn("restart of plugin '{}' failed: {}", name(), e.getMessage());
         boolean again;
         synchronized (lock) {
+          failuresInARow++;
           again = restarts < spec.restartPolicy().maxRestarts() && !stopRequested && !host.isClosing();
           if (again) {
             restarts++;
@@ -467,6 +490,7 @@ public final class Plugin implements AutoCloseable {
         return false;
       }
       current = inc;
+      inc.readyNanos = System.nanoTime();
       moveTo(PluginState.READY);
       released = new ArrayList<>(waiting);
       waiting.clear();

@@ -5,22 +5,30 @@ import java.util.Objects;
 
 /**
  * What the host does when a plugin stops without being asked to: nothing, or launch it again after a
- * back-off that doubles with each restart, up to a maximum number of restarts.
+ * back-off, up to a maximum number of restarts over the plugin's life.
+ *
+ * <p>The back-off doubles with each failure in a row, up to a maximum (30 s unless set), and starts over
+ * once a process has run for a while (1 minute unless set): a plugin that crashes once a day restarts
+ * as quickly every time, one that dies at once keeps its host from spending itself on relaunching it.
  *
  * <p>Immutable.
  */
 public final class RestartPolicy {
 
-  private static final RestartPolicy NEVER = new RestartPolicy(0, Duration.ZERO, Duration.ZERO);
+  private static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
+  private static final Duration DEFAULT_STABLE_AFTER = Duration.ofMinutes(1);
+  private static final RestartPolicy NEVER = new RestartPolicy(0, Duration.ZERO, Duration.ZERO, DEFAULT_STABLE_AFTER);
 
   private final int maxRestarts;
   private final Duration initialBackoff;
   private final Duration maxBackoff;
+  private final Duration stableAfter;
 
-  private RestartPolicy(int maxRestarts, Duration initialBackoff, Duration maxBackoff) {
+  private RestartPolicy(int maxRestarts, Duration initialBackoff, Duration maxBackoff, Duration stableAfter) {
     this.maxRestarts = maxRestarts;
     this.initialBackoff = initialBackoff;
     this.maxBackoff = maxBackoff;
+    this.stableAfter = stableAfter;
   }
 
   /** A plugin that fails stays down. The default. */
@@ -30,31 +38,61 @@ public final class RestartPolicy {
 
   /**
    * Restarts a failed plugin up to {@code maxRestarts} times over its life, waiting {@code
-   * initialBackoff} before the first restart and twice as long before each next one, at most 30 s.
+   * initialBackoff} before the first restart and twice as long after each further failure in a row, at
+   * most 30 s; after a process that ran for a minute, the wait starts again from {@code initialBackoff}.
    */
   public static RestartPolicy onFailure(int maxRestarts, Duration initialBackoff) {
     if (maxRestarts < 0) {
       throw new IllegalArgumentException("maxRestarts must not be negative, got " + maxRestarts);
     }
-    Objects.requireNonNull(initialBackoff, "initialBackoff");
-    return new RestartPolicy(maxRestarts, initialBackoff, Duration.ofSeconds(30));
+    requirePositiveOrZero(initialBackoff, "initialBackoff");
+    return new RestartPolicy(maxRestarts, initialBackoff, DEFAULT_MAX_BACKOFF, DEFAULT_STABLE_AFTER);
+  }
+
+  /** This policy with the back-off capped at {@code max} instead of 30 s. */
+  public RestartPolicy withMaxBackoff(Duration max) {
+    requirePositiveOrZero(max, "max");
+    return new RestartPolicy(maxRestarts, initialBackoff, max, stableAfter);
+  }
+
+  /**
+   * This policy with the back-off starting over after a process that ran (ready) for {@code period},
+   * instead of 1 minute.
+   */
+  public RestartPolicy withStableAfter(Duration period) {
+    requirePositiveOrZero(period, "period");
+    return new RestartPolicy(maxRestarts, initialBackoff, maxBackoff, period);
+  }
+
+  private static void requirePositiveOrZero(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(name + " must not be negative, got " + d);
+    }
   }
 
   public int maxRestarts() {
     return maxRestarts;
   }
 
-  /** The wait before restart number {@code restart} (1 for the first). */
-  public Duration backoff(int restart) {
-    long millis = initialBackoff.toMillis();
-    for (int i = 1; i < restart && millis < maxBackoff.toMillis(); i++) {
+  /** How long a process must have run for the back-off to start over. */
+  public Duration stableAfter() {
+    return stableAfter;
+  }
+
+  /** The wait before a restart after {@code failuresInARow} failures in a row (1 for the first). */
+  public Duration backoff(int failuresInARow) {
+    long max = maxBackoff.toMillis();
+    long millis = Math.min(initialBackoff.toMillis(), max);
+    for (int i = 1; i < failuresInARow && millis > 0 && millis < max; i++) {
       millis *= 2;
     }
-    return Duration.ofMillis(Math.min(millis, maxBackoff.toMillis()));
+    return Duration.ofMillis(Math.min(millis, max));
   }
 
   @Override
   public String toString() {
-    return maxRestarts == 0 ? "never" : "on failure, up to " + maxRestarts + " times, backoff from " + initialBackoff;
+    return maxRestarts == 0 ? "never" : "on failure, up to " + maxRestarts + " times, backoff from " + initialBackoff
+        + " to " + maxBackoff + ", starting over after " + stableAfter + " of running";
   }
 }

@@ -111,7 +111,7 @@ class FaultSuiteTest {
     host();
     List<Plugin> plugins = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      plugins.add(launch("crashy-" + i, RestartPolicy.onFailure(1000, Duration.ofMillis(50))));
+      plugins.add(launch("crashy-" + i, RestartPolicy.onFailure(1000, Duration.ofMillis(50)).withMaxBackoff(Duration.ofMillis(200))));
     }
     Map<String, Long> killedAt = new ConcurrentHashMap<>();
     AtomicBoolean stop = new AtomicBoolean();

@@ -336,6 +336,30 @@ class HostPluginTest {
   }
 
   @Test
+  void aCrashLoopCountsUpAndAProcessThatRanStablyStartsTheBackoffOver() throws Exception {
+    host();
+    Duration stable = Duration.ofSeconds(4);
+    Plugin p = host.launch(PluginSpec.java("looping", EchoPlugin.class).jvmArgs("-Xmx128m")
+        .restartPolicy(RestartPolicy.onFailure(10, Duration.ofMillis(50)).withStableAfter(stable)).build());
+    assertEquals(0, p.failuresInARow());
+    // Killed as soon as each process is ready: a crash loop, and its back-off grows.
+    for (int failures = 1; failures <= 2; failures++) {
+      long pid = p.pid();
+      ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      waitUntil("restart " + failures, 30, () -> p.state() == PluginState.READY && p.pid() != pid);
+      assertEquals(failures, p.failuresInARow());
+    }
+    assertEquals(Duration.ofMillis(100), p.spec().restartPolicy().backoff(p.failuresInARow()));
+    // A process that ran past the stable period: its crash starts the count, and the back-off, over.
+    Thread.sleep(stable.toMillis() + 300);
+    long pid = p.pid();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    waitUntil("the restart after a stable run", 30, () -> p.state() == PluginState.READY && p.pid() != pid);
+    assertEquals(1, p.failuresInARow());
+    assertEquals(3, p.restarts(), "every restart counts against maxRestarts");
+  }
+
+  @Test
   void pluginThatKeepsDyingFailsForGood() throws Exception {
     host();
     Plugin p = host.launch(PluginSpec.java("fragile", EchoPlugin.class).jvmArgs("-Xmx128m")
