@@ -31,6 +31,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -69,6 +70,7 @@ public final class HubTransport implements Transport {
   private static final VarHandle CONSUMER;
   /** How many transports' frames the current thread is delivering as a caller (usually 0). */
   private static final ThreadLocal<int[]> CALLER_DELIVERING = ThreadLocal.withInitial(() -> new int[1]);
+  private static final long FULL_RING_LOG_INTERVAL_NANOS = 1_000_000_000L;
 
   static {
     try {
@@ -108,6 +110,10 @@ public final class HubTransport implements Transport {
   private volatile String remoteName;
   private final int maxPayloadLength;
   private final long sendTimeoutNanos;
+  /** When a full-ring timeout was last logged (System.nanoTime), so an overload logs once a second. */
+  private final AtomicLong fullRingLoggedAt = new AtomicLong(System.nanoTime() - FULL_RING_LOG_INTERVAL_NANOS);
+  /** Full-ring timeouts not logged since the last one that was. */
+  private final AtomicLong fullRingUnlogged = new AtomicLong();
   private final Endpoint endpoint;
 
   private volatile FrameListener listener;
@@ -383,11 +389,25 @@ public final class HubTransport implements Transport {
       if (now - limit >= 0) {
         String what = String.format("the ring to %s stayed full for %.3fs: %s",
             remoteName, (now - start) / 1e9, endpoint.describe(this, false));
-        log.warn("[{}] {}", localName, what);
+        logFullRing(what, now);
         throw (callDeadline ? Status.DEADLINE_EXCEEDED : Status.UNAVAILABLE).withDescription(what).asException();
       }
       LockSupport.parkNanos(Math.min(parkNanos, limit - now));
-      parkNanos = Math.min(parkNanos * 2, 200_000);
+      // Poll quickly at first (room usually comes within microseconds), then less often the longer the
+      // wait: hundreds of senders blocked on one overloaded peer must not take the CPU it needs to drain.
+      long waited = now - start;
+      parkNanos = Math.min(parkNanos * 2, Math.max(200_000, Math.min(5_000_000, waited / 10)));
+    }
+  }
+
+  /** Logs a full-ring timeout, at most once a second per transport, saying how many went unlogged. */
+  private void logFullRing(String what, long now) {
+    long last = fullRingLoggedAt.get();
+    if (now - last >= FULL_RING_LOG_INTERVAL_NANOS && fullRingLoggedAt.compareAndSet(last, now)) {
+      long unlogged = fullRingUnlogged.getAndSet(0);
+      log.warn("[{}] {}{}", localName, what, unlogged > 0 ? " (and " + unlogged + " more since the last report)" : "");
+    } else {
+      fullRingUnlogged.incrementAndGet();
     }
   }
 
