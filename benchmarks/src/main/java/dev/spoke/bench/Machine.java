@@ -74,9 +74,16 @@ final class Machine {
     return this;
   }
 
-  /** True if someone else used a noticeable share of the machine while we measured. */
+  /**
+   * True if someone else used a noticeable share of the machine while we measured. The CPU others used
+   * during the run decides; the load average before it, which mostly remembers the minutes before (a
+   * build, say), only where that share could not be measured.
+   */
   boolean wasBusy() {
-    return !(othersShare < BUSY_SHARE) || loadBefore.isEmpty() || firstLoad(loadBefore) > cores * 0.25;
+    if (!Double.isNaN(othersShare)) {
+      return othersShare >= BUSY_SHARE;
+    }
+    return loadBefore.isEmpty() || firstLoad(loadBefore) > cores * 0.25;
   }
 
   List<String> describe() {
