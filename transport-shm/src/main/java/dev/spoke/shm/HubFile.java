@@ -91,6 +91,7 @@ public final class HubFile {
    * by this user, or another user could have made it to read our hubs; others' access to it is removed.
    */
   static void ensurePrivateDirectory(Path dir) throws IOException {
+    dir = dir.toAbsolutePath();
     try {
       Files.createDirectories(dir.getParent());
       Files.createDirectory(dir, DIR_0700);
@@ -103,6 +104,9 @@ public final class HubFile {
     }
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new IOException(dir + " is not a directory (or is a symbolic link); hubs are not put there");
+    }
+    if (!dir.getFileSystem().supportedFileAttributeViews().containsAll(Set.of("posix", "unix"))) {
+      return; // no owners or modes to check here
     }
     int uid = Futex.uid();
     if (uid >= 0) {
@@ -127,6 +131,7 @@ public final class HubFile {
    * user's, and the hub file in it is private anyway (mode 0600, created exclusively).
    */
   static void ensureConfiguredDirectory(Path dir) throws IOException {
+    dir = dir.toAbsolutePath();
     if (Files.isDirectory(dir)) {
       return;
     }
@@ -142,17 +147,25 @@ public final class HubFile {
     }
   }
 
+  /**
+   * Host: the directory {@code config} puts hubs in, made ready: the default one private to this user
+   * (see {@link #ensurePrivateDirectory}), a configured one made if missing.
+   */
+  static Path prepareDirectory(HubConfig config) throws IOException {
+    if (config.directory() != null) {
+      Path dir = config.directory().toAbsolutePath();
+      ensureConfiguredDirectory(dir);
+      return dir;
+    }
+    Path dir = defaultDirectory();
+    ensurePrivateDirectory(dir);
+    return dir;
+  }
+
   /** Host: creates, maps and formats a new hub file. */
   static HubFile create(HubConfig config, long hostPid, long hostStartMillis) throws IOException {
     HubLayout layout = HubLayout.of(config);
-    Path dir;
-    if (config.directory() != null) {
-      dir = config.directory();
-      ensureConfiguredDirectory(dir);
-    } else {
-      dir = defaultDirectory();
-      ensurePrivateDirectory(dir);
-    }
+    Path dir = prepareDirectory(config);
     Path path;
     FileChannel channel;
     for (;;) {

@@ -149,10 +149,10 @@ public final class HubHost implements AutoCloseable {
    * starts the receive and supervisor threads.
    */
   public static HubHost create(HubConfig config) throws IOException {
-    Path dir = config.directory() != null ? config.directory() : HubFile.defaultDirectory();
+    // Checked (the default directory must be this user's own) before anything in it is touched.
+    Path dir = HubFile.prepareDirectory(config);
     HubFile.removeStaleHubs(dir);
-    HubFile file = HubFile.create(config.toBuilder().directory(dir).build(), ProcessHandle.current().pid(),
-        HubFile.currentProcessStartMillis());
+    HubFile file = HubFile.create(config, ProcessHandle.current().pid(), HubFile.currentProcessStartMillis());
     HubHost host = new HubHost(config, file);
     host.slots.format();
     for (int i = 0; i < host.layout.maxPeers; i++) {

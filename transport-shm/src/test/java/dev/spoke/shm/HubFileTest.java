@@ -181,6 +181,35 @@ class HubFileTest {
   }
 
   @Test
+  void aHostStartedWithTheDefaultDirectoryChecksItFirst() throws Exception {
+    HubConfig defaults = HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 4)).build();
+    Path home = HubFile.defaultDirectory();
+    HubHost.create(defaults).close(); // makes it if missing
+    // Loosened by someone: the next host takes others' access away before it puts a hub there.
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxrwxrwx"));
+    HubHost host = HubHost.create(defaults);
+    try {
+      assertEquals(home, host.path().getParent());
+      assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(home)));
+    } finally {
+      host.close();
+    }
+  }
+
+  @Test
+  void aRelativeConfiguredDirectoryIsMade() throws Exception {
+    Path relative = Path.of("spoke-test-hubs-" + ProcessHandle.current().pid()); // no parent: one name
+    HubHost host = HubHost.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 4))
+        .directory(relative).build());
+    try {
+      assertEquals(relative.toAbsolutePath(), host.path().getParent());
+    } finally {
+      host.close();
+      Files.deleteIfExists(relative);
+    }
+  }
+
+  @Test
   void theDefaultDirectoryIsPerUserUnderDevShm() {
     Path d = HubFile.defaultDirectory();
     assertTrue(d.getFileName().toString().startsWith("spoke-"), d.toString());
