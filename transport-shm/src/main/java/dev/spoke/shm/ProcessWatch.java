@@ -75,9 +75,14 @@ final class ProcessWatch implements AutoCloseable {
       }
     }
     ProcessWatch watch = new ProcessWatch(pid, startMillis, fd);
-    // Checked after the pidfd is open: if the pid still names the process started then, the descriptor
-    // is that process's, not a later one's that reused the pid.
-    watch.ended = !ProcessLiveness.isAlive(pid, startMillis);
+    try {
+      // Checked after the pidfd is open: if the pid still names the process started then, the
+      // descriptor is that process's, not a later one's that reused the pid.
+      watch.ended = !ProcessLiveness.isAlive(pid, startMillis);
+    } catch (RuntimeException | Error e) {
+      watch.close();
+      throw e;
+    }
     return watch;
   }
 
@@ -97,10 +102,15 @@ final class ProcessWatch implements AutoCloseable {
       pollFd.setShort(4, POLLIN);
       pollFd.setShort(6, (short) 0);
       int r = poll(pollFd, 1, millis);
-      if (r > 0) {
-        ended = true; // readable, or an error on the descriptor: either way the process is gone
-      } else if (r < 0) {
-        ended = !ProcessLiveness.isAlive(pid, startMillis); // interrupted: look the slow way
+      if (r > 0 && (pollFd.getShort(6) & POLLIN) != 0) {
+        ended = true; // a pidfd becomes readable when its process exits
+      } else if (r != 0) {
+        // Interrupted, or an error on the descriptor: look the slow way, and sleep out the wait rather
+        // than spin if the descriptor keeps failing.
+        ended = !ProcessLiveness.isAlive(pid, startMillis);
+        if (!ended) {
+          LockSupport.parkNanos(this, timeoutNanos);
+        }
       }
       return ended;
     }
