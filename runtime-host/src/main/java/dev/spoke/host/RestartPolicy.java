@@ -16,6 +16,8 @@ import java.util.Objects;
 public final class RestartPolicy {
 
   private static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(30);
+  /** The longest wait or period a policy takes: a day, so that every computation stays in range. */
+  private static final Duration LONGEST = Duration.ofDays(1);
   private static final Duration DEFAULT_STABLE_AFTER = Duration.ofMinutes(1);
   private static final RestartPolicy NEVER = new RestartPolicy(0, Duration.ZERO, Duration.ZERO, DEFAULT_STABLE_AFTER);
 
@@ -66,8 +68,8 @@ public final class RestartPolicy {
 
   private static void requirePositiveOrZero(Duration d, String name) {
     Objects.requireNonNull(d, name);
-    if (d.isNegative()) {
-      throw new IllegalArgumentException(name + " must not be negative, got " + d);
+    if (d.isNegative() || d.compareTo(LONGEST) > 0) {
+      throw new IllegalArgumentException(name + " must be between 0 and " + LONGEST + ", got " + d);
     }
   }
 

@@ -340,22 +340,38 @@ class HostPluginTest {
     host();
     Duration stable = Duration.ofSeconds(4);
     Plugin p = host.launch(PluginSpec.java("looping", EchoPlugin.class).jvmArgs("-Xmx128m")
-        .restartPolicy(RestartPolicy.onFailure(10, Duration.ofMillis(50)).withStableAfter(stable)).build());
+        .restartPolicy(RestartPolicy.onFailure(10, Duration.ofSeconds(1)).withStableAfter(stable)).build());
+    // When each restart began and ended: the gap is the back-off plus the launch.
+    java.util.concurrent.BlockingQueue<Long> restartGaps = new java.util.concurrent.LinkedBlockingQueue<>();
+    long[] crashedAt = new long[1];
+    p.addStateListener((plugin, from, to) -> {
+      if (to == PluginState.RESTARTING) {
+        crashedAt[0] = System.nanoTime();
+      } else if (from == PluginState.RESTARTING && to == PluginState.READY) {
+        restartGaps.add(System.nanoTime() - crashedAt[0]);
+      }
+    });
     assertEquals(0, p.failuresInARow());
-    // Killed as soon as each process is ready: a crash loop, and its back-off grows.
+    // Killed as soon as each process is ready: a crash loop, and its back-off doubles (1 s, then 2 s).
+    long[] gaps = new long[3];
     for (int failures = 1; failures <= 2; failures++) {
       long pid = p.pid();
       ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+      gaps[failures - 1] = restartGaps.poll(30, TimeUnit.SECONDS);
       waitUntil("restart " + failures, 30, () -> p.state() == PluginState.READY && p.pid() != pid);
       assertEquals(failures, p.failuresInARow());
     }
-    assertEquals(Duration.ofMillis(100), p.spec().restartPolicy().backoff(p.failuresInARow()));
-    // A process that ran past the stable period: its crash starts the count, and the back-off, over.
+    assertTrue(gaps[1] >= TimeUnit.SECONDS.toNanos(2), "the second restart in a row waited 2 s: " + gaps[1] / 1e6 + " ms");
+    // A process that ran past the stable period: its crash starts the count, and the back-off, over:
+    // 1 s again, where counting every restart would have waited 4 s.
     Thread.sleep(stable.toMillis() + 300);
     long pid = p.pid();
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    gaps[2] = restartGaps.poll(30, TimeUnit.SECONDS);
     waitUntil("the restart after a stable run", 30, () -> p.state() == PluginState.READY && p.pid() != pid);
     assertEquals(1, p.failuresInARow());
+    assertTrue(gaps[2] >= TimeUnit.SECONDS.toNanos(1) && gaps[2] < TimeUnit.MILLISECONDS.toNanos(3500),
+        "after a stable run the back-off is 1 s again: the restart took " + gaps[2] / 1e6 + " ms");
     assertEquals(3, p.restarts(), "every restart counts against maxRestarts");
   }
 

@@ -32,10 +32,14 @@ class RestartPolicyTest {
   }
 
   @Test
-  void negativeSettingsAreRefused() {
+  void negativeOrHugeSettingsAreRefused() {
     assertThrows(IllegalArgumentException.class, () -> RestartPolicy.onFailure(-1, Duration.ZERO));
     assertThrows(IllegalArgumentException.class, () -> RestartPolicy.onFailure(1, Duration.ofMillis(-1)));
     assertThrows(IllegalArgumentException.class, () -> RestartPolicy.onFailure(1, Duration.ZERO).withMaxBackoff(Duration.ofMillis(-1)));
     assertThrows(IllegalArgumentException.class, () -> RestartPolicy.onFailure(1, Duration.ZERO).withStableAfter(Duration.ofMillis(-1)));
+    assertThrows(IllegalArgumentException.class, () -> RestartPolicy.onFailure(1, Duration.ZERO).withMaxBackoff(Duration.ofDays(2)));
+    assertThrows(IllegalArgumentException.class, () -> RestartPolicy.onFailure(1, Duration.ofDays(400)));
+    assertEquals(Duration.ofDays(1), RestartPolicy.onFailure(1, Duration.ofHours(1)).withMaxBackoff(Duration.ofDays(1))
+        .backoff(Integer.MAX_VALUE), "doubling stops at the cap, never overflows");
   }
 }
