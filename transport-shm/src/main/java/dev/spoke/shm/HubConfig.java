@@ -86,9 +86,10 @@ public final class HubConfig {
 
   /**
    * How often the host and the peers write their heartbeats and check each other's entries. A plugin
-   * learns of its host's death at once whatever this is (it waits on the host's process); the interval
-   * bounds how soon a host notices a plugin it did not launch has detached or died, and is the one
-   * periodic wake-up of an idle plugin.
+   * learns of its host's death at once whatever this is where it can wait on the host's process (a
+   * pidfd: Linux 5.3 and later), and within this interval where it cannot; the interval also bounds how
+   * soon a host notices a plugin it did not launch has detached or died, and is the one periodic wake-up
+   * of an idle plugin.
    */
   public Duration heartbeatInterval() {
     return heartbeatInterval;
