@@ -149,13 +149,7 @@ public abstract class AbstractCallLayerTest {
   }
 
   protected static void waitUntil(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("timed out after " + WAIT_SECONDS + "s waiting until " + what);
-      }
-      Thread.sleep(1);
-    }
+    Conditions.waitUntil(what, WAIT_SECONDS, condition);
   }
 
   /** Collects what a response observer receives. */

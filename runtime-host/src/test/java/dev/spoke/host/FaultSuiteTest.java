@@ -1,5 +1,6 @@
 package dev.spoke.host;
 
+import static dev.spoke.testing.Conditions.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -83,15 +84,6 @@ class FaultSuiteTest {
     }
   }
 
-  static void waitUntil(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("timed out after " + seconds + "s waiting until " + what);
-      }
-      Thread.sleep(5);
-    }
-  }
 
   private void assertPoolWhole() throws InterruptedException {
     waitUntil("the pool is 100% free", 15, () -> host.snapshot().poolFullyFree());
@@ -201,7 +193,7 @@ class FaultSuiteTest {
     for (Plugin p : plugins) {
       waitUntil(p.name() + " is ready again", 60, () -> p.state() == PluginState.READY);
     }
-    Thread.sleep(300);
+    Thread.sleep(300); // traffic against every plugin ready again, before the callers stop
     stop.set(true);
     for (Thread c : callers) {
       c.join(TimeUnit.SECONDS.toMillis(60));

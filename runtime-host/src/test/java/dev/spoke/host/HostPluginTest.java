@@ -1,5 +1,6 @@
 package dev.spoke.host;
 
+import static dev.spoke.testing.Conditions.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -71,15 +72,6 @@ class HostPluginTest {
     }
   }
 
-  static void waitUntil(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("timed out after " + seconds + "s waiting until " + what);
-      }
-      Thread.sleep(5);
-    }
-  }
 
   /** True once the process has exited, whether or not its parent has reaped it yet. */
   static boolean exited(ProcessHandle p) {
@@ -364,7 +356,7 @@ class HostPluginTest {
     assertTrue(gaps[1] >= TimeUnit.SECONDS.toNanos(2), "the second restart in a row waited 2 s: " + gaps[1] / 1e6 + " ms");
     // A process that ran past the stable period: its crash starts the count, and the back-off, over:
     // 1 s again, where counting every restart would have waited 4 s.
-    Thread.sleep(stable.toMillis() + 300);
+    Thread.sleep(stable.toMillis() + 300); // the passage of time is the point: a run past the stable period
     long pid = p.pid();
     ProcessHandle.of(pid).orElseThrow().destroyForcibly();
     gaps[2] = restartGaps.poll(30, TimeUnit.SECONDS);
@@ -511,9 +503,8 @@ class HostPluginTest {
       ids.add(p.pid());
       running.add(EchoSpoke.newStub(p.channel()).unary(payload(p.pid(), 1000, new Random(3)).toBuilder().setSleepMillis(700).build()));
     }
-    waitUntil("the calls are running in the plugins", 10,
-        () -> plugins.stream().allMatch(p -> p.state() == PluginState.READY));
-    Thread.sleep(100); // let both calls reach their handlers
+    waitUntil("both plugins took their calls off their rings", 10, () -> host.snapshot().peers.stream()
+        .allMatch(p -> p.toPeer.depth == 0));
     host.close();
     for (int i = 0; i < running.size(); i++) {
       assertEquals(ids.get(i), running.get(i).get(1, TimeUnit.SECONDS).getId(), "the running call finished");
@@ -546,7 +537,8 @@ class HostPluginTest {
     Plugin p = launch("stopping");
     CompletableFuture<Payload> slow = EchoSpoke.newStub(p.channel())
         .unary(payload(1, 10, new Random(4)).toBuilder().setSleepMillis(800).build());
-    Thread.sleep(150);
+    waitUntil("the plugin took the slow call off its ring", 10, () -> host.snapshot().peers.stream()
+        .allMatch(peer -> peer.toPeer.depth == 0));
     Thread closer = new Thread(p::close);
     closer.start();
     waitUntil("the plugin is stopping", 10, () -> p.state() == PluginState.STOPPING);

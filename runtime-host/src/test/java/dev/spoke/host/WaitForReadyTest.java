@@ -1,7 +1,7 @@
 package dev.spoke.host;
 
 import static dev.spoke.host.HostPluginTest.payload;
-import static dev.spoke.host.HostPluginTest.waitUntil;
+import static dev.spoke.testing.Conditions.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -77,7 +77,7 @@ class HubBackPressureTest {
   }
 
   static void waitUntil(String what, java.util.function.BooleanSupplier condition) throws InterruptedException {
-    HubCrossProcessTest.waitUntil(what, 10, condition);
+    dev.spoke.testing.Conditions.waitUntil(what, 10, condition);
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.spoke.shm;
 
+import static dev.spoke.testing.Conditions.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -85,15 +86,6 @@ class HubCrossProcessTest {
     return all;
   }
 
-  static void waitUntil(String what, long seconds, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() - deadline > 0) {
-        fail("timed out after " + seconds + "s waiting until " + what);
-      }
-      Thread.sleep(2);
-    }
-  }
 
   /** A listener that counts frames and hands the host's transport to nothing else. */
   static final class Counting implements FrameListener {

@@ -27,7 +27,7 @@ class ProcessWatchTest {
         assertTrue(watch.awaitEnd(TimeUnit.SECONDS.toNanos(30)));
         return System.nanoTime() - start;
       });
-      Thread.sleep(100);
+      Thread.sleep(100); // most likely in poll(2) by now; the wait must end early either way
       child.destroyForcibly();
       long took = waited.get(20, TimeUnit.SECONDS);
       assertTrue(took < TimeUnit.SECONDS.toNanos(10), "the wait ran to its timeout: " + took / 1e6 + " ms");
