@@ -127,6 +127,18 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
           "deadline passed " + describeOverdue(d) + " before " + method.getFullMethodName() + " started"), false);
       return;
     }
+    if (context != null) {
+      parent = context;
+      parentCancellation = () -> cancelWith(Status.CANCELLED.withDescription(
+          "the call that started this one (" + context.getMethodName() + ") was cancelled: "
+              + context.getCancellationStatus()), true);
+    }
+    if (d != null) {
+      deadlineTask = new DeadlineTask();
+    }
+    // NOTE: everything finish() reads is assigned above, before the call is published in the table
+    // (the table's lock is the happens-before edge), so whoever ends it — failAll on the receive thread
+    // included — cancels the timer and leaves the parent.
     conn.clientCalls.putIfAbsent(callId, this);
     // The connection may have closed between the check and the put; it then missed this call.
     refusal = conn.closedStatus();
@@ -134,16 +146,17 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       onTransportClosed(refusal);
       return;
     }
-    if (context != null) {
-      parent = context;
-      parentCancellation = () -> cancelWith(Status.CANCELLED.withDescription(
-          "the call that started this one (" + context.getMethodName() + ") was cancelled: "
-              + context.getCancellationStatus()), true);
-      context.addCancellationListener(parentCancellation, DirectExecutor.INSTANCE);
+    if (parent != null) {
+      parent.addCancellationListener(parentCancellation, DirectExecutor.INSTANCE);
     }
-    if (d != null) {
-      deadlineTask = new DeadlineTask();
+    if (deadlineTask != null) {
       conn.timer().schedule(deadlineTask, d.nanoTime());
+    }
+    if (ended) {
+      // Ended while being started (a failAll, the parent's cancellation): finish() may have run before
+      // the listener was added or the timer armed, so undo both here (each is idempotent).
+      finish();
+      return;
     }
     if (!method.getType().clientSendsOneMessage()) {
       synchronized (this) {
@@ -231,7 +244,17 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   @Override
   public void cancel(String message, Throwable cause) {
     Status status = Status.CANCELLED.withDescription(message != null ? message : "cancelled by the client");
-    cancelWith(cause != null ? status.withCause(cause) : status, true);
+    Status cancelled = cause != null ? status.withCause(cause) : status;
+    if (!cancelWith(cancelled, true) && listener != null) {
+      // The call already ended (the server closed it), but its listener may not have heard: messages
+      // it has not asked for hold the close back. A cancel stops delivery, as in gRPC: the listener
+      // hears onClose(CANCELLED) now and the undelivered messages are dropped.
+      callExecutor.execute(() -> {
+        if (!listenerClosed) {
+          closeListener(cancelled, new Metadata());
+        }
+      });
+    }
   }
 
   @Override
@@ -504,16 +527,20 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   // ---------------------------------------------------------------------------------------------
   // Ending
 
-  /** Ends the call locally with {@code status}; tells the server when {@code tellServer}. */
-  void cancelWith(Status status, boolean tellServer) {
+  /**
+   * Ends the call locally with {@code status}; tells the server when {@code tellServer}. Returns false
+   * if the call had already ended.
+   */
+  boolean cancelWith(Status status, boolean tellServer) {
     if (!endOnce()) {
-      return;
+      return false;
     }
     finish();
     if (tellServer) {
       sendCancel(status);
     }
     callExecutor.execute(() -> closeListener(status, new Metadata()));
+    return true;
   }
 
   private void sendCancel(Status status) {

@@ -1,75 +1,61 @@
 package dev.spoke.internal;
 
-import dev.spoke.CallOptions;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
-import dev.spoke.transport.Transport;
 import java.util.function.IntSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * An executor with no thread: tasks queue until the one thread that owns it drains them in {@link
- * #waitAndDrain}. Blocking calls use one so that their response is parsed and delivered on the caller's
- * own thread, with no hand-off through a pool. Each thread has one, reused by its blocking calls one
- * after the other ({@link #current()}); a task arriving late for an earlier call just runs during the
- * next wait, where it finds its call already ended.
+ * An executor with no thread of its own, for one blocking call: its tasks queue until the thread that
+ * made the call drains them in {@link #waitAndDrain}, so the response is parsed and delivered on the
+ * caller's own thread with no hand-off through a pool.
+ *
+ * <p>One per call, never reused: a task that arrives for a call that has ended (after {@link
+ * #shutdown}) is dropped, so no later call can ever run an earlier call's events.
  *
  * <p>The waiting thread spins for a short window before it parks, because on the target machines a
  * parked wake-up costs ~50 µs while a response often arrives within a few µs. It announces parking and
  * re-checks the queue before parking; {@link #execute} enqueues and then unparks only if the owner
  * announced parking, so a wake-up is never lost and never paid for when nobody sleeps. While it spins,
  * the owner may also poll the transport for its response itself ({@link #receiveWith}): then the
- * response reaches it without crossing any thread.
+ * response reaches it without crossing any thread. Before it waits at all, the owner gives up any
+ * delivery role it holds ({@link InboundDelivery#relinquishAll}), so that a handler running on a
+ * receive thread that makes a blocking call never stalls the frames of others.
  *
- * <p>{@link #execute} is thread-safe; the rest belongs to the owner thread.
+ * <p>{@link #execute} is thread-safe; the rest belongs to the owner thread, which asserts it.
  */
 public final class ThreadlessExecutor implements Executor {
 
   private static final Logger log = LoggerFactory.getLogger(ThreadlessExecutor.class);
-  private static final ThreadLocal<ThreadlessExecutor> CURRENT = ThreadLocal.withInitial(ThreadlessExecutor::new);
 
   /** The longest the owner spins before it parks. */
   private static final long MAX_SPIN_NANOS = 50_000;
-  /** How long the owner sleeps between polls when it must keep delivering frames itself. */
-  private static final long POLL_SLICE_NANOS = 50_000;
 
   private final TaskQueue queue = new TaskQueue();
   private final Thread owner = Thread.currentThread();
   private volatile boolean parked;
+  private volatile boolean shutdown;
   private IntSupplier receiver;
-  /** The receiver said this thread must keep delivering (it is its transport's consumer). */
-  private boolean mustKeepPolling;
-  private CallOptions lastBase;
-  private CallOptions lastDerived;
 
-  private ThreadlessExecutor() {}
+  /** An executor owned by the calling thread, for one call. */
+  public ThreadlessExecutor() {}
 
-  /** The calling thread's executor. */
-  public static ThreadlessExecutor current() {
-    return CURRENT.get();
+  /** The thread that owns this executor (the one that made the call). */
+  public Thread owner() {
+    return owner;
   }
 
-  /**
-   * {@code base} with this executor: derived once and reused while the caller keeps passing the same
-   * options object, as stubs do, so a blocking call allocates no options.
-   */
-  public CallOptions options(CallOptions base) {
-    if (base != lastBase) {
-      lastDerived = base.withExecutor(this);
-      lastBase = base;
-    }
-    return lastDerived;
-  }
-
-  /** While spinning, the owner calls {@code receiver} to deliver inbound frames itself. */
+  /** While spinning, the owner calls {@code inboundReceiver} to deliver inbound frames itself. */
   public void receiveWith(IntSupplier inboundReceiver) {
     this.receiver = inboundReceiver;
-    this.mustKeepPolling = false;
   }
 
   @Override
   public void execute(Runnable task) {
+    if (shutdown) {
+      return; // the call is over: its late events have nobody to go to
+    }
     queue.offer(task);
     // NOTE: the task is published before parked is read; the owner writes parked before re-reading the
     // queue.
@@ -83,11 +69,13 @@ public final class ThreadlessExecutor implements Executor {
    * value) passes, then runs every queued task.
    *
    * @return false if the deadline passed with nothing to run
-   * @throws InterruptedException if the owner was interrupted while parked
+   * @throws InterruptedException if the owner was interrupted while parked (the flag is cleared)
    */
   public boolean waitAndDrain(long deadlineNanos) throws InterruptedException {
+    assert Thread.currentThread() == owner : "waitAndDrain on " + Thread.currentThread() + ", owned by " + owner;
     Runnable task = queue.poll();
     if (task == null) {
+      InboundDelivery.relinquishAll();
       task = spin(deadlineNanos);
     }
     if (task == null) {
@@ -106,7 +94,21 @@ public final class ThreadlessExecutor implements Executor {
     return true;
   }
 
-  private Runnable spin(long deadlineNanos) {
+  /**
+   * The call has ended: tasks still queued and any that arrive later are dropped. The owner only; the
+   * executor is not used again.
+   */
+  public void shutdown() {
+    assert Thread.currentThread() == owner : "shutdown on " + Thread.currentThread() + ", owned by " + owner;
+    shutdown = true;
+    // NOTE: a task offered before the flag was seen is drained here; one offered after is dropped by
+    // execute. Either way nothing of this call survives it.
+    while (queue.poll() != null) {
+      // dropped
+    }
+  }
+
+  private Runnable spin(long deadlineNanos) throws InterruptedException {
     long start = System.nanoTime();
     IntSupplier r = receiver;
     for (int i = 0; ; i++) {
@@ -114,18 +116,17 @@ public final class ThreadlessExecutor implements Executor {
       if (task != null) {
         return task;
       }
-      if (r != null) {
-        int delivered = r.getAsInt();
-        if (delivered > 0) {
-          continue; // perhaps our own response: look at the queue again
-        }
-        mustKeepPolling = delivered == Transport.RECEIVE_KEEP_POLLING;
-      }
       if ((i & 31) == 0) {
+        if (Thread.interrupted()) {
+          throw new InterruptedException(); // an interrupted waiter stops at once, spinning or parked
+        }
         long now = System.nanoTime();
         if (now - start > MAX_SPIN_NANOS || now - deadlineNanos >= 0) {
           return null;
         }
+      }
+      if (r != null && r.getAsInt() > 0) {
+        continue; // perhaps our own response: look at the queue again
       }
       Thread.onSpinWait();
     }
@@ -142,12 +143,6 @@ public final class ThreadlessExecutor implements Executor {
         long remaining = deadlineNanos - System.nanoTime();
         if (remaining <= 0) {
           return null;
-        }
-        if (mustKeepPolling) {
-          // Nobody else delivers this thread's response: sleep in short slices and look for it.
-          LockSupport.parkNanos(this, Math.min(remaining, POLL_SLICE_NANOS));
-          receiver.getAsInt();
-          continue;
         }
         LockSupport.parkNanos(this, remaining);
         if (Thread.interrupted()) {

@@ -11,6 +11,9 @@ import dev.spoke.internal.ThreadlessExecutor;
 import java.util.ArrayDeque;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs the four call shapes on a {@link ClientCall}; generated stubs are thin wrappers over these.
@@ -19,6 +22,8 @@ import java.util.concurrent.CompletableFuture;
  * parsed by the caller, with no hand-off through a pool.
  */
 public final class ClientCalls {
+
+  private static final Logger log = LoggerFactory.getLogger(ClientCalls.class);
 
   private ClientCalls() {}
 
@@ -67,53 +72,104 @@ public final class ClientCalls {
 
   // ---------------------------------------------------------------------------------------------
   // Blocking
+  //
+  // Every blocking call owns a ThreadlessExecutor of its own and nothing else of the thread's: a call
+  // that ends early (a request that cannot be sent, an interrupt) keeps draining its own events until
+  // its listener has heard onClose, so that nothing of it is left for a later call on the thread.
+
+  /** How long a blocking caller waits for onClose after it cancelled its call (it comes at once). */
+  private static final long CLOSE_AFTER_CANCEL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   /**
    * Makes a unary call and waits for its response on this thread.
    *
    * @throws StatusRuntimeException if the call fails; {@code CANCELLED} if this thread is interrupted
-   *     (the interrupt flag is kept)
+   *     while it waits (the call is cancelled, and the interrupt flag is set again when this returns)
    */
   public static <ReqT, RespT> RespT blockingUnaryCall(
       Channel channel, MethodDescriptor<ReqT, RespT> method, CallOptions options, ReqT request) {
-    ThreadlessExecutor executor = ThreadlessExecutor.current();
-    ClientCall<ReqT, RespT> call = channel.newCall(method, executor.options(options));
-    BlockingUnaryListener<RespT> listener = BlockingUnaryListener.forThisThread();
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    ClientCall<ReqT, RespT> call = channel.newCall(method, options.withExecutor(executor));
+    BlockingUnaryListener<RespT> listener = new BlockingUnaryListener<>();
+    boolean interrupted = false;
     try {
       call.start(listener, null);
       call.request(1);
-      sendOneAndHalfClose(call, request);
+      try {
+        call.sendMessage(request);
+        call.halfClose();
+      } catch (RuntimeException | Error e) {
+        call.cancel("the request could not be sent", e);
+        interrupted = awaitCloseAfterCancel(executor, listener, method);
+        throw e;
+      }
       while (!listener.done) {
-        waitAndDrain(executor, call);
+        try {
+          executor.waitAndDrain(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+          interrupted = true;
+          call.cancel("the waiting thread was interrupted", e);
+          interrupted |= awaitCloseAfterCancel(executor, listener, method);
+        }
       }
       if (listener.status.isOk()) {
         return listener.value;
       }
       throw listener.status.asRuntimeException(listener.trailers);
     } finally {
-      listener.release();
+      executor.shutdown();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
-  /** Starts a server-streaming call whose responses this thread reads through the returned stream. */
+  /**
+   * Starts a server-streaming call whose responses this thread reads through the returned stream. The
+   * stream belongs to this thread: read and close it here.
+   */
   public static <ReqT, RespT> BlockingResponseStream<RespT> blockingServerStreamingCall(
       Channel channel, MethodDescriptor<ReqT, RespT> method, CallOptions options, ReqT request) {
-    ThreadlessExecutor executor = ThreadlessExecutor.current();
-    ClientCall<ReqT, RespT> call = channel.newCall(method, executor.options(options));
-    BlockingStream<RespT> stream = new BlockingStream<>(call, executor);
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    ClientCall<ReqT, RespT> call = channel.newCall(method, options.withExecutor(executor));
+    BlockingStream<RespT> stream = new BlockingStream<>(call, executor, method);
     call.start(stream.listener, null);
-    sendOneAndHalfClose(call, request);
+    try {
+      call.sendMessage(request);
+      call.halfClose();
+    } catch (RuntimeException | Error e) {
+      call.cancel("the request could not be sent", e);
+      stream.drainUntilClosed();
+      throw e;
+    }
     return stream;
   }
 
-  private static void waitAndDrain(ThreadlessExecutor executor, ClientCall<?, ?> call) {
-    try {
-      executor.waitAndDrain(Long.MAX_VALUE);
-    } catch (InterruptedException e) {
-      call.cancel("the waiting thread was interrupted", e);
-      Thread.currentThread().interrupt();
-      throw Status.CANCELLED.withDescription("the waiting thread was interrupted").withCause(e).asRuntimeException();
+  /**
+   * After a cancel: runs the call's events until its listener heard onClose, which a cancel delivers
+   * at once. Bounded, so a call that never closes (a broken interceptor) cannot hold the thread; that is
+   * logged. Returns true if the thread was interrupted meanwhile.
+   */
+  private static boolean awaitCloseAfterCancel(ThreadlessExecutor executor, Closeable listener, MethodDescriptor<?, ?> method) {
+    boolean interrupted = false;
+    long deadline = System.nanoTime() + CLOSE_AFTER_CANCEL_NANOS;
+    while (!listener.closed()) {
+      try {
+        if (!executor.waitAndDrain(deadline) && !listener.closed()) {
+          log.error("a cancelled call of {} did not close within {} s; its events are dropped", method.getFullMethodName(),
+              TimeUnit.NANOSECONDS.toSeconds(CLOSE_AFTER_CANCEL_NANOS));
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
     }
+    return interrupted;
+  }
+
+  /** A blocking call's listener: tells whether onClose was heard. */
+  private interface Closeable {
+    boolean closed();
   }
 
   private static <ReqT> void sendOneAndHalfClose(ClientCall<ReqT, ?> call, ReqT request) {
@@ -211,50 +267,13 @@ public final class ClientCalls {
     }
   }
 
-  /**
-   * Collects a blocking unary call's result on the caller's thread. One per thread, reused by its
-   * calls one after the other; a call started while it is in use (a nested blocking call made by a
-   * callback on the same thread) gets a fresh one.
-   */
-  private static final class BlockingUnaryListener<RespT> extends ClientCall.Listener<RespT> {
-    private static final ThreadLocal<BlockingUnaryListener<?>> PER_THREAD = new ThreadLocal<>();
-
+  /** Collects one blocking unary call's result on the caller's thread. One per call. */
+  private static final class BlockingUnaryListener<RespT> extends ClientCall.Listener<RespT> implements Closeable {
     RespT value;
     Status status;
     Metadata trailers;
     boolean done;
     private int count;
-    private boolean inUse;
-    private final boolean reusable;
-
-    private BlockingUnaryListener(boolean reusable) {
-      this.reusable = reusable;
-    }
-
-    @SuppressWarnings("unchecked")
-    static <RespT> BlockingUnaryListener<RespT> forThisThread() {
-      BlockingUnaryListener<RespT> l = (BlockingUnaryListener<RespT>) PER_THREAD.get();
-      if (l == null) {
-        l = new BlockingUnaryListener<>(true);
-        PER_THREAD.set(l);
-      }
-      if (l.inUse) {
-        return new BlockingUnaryListener<>(false);
-      }
-      l.inUse = true;
-      return l;
-    }
-
-    void release() {
-      value = null;
-      status = null;
-      trailers = null;
-      done = false;
-      count = 0;
-      if (reusable) {
-        inUse = false;
-      }
-    }
 
     @Override
     public void onMessage(RespT message) {
@@ -272,6 +291,11 @@ public final class ClientCalls {
       status = s;
       trailers = t;
       done = true;
+    }
+
+    @Override
+    public boolean closed() {
+      return done;
     }
   }
 
@@ -379,9 +403,10 @@ public final class ClientCalls {
     }
   }
 
-  private static final class BlockingStream<RespT> implements BlockingResponseStream<RespT> {
+  private static final class BlockingStream<RespT> implements BlockingResponseStream<RespT>, Closeable {
     private final ClientCall<?, RespT> call;
     private final ThreadlessExecutor executor;
+    private final MethodDescriptor<?, RespT> method;
     private final ArrayDeque<RespT> buffer = new ArrayDeque<>();
     private boolean requestOutstanding;
     private Status status;
@@ -401,23 +426,39 @@ public final class ClientCalls {
       }
     };
 
-    BlockingStream(ClientCall<?, RespT> call, ThreadlessExecutor executor) {
+    BlockingStream(ClientCall<?, RespT> call, ThreadlessExecutor executor, MethodDescriptor<?, RespT> method) {
       this.call = call;
       this.executor = executor;
+      this.method = method;
+    }
+
+    @Override
+    public boolean closed() {
+      return status != null;
     }
 
     @Override
     public boolean hasNext() {
+      checkOwner();
       while (buffer.isEmpty() && status == null) {
         if (!requestOutstanding) {
           requestOutstanding = true;
           call.request(1);
         }
-        waitAndDrain(executor, call);
+        try {
+          executor.waitAndDrain(Long.MAX_VALUE);
+        } catch (InterruptedException e) {
+          call.cancel("the waiting thread was interrupted", e);
+          drainUntilClosed();
+          Thread.currentThread().interrupt();
+          throw Status.CANCELLED.withDescription("the waiting thread was interrupted").withCause(e)
+              .asRuntimeException();
+        }
       }
       if (!buffer.isEmpty()) {
         return true;
       }
+      executor.shutdown();
       if (status.isOk()) {
         return false;
       }
@@ -434,8 +475,27 @@ public final class ClientCalls {
 
     @Override
     public void close() {
+      checkOwner();
       if (status == null) {
         call.cancel("the caller closed the response stream", null);
+        drainUntilClosed();
+      }
+      buffer.clear();
+      executor.shutdown();
+    }
+
+    /** After a cancel: runs the call's events until it closed; keeps an interrupt for the caller. */
+    void drainUntilClosed() {
+      if (awaitCloseAfterCancel(executor, this, method)) {
+        Thread.currentThread().interrupt();
+      }
+      executor.shutdown();
+    }
+
+    private void checkOwner() {
+      if (Thread.currentThread() != executor.owner()) {
+        throw new IllegalStateException("a blocking response stream is read on the thread that made the call ("
+            + executor.owner().getName() + "), not on " + Thread.currentThread().getName());
       }
     }
   }

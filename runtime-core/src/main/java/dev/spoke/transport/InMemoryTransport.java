@@ -2,6 +2,7 @@ package dev.spoke.transport;
 
 import dev.spoke.Status;
 import dev.spoke.StatusException;
+import dev.spoke.internal.InboundDelivery;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Objects;
@@ -38,7 +39,15 @@ public final class InMemoryTransport implements Transport {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Object roomLock = new Object();
   private InMemoryTransport peer;
+  /** The thread delivering frames now; another takes over when application code on it blocks. */
   private volatile Thread receiveThread;
+  private final AtomicInteger receiveThreads = new AtomicInteger();
+  /** The receive thread's delivery role: handed to a new thread if what it runs inline blocks. */
+  private final InboundDelivery.Role receiveRole = () -> {
+    if (receiveThread == Thread.currentThread()) {
+      startReceiveThread();
+    }
+  };
   private volatile FrameListener listener;
   private volatile Status closeStatus;
 
@@ -74,7 +83,11 @@ public final class InMemoryTransport implements Transport {
       throw new IllegalStateException("transport " + localName + " already started");
     }
     listener = frameListener;
-    Thread t = new Thread(this::receiveLoop, "spoke-inmemory-recv-" + localName);
+    startReceiveThread();
+  }
+
+  private void startReceiveThread() {
+    Thread t = new Thread(this::receiveLoop, "spoke-inmemory-recv-" + localName + "-" + receiveThreads.incrementAndGet());
     t.setDaemon(true);
     receiveThread = t;
     t.start();
@@ -87,7 +100,7 @@ public final class InMemoryTransport implements Transport {
           "payload of " + payloadLength + " bytes exceeds the limit of " + maxPayloadLength + " bytes").asException();
     }
     checkOpen();
-    peer.reserveRoom(deadlineNanos, Thread.currentThread() == receiveThread || deadlineNanos == NO_WAIT);
+    peer.reserveRoom(deadlineNanos, InboundDelivery.holdsAny() || deadlineNanos == NO_WAIT);
     return new Frame(payloadLength);
   }
 
@@ -185,7 +198,8 @@ public final class InMemoryTransport implements Transport {
 
   private void receiveLoop() {
     FrameListener l = listener;
-    for (;;) {
+    Thread me = Thread.currentThread();
+    while (receiveThread == me) {
       Delivery d;
       try {
         d = inbound.take();
@@ -196,11 +210,13 @@ public final class InMemoryTransport implements Transport {
         l.onTransportClosed(closeStatus);
         return;
       }
+      InboundDelivery.enter(receiveRole);
       try {
         l.onFrame(d.header, ByteBuffer.wrap(d.payload).asReadOnlyBuffer());
       } catch (Throwable t) {
         log.error("[{}] listener threw on {}", localName, d.header, t);
       } finally {
+        InboundDelivery.leave(receiveRole);
         Arrays.fill(d.payload, POISON);
         releaseRoom();
       }

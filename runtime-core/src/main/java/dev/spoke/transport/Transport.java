@@ -7,14 +7,22 @@ import dev.spoke.StatusException;
  * A bidirectional, ordered carrier of frames between two sides of one connection: the seam between the
  * call layer and the shared-memory hub (or the in-memory pair used in tests). It knows nothing of calls.
  *
- * <p>Contract, shared by every implementation and checked by one contract test suite:
+ * <p>Contract, shared by every implementation and checked by one contract test suite
+ * ({@code TransportContractTest} in the test jar of runtime-core):
  *
  * <ul>
  *   <li>Frames one thread commits arrive in that order, header fields and payload bytes intact.
  *   <li>Any number of threads may claim and commit at once.
- *   <li>Inbound frames are delivered to the listener on one receive thread, one at a time.
- *   <li>Waits for room (claim, commit) are bounded by the caller's deadline and never happen on the
- *       transport's own receive thread.
+ *   <li>Inbound frames are delivered to the listener one at a time, by the thread that holds the
+ *       transport's delivery role: its receive thread, or a caller in {@link #receiveOnCallerThread}.
+ *   <li>Every frame claimed is either committed or aborted; a claim never leaves the transport stuck,
+ *       whatever is thrown between claim and commit.
+ *   <li>Waits for room (claim, commit) are bounded by the caller's deadline and never happen on a
+ *       thread that delivers frames (such a send queues, in order, and goes out when there is room).
+ *   <li>A delivering thread that is about to block in application code it ran inline (a handler bound
+ *       to a direct executor that makes a blocking call) gives its delivery role up first through
+ *       {@link dev.spoke.internal.InboundDelivery}: the transport goes on delivering on another thread,
+ *       so neither its own response nor anybody else's frame waits for it.
  *   <li>After close, or once the other side is gone, claims fail with {@code UNAVAILABLE} and the
  *       listener hears {@link FrameListener#onTransportClosed} once.
  * </ul>
@@ -28,13 +36,6 @@ public interface Transport {
    * and sent, in order, as soon as there is room. For news that must not hold anyone up (a cancel).
    */
   long NO_WAIT = 0;
-
-  /**
-   * {@link #receiveOnCallerThread} result: nothing was waiting, and the calling thread is the one that
-   * delivers this transport's frames (it runs a handler that made a blocking call), so nobody else
-   * will: it must keep calling rather than park.
-   */
-  int RECEIVE_KEEP_POLLING = -2;
 
   /** Starts delivering inbound frames to {@code listener}. Called once. */
   void start(FrameListener listener);
@@ -53,14 +54,15 @@ public interface Transport {
   int maxPayloadLength();
 
   /**
-   * Lets a thread that is waiting for one of this transport's frames deliver inbound frames itself, on
+   * Lets a thread that is waiting for a response on this transport deliver inbound frames itself, on
    * its own thread, when no other thread is delivering them at this moment: a blocking caller then
-   * receives its response with no thread hand-off. Frames it finds for other calls are delivered to the
-   * listener exactly as the receive thread would deliver them.
+   * receives its response with no thread hand-off. It delivers only frames addressed to calls this side
+   * started (responses, closes, credits), exactly as the receive thread would deliver them, and stops at
+   * the first frame of any other kind, which it leaves to the receive thread: an application thread
+   * never runs another call's handler.
    *
-   * @return frames delivered (0 if none was waiting), -1 if another thread is delivering now or the
-   *     transport does not support it (the default; the caller then waits to be handed its frame), or
-   *     {@link #RECEIVE_KEEP_POLLING}
+   * @return frames delivered (0 if none was waiting), or -1 if another thread is delivering now or the
+   *     transport does not support it (the default; the caller then waits to be handed its frame)
    */
   default int receiveOnCallerThread(int maxFrames) {
     return -1;

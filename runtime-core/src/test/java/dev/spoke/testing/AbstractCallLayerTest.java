@@ -502,6 +502,195 @@ public abstract class AbstractCallLayerTest {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Call isolation: every call gets its own answer, whatever happened to the call before it
+
+  @Test
+  void aBlockingCallWhoseRequestCouldNotBeSentLeavesNothingForTheNextCall() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      assertThrows(NullPointerException.class, () -> blockingUnary(null, CallOptions.DEFAULT));
+      for (int i = 0; i < 5; i++) {
+        long id = round * 100L + i;
+        assertEquals(id, blockingUnary(request(id), CallOptions.DEFAULT).getId(), "call " + id + " got another's answer");
+      }
+    }
+    waitUntil("no call is left in flight", () -> client.activeCalls() == 0 && server.activeCalls() == 0);
+  }
+
+  @Test
+  void anInterruptedBlockingCallLeavesNothingForTheNextCall() throws Exception {
+    for (int round = 0; round < 10; round++) {
+      Thread caller = Thread.currentThread();
+      CountDownLatch started = new CountDownLatch(1);
+      Thread interrupter = new Thread(() -> {
+        try {
+          started.await();
+          TestService.Held held = service.held.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+          caller.interrupt();
+          if (held != null) {
+            // The answer comes after the interrupt: it belongs to the cancelled call and must go nowhere.
+            held.observer.onNext(TestService.response(held.request, 0));
+            held.observer.onCompleted();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      interrupter.start();
+      started.countDown();
+      try {
+        // The answer races the interrupt: either may win, but the call ends with its own outcome.
+        assertEquals(-1, blockingUnary(TestRequest.newBuilder().setId(-1).setHold(true).build(), CallOptions.DEFAULT).getId());
+      } catch (StatusRuntimeException e) {
+        assertEquals(Status.Code.CANCELLED, e.getStatus().getCode(), e.getStatus().toString());
+      }
+      assertTrue(Thread.interrupted(), "the interrupt flag was not kept");
+      interrupter.join();
+      for (int i = 0; i < 5; i++) {
+        long id = round * 100L + i;
+        assertEquals(id, blockingUnary(request(id), CallOptions.DEFAULT).getId(), "call " + id + " got another's answer");
+      }
+    }
+  }
+
+  @Test
+  void interruptsNullsDeadlinesAndCancelsMixedNeverMisattributeAnAnswer() throws Exception {
+    int threads = 6;
+    int callsPerThread = 300;
+    AtomicInteger wrong = new AtomicInteger();
+    AtomicInteger ok = new AtomicInteger();
+    ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
+    List<Thread> callers = new ArrayList<>();
+    AtomicBoolean running = new AtomicBoolean(true);
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      callers.add(new Thread(() -> {
+        Random random = new Random(thread);
+        for (int i = 0; i < callsPerThread; i++) {
+          long id = thread * 1_000_000L + i;
+          int what = random.nextInt(10);
+          try {
+            if (what == 0) {
+              assertThrows(NullPointerException.class, () -> blockingUnary(null, CallOptions.DEFAULT));
+              continue;
+            }
+            CallOptions options = what == 1 ? CallOptions.DEFAULT.withDeadlineAfter(random.nextInt(3), TimeUnit.MILLISECONDS)
+                : CallOptions.DEFAULT;
+            TestRequest r = TestRequest.newBuilder().setId(id).setSleepMillis(what == 2 ? 1 : 0).build();
+            if (what == 3) {
+              BlockingResponseStream<TestResponse> stream = ClientCalls.blockingServerStreamingCall(channel,
+                  TestService.SERVER_STREAM, options, r.toBuilder().setResponseCount(5).build());
+              try {
+                if (stream.hasNext() && stream.next().getId() != id) {
+                  wrong.incrementAndGet();
+                }
+              } finally {
+                stream.close();
+              }
+              continue;
+            }
+            TestResponse response = blockingUnary(r, options);
+            if (response.getId() != id) {
+              wrong.incrementAndGet();
+              problems.add("call " + id + " got the answer of " + response.getId());
+            } else {
+              ok.incrementAndGet();
+            }
+          } catch (StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode();
+            if (code != Status.Code.CANCELLED && code != Status.Code.DEADLINE_EXCEEDED) {
+              problems.add("call " + id + " failed with " + e.getStatus());
+            }
+          } catch (RuntimeException | AssertionError e) {
+            problems.add("call " + id + " threw " + e);
+          }
+          Thread.interrupted(); // an interrupt that came between calls belongs to none of them
+        }
+      }, "isolation-" + t));
+    }
+    Thread interrupter = new Thread(() -> {
+      Random random = new Random(42);
+      while (running.get()) {
+        callers.get(random.nextInt(threads)).interrupt();
+        java.util.concurrent.locks.LockSupport.parkNanos(random.nextInt(300_000));
+      }
+    });
+    callers.forEach(Thread::start);
+    interrupter.start();
+    for (Thread c : callers) {
+      c.join(TimeUnit.SECONDS.toMillis(WAIT_SECONDS * 4));
+      assertFalse(c.isAlive(), c.getName() + " hangs");
+    }
+    running.set(false);
+    interrupter.join();
+    assertEquals(0, wrong.get(), () -> "answers went to the wrong call: " + problems);
+    assertTrue(problems.isEmpty(), () -> "unexpected outcomes: " + problems);
+    assertTrue(ok.get() > 0, "no call succeeded at all");
+    waitUntil("no call is left in flight", () -> client.activeCalls() == 0 && server.activeCalls() == 0);
+  }
+
+  @Test
+  void aDirectHandlerThatMakesABlockingCallBackDoesNotStallItsConnection() throws Exception {
+    // The server's handler runs inline on the thread that delivered its frame and calls the client's
+    // service back, blocking: that thread must hand delivery on, or its own answer could never arrive.
+    TestService callbackService = new TestService();
+    client.registry().addService(callbackService.definition());
+    MethodDescriptor<TestRequest, TestResponse> relay = relayMethod();
+    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Relay")
+        .addMethod(relay, ServerCalls.asyncUnaryCall((req, obs) -> {
+          TestResponse back = ClientCalls.blockingUnaryCall(server.channel(), TestService.UNARY,
+              CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS), request(req.getId() + 1));
+          obs.onNext(back);
+          obs.onCompleted();
+        }))
+        .build(), DirectExecutor.INSTANCE);
+    for (int i = 0; i < 200; i++) {
+      assertEquals(i * 10L + 1, ClientCalls.blockingUnaryCall(channel, relay, CallOptions.DEFAULT, request(i * 10L)).getId());
+    }
+    // While one relay is parked in its callback, other calls still flow both ways.
+    CompletableFuture<TestResponse> parked = ClientCalls.futureUnaryCall(channel.newCall(relay, CallOptions.DEFAULT),
+        TestRequest.newBuilder().setId(7).build());
+    assertEquals(8, await(parked).getId());
+    for (int i = 0; i < 50; i++) {
+      assertEquals(i, blockingUnary(request(i), CallOptions.DEFAULT).getId());
+    }
+  }
+
+  @Test
+  void reentrantChainsThroughDirectHandlersOnBothSidesComplete() throws Exception {
+    // host → plugin → host → … ten deep, four chains at once, every hop a blocking call made by a
+    // handler bound to a direct executor: every hop's thread must give delivery up while it waits.
+    MethodDescriptor<TestRequest, TestResponse> hop = relayMethod();
+    for (Connection side : List.of(client, server)) {
+      side.registry().addService(ServerServiceDefinition.builder("spoke.test.Relay")
+          .addMethod(hop, ServerCalls.asyncUnaryCall((req, obs) -> {
+            if (req.getResponseCount() <= 0) {
+              obs.onNext(TestResponse.newBuilder().setId(req.getId()).build());
+            } else {
+              TestResponse deeper = ClientCalls.blockingUnaryCall(side.channel(), hop,
+                  CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS),
+                  req.toBuilder().setResponseCount(req.getResponseCount() - 1).build());
+              obs.onNext(deeper.toBuilder().setIndex(deeper.getIndex() + 1).build());
+            }
+            obs.onCompleted();
+          }))
+          .build(), DirectExecutor.INSTANCE);
+    }
+    for (int round = 0; round < 5; round++) {
+      List<CompletableFuture<TestResponse>> chains = new ArrayList<>();
+      for (int c = 0; c < 4; c++) {
+        chains.add(ClientCalls.futureUnaryCall(
+            channel.newCall(hop, CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS)),
+            TestRequest.newBuilder().setId(round * 10L + c).setResponseCount(10).build()));
+      }
+      for (int c = 0; c < 4; c++) {
+        TestResponse r = await(chains.get(c));
+        assertEquals(round * 10L + c, r.getId());
+        assertEquals(10, r.getIndex(), "hops taken");
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Errors
 
   @Test

@@ -27,7 +27,8 @@ import static dev.spoke.shm.RingDescriptor.TAIL_OFFSET;
  * <p>The consumer never reads the head back from shared memory: a misbehaving producer cannot move it.
  * A producer validates what it reads (head beyond tail means a corrupt ring).
  *
- * <p>Producer methods are thread-safe; consumer methods belong to the single consumer thread.
+ * <p>Producer methods are thread-safe; consumer methods belong to the thread holding the ring's consumer
+ * role ({@link RingConsumer}), which passes between threads with a happens-before edge.
  */
 final class DescriptorRing {
 
@@ -46,7 +47,19 @@ final class DescriptorRing {
   private final int mask;
   private final String name;
   private volatile long headCache;
+  /** The consumer's private head: written by the consumer-role holder only (release), hinted at by others. */
+  @SuppressWarnings("unused") // accessed through CONSUMER_HEAD as well
   private long consumerHead;
+
+  private static final java.lang.invoke.VarHandle CONSUMER_HEAD;
+
+  static {
+    try {
+      CONSUMER_HEAD = java.lang.invoke.MethodHandles.lookup().findVarHandle(DescriptorRing.class, "consumerHead", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   DescriptorRing(SharedBuffer mem, long base, int capacity, String name) {
     RingDescriptor.checkCapacity(capacity);
@@ -166,10 +179,21 @@ final class DescriptorRing {
     return mem.getLongAcquire(entryOffset(position) + SEQUENCE_OFFSET) == position + 1;
   }
 
+  /**
+   * True if the entry at the consumer's position is published, read by a thread that does not hold the
+   * consumer role (the parking loop's re-check): a hint, exact once the role's holder let go.
+   */
+  boolean hasNextHint() {
+    long position = (long) CONSUMER_HEAD.getAcquire(this);
+    return mem.getLongAcquire(entryOffset(position) + SEQUENCE_OFFSET) == position + 1;
+  }
+
   /** Hands the entry at the consumer's position back to producers and moves on. */
   void advance() {
     long next = consumerHead + 1;
-    consumerHead = next;
+    // NOTE: release: the role passes between threads through the consumer's owner field (a
+    // happens-before edge); this only lets a non-owner's hint see a recent position.
+    CONSUMER_HEAD.setRelease(this, next);
     // NOTE: release: our reads of the entry happen-before a producer reuses it.
     mem.putLongRelease(base + HEAD_OFFSET, next);
   }

@@ -45,7 +45,7 @@ final class HubHeaderDescriptor {
   /** "SPOKEHUB" read as a little-endian long; a big-endian host reads it byte-swapped (foreign). */
   static final long MAGIC = 0x4255484B454B4F50L;
   /** Major in the high 16 bits: a different major cannot be read. Minor: additive changes. */
-  static final int LAYOUT_VERSION = (1 << 16) | 1;
+  static final int LAYOUT_VERSION = 2 << 16;
 
   static final int MAGIC_OFFSET = 0;
   static final int LAYOUT_VERSION_OFFSET = 8;

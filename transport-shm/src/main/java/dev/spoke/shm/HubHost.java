@@ -29,11 +29,18 @@ import org.slf4j.LoggerFactory;
  * is gone, a peer that detached itself, or (for plugins the host did not launch) a heartbeat older than
  * {@link HubConfig#heartbeatTimeout()} gets the peer reclaimed.
  *
- * <p><b>Reclaim</b> runs on the receive thread, so it never races the host's own consumption: mark the
- * entry DEAD (senders see it and stop), close its transport (calls in flight fail with UNAVAILABLE, naming
- * the plugin and why), drain both rings freeing every slot their descriptors carry, free every slot the
- * peer still held or that was in flight to or from it, rebuild the free lists, and free the entry.
- * Afterwards the pool is as if the peer had never been.
+ * <p><b>Reclaim</b> is a request that the receive loop's leader carries out — the one thread that
+ * changes the pool's free lists, so two rebuilds never interleave. It marks the entry DEAD (senders see
+ * it and stop) and the transport closed, takes the transport's consumer role (so no thread is reading a
+ * slot it is about to free; if a caller holds the role, the reclaim waits a round for it), frees every
+ * slot the peer still held or that was in flight to or from it, rebuilds the free lists and frees the
+ * entry; only then are the transport's listener (calls in flight fail with UNAVAILABLE, naming the plugin
+ * and why) and the peer-gone listener told, so that application code they run cannot interleave with
+ * the pool work. Afterwards the pool is as if the peer had never been.
+ *
+ * <p><b>Pool check</b>: every heartbeat interval the supervisor checks every free list read-only
+ * ({@link SlotAllocator#check}); a list that stays broken, or FREE slots that stay off it, across two
+ * checks get that class rebuilt by the receive loop.
  *
  * <p>Thread-safe.
  */
@@ -96,11 +103,15 @@ public final class HubHost implements AutoCloseable {
   private final boolean[] launchedByHost;
   private final String[] names;
   private final Object reservationLock = new Object();
-  private final ConcurrentLinkedQueue<ReclaimRequest> reclaims = new ConcurrentLinkedQueue<>();
+  /** Reclaims and pool repairs for the receive loop's leader to carry out. */
+  private final ConcurrentLinkedQueue<LoopRequest> requests = new ConcurrentLinkedQueue<>();
+  /** The leader is inside pool work (reclaim, rebuild): asserts that it never nests or interleaves. */
+  private boolean inPoolWork;
+  /** The supervisor's previous pool check, per class. */
+  private SlotAllocator.ListCheck[] lastPoolCheck;
   private volatile HubTransport[] transports;
   private volatile boolean stopping;
   private volatile BiConsumer<Integer, String> peerGoneListener;
-  private final Thread receiveThread;
   private final Thread supervisorThread;
   private int nextPeer;
 
@@ -117,7 +128,7 @@ public final class HubHost implements AutoCloseable {
     this.launchedByHost = new boolean[layout.maxPeers];
     this.names = new String[layout.maxPeers];
     this.transports = new HubTransport[layout.maxPeers];
-    this.loop = new ReceiveLoop(new ReceiveLoop.Source() {
+    this.loop = new ReceiveLoop("spoke-hub-receiver", new ReceiveLoop.Source() {
       @Override
       public HubTransport[] transports() {
         return transports;
@@ -125,12 +136,17 @@ public final class HubHost implements AutoCloseable {
 
       @Override
       public int otherWork() {
-        return processReclaims();
+        return processRequests();
       }
 
       @Override
       public boolean hasOtherWork() {
-        return !reclaims.isEmpty();
+        return hasDueRequest();
+      }
+
+      @Override
+      public boolean hasDeferredWork() {
+        return !requests.isEmpty();
       }
 
       @Override
@@ -138,8 +154,6 @@ public final class HubHost implements AutoCloseable {
         return stopping;
       }
     }, new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET), config);
-    this.receiveThread = new Thread(loop, "spoke-hub-receiver");
-    this.receiveThread.setDaemon(true);
     this.supervisorThread = new Thread(this::superviseLoop, "spoke-hub-supervisor");
     this.supervisorThread.setDaemon(true);
   }
@@ -159,7 +173,7 @@ public final class HubHost implements AutoCloseable {
       host.mem.putInt(host.layout.peerEntryOffset(i) + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.FREE);
     }
     file.markReady();
-    host.receiveThread.start();
+    host.loop.start();
     host.supervisorThread.start();
     log.info("hub {} ready: {} peers, rings of {}, pool {}", file.path(), config.maxPeers(), config.ringCapacity(),
         config.sizeClasses());
@@ -310,71 +324,139 @@ public final class HubHost implements AutoCloseable {
   // The receive thread (a ReceiveLoop) and reclaims
 
   private void requestReclaim(int peer, int epoch, String reason) {
-    reclaims.add(new ReclaimRequest(peer, epoch, reason));
+    requests.add(new LoopRequest(peer, epoch, reason, -1));
     loop.wake();
   }
 
-  private int processReclaims() {
+  private void requestRebuild(int sizeClass, String why) {
+    requests.add(new LoopRequest(-1, 0, why, sizeClass));
+    loop.wake();
+  }
+
+  private boolean hasDueRequest() {
+    long now = System.nanoTime();
+    for (LoopRequest r : requests) {
+      if (now - r.notBefore >= 0) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The loop's leader: carries out the requests that are due; one that must wait goes back in line. */
+  private int processRequests() {
+    if (requests.isEmpty()) {
+      return 0;
+    }
     int n = 0;
-    ReclaimRequest r;
-    while ((r = reclaims.poll()) != null) {
-      reclaim(r.peer, r.epoch, r.reason);
-      n++;
+    long now = System.nanoTime();
+    for (int i = requests.size(); i > 0 && loop.isLoopThread(); i--) {
+      LoopRequest r = requests.poll();
+      if (r == null) {
+        break;
+      }
+      if (now - r.notBefore < 0) {
+        requests.add(r);
+        continue;
+      }
+      boolean done = r.sizeClass >= 0 ? rebuildClass(r.sizeClass, r.reason) : reclaim(r);
+      if (done) {
+        n++;
+      } else {
+        r.notBefore = now + ReceiveLoop.OVERFLOW_RETRY_NANOS;
+        requests.add(r);
+      }
     }
     return n;
   }
 
-  /** Receive thread only. */
-  private void reclaim(int peer, int epoch, String reason) {
+  private boolean rebuildClass(int sizeClass, String why) {
+    assert loop.isLoopThread() : "pool work off the receive loop: " + Thread.currentThread().getName();
+    assert !inPoolWork : "nested pool work";
+    inPoolWork = true;
+    try {
+      slots.rebuildClass(sizeClass);
+    } finally {
+      inPoolWork = false;
+    }
+    log.warn("rebuilt the free list of {}", why);
+    return true;
+  }
+
+  /** The loop's leader. Returns false if the transport's consumer role is busy: try again soon. */
+  private boolean reclaim(LoopRequest r) {
+    assert loop.isLoopThread() : "reclaim off the receive loop: " + Thread.currentThread().getName();
+    int peer = r.peer;
     long e = layout.peerEntryOffset(peer);
     HubTransport t = transports[peer];
-    if (t == null || t.epoch() != epoch) {
-      return; // already reclaimed
+    if (t == null || t.epoch() != r.epoch) {
+      return true; // already reclaimed
     }
-    for (;;) {
+    for (int attempt = 0; ; attempt++) {
       int state = mem.getIntVolatile(e + PeerEntryDescriptor.STATE_OFFSET);
-      if (state == PeerEntryDescriptor.FREE) {
+      if (state == PeerEntryDescriptor.FREE || state == PeerEntryDescriptor.DEAD) {
         break;
       }
       // NOTE: DEAD is visible to senders before we scan the slots below (see HubTransport.tryPublish).
-      if (state == PeerEntryDescriptor.DEAD || mem.compareAndSetInt(e + PeerEntryDescriptor.STATE_OFFSET, state, PeerEntryDescriptor.DEAD)) {
+      if (mem.compareAndSetInt(e + PeerEntryDescriptor.STATE_OFFSET, state, PeerEntryDescriptor.DEAD)) {
+        break;
+      }
+      if (attempt > 1000) {
+        // Only a misbehaving process rewrites the state word this fast; the host's word is final.
+        mem.putIntVolatile(e + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.DEAD);
         break;
       }
     }
     long pid = mem.getLongVolatile(e + PeerEntryDescriptor.PID_OFFSET);
     String who = "plugin '" + names[peer] + "'" + (pid > 0 ? " (pid " + pid + ")" : "");
-    t.closeLocally(Status.UNAVAILABLE.withDescription(who + " " + reason));
-    int drained = drainToHost(t) + drainToPeer(peer, t);
-    int freed = slots.reclaim(peer);
+    Status status = Status.UNAVAILABLE.withDescription(who + " " + r.reason);
+    t.markClosed(status);
+    RingConsumer consumer = t.consumer();
+    if (!consumer.beginReclaim()) {
+      long waited = System.nanoTime() - r.createdNanos;
+      if (waited - r.lastWarnedNanos > TimeUnit.SECONDS.toNanos(1)) {
+        r.lastWarnedNanos = waited;
+        Thread owner = consumer.owner();
+        log.warn("the reclaim of {} has waited {} ms for thread {}, which is delivering its frames "
+            + "(a handler on a direct executor that blocks outside Spoke's calls holds it)", who,
+            TimeUnit.NANOSECONDS.toMillis(waited), owner == null ? "?" : owner.getName());
+      }
+      return false;
+    }
+    int drained;
+    int freed;
+    assert !inPoolWork : "nested pool work";
+    inPoolWork = true;
+    try {
+      drained = drainToPeer(peer, t);
+      freed = slots.reclaim(peer);
+    } finally {
+      inPoolWork = false;
+      consumer.endReclaim();
+    }
     setTransport(peer, null);
     mem.putLong(e + PeerEntryDescriptor.PID_OFFSET, 0);
     mem.putLong(e + PeerEntryDescriptor.TOKEN_HASH_OFFSET, 0);
     mem.putIntRelease(e + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.FREE);
     peerDoorbells[peer].wake(); // a plugin still running sees its entry gone and stops
-    log.info("reclaimed {}: {}; {} frames drained, {} more slots returned", who, reason, drained, freed);
+    log.debug("reclaimed {}: {}; {} frames to it unread, {} slots returned", who, r.reason, drained, freed);
+    // Application code may run from here on (listeners of calls that fail): the pool work is done.
+    t.tellListenerClosed(status);
     BiConsumer<Integer, String> l = peerGoneListener;
     if (l != null) {
       try {
-        l.accept(peer, reason);
+        l.accept(peer, r.reason);
       } catch (Throwable x) {
         log.error("peer-gone listener failed", x);
       }
     }
+    return true;
   }
 
-  /** Frees the slots of descriptors the dead peer published to the host and the host never read. */
-  private int drainToHost(HubTransport t) {
-    DescriptorRing ring = t.inRing();
-    int n = 0;
-    while (ring.hasNext() && n < layout.ringCapacity) {
-      freeDescriptorSlot(ring.entryOffset(ring.consumerPosition()), t.remoteId(), SlotDescriptor.HOST_ID);
-      ring.advance();
-      n++;
-    }
-    return n;
-  }
-
-  /** Frees the slots of descriptors the host published to the dead peer that it never read. */
+  /**
+   * Counts the descriptors the host published to the dead peer that it never read (the slots they
+   * carry are freed by the reclaim's scan of the pool, which frees every slot in flight to the peer).
+   */
   private int drainToPeer(int peer, HubTransport t) {
     DescriptorRing ring = t.outRing();
     long head = ring.headVolatile();
@@ -385,23 +467,10 @@ public final class HubHost implements AutoCloseable {
     }
     for (long p = head; p != tail; p++) {
       if (ring.isPublished(p)) {
-        freeDescriptorSlot(ring.entryOffset(p), SlotDescriptor.HOST_ID, peer);
         n++;
       }
     }
     return n;
-  }
-
-  private void freeDescriptorSlot(long entry, int owner, int receiver) {
-    if (mem.getByte(entry + FrameDescriptor.MODE_OFFSET) != FrameDescriptor.MODE_SLOT) {
-      return;
-    }
-    int c = mem.getByte(entry + FrameDescriptor.SIZE_CLASS_OFFSET) & 0xFF;
-    int index = mem.getInt(entry + FrameDescriptor.SLOT_INDEX_OFFSET);
-    int gen = mem.getInt(entry + FrameDescriptor.SLOT_GENERATION_OFFSET);
-    if (c < slots.classCount() && index >= 0 && index < slots.slotCount(c)) {
-      slots.freeInFlight(SlotAllocator.ref(c, index, gen), owner, receiver); // a stale one simply does not match
-    }
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -441,10 +510,31 @@ public final class HubHost implements AutoCloseable {
             }
           }
         }
+        checkPool();
       } catch (Throwable t) {
         log.error("hub supervisor failed; continuing", t);
       }
       LockSupport.parkNanos(this, interval);
+    }
+  }
+
+  /**
+   * The supervisor: checks every free list (read-only) and asks the receive loop to rebuild one that
+   * stayed broken since the last check (see {@link SlotAllocator.ListCheck#needsRebuild}).
+   */
+  private void checkPool() {
+    if (lastPoolCheck == null) {
+      lastPoolCheck = new SlotAllocator.ListCheck[slots.classCount()];
+    }
+    for (int c = 0; c < slots.classCount(); c++) {
+      SlotAllocator.ListCheck check = slots.check(c);
+      if (check.needsRebuild(lastPoolCheck[c])) {
+        log.warn("the hub's pool check found {}: rebuilding that list", check);
+        requestRebuild(c, check.toString());
+        lastPoolCheck[c] = null;
+      } else {
+        lastPoolCheck[c] = check;
+      }
     }
   }
 
@@ -487,9 +577,10 @@ public final class HubHost implements AutoCloseable {
       }
       peerDoorbells[i].wake();
     }
-    loop.wake();
     try {
-      receiveThread.join(2_000);
+      if (!loop.stopAndJoin(2_000)) {
+        log.warn("the hub's receive loop did not stop within 2 s ({})", loop);
+      }
       supervisorThread.interrupt();
       LockSupport.unpark(supervisorThread);
       supervisorThread.join(2_000);
@@ -520,7 +611,7 @@ public final class HubHost implements AutoCloseable {
     @Override
     public void violation(HubTransport transport, String what) {
       log.error("disconnecting: {}", what);
-      reclaim(peer, transport.epoch(), "was disconnected: " + what);
+      requestReclaim(peer, transport.epoch(), "was disconnected: " + what);
     }
 
     @Override
@@ -545,15 +636,23 @@ public final class HubHost implements AutoCloseable {
     }
   }
 
-  private static final class ReclaimRequest {
+  /** Work for the receive loop's leader: a peer's reclaim, or the rebuild of one size class's list. */
+  private static final class LoopRequest {
     final int peer;
     final int epoch;
     final String reason;
+    /** The size class to rebuild, or -1 for a reclaim. */
+    final int sizeClass;
+    final long createdNanos = System.nanoTime();
+    /** Not to be tried before this System.nanoTime() value (set when it had to wait). */
+    long notBefore = createdNanos;
+    long lastWarnedNanos;
 
-    ReclaimRequest(int peer, int epoch, String reason) {
+    LoopRequest(int peer, int epoch, String reason, int sizeClass) {
       this.peer = peer;
       this.epoch = epoch;
       this.reason = reason;
+      this.sizeClass = sizeClass;
     }
   }
 

@@ -42,9 +42,10 @@ public final class HubPeer implements AutoCloseable {
   private final long hostStartMillis;
   private final ReceiveLoop loop;
   private final HubTransport transport;
-  private final Thread receiveThread;
   private final Thread livenessThread;
   private volatile boolean stopping;
+  /** Set once, by whichever ends this attachment first (close, the host gone, a violation). */
+  private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile Consumer<Status> hostGoneListener;
 
   private HubPeer(HubConfig config, HubFile file, int peerId, int epoch, String name) {
@@ -61,10 +62,8 @@ public final class HubPeer implements AutoCloseable {
     SlotAllocator slots = new SlotAllocator(mem, layout);
     DescriptorRing out = new DescriptorRing(mem, layout.peerToHostRingOffset(peerId), layout.ringCapacity, name + "→host");
     DescriptorRing in = new DescriptorRing(mem, layout.hostToPeerRingOffset(peerId), layout.ringCapacity, "host→" + name);
-    this.transport = new HubTransport(mem, slots, out, in, hostDoorbell, peerId, SlotDescriptor.HOST_ID, epoch,
-        "plugin '" + name + "'", "host (pid " + hostPid + ")", config, new PeerEndpoint());
-    HubTransport[] served = {transport};
-    this.loop = new ReceiveLoop(new ReceiveLoop.Source() {
+    HubTransport[] served = new HubTransport[1];
+    this.loop = new ReceiveLoop("spoke-peer-receiver", new ReceiveLoop.Source() {
       @Override
       public HubTransport[] transports() {
         return served;
@@ -85,8 +84,9 @@ public final class HubPeer implements AutoCloseable {
         return stopping;
       }
     }, new Doorbell(mem, entry + PeerEntryDescriptor.DOORBELL_OFFSET), config);
-    this.receiveThread = new Thread(loop, "spoke-peer-receiver");
-    this.receiveThread.setDaemon(true);
+    this.transport = new HubTransport(mem, slots, out, in, hostDoorbell, peerId, SlotDescriptor.HOST_ID, epoch,
+        "plugin '" + name + "'", "host (pid " + hostPid + ")", config, new PeerEndpoint());
+    served[0] = transport;
     this.livenessThread = new Thread(this::livenessLoop, "spoke-peer-liveness");
     this.livenessThread.setDaemon(true);
   }
@@ -137,7 +137,7 @@ public final class HubPeer implements AutoCloseable {
       throw new HubAttachException("peer entry " + peerId + " changed while attaching (another process raced us)");
     }
     HubPeer peer = new HubPeer(config, file, peerId, tokenEpoch, name);
-    peer.receiveThread.start();
+    peer.loop.start();
     peer.livenessThread.start();
     log.debug("attached to {} as peer {} (epoch {})", path, peerId, tokenEpoch);
     return peer;
@@ -223,48 +223,52 @@ public final class HubPeer implements AutoCloseable {
     return null;
   }
 
+  /** The host went away or took the entry back: leave, and tell the host-gone listener. */
   private void hostGone(Status status) {
     log.info("leaving the hub: {}", status.getDescription());
-    stopThreads();
-    transport.closeLocally(status);
-    Consumer<Status> l = hostGoneListener;
-    if (l != null) {
-      try {
-        l.accept(status);
-      } catch (Throwable t) {
-        log.error("host-gone listener failed", t);
-      }
-    }
-  }
-
-  private void stopThreads() {
-    stopping = true;
-    loop.wake();
-    LockSupport.unpark(livenessThread);
+    leave(status, false, true);
   }
 
   /**
    * Detaches: marks the entry DEAD (the host then reclaims it) and stops the threads. Calls in flight
-   * fail with UNAVAILABLE. Idempotent.
+   * fail with UNAVAILABLE. Idempotent. The host-gone listener is not told: the application asked.
    */
   @Override
   public void close() {
-    if (stopping) {
-      return;
-    }
-    detach(Status.UNAVAILABLE.withDescription("the plugin detached from the hub"));
+    leave(Status.UNAVAILABLE.withDescription("the plugin detached from the hub"), true, false);
   }
 
-  private void detach(Status status) {
-    stopThreads();
+  /**
+   * Ends this attachment, once, whoever asks first: stops the threads, closes the transport, marks the
+   * entry DEAD when the host still counts on it, wakes the host, and tells the host-gone listener unless
+   * the application itself asked. Waits for the receive loop's threads unless called on one of them.
+   */
+  private void leave(Status status, boolean markDead, boolean tellListener) {
+    if (!left.compareAndSet(false, true)) {
+      return;
+    }
+    stopping = true;
+    LockSupport.unpark(livenessThread);
     transport.closeLocally(status);
-    mem.compareAndSetInt(entry + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.ACTIVE, PeerEntryDescriptor.DEAD);
+    if (markDead) {
+      mem.compareAndSetInt(entry + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.ACTIVE, PeerEntryDescriptor.DEAD);
+    }
     new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET).wake();
-    if (Thread.currentThread() != receiveThread) {
-      try {
-        receiveThread.join(1_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    try {
+      if (!loop.stopAndJoin(1_000)) {
+        log.debug("the receive loop did not stop within 1 s ({})", loop);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (tellListener) {
+      Consumer<Status> l = hostGoneListener;
+      if (l != null) {
+        try {
+          l.accept(status);
+        } catch (Throwable t) {
+          log.error("host-gone listener failed", t);
+        }
       }
     }
   }
@@ -282,13 +286,19 @@ public final class HubPeer implements AutoCloseable {
 
     @Override
     public void violation(HubTransport t, String what) {
-      log.error("leaving the hub: {}", what);
-      detach(Status.INTERNAL.withDescription(what));
+      // On the thread holding the consumer role, which must not block: leave from a thread of its own.
+      Thread leaving = new Thread(() -> {
+        log.error("leaving the hub: {}", what);
+        leave(Status.INTERNAL.withDescription("this plugin left the hub: " + what), true, true);
+      }, "spoke-peer-leave");
+      leaving.setDaemon(true);
+      leaving.start();
     }
 
     @Override
     public void closed(HubTransport t, Status status) {
-      detach(status);
+      // The application closed the transport (its connection shut down): the attachment ends with it.
+      leave(status, true, false);
     }
 
     @Override

@@ -20,19 +20,14 @@ import static dev.spoke.shm.FrameDescriptor.TIMEOUT_OFFSET;
 
 import dev.spoke.Status;
 import dev.spoke.StatusException;
+import dev.spoke.internal.InboundDelivery;
 import dev.spoke.transport.FrameHeader;
-import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
 import dev.spoke.transport.OutboundFrame;
 import dev.spoke.transport.Transport;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,32 +48,20 @@ import org.slf4j.LoggerFactory;
  * a frame that finds no room joins an overflow queue that the receive loop flushes in order (and while
  * that queue is not empty, every other sender queues behind it, so a call's frames stay in order).
  *
- * <p><b>Receiving</b> (whoever holds the consumer lock: the receive loop, or a blocking caller waiting for
- * its response, which then crosses no thread at all — see {@link #receiveOnCallerThread}): every
- * descriptor field is checked before use — kind,
- * flags, payload mode, inline length, size class, slot index, offset and length against the slot size,
- * and the slot's state word, which must say IN_FLIGHT from the remote to us at the descriptor's
- * generation, so a stale or forged descriptor can never deliver another message's bytes. The payload
- * view is lent to the listener and the slot freed when it returns. A bad descriptor disconnects the
- * remote; it never crashes or stalls this side.
+ * <p><b>Receiving</b> is the job of the transport's {@link RingConsumer}, which one thread at a time owns:
+ * the receive loop's leader, or a blocking caller waiting for its response, which then crosses no thread
+ * at all (see {@link #receiveOnCallerThread}). It validates every descriptor field before use and reports
+ * a bad one to the endpoint, which disconnects the remote; it never crashes or stalls this side.
+ *
+ * <p><b>Claim, then commit or abort — always.</b> A ring position, once claimed, is published on every
+ * path: with the frame, or as padding when anything fails between the claim and the publish.
  *
  * <p>Thread-safe.
  */
 public final class HubTransport implements Transport {
 
   private static final Logger log = LoggerFactory.getLogger(HubTransport.class);
-  private static final VarHandle CONSUMER;
-  /** How many transports' frames the current thread is delivering as a caller (usually 0). */
-  private static final ThreadLocal<int[]> CALLER_DELIVERING = ThreadLocal.withInitial(() -> new int[1]);
   private static final long FULL_RING_LOG_INTERVAL_NANOS = 1_000_000_000L;
-
-  static {
-    try {
-      CONSUMER = MethodHandles.lookup().findVarHandle(HubTransport.class, "consumer", Thread.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
 
   /** What the host or the peer provides to a transport. */
   interface Endpoint {
@@ -88,7 +71,11 @@ public final class HubTransport implements Transport {
     /** The receive loop that serves this transport in this process. */
     ReceiveLoop receiveLoop();
 
-    /** The remote wrote something invalid: disconnect it. Called on the receive thread. */
+    /**
+     * The remote wrote something invalid: disconnect it. Called on the thread holding the consumer role
+     * (the receive loop's leader or a blocking caller), which stops delivering: it must not block, and
+     * the disconnect itself (reclaim) is requested, not run here.
+     */
     void violation(HubTransport transport, String what);
 
     /** The transport was closed locally with {@code status}. */
@@ -119,19 +106,8 @@ public final class HubTransport implements Transport {
   private volatile FrameListener listener;
   private volatile Status closed;
   private volatile boolean listenerToldClosed;
-  private final ConcurrentLinkedQueue<Pending> overflow = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger overflowCount = new AtomicInteger();
   private final ThreadLocal<Frame> frames = ThreadLocal.withInitial(Frame::new);
-  /** The thread delivering this transport's inbound frames now, or null. */
-  private volatile Thread consumer;
-  /** Frames delivered by callers polling for their own response rather than by the receive loop. */
-  private final LongAdder deliveredByCallers = new LongAdder();
-
-  // The consumer-lock holder only.
-  private final FrameHeader inHeader = new FrameHeader();
-  private final ByteBuffer inlineIn = ByteBuffer.allocate(INLINE_CAPACITY);
-  private final ByteBuffer inlineInView = inlineIn.asReadOnlyBuffer();
-  private boolean violated;
+  private final RingConsumer consumer;
 
   HubTransport(
       SharedBuffer mem,
@@ -160,6 +136,7 @@ public final class HubTransport implements Transport {
     this.sendTimeoutNanos = config.sendTimeout().toNanos();
     this.endpoint = endpoint;
     in.startConsuming(epoch);
+    this.consumer = new RingConsumer(this, mem, slots, in, selfId, remoteId, endpoint.receiveLoop());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -173,7 +150,7 @@ public final class HubTransport implements Transport {
     listener = frameListener;
     Status already = closed;
     if (already != null) {
-      tellListenerClosed(already);
+      notifyListenerClosed(already);
     }
     endpoint.receiveLoop().wake(); // poll this transport now, not when the loop next wakes
   }
@@ -189,7 +166,7 @@ public final class HubTransport implements Transport {
     if (f.inUse) {
       f = new Frame(); // a frame of this thread is still open (claimed and not yet committed)
     }
-    f.reset(payloadLength, deadlineNanos);
+    f.reset(deadlineNanos);
     if (payloadLength <= INLINE_CAPACITY) {
       f.inline.clear().limit(payloadLength);
       f.payload = f.inline;
@@ -261,30 +238,66 @@ public final class HubTransport implements Transport {
   }
 
   int overflowDepth() {
-    return overflowCount.get();
+    return consumer.overflowDepth();
+  }
+
+  /** The consumer side: the inbound ring's reader and the overflow queue's consumer. */
+  RingConsumer consumer() {
+    return consumer;
+  }
+
+  FrameListener listener() {
+    return listener;
   }
 
   /** How many inbound frames were delivered by waiting callers themselves (the no-hand-off path). */
   public long framesDeliveredByCallers() {
-    return deliveredByCallers.sum();
+    return consumer.framesDeliveredByCallers();
+  }
+
+  @Override
+  public int receiveOnCallerThread(int limit) {
+    return consumer.receiveOnCallerThread(limit);
   }
 
   /** Marks the transport closed and tells the listener; true the first time. */
   boolean closeLocally(Status status) {
+    if (!markClosed(status)) {
+      return false;
+    }
+    tellListenerClosed(status);
+    return true;
+  }
+
+  /**
+   * Marks the transport closed without telling the listener yet (the host's reclaim tells it once the
+   * pool work is done, so that application code the listener runs cannot interleave with it); true the
+   * first time. Sends fail from here on.
+   */
+  boolean markClosed(Status status) {
     synchronized (this) {
       if (closed != null) {
         return false;
       }
       closed = status;
     }
-    releaseOverflow();
-    if (listener != null) {
-      tellListenerClosed(status);
-    }
+    consumer.releaseOverflowIfUnowned();
     return true;
   }
 
-  private void tellListenerClosed(Status status) {
+  /** Tells the listener the transport closed, once (if it has started). */
+  void tellListenerClosed(Status status) {
+    if (listener != null) {
+      notifyListenerClosed(status);
+    }
+  }
+
+  /** The consumer found a bad descriptor. */
+  void violation(String what) {
+    endpoint.violation(this, what);
+  }
+
+  private void notifyListenerClosed(Status status) {
     synchronized (this) {
       if (listenerToldClosed) {
         return;
@@ -337,36 +350,39 @@ public final class HubTransport implements Transport {
     if (!f.inUse) {
       throw new IllegalStateException("frame already committed or aborted");
     }
+    assert f.claimedBy == Thread.currentThread()
+        : "frame claimed by " + f.claimedBy.getName() + " committed by " + Thread.currentThread().getName();
     try {
       if (f.header.kind() == null) {
         throw new IllegalStateException("frame committed without a kind");
       }
       checkOpen();
       if (f.deadline == NO_WAIT || delivering()) {
-        if (overflowCount.get() > 0 || !tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
+        if (consumer.overflowDepth() > 0 || !tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
           enqueueOverflow(f);
         }
         return;
       }
-      if (overflowCount.get() > 0 || !tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
+      if (consumer.overflowDepth() > 0 || !tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
         awaitPublish(f);
       }
-    } catch (StatusException | RuntimeException e) {
+    } catch (StatusException | RuntimeException | Error e) {
       releaseFrameSlot(f.slotRef);
       throw e;
     } finally {
-      f.inUse = false;
+      f.release();
     }
   }
 
   private void abort(Frame f) {
     if (f.inUse) {
-      f.inUse = false;
-      releaseFrameSlot(f.slotRef);
+      long ref = f.slotRef;
+      f.release();
+      releaseFrameSlot(ref);
     }
   }
 
-  private void releaseFrameSlot(long ref) {
+  void releaseFrameSlot(long ref) {
     if (ref != SlotAllocator.NONE) {
       slots.freeAllocated(ref, selfId); // false if it already went in flight; then the receiver frees it
     }
@@ -382,7 +398,7 @@ public final class HubTransport implements Transport {
       if (!endpoint.remoteAlive(this)) {
         throw Status.UNAVAILABLE.withDescription(remoteName + " has gone away").asException();
       }
-      if (overflowCount.get() == 0 && tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
+      if (consumer.overflowDepth() == 0 && tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
         return;
       }
       long now = System.nanoTime();
@@ -432,37 +448,51 @@ public final class HubTransport implements Transport {
       close(s);
       throw s.asException();
     }
+    // The position is ours: it is published on every path below, with the frame or as padding.
     long e = out.entryOffset(position);
-    int length = payload.limit();
-    if (slotRef != SlotAllocator.NONE && !slots.markInFlight(slotRef, selfId, remoteId)) {
-      // Cannot happen unless someone else freed our slot; keep the ring moving with an empty entry.
-      writePadding(e);
+    boolean published = false;
+    try {
+      int length = payload.limit();
+      if (slotRef != SlotAllocator.NONE && !slots.markInFlight(slotRef, selfId, remoteId)) {
+        // Cannot happen unless someone else freed our slot; the padding keeps the ring moving.
+        throw Status.INTERNAL.withDescription("lost ownership of " + SlotAllocator.describe(slotRef)
+            + " before sending it to " + remoteName).asException();
+      }
+      mem.putLong(e + CALL_ID_OFFSET, h.callId());
+      mem.putLong(e + TIMEOUT_OFFSET, h.timeoutNanos());
+      mem.putInt(e + METHOD_ID_OFFSET, h.methodId());
+      mem.putInt(e + STATUS_OFFSET, h.status());
+      mem.putInt(e + CREDITS_OFFSET, h.credits());
+      mem.putByte(e + KIND_OFFSET, (byte) h.kind().code());
+      mem.putByte(e + FLAGS_OFFSET, (byte) h.flags());
+      mem.putInt(e + PAYLOAD_LENGTH_OFFSET, length);
+      if (slotRef != SlotAllocator.NONE) {
+        mem.putByte(e + MODE_OFFSET, MODE_SLOT);
+        mem.putByte(e + SIZE_CLASS_OFFSET, (byte) SlotAllocator.refClass(slotRef));
+        mem.putInt(e + SLOT_INDEX_OFFSET, SlotAllocator.refIndex(slotRef));
+        mem.putInt(e + SLOT_GENERATION_OFFSET, SlotAllocator.refGeneration(slotRef));
+        mem.putInt(e + SLOT_OFFSET_OFFSET, 0);
+      } else {
+        mem.putByte(e + MODE_OFFSET, MODE_INLINE);
+        mem.putByte(e + SIZE_CLASS_OFFSET, (byte) 0);
+        if (length > 0) {
+          mem.putBytes(e + INLINE_OFFSET, payload.array(), payload.arrayOffset(), length);
+        }
+      }
       out.publish(position);
-      throw Status.INTERNAL.withDescription("lost ownership of " + SlotAllocator.describe(slotRef)
-          + " before sending it to " + remoteName).asException();
-    }
-    mem.putLong(e + CALL_ID_OFFSET, h.callId());
-    mem.putLong(e + TIMEOUT_OFFSET, h.timeoutNanos());
-    mem.putInt(e + METHOD_ID_OFFSET, h.methodId());
-    mem.putInt(e + STATUS_OFFSET, h.status());
-    mem.putInt(e + CREDITS_OFFSET, h.credits());
-    mem.putByte(e + KIND_OFFSET, (byte) h.kind().code());
-    mem.putByte(e + FLAGS_OFFSET, (byte) h.flags());
-    mem.putInt(e + PAYLOAD_LENGTH_OFFSET, length);
-    if (slotRef != SlotAllocator.NONE) {
-      mem.putByte(e + MODE_OFFSET, MODE_SLOT);
-      mem.putByte(e + SIZE_CLASS_OFFSET, (byte) SlotAllocator.refClass(slotRef));
-      mem.putInt(e + SLOT_INDEX_OFFSET, SlotAllocator.refIndex(slotRef));
-      mem.putInt(e + SLOT_GENERATION_OFFSET, SlotAllocator.refGeneration(slotRef));
-      mem.putInt(e + SLOT_OFFSET_OFFSET, 0);
-    } else {
-      mem.putByte(e + MODE_OFFSET, MODE_INLINE);
-      mem.putByte(e + SIZE_CLASS_OFFSET, (byte) 0);
-      if (length > 0) {
-        mem.putBytes(e + INLINE_OFFSET, payload.array(), payload.arrayOffset(), length);
+      published = true;
+    } finally {
+      if (!published) {
+        // Aborted between claim and publish (whatever was thrown): publish padding, or the consumer
+        // would stop at this position for good. A slot marked in flight goes back to us and is freed by
+        // the caller's release of the frame.
+        writePadding(e);
+        out.publish(position);
+        if (slotRef != SlotAllocator.NONE && slots.isInFlight(slotRef, selfId, remoteId)) {
+          slots.freeInFlight(slotRef, selfId, remoteId);
+        }
       }
     }
-    out.publish(position);
     // NOTE: the CAS in markInFlight and this volatile read pair with the host's reclaim (state DEAD, then
     // a scan of the slots): either the scan sees IN_FLIGHT and frees the slot, or we see the remote gone.
     if (slotRef != SlotAllocator.NONE && !endpoint.remoteAlive(this)) {
@@ -494,288 +524,76 @@ public final class HubTransport implements Transport {
       p.inline = ByteBuffer.wrap(bytes);
     }
     p.sinceNanos = System.nanoTime();
-    overflowCount.incrementAndGet();
-    overflow.add(p);
-    ReceiveLoop loop = endpoint.receiveLoop();
-    if (!loop.isLoopThread() && loop.isParked()) {
-      loop.wake(); // the loop flushes the queue; it may be parked for long with nothing to read
-    }
-  }
-
-  /** Receive thread: publishes queued frames while there is room. Returns how many went out. */
-  int flushOverflow() {
-    if (overflowCount.get() == 0) {
-      return 0;
-    }
-    int sent = 0;
-    Pending p;
-    while ((p = overflow.peek()) != null) {
-      try {
-        if (p.heap != null) {
-          long ref = slots.tryAllocate(p.heap.limit(), selfId);
-          if (ref == SlotAllocator.NONE) {
-            if (System.nanoTime() - p.sinceNanos > sendTimeoutNanos) {
-              close(Status.UNAVAILABLE.withDescription("a frame to " + remoteName + " waited "
-                  + TimeUnit.NANOSECONDS.toSeconds(sendTimeoutNanos) + "s for a free slot: " + endpoint.describe(this, true)));
-            }
-            return sent;
-          }
-          ByteBuffer view = slots.view(SlotAllocator.refClass(ref), SlotAllocator.refIndex(ref), 0, p.heap.limit());
-          view.put(p.heap.duplicate().position(0));
-          p.slotRef = ref;
-          p.heap = null;
-        }
-        ByteBuffer payload = p.slotRef != SlotAllocator.NONE
-            ? slots.view(SlotAllocator.refClass(p.slotRef), SlotAllocator.refIndex(p.slotRef), 0, p.length)
-            : p.inline;
-        if (!tryPublish(p.header, payload, p.slotRef, null)) {
-          return sent;
-        }
-      } catch (StatusException e) {
-        log.debug("[{}] dropped a queued frame to {}: {}", localName, remoteName, e.getStatus());
-        releaseFrameSlot(p.slotRef);
-      }
-      overflow.poll();
-      overflowCount.decrementAndGet();
-      sent++;
-    }
-    return sent;
-  }
-
-  private void releaseOverflow() {
-    Pending p;
-    while ((p = overflow.poll()) != null) {
-      overflowCount.decrementAndGet();
-      releaseFrameSlot(p.slotRef);
-    }
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Receiving (receive thread only)
-
-  /** True if an inbound frame is waiting to be delivered. */
-  boolean hasInbound() {
-    return listener != null && closed == null && !violated && in.hasNext();
+    consumer.enqueue(p);
   }
 
   /**
-   * True if this thread must not wait for room: it delivers frames (the receive loop, or a caller
-   * polling for its response), and frames it holds up would wait for it.
+   * The consumer role's holder, flushing the overflow queue: publishes a queued frame if there is room
+   * (moving a heap payload into a slot first). Returns false if it must wait (no slot, or a full ring).
    */
-  private boolean delivering() {
-    return endpoint.receiveLoop().isLoopThread() || CALLER_DELIVERING.get()[0] > 0;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // The consumer lock
-
-  /** The receive loop: delivers up to {@code limit} frames if no caller is delivering them. */
-  int pollAsReceiver(int limit) {
-    if (consumer != null || !CONSUMER.compareAndSet(this, null, Thread.currentThread())) {
-      return 0;
+  boolean publishQueued(Pending p) throws StatusException {
+    if (p.heap != null) {
+      long ref = slots.tryAllocate(p.heap.limit(), selfId);
+      if (ref == SlotAllocator.NONE) {
+        if (System.nanoTime() - p.sinceNanos > sendTimeoutNanos) {
+          close(Status.UNAVAILABLE.withDescription("a frame to " + remoteName + " waited "
+              + TimeUnit.NANOSECONDS.toSeconds(sendTimeoutNanos) + "s for a free slot: " + endpoint.describe(this, true)));
+        }
+        return false;
+      }
+      ByteBuffer view = slots.view(SlotAllocator.refClass(ref), SlotAllocator.refIndex(ref), 0, p.heap.limit());
+      view.put(p.heap.duplicate().position(0));
+      p.slotRef = ref;
+      p.heap = null;
     }
-    try {
-      return poll(limit);
-    } finally {
-      consumer = null;
-    }
+    ByteBuffer payload = p.slotRef != SlotAllocator.NONE
+        ? slots.view(SlotAllocator.refClass(p.slotRef), SlotAllocator.refIndex(p.slotRef), 0, p.length)
+        : p.inline;
+    return tryPublish(p.header, payload, p.slotRef, null);
   }
 
   /**
-   * Lets a blocking caller that waits for a response on this transport deliver inbound frames itself,
-   * on its own thread, when no other thread is delivering them: the response then crosses no thread
-   * hand-off at all. While it polls, the ring's parked flag stays clear, so the remote side rings no
-   * doorbell for frames someone is already spinning on. Frames of other calls it finds are delivered
-   * as the receive loop would (to their own executors).
-   *
-   * @return frames delivered (0 if none waited), or -1 if another thread is delivering right now
+   * True if this thread must not wait for room: it holds a delivery role (the receive loop's leader, or
+   * a caller polling for its response), and frames it holds up would wait for it.
    */
-  public int receiveOnCallerThread(int limit) {
-    Thread me = Thread.currentThread();
-    if (consumer == me) {
-      // A handler run while this thread delivers (a direct-executor service) made a blocking call:
-      // its response can only come in here, so keep delivering, as a nested loop would. The frame being
-      // handled was already taken off the ring, and its slot is freed only when it returns.
-      int delivered = poll(limit);
-      return delivered > 0 ? delivered : RECEIVE_KEEP_POLLING;
-    }
-    if (consumer != null || listener == null || !CONSUMER.compareAndSet(this, null, me)) {
-      return -1;
-    }
-    int[] depth = CALLER_DELIVERING.get();
-    depth[0]++;
-    try {
-      in.consumerParked(false);
-      int delivered = poll(limit);
-      if (delivered > 0) {
-        deliveredByCallers.add(delivered);
-      }
-      return delivered;
-    } finally {
-      depth[0]--;
-      releaseFromCaller();
-    }
-  }
-
-  private void releaseFromCaller() {
-    consumer = null;
-    ReceiveLoop loop = endpoint.receiveLoop();
-    // NOTE: `consumer = null` precedes this read of `parked`; the loop writes `parked` before it reads
-    // `consumer`. So either the loop sees the ring free and arms it itself, or we see the loop parked
-    // and arm the ring for it, then re-check it.
-    if (loop.isParked()) {
-      in.consumerParked(true);
-      SharedBuffer.fullFence();
-      if (hasInbound() || overflowCount.get() > 0) {
-        loop.wake();
-      }
-    }
-  }
-
-  /** The loop is about to park: arm the ring's flag unless a caller is polling it. */
-  void receiverParking() {
-    if (consumer == null) {
-      in.consumerParked(true);
-    }
-  }
-
-  /** The loop is awake again: producers need not ring. */
-  void receiverAwake() {
-    in.consumerParked(false);
-  }
-
-  /** For the parking loop's re-check: frames wait that no caller is delivering. */
-  boolean hasInboundForReceiver() {
-    return consumer == null && hasInbound();
-  }
-
-  /**
-   * Delivers up to {@code limit} inbound frames to the listener and flushes the overflow queue.
-   * Returns the number of frames handled. Only the holder of the consumer lock calls it.
-   */
-  private int poll(int limit) {
-    FrameListener l = listener;
-    if (l == null || closed != null || violated) {
-      return 0;
-    }
-    int handled = flushOverflow();
-    for (int n = 0; n < limit && in.hasNext(); n++) {
-      long position = in.consumerPosition();
-      long e = in.entryOffset(position);
-      int kindCode = mem.getByte(e + KIND_OFFSET) & 0xFF;
-      int flags = mem.getByte(e + FLAGS_OFFSET) & 0xFF;
-      int mode = mem.getByte(e + MODE_OFFSET) & 0xFF;
-      int length = mem.getInt(e + PAYLOAD_LENGTH_OFFSET);
-      if (mode == FrameDescriptor.MODE_PADDING) {
-        in.advance();
-        continue;
-      }
-      FrameKind kind = FrameKind.fromCode(kindCode);
-      if (kind == null) {
-        reject(position, "unknown frame kind " + kindCode);
-        return handled;
-      }
-      if ((flags & ~FrameHeader.KNOWN_FLAGS) != 0) {
-        reject(position, "unknown flags 0x" + Integer.toHexString(flags));
-        return handled;
-      }
-      long slotRef = SlotAllocator.NONE;
-      ByteBuffer payload;
-      if (mode == MODE_INLINE) {
-        if (length < 0 || length > INLINE_CAPACITY) {
-          reject(position, "inline payload length " + length + " outside [0, " + INLINE_CAPACITY + "]");
-          return handled;
-        }
-        mem.getBytes(e + INLINE_OFFSET, inlineIn.array(), 0, length);
-        inlineInView.limit(length).position(0);
-        payload = inlineInView;
-      } else if (mode == MODE_SLOT) {
-        int sizeClass = mem.getByte(e + SIZE_CLASS_OFFSET) & 0xFF;
-        int index = mem.getInt(e + SLOT_INDEX_OFFSET);
-        int generation = mem.getInt(e + SLOT_GENERATION_OFFSET);
-        int offset = mem.getInt(e + SLOT_OFFSET_OFFSET);
-        String bad = checkSlotReference(sizeClass, index, generation, offset, length);
-        if (bad != null) {
-          reject(position, bad);
-          return handled;
-        }
-        slotRef = SlotAllocator.ref(sizeClass, index, generation);
-        payload = slots.readView(sizeClass, index, offset, length);
-      } else {
-        reject(position, "unknown payload mode " + mode);
-        return handled;
-      }
-      inHeader.clear()
-          .kind(kind)
-          .flags(flags)
-          .callId(mem.getLong(e + CALL_ID_OFFSET))
-          .methodId(mem.getInt(e + METHOD_ID_OFFSET))
-          .status(mem.getInt(e + STATUS_OFFSET))
-          .credits(mem.getInt(e + CREDITS_OFFSET))
-          .timeoutNanos(mem.getLong(e + TIMEOUT_OFFSET));
-      in.advance(); // the entry is ours no more; the slot is, until we free it below
-      try {
-        l.onFrame(inHeader, payload);
-      } catch (Throwable t) {
-        log.error("[{}] listener failed on {} from {}", localName, inHeader, remoteName, t);
-      } finally {
-        if (slotRef != SlotAllocator.NONE && !slots.freeInFlight(slotRef, remoteId, selfId)) {
-          log.debug("[{}] {} was reclaimed while its frame was delivered", localName, SlotAllocator.describe(slotRef));
-        }
-      }
-      handled++;
-    }
-    return handled;
-  }
-
-  /** Null if the reference is valid and the slot is in flight to us; otherwise what is wrong. */
-  private String checkSlotReference(int sizeClass, int index, int generation, int offset, int length) {
-    if (sizeClass >= slots.classCount()) {
-      return "size class " + sizeClass + " does not exist (the hub has " + slots.classCount() + ")";
-    }
-    if (index < 0 || index >= slots.slotCount(sizeClass)) {
-      return "slot index " + index + " outside [0, " + slots.slotCount(sizeClass) + ") of class " + sizeClass;
-    }
-    int slotSize = slots.slotSize(sizeClass);
-    if (offset < 0 || length < 0 || (long) offset + length > slotSize) {
-      return "extent [" + offset + ", +" + length + ") outside the " + slotSize + "-byte slot " + index + " of class " + sizeClass;
-    }
-    long word = slots.stateWord(sizeClass, index);
-    long expected = SlotDescriptor.stateWord(generation, SlotDescriptor.IN_FLIGHT, remoteId, selfId);
-    if (word != expected) {
-      return "slot " + index + " of class " + sizeClass + " is " + SlotDescriptor.stateName(SlotDescriptor.state(word))
-          + " gen " + SlotDescriptor.generation(word) + " (owner " + SlotDescriptor.partyName(SlotDescriptor.owner(word))
-          + ", receiver " + SlotDescriptor.partyName(SlotDescriptor.receiver(word)) + "), but the descriptor says IN_FLIGHT gen "
-          + generation + " from " + SlotDescriptor.partyName(remoteId) + " to " + SlotDescriptor.partyName(selfId);
-    }
-    return null;
-  }
-
-  private void reject(long position, String what) {
-    violated = true;
-    String message = remoteName + " wrote a bad descriptor at position " + DescriptorRing.positionInEpoch(position)
-        + " of " + in.name() + ": " + what;
-    endpoint.violation(this, message);
+  private static boolean delivering() {
+    return InboundDelivery.holdsAny();
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  /** The frame a thread is writing; reused per thread. */
-  private final class Frame implements OutboundFrame {
+  /**
+   * The frame a thread is writing. Reused by the thread's next claim once committed or aborted: {@link
+   * #reset} clears every field a claim or a commit set, and {@link #release} drops every reference into
+   * shared memory (a test checks both); a claim that finds it still open gets a fresh one.
+   */
+  final class Frame implements OutboundFrame {
     final FrameHeader header = new FrameHeader();
     final ByteBuffer inline = ByteBuffer.allocate(INLINE_CAPACITY);
     ByteBuffer payload;
     ByteBuffer heap;
-    long slotRef;
+    long slotRef = SlotAllocator.NONE;
     long deadline;
     boolean inUse;
+    Thread claimedBy;
 
-    void reset(int length, long deadlineNanos) {
+    void reset(long deadlineNanos) {
       inUse = true;
+      claimedBy = Thread.currentThread();
       deadline = deadlineNanos;
       slotRef = SlotAllocator.NONE;
       heap = null;
+      payload = null;
       header.clear();
+    }
+
+    /** Committed or aborted: the frame holds nothing of shared memory any more. */
+    void release() {
+      inUse = false;
+      claimedBy = null;
+      slotRef = SlotAllocator.NONE;
+      heap = null;
+      payload = null;
     }
 
     @Override
@@ -800,7 +618,7 @@ public final class HubTransport implements Transport {
   }
 
   /** A frame waiting in the overflow queue. */
-  private static final class Pending {
+  static final class Pending {
     final FrameHeader header = new FrameHeader();
     long slotRef = SlotAllocator.NONE;
     ByteBuffer heap;

@@ -1,28 +1,50 @@
 package dev.spoke.shm;
 
+import dev.spoke.internal.InboundDelivery;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The receive thread of a host or a plugin: polls the inbound ring of every transport it serves,
- * spins for an adaptive window ({@link SpinWindow}) when all are empty, then parks on its doorbell.
+ * The receive loop of a host or a plugin: polls the inbound ring of every transport it serves, spins
+ * for an adaptive window ({@link SpinWindow}) when all are empty, then parks on its doorbell.
  *
- * <p>Each transport is polled only by the thread that holds its consumer lock: normally this loop, but
- * a blocking caller waiting for a response may take it and poll the ring itself ({@link
- * HubTransport#receiveOnCallerThread}). Parking (see {@link Doorbell}): read the doorbell's sequence;
- * mark this loop parked; set the parked flag of every ring no caller is polling; fence; re-check every
- * ring; wait. A caller that gives a ring back while this loop is parked sets that ring's flag itself
- * and re-checks it, so a frame that lands between the two is never stranded.
+ * <p><b>Leader and followers.</b> One thread at a time runs the loop: the leader. A handler bound to a
+ * direct executor runs on the leader, inside the delivery of its frame; if it makes a blocking call,
+ * the leader would park with nobody left to receive — its own response included. So before any wait
+ * of the call layer the leader gives up its role ({@link InboundDelivery}): it hands the loop to an
+ * idle follower (or a new thread) and waits as an ordinary caller. When its handler returns, it finds
+ * itself no longer the leader, stops delivering and becomes an idle follower, to be handed the loop
+ * again later. The leader's private state (spin window, park interval) passes with the role through the
+ * volatile {@code leader} field.
  *
- * <p>Thread-safe: {@link #isParked()} is read by callers; the rest runs on the loop's own thread.
+ * <p><b>Consumers.</b> Each transport's ring is polled only by the thread that holds its consumer role
+ * ({@link RingConsumer}): normally the leader, but a blocking caller waiting for a response may take it
+ * and poll the ring itself. Parking (see {@link Doorbell}): read the doorbell's sequence; mark this
+ * loop parked; set the parked flag of every ring no caller is polling; fence; re-check every ring;
+ * wait. A caller that gives a ring back while this loop is parked sets that ring's flag itself and
+ * re-checks it, so a frame that lands between the two is never stranded.
+ *
+ * <p>Thread-safe: {@link #isParked()}, {@link #isLoopThread()} and {@link #wake()} are for any thread;
+ * the loop's body runs on the leader only.
  */
-final class ReceiveLoop implements Runnable {
+final class ReceiveLoop implements InboundDelivery.Role {
 
   private static final Logger log = LoggerFactory.getLogger(ReceiveLoop.class);
   private static final int BATCH = 64;
-  /** How soon a loop with queued outbound frames looks again for room. */
+  /** How soon a loop with queued outbound frames (or deferred work) looks again. */
   static final long OVERFLOW_RETRY_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+  /** How long an idle follower waits to lead again before its thread ends. */
+  private static final long FOLLOWER_KEEP_ALIVE_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  private static final int IDLE = 0;
+  private static final int PROMOTED = 1;
+  private static final int RETIRED = 2;
 
   /** What the loop serves. */
   interface Source {
@@ -32,28 +54,64 @@ final class ReceiveLoop implements Runnable {
     /** Other work of the loop's owner, done each round (the host's reclaims); returns how much. */
     int otherWork();
 
-    /** True if {@link #otherWork} has something waiting. */
+    /** True if {@link #otherWork} has something due now. */
     boolean hasOtherWork();
+
+    /** True if {@link #otherWork} has something waiting that is not due yet: look again soon. */
+    default boolean hasDeferredWork() {
+      return false;
+    }
 
     /** True once the loop must end. */
     boolean stopping();
   }
 
+  /** A thread that ran the loop and waits to run it again. */
+  private static final class Follower {
+    final Thread thread;
+    final AtomicInteger state = new AtomicInteger(IDLE);
+
+    Follower(Thread thread) {
+      this.thread = thread;
+    }
+  }
+
+  private final String name;
   private final Source source;
   private final Doorbell doorbell;
   private final IdleStrategy strategy;
   private final long parkLimitNanos;
+  private final ConcurrentLinkedDeque<Follower> idleFollowers = new ConcurrentLinkedDeque<>();
+  private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger threadIds = new AtomicInteger();
+  private volatile Thread leader;
+  private volatile boolean parked;
+
+  // The leader's own state; handed on with the role (see the class comment).
+  private SpinWindow spin;
   /** The current park limit: the configured one, doubled after each quiet wake up to 8 times that. */
   private long parkNanos;
-  private volatile boolean parked;
-  private volatile Thread thread;
+  /**
+   * After a park that ran out its time with nobody ringing, an idle loop looks once and parks again
+   * without spinning: an idle plugin then costs one short wake-up per park limit.
+   */
+  private boolean quietWake;
 
-  ReceiveLoop(Source source, Doorbell doorbell, HubConfig config) {
+  ReceiveLoop(String name, Source source, Doorbell doorbell, HubConfig config) {
+    this.name = name;
     this.source = source;
     this.doorbell = doorbell;
     this.strategy = config.idleStrategy();
     this.parkLimitNanos = config.parkLimit().toNanos();
     this.parkNanos = parkLimitNanos;
+    this.spin = new SpinWindow(strategy);
+  }
+
+  /** Starts the first thread, which leads. Call once. */
+  void start() {
+    Thread t = newThread();
+    leader = t;
+    t.start();
   }
 
   /** True while the loop is parked (or about to park): a caller giving a ring back must re-arm it. */
@@ -61,8 +119,19 @@ final class ReceiveLoop implements Runnable {
     return parked;
   }
 
+  /** True on the thread that runs the loop now. */
   boolean isLoopThread() {
-    return Thread.currentThread() == thread;
+    return Thread.currentThread() == leader;
+  }
+
+  /** The thread that runs the loop now (null once stopped), for diagnostics. */
+  Thread leader() {
+    return leader;
+  }
+
+  /** Threads the loop has now (the leader and idle or busy followers), for diagnostics and tests. */
+  int threadCount() {
+    return threads.size();
   }
 
   /** Wakes the loop whether or not a ring says so: for new transports, liveness events and stopping. */
@@ -70,67 +139,196 @@ final class ReceiveLoop implements Runnable {
     doorbell.wake();
   }
 
-  @Override
-  public void run() {
-    thread = Thread.currentThread();
-    SpinWindow spin = new SpinWindow(strategy);
-    // After a park that ran out its time with nobody ringing, an idle loop looks once and parks again
-    // without spinning: an idle plugin then costs one short wake-up per park limit.
-    boolean quietWake = false;
-    while (!source.stopping()) {
-      try {
-        int work = source.otherWork();
-        HubTransport[] transports = source.transports();
-        for (HubTransport t : transports) {
-          if (t != null) {
-            work += t.pollAsReceiver(BATCH);
-          }
+  /**
+   * After {@link Source#stopping()} turned true: wakes every thread of the loop and waits up to {@code
+   * timeoutMillis} for them to end (except the calling thread, if it is one). Returns whether all did.
+   */
+  boolean stopAndJoin(long timeoutMillis) throws InterruptedException {
+    wake();
+    for (Follower f : idleFollowers) {
+      LockSupport.unpark(f.thread);
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    boolean all = true;
+    for (Thread t : threads) {
+      if (t == Thread.currentThread()) {
+        continue;
+      }
+      long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+      if (left > 0) {
+        t.join(left);
+      }
+      all &= !t.isAlive();
+    }
+    return all;
+  }
+
+  private Thread newThread() {
+    Thread t = new Thread(this::runThread, name + "-" + threadIds.incrementAndGet());
+    t.setDaemon(true);
+    threads.add(t);
+    return t;
+  }
+
+  private void runThread() {
+    Thread me = Thread.currentThread();
+    Follower self = null;
+    try {
+      for (;;) {
+        if (leader == me) {
+          lead(me);
         }
-        if (work > 0) {
-          spin.worked();
-          quietWake = false;
-          continue;
+        if (source.stopping()) {
+          return;
         }
-        if (!quietWake && spin.keepSpinning()) {
-          Thread.onSpinWait();
-          continue;
+        if (self == null) {
+          self = new Follower(me);
         }
-        quietWake = !park(transports);
-        parkNanos = quietWake ? Math.min(parkNanos * 2, parkLimitNanos * 8) : parkLimitNanos;
-        spin.parked();
-      } catch (Throwable t) {
-        log.error("receive loop failed; continuing", t);
+        if (!awaitPromotion(self)) {
+          return;
+        }
+      }
+    } finally {
+      threads.remove(me);
+      if (leader == me) {
+        leader = null;
       }
     }
+  }
+
+  /** Runs the loop while this thread leads. */
+  private void lead(Thread me) {
+    InboundDelivery.enter(this);
+    try {
+      while (leader == me && !source.stopping()) {
+        try {
+          round();
+        } catch (Throwable t) {
+          log.error("receive loop failed; continuing", t);
+        }
+      }
+    } finally {
+      InboundDelivery.leave(this);
+    }
+  }
+
+  private void round() {
+    int work = source.otherWork();
+    HubTransport[] transports = source.transports();
+    for (HubTransport t : transports) {
+      if (t != null) {
+        work += t.consumer().pollAsReceiver(BATCH);
+      }
+    }
+    if (!isLoopThread()) {
+      return; // a handler this thread ran gave the loop away; it is another thread's now
+    }
+    if (work > 0) {
+      spin.worked();
+      quietWake = false;
+      return;
+    }
+    if (!quietWake && spin.keepSpinning()) {
+      Thread.onSpinWait();
+      return;
+    }
+    quietWake = !park(transports);
+    parkNanos = quietWake ? Math.min(parkNanos * 2, parkLimitNanos * 8) : parkLimitNanos;
+    spin.parked();
   }
 
   /** Parks until rung or the park limit passes; false if it woke with nobody having rung. */
   private boolean park(HubTransport[] transports) {
     int sequence = doorbell.sequence();
     parked = true;
-    boolean overflow = false;
+    boolean retrySoon = source.hasDeferredWork();
     for (HubTransport t : transports) {
       if (t != null) {
-        t.receiverParking();
-        overflow |= t.overflowDepth() > 0;
+        t.consumer().receiverParking();
+        retrySoon |= t.consumer().overflowDepth() > 0;
       }
     }
     // NOTE: the flags (and `parked`) must be visible before the rings are re-checked.
     SharedBuffer.fullFence();
     boolean pending = source.hasOtherWork() || source.stopping();
     for (HubTransport t : transports) {
-      pending |= t != null && t.hasInboundForReceiver();
+      pending |= t != null && t.consumer().hasInboundForReceiver();
     }
     if (!pending) {
       // Frames queued by this thread wait for a consumer that does not ring us: look again soon.
-      doorbell.await(sequence, overflow ? OVERFLOW_RETRY_NANOS : parkNanos);
+      doorbell.await(sequence, retrySoon ? OVERFLOW_RETRY_NANOS : parkNanos);
     }
     parked = false;
     for (HubTransport t : transports) {
       if (t != null) {
-        t.receiverAwake();
+        t.consumer().receiverAwake();
       }
     }
-    return pending || overflow || doorbell.sequence() != sequence;
+    return pending || retrySoon || doorbell.sequence() != sequence;
+  }
+
+  /**
+   * The leader is about to block (a handler it runs made a blocking call): hands the loop to an idle
+   * follower, or to a new thread. Runs on the leader.
+   */
+  @Override
+  public void relinquish() {
+    Thread me = Thread.currentThread();
+    if (leader != me) {
+      return;
+    }
+    Follower f;
+    while ((f = idleFollowers.pollFirst()) != null) {
+      if (f.state.compareAndSet(IDLE, PROMOTED)) {
+        leader = f.thread;
+        LockSupport.unpark(f.thread);
+        return;
+      }
+    }
+    Thread t = newThread();
+    leader = t;
+    t.start();
+  }
+
+  /** An idle follower waits to lead; false if it retired (idle too long) or the loop stops. */
+  private boolean awaitPromotion(Follower self) {
+    self.state.set(IDLE);
+    // Most recently idle first: its caches are the warmest.
+    idleFollowers.addFirst(self);
+    long idleSince = System.nanoTime();
+    for (;;) {
+      if (self.state.get() == PROMOTED) {
+        // Promoted: the promoter sets `leader` right after its CAS.
+        while (leader != self.thread) {
+          if (source.stopping()) {
+            return false;
+          }
+          Thread.onSpinWait();
+        }
+        return true;
+      }
+      if (source.stopping()) {
+        if (self.state.compareAndSet(IDLE, RETIRED)) {
+          idleFollowers.remove(self);
+          return false;
+        }
+        continue;
+      }
+      long idle = System.nanoTime() - idleSince;
+      if (idle >= FOLLOWER_KEEP_ALIVE_NANOS) {
+        if (self.state.compareAndSet(IDLE, RETIRED)) {
+          idleFollowers.remove(self);
+          return false;
+        }
+        continue; // promoted just now
+      }
+      LockSupport.parkNanos(this, FOLLOWER_KEEP_ALIVE_NANOS - idle);
+    }
+  }
+
+  @Override
+  public String toString() {
+    Thread l = leader;
+    return "ReceiveLoop{" + name + ", leader " + (l == null ? "none" : l.getName()) + ", " + threads.size() + " threads}";
   }
 }

@@ -13,8 +13,8 @@ public final class SizeClass {
     if (slotSize < 64 || slotSize % 64 != 0) {
       throw new IllegalArgumentException("slot size must be a positive multiple of 64 bytes, got " + slotSize);
     }
-    if (slotCount < 1 || slotCount > (1 << 24)) {
-      throw new IllegalArgumentException("slot count must be in [1, 2^24], got " + slotCount);
+    if (slotCount < 1 || slotCount >= SlotDescriptor.LINK_NIL) {
+      throw new IllegalArgumentException("slot count must be in [1, 2^24 - 1), got " + slotCount);
     }
     this.slotSize = slotSize;
     this.slotCount = slotCount;

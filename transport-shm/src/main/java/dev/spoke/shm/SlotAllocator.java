@@ -3,28 +3,38 @@ package dev.spoke.shm;
 import static dev.spoke.shm.SlotDescriptor.ALLOCATED;
 import static dev.spoke.shm.SlotDescriptor.FREE;
 import static dev.spoke.shm.SlotDescriptor.IN_FLIGHT;
-import static dev.spoke.shm.SlotDescriptor.NEXT_OFFSET;
 import static dev.spoke.shm.SlotDescriptor.NIL;
 import static dev.spoke.shm.SlotDescriptor.NOBODY;
 
 import java.nio.ByteBuffer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The shared slot pool: per size class a lock-free free list (a Treiber stack whose head carries an
  * ABA tag) over slot records whose state words are the single source of truth about ownership.
  *
- * <p><b>Allocate</b> (any process): read the head, read the top slot's state and link, CAS the head to
- * the link (tag + 1), then CAS the slot's state FREE(g) → ALLOCATED(g, owner). <b>Free</b>: CAS the
- * state from what the caller owns to FREE(g + 1), then link the slot in by CAS on the head, giving up
- * if its state changed meanwhile (see rebuild). Because every ownership change is a CAS on a word that
- * includes the generation, a slot can never be handed to two owners and a stale or repeated free never
- * matches.
+ * <p><b>Allocate</b> (any process): read the head, read the top slot's state word (FREE, with its link),
+ * CAS the head to the link (tag + 1), then CAS the slot's word FREE(g, link) → ALLOCATED(g, owner).
+ * <b>Free</b>: CAS the word from what the caller owns to FREE(g + 1, none); then, to link it in, CAS the
+ * word to FREE(g + 1, head's index) and the head to the slot, giving up if the generation moved (a
+ * rebuild adopted the slot). Because every ownership change is a CAS on a word that includes the
+ * generation, a slot can never be handed to two owners and a stale or repeated free never matches; and
+ * because the link lives in that word ({@link SlotDescriptor}), it is published only by a CAS that also
+ * checks the generation.
  *
  * <p><b>Rebuild</b> (host only, after a peer died): a process killed between the two CASes of an
  * allocation or a free leaves a slot FREE but off the list. The host sets the head's lock bit (every
- * allocation and free then waits a few microseconds), re-links every FREE slot after bumping its
- * generation, and unlocks. The bump makes a live allocator caught between its two CASes fail its second
- * one and retry, and a live freer see that its slot was adopted, so nothing is linked twice.
+ * allocation and free then waits a few microseconds), re-links every FREE slot by a CAS that also bumps
+ * its generation, and unlocks. The bump makes a live allocator caught between its two CASes fail its
+ * second one and retry, and a live freer see that its slot was adopted, so nothing is linked twice.
+ *
+ * <p><b>Every loop is bounded.</b> A free whose link keeps failing (the head stays locked — a stray write,
+ * a host that died mid-rebuild — or is contended beyond reason) gives up and leaves its slot FREE and
+ * unlinked; an allocation that keeps failing reports no slot. The host's pool check ({@link #check}, run
+ * every heartbeat interval) finds a list that stays broken, or FREE slots that stay off it, and rebuilds
+ * that class. A rebuild that finds the head locked takes the lock over: only the host rebuilds, on one
+ * thread at a time (its receive thread; {@code HubHost} asserts it).
  *
  * <p>Nothing read from shared memory is trusted: an index out of range is treated as a corrupt list,
  * which this process stops using until the host rebuilds it, rather than followed.
@@ -54,6 +64,16 @@ final class SlotAllocator {
 
   /** Bounded retries before a list that keeps changing under us is declared corrupt for this attempt. */
   private static final int MAX_ATTEMPTS = 1 << 20;
+  /**
+   * Bounded retries of a free's link into the list (a rebuild holds the lock for microseconds). Past
+   * them the slot stays FREE and unlinked until the host's pool check relinks it: a freeing thread —
+   * the host's receive thread among them — never spins on a lock left set by a stray write.
+   */
+  private static final int MAX_PUSH_ATTEMPTS = 1 << 16;
+  private static final Logger log = LoggerFactory.getLogger(SlotAllocator.class);
+
+  /** Frees that gave up linking their slot (see {@link #MAX_PUSH_ATTEMPTS}); this process only. */
+  private final java.util.concurrent.atomic.LongAdder unlinkedFrees = new java.util.concurrent.atomic.LongAdder();
 
   private final SharedBuffer mem;
   private final HubLayout layout;
@@ -76,9 +96,7 @@ final class SlotAllocator {
     for (int c = 0; c < layout.classCount(); c++) {
       int count = layout.classes.get(c).slotCount();
       for (int i = 0; i < count; i++) {
-        long rec = layout.slotRecordOffset(c, i);
-        mem.putLong(rec, SlotDescriptor.stateWord(0, FREE, NOBODY, NOBODY));
-        mem.putInt(rec + NEXT_OFFSET, i + 1 < count ? i + 1 : NIL);
+        mem.putLong(layout.slotRecordOffset(c, i), SlotDescriptor.freeWord(0, i + 1 < count ? i + 1 : NIL));
       }
       mem.putLongRelease(layout.classControlOffset(c), SlotDescriptor.headWord(0, false, 0));
     }
@@ -132,16 +150,24 @@ final class SlotAllocator {
       }
       long rec = layout.slotRecordOffset(sizeClass, index);
       long state = mem.getLongVolatile(rec);
-      int next = mem.getInt(rec + NEXT_OFFSET); // NOTE: plain: published by the pusher's head CAS, read after our volatile head read
+      if (SlotDescriptor.state(state) != FREE) {
+        if (mem.getLongVolatile(ctl) == head) {
+          return NONE; // a slot in use on the list: corrupt until the host's pool check rebuilds it
+        }
+        continue; // popped by someone else meanwhile
+      }
+      int next = SlotDescriptor.link(state);
       if (next != NIL && (next < 0 || next >= count)) {
-        continue; // torn by a concurrent change; the CAS below would fail anyway
+        if (mem.getLongVolatile(ctl) == head) {
+          return NONE; // a link out of range: corrupt until rebuilt
+        }
+        continue;
       }
       // NOTE: the tag makes this CAS fail if anyone popped or pushed since we read the head (ABA).
       if (!mem.compareAndSetLong(ctl, head, SlotDescriptor.headWord(SlotDescriptor.tag(head) + 1, false, next))) {
         continue;
       }
-      if (SlotDescriptor.state(state) == FREE
-          && mem.compareAndSetLong(rec, state, SlotDescriptor.stateWord(SlotDescriptor.generation(state), ALLOCATED, owner, NOBODY))) {
+      if (mem.compareAndSetLong(rec, state, SlotDescriptor.stateWord(SlotDescriptor.generation(state), ALLOCATED, owner, NOBODY))) {
         return ref(sizeClass, index, SlotDescriptor.generation(state));
       }
       // The slot was adopted by a rebuild between our two CASes (its generation moved): try again.
@@ -182,31 +208,42 @@ final class SlotAllocator {
     int sizeClass = refClass(ref);
     int index = refIndex(ref);
     long rec = layout.slotRecordOffset(sizeClass, index);
-    long freed = SlotDescriptor.stateWord(refGeneration(ref) + 1, FREE, NOBODY, NOBODY);
-    if (!mem.compareAndSetLong(rec, expected, freed)) {
+    int generation = refGeneration(ref) + 1;
+    if (!mem.compareAndSetLong(rec, expected, SlotDescriptor.freeWord(generation, NIL))) {
       return false; // not in the state the caller owns: a repeated or stale free, or reclaimed
     }
-    push(sizeClass, index, freed);
+    push(sizeClass, index, generation);
     return true;
   }
 
-  private void push(int sizeClass, int index, long freedWord) {
+  private void push(int sizeClass, int index, int generation) {
     long ctl = layout.classControlOffset(sizeClass);
     long rec = layout.slotRecordOffset(sizeClass, index);
-    for (;;) {
+    for (int attempt = 0; attempt < MAX_PUSH_ATTEMPTS; attempt++) {
       long head = mem.getLongVolatile(ctl);
       if (SlotDescriptor.locked(head)) {
-        Thread.onSpinWait();
+        Thread.onSpinWait(); // the host is rebuilding this list: microseconds
         continue;
       }
-      if (mem.getLongVolatile(rec) != freedWord) {
-        return; // a rebuild adopted the slot and linked it
+      long word = mem.getLongVolatile(rec);
+      if (SlotDescriptor.state(word) != FREE || SlotDescriptor.generation(word) != generation) {
+        return; // a rebuild adopted the slot (and linked it)
       }
-      mem.putInt(rec + NEXT_OFFSET, SlotDescriptor.index(head)); // NOTE: plain: published by the CAS below
+      int top = SlotDescriptor.index(head);
+      // NOTE: the link is published by this CAS, which fails once a rebuild has adopted the slot (it
+      // bumps the generation); and a rebuild locks the head before it adopts anything, so the head CAS
+      // below fails if one ran in between. Our link can never overwrite a rebuild's.
+      if (SlotDescriptor.link(word) != top
+          && !mem.compareAndSetLong(rec, word, SlotDescriptor.freeWord(generation, top))) {
+        continue;
+      }
       if (mem.compareAndSetLong(ctl, head, SlotDescriptor.headWord(SlotDescriptor.tag(head) + 1, false, index))) {
         return;
       }
     }
+    // The head stayed locked (a stray write, or a rebuild that never ended) or contended beyond reason.
+    // The slot is FREE, just not linked: the host's pool check finds it and relinks it.
+    unlinkedFrees.increment();
   }
 
   /**
@@ -227,7 +264,7 @@ final class SlotAllocator {
           if (!held) {
             break;
           }
-          if (mem.compareAndSetLong(rec, w, SlotDescriptor.stateWord(SlotDescriptor.generation(w) + 1, FREE, NOBODY, NOBODY))) {
+          if (mem.compareAndSetLong(rec, w, SlotDescriptor.freeWord(SlotDescriptor.generation(w) + 1, NIL))) {
             freed++;
             break;
           }
@@ -238,6 +275,11 @@ final class SlotAllocator {
     return freed;
   }
 
+  /** Frees by this process that left their slot off the list for the host's pool check to relink. */
+  long unlinkedFrees() {
+    return unlinkedFrees.sum();
+  }
+
   /** Host only: rebuilds every class's free list from the slots' states (see the class comment). */
   void rebuildAll() {
     for (int c = 0; c < layout.classCount(); c++) {
@@ -245,31 +287,142 @@ final class SlotAllocator {
     }
   }
 
+  /** Host only: rebuilds one class's free list (after its check found it broken). */
+  void rebuildClass(int sizeClass) {
+    rebuild(sizeClass);
+  }
+
   private void rebuild(int sizeClass) {
     long ctl = layout.classControlOffset(sizeClass);
-    long head;
-    do {
+    long head = mem.getLongVolatile(ctl);
+    if (SlotDescriptor.locked(head)) {
+      // Only the host rebuilds, on one thread at a time: a lock it finds is not its own (a stray write
+      // into the hub, or a rebuild of a host that died). Take it over.
+      log.warn("the free list of size class {} was found locked ({}); taking it over", sizeClass, Long.toHexString(head));
+    }
+    long locked = SlotDescriptor.headWord(SlotDescriptor.tag(head) + 1, true, SlotDescriptor.index(head));
+    for (int attempt = 0; !mem.compareAndSetLong(ctl, head, locked); attempt++) {
+      if (attempt >= MAX_ATTEMPTS) {
+        // Someone keeps rewriting the head: only a misbehaving process can. Lock it by force.
+        mem.putLongVolatile(ctl, locked);
+        break;
+      }
       head = mem.getLongVolatile(ctl);
-    } while (!mem.compareAndSetLong(ctl, head, SlotDescriptor.headWord(SlotDescriptor.tag(head) + 1, true, SlotDescriptor.index(head))));
+      locked = SlotDescriptor.headWord(SlotDescriptor.tag(head) + 1, true, SlotDescriptor.index(head));
+    }
     int count = layout.classes.get(sizeClass).slotCount();
     int first = NIL;
     for (int i = count - 1; i >= 0; i--) {
       long rec = layout.slotRecordOffset(sizeClass, i);
-      for (;;) {
+      // Adopt: link and bump the generation in one CAS, so a live allocator or freer holding the old
+      // word fails or yields. A CAS fails when a freer relinked the slot meanwhile: read it again.
+      for (int attempt = 0; attempt < 64; attempt++) {
         long w = mem.getLongVolatile(rec);
         if (SlotDescriptor.state(w) != FREE) {
           break;
         }
-        // Bump the generation: any live allocator or freer holding the old word now fails or yields.
-        if (mem.compareAndSetLong(rec, w, SlotDescriptor.stateWord(SlotDescriptor.generation(w) + 1, FREE, NOBODY, NOBODY))) {
-          mem.putInt(rec + NEXT_OFFSET, first);
+        if (mem.compareAndSetLong(rec, w, SlotDescriptor.freeWord(SlotDescriptor.generation(w) + 1, first))) {
           first = i;
           break;
         }
       }
     }
     // NOTE: volatile store publishes the links written above before anyone can pop.
-    mem.putLongVolatile(ctl, SlotDescriptor.headWord(SlotDescriptor.tag(head) + 2, false, first));
+    mem.putLongVolatile(ctl, SlotDescriptor.headWord(SlotDescriptor.tag(locked) + 1, false, first));
+  }
+
+  /**
+   * Read-only: what is wrong with size class {@code sizeClass}'s free list, for the host's periodic
+   * pool check. Walks the list from its head (bounded by the slot count) and scans every slot's state;
+   * reports a locked head, a link out of range, a cycle, a linked slot that is not FREE, and the FREE
+   * slots the walk did not reach ({@code unlinked}: their state words, by index; a slot merely being
+   * freed right now appears here too, so callers act only on one that stays so with the same word).
+   */
+  ListCheck check(int sizeClass) {
+    long ctl = layout.classControlOffset(sizeClass);
+    int count = layout.classes.get(sizeClass).slotCount();
+    long head = mem.getLongVolatile(ctl);
+    ListCheck result = new ListCheck(sizeClass, head);
+    if (SlotDescriptor.locked(head)) {
+      result.problem = "its head is locked";
+      return result;
+    }
+    boolean[] linked = new boolean[count];
+    int index = SlotDescriptor.index(head);
+    for (int steps = 0; index != NIL; steps++) {
+      if (index < 0 || index >= count) {
+        result.problem = "a link points to slot " + index + ", outside [0, " + count + ")";
+        break;
+      }
+      if (linked[index] || steps >= count) {
+        result.problem = "the list runs in a cycle through slot " + index;
+        break;
+      }
+      linked[index] = true;
+      long word = mem.getLongVolatile(layout.slotRecordOffset(sizeClass, index));
+      if (SlotDescriptor.state(word) != FREE) {
+        if (mem.getLongVolatile(ctl) == head) {
+          result.problem = "slot " + index + " is on the list but " + SlotDescriptor.stateName(SlotDescriptor.state(word));
+        }
+        break;
+      }
+      index = SlotDescriptor.link(word);
+    }
+    if (mem.getLongVolatile(ctl) != head) {
+      result.problem = null; // the list moved while we walked it: what we saw proves nothing
+      result.moved = true;
+      return result;
+    }
+    for (int i = 0; i < count; i++) {
+      long w = mem.getLongVolatile(layout.slotRecordOffset(sizeClass, i));
+      if (SlotDescriptor.state(w) == FREE && !linked[i]) {
+        result.unlinked.put(i, w);
+      }
+    }
+    return result;
+  }
+
+  /** What {@link #check} found in one size class. */
+  static final class ListCheck {
+    final int sizeClass;
+    final long head;
+    /** Set when the walk itself went wrong; null otherwise. */
+    String problem;
+    /** The list changed during the walk; nothing can be concluded. */
+    boolean moved;
+    /** FREE slots not on the list: index → the state word seen. */
+    final java.util.Map<Integer, Long> unlinked = new java.util.HashMap<>();
+
+    ListCheck(int sizeClass, long head) {
+      this.sizeClass = sizeClass;
+      this.head = head;
+    }
+
+    /** True if the list needs a rebuild, judged against the previous check of the same class (or null). */
+    boolean needsRebuild(ListCheck previous) {
+      if (moved) {
+        return false;
+      }
+      if (problem != null) {
+        // A locked head is a rebuild in progress unless it stays exactly so across checks.
+        return !problem.startsWith("its head is locked") || (previous != null && previous.head == head);
+      }
+      if (previous == null || previous.moved) {
+        return false;
+      }
+      for (java.util.Map.Entry<Integer, Long> e : unlinked.entrySet()) {
+        if (e.getValue().equals(previous.unlinked.get(e.getKey()))) {
+          return true; // FREE and off the list, with the same word, a whole check interval apart
+        }
+      }
+      return false;
+    }
+
+    @Override
+    public String toString() {
+      return "size class " + sizeClass + ": " + (problem != null ? problem
+          : unlinked.size() + " free slot(s) not on the free list " + unlinked.keySet());
+    }
   }
 
   /** The state word of a slot, for validation and snapshots. */

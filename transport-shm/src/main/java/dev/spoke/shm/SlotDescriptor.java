@@ -2,7 +2,7 @@ package dev.spoke.shm;
 
 /**
  * Layout of the slot pool's metadata: per size class a control block holding the free list's head, and
- * per slot a 16-byte record holding its state word and its free-list link.
+ * per slot a 16-byte record holding its state word.
  *
  * <p>Class control block (128 bytes, own cache lines):
  *
@@ -20,15 +20,20 @@ package dev.spoke.shm;
  *  +---------------------------------------------------------------+
  *  |  state word (u64): generation (32) | reserved (8) |           |   0
  *  |                    receiver (8) | owner (8) | state (8)       |
- *  +-------------------------------+-------------------------------+
- *  |  next free index (u32)        |  reserved (u32)               |   8
- *  +-------------------------------+-------------------------------+  16
+ *  |  ... when FREE:    generation (32) | next free index (24) |    |
+ *  |                    state (8)                                  |
+ *  +---------------------------------------------------------------+
+ *  |  reserved (u64)                                               |   8
+ *  +---------------------------------------------------------------+  16
  * </pre>
  *
- * <p>A slot is FREE (in the free list), ALLOCATED (its owner is writing into it) or IN_FLIGHT (a
- * published descriptor refers to it; the receiver frees it). Every change is a CAS on the whole state
- * word, so it checks the generation too; freeing bumps the generation, so a stale descriptor or a second
- * free can never match. The free list's head carries a tag bumped on every change, against ABA.
+ * <p>A slot is FREE (in the free list, or about to be linked into it), ALLOCATED (its owner is writing
+ * into it) or IN_FLIGHT (a published descriptor refers to it; the receiver frees it). Every change is a
+ * CAS on the whole state word, so it checks the generation too; freeing bumps the generation, so a stale
+ * descriptor or a second free can never match. A FREE slot's word carries its free-list link where the
+ * other states name owner and receiver: the link is published only by a CAS of the word, so a link and
+ * the generation it belongs to can never be torn apart (a free's late link can never overwrite the link
+ * a rebuild gave the slot). The free list's head carries a tag bumped on every change, against ABA.
  */
 final class SlotDescriptor {
   private SlotDescriptor() {}
@@ -38,7 +43,6 @@ final class SlotDescriptor {
 
   static final int RECORD_LENGTH = 16;
   static final int STATE_OFFSET = 0;
-  static final int NEXT_OFFSET = 8;
 
   static final int FREE = 0;
   static final int ALLOCATED = 1;
@@ -52,6 +56,8 @@ final class SlotDescriptor {
 
   /** The free-list index meaning "empty". */
   static final int NIL = -1;
+  /** How a FREE word encodes {@link #NIL} in its 24-bit link. Slot indices stay below it. */
+  static final int LINK_NIL = 0xFFFFFF;
 
   // --- state word ---
 
@@ -73,6 +79,17 @@ final class SlotDescriptor {
 
   static int receiver(long word) {
     return (int) ((word >>> 16) & 0xFF);
+  }
+
+  /** The word of a FREE slot at {@code generation} whose free-list successor is {@code next} (or NIL). */
+  static long freeWord(int generation, int next) {
+    return ((long) generation << 32) | ((long) (next == NIL ? LINK_NIL : next & 0xFFFFFF) << 8) | FREE;
+  }
+
+  /** The free-list successor a FREE word names, or {@link #NIL}. */
+  static int link(long freeWord) {
+    int link = (int) ((freeWord >>> 8) & 0xFFFFFF);
+    return link == LINK_NIL ? NIL : link;
   }
 
   // --- free-list head word ---

@@ -91,7 +91,7 @@ class HubLayoutTest {
     assertEquals(192 + 256 * 64, RingDescriptor.length(256));
     assertThrows(IllegalArgumentException.class, () -> RingDescriptor.checkCapacity(100));
     assertEquals(16, SlotDescriptor.RECORD_LENGTH);
-    assertEquals(8, SlotDescriptor.NEXT_OFFSET);
+    assertEquals(0, SlotDescriptor.STATE_OFFSET);
     assertEquals(128, SlotDescriptor.CLASS_CONTROL_LENGTH);
   }
 
@@ -102,6 +102,12 @@ class HubLayoutTest {
     assertEquals(SlotDescriptor.IN_FLIGHT, SlotDescriptor.state(w));
     assertEquals(7, SlotDescriptor.owner(w));
     assertEquals(SlotDescriptor.HOST_ID, SlotDescriptor.receiver(w));
+    long free = SlotDescriptor.freeWord(0xCAFEBABE, 0xFFFFFE);
+    assertEquals(SlotDescriptor.FREE, SlotDescriptor.state(free));
+    assertEquals(0xCAFEBABE, SlotDescriptor.generation(free));
+    assertEquals(0xFFFFFE, SlotDescriptor.link(free));
+    assertEquals(SlotDescriptor.NIL, SlotDescriptor.link(SlotDescriptor.freeWord(5, SlotDescriptor.NIL)));
+    assertThrows(IllegalArgumentException.class, () -> SizeClass.of(64, SlotDescriptor.LINK_NIL));
     long h = SlotDescriptor.headWord((1L << 31) - 1, true, SlotDescriptor.NIL);
     assertEquals((1L << 31) - 1, SlotDescriptor.tag(h));
     assertTrue(SlotDescriptor.locked(h));

@@ -52,7 +52,7 @@ class SlotAllocatorTest {
         linked.set(i);
         assertEquals(SlotDescriptor.FREE, SlotDescriptor.state(mem.getLongVolatile(layout.slotRecordOffset(c, i))),
             "class " + c + ": linked slot " + i + " is not FREE");
-        i = mem.getInt(layout.slotRecordOffset(c, i) + SlotDescriptor.NEXT_OFFSET);
+        i = SlotDescriptor.link(mem.getLongVolatile(layout.slotRecordOffset(c, i)));
         assertTrue(++steps <= count, "class " + c + ": list longer than the class");
       }
       for (int s = 0; s < count; s++) {
@@ -117,7 +117,7 @@ class SlotAllocatorTest {
     // A popper reads the head (slot A) and A's link (slot B), then stalls...
     long staleHead = mem.getLongVolatile(ctl);
     int a = SlotDescriptor.index(staleHead);
-    int b = mem.getInt(layout.slotRecordOffset(0, a) + SlotDescriptor.NEXT_OFFSET);
+    int b = SlotDescriptor.link(mem.getLongVolatile(layout.slotRecordOffset(0, a)));
     // ...meanwhile A and B are taken and A alone comes back: the head is A again, linked past B.
     long refA = slots.tryAllocate(10, 1);
     long refB = slots.tryAllocate(10, 1);
@@ -140,13 +140,13 @@ class SlotAllocatorTest {
     long ctl = layout.classControlOffset(0);
     long head = mem.getLongVolatile(ctl);
     int victim = SlotDescriptor.index(head);
-    int next = mem.getInt(layout.slotRecordOffset(0, victim) + SlotDescriptor.NEXT_OFFSET);
+    int next = SlotDescriptor.link(mem.getLongVolatile(layout.slotRecordOffset(0, victim)));
     assertTrue(mem.compareAndSetLong(ctl, head, SlotDescriptor.headWord(SlotDescriptor.tag(head) + 1, false, next)));
     // 2. Killed between the state CAS and the link of a free: FREE(g+1) but unlinked.
     long held = slots.tryAllocate(20_000, 3);
     long rec = layout.slotRecordOffset(SlotAllocator.refClass(held), SlotAllocator.refIndex(held));
     assertTrue(mem.compareAndSetLong(rec, mem.getLongVolatile(rec),
-        SlotDescriptor.stateWord(SlotAllocator.refGeneration(held) + 1, SlotDescriptor.FREE, SlotDescriptor.NOBODY, SlotDescriptor.NOBODY)));
+        SlotDescriptor.freeWord(SlotAllocator.refGeneration(held) + 1, SlotDescriptor.NIL)));
     // 3. Killed while holding slots, allocated and in flight both ways.
     long owned = slots.tryAllocate(10, 3);
     long sent = slots.tryAllocate(10, 3);
@@ -194,6 +194,105 @@ class SlotAllocatorTest {
     }
     assertTrue(failures.isEmpty(), () -> String.join("\n", failures));
     assertAllFree(file.buffer(), file.layout());
+  }
+
+  @Test
+  void aFreeGivesUpOnAStrayLockAndThePoolCheckRelinksItsSlot() {
+    SharedBuffer mem = file.buffer();
+    HubLayout layout = file.layout();
+    long ref = slots.tryAllocate(100, 2);
+    long ctl = layout.classControlOffset(0);
+    long head = mem.getLongVolatile(ctl);
+    // A stray write sets the lock bit, and nobody will ever clear it but the host.
+    long strayLock = SlotDescriptor.headWord(SlotDescriptor.tag(head) + 7, true, SlotDescriptor.index(head));
+    mem.putLongVolatile(ctl, strayLock);
+
+    long start = System.nanoTime();
+    assertTrue(slots.freeAllocated(ref, 2), "the free itself succeeds: the slot is the owner's to give back");
+    long tookMillis = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(tookMillis < 2_000, "the free spun on the stray lock for " + tookMillis + " ms");
+    assertEquals(1, slots.unlinkedFrees());
+    assertEquals(SlotDescriptor.FREE, SlotDescriptor.state(slots.stateWord(0, SlotAllocator.refIndex(ref))));
+
+    SlotAllocator.ListCheck first = slots.check(0);
+    assertTrue(first.problem != null && first.problem.contains("locked"), first.toString());
+    assertFalse(first.needsRebuild(null), "a lock seen once may be a rebuild in progress");
+    SlotAllocator.ListCheck second = slots.check(0);
+    assertTrue(second.needsRebuild(first), "a lock that stays exactly so is stray: " + second);
+    slots.rebuildClass(0);
+    assertAllFree(mem, layout);
+    SlotAllocator.ListCheck after = slots.check(0);
+    assertTrue(after.problem == null && after.unlinked.isEmpty(), after.toString());
+  }
+
+  @Test
+  void thePoolCheckFindsAFreeSlotThatStaysOffTheListAndOnlyThatOne() {
+    SharedBuffer mem = file.buffer();
+    HubLayout layout = file.layout();
+    // A process killed between its state CAS and its link leaves a FREE slot off the list.
+    long ref = slots.tryAllocate(100, 2);
+    long rec = layout.slotRecordOffset(0, SlotAllocator.refIndex(ref));
+    mem.putLongVolatile(rec, SlotDescriptor.freeWord(SlotAllocator.refGeneration(ref) + 1, SlotDescriptor.NIL));
+    SlotAllocator.ListCheck first = slots.check(0);
+    assertEquals(java.util.Set.of(SlotAllocator.refIndex(ref)), first.unlinked.keySet(), first.toString());
+    assertFalse(first.needsRebuild(null), "seen once, it may be a free in progress");
+    // A busy list moves between checks; the orphan stays with the same word.
+    long other = slots.tryAllocate(100, 3);
+    assertTrue(slots.freeAllocated(other, 3));
+    SlotAllocator.ListCheck second = slots.check(0);
+    assertTrue(second.needsRebuild(first), second.toString());
+    slots.rebuildClass(0);
+    assertAllFree(mem, layout);
+
+    // A slot that is freed between two checks (a different word each time) is never judged orphaned.
+    SlotAllocator.ListCheck clean = slots.check(0);
+    assertFalse(clean.needsRebuild(first));
+    assertTrue(clean.unlinked.isEmpty());
+  }
+
+  @Test
+  void thePoolCheckFindsACycleAndALinkOutOfRange() {
+    SharedBuffer mem = file.buffer();
+    HubLayout layout = file.layout();
+    long head = mem.getLongVolatile(layout.classControlOffset(1));
+    int top = SlotDescriptor.index(head);
+    long topRec = layout.slotRecordOffset(1, top);
+    int generation = SlotDescriptor.generation(mem.getLongVolatile(topRec));
+    mem.putLongVolatile(topRec, SlotDescriptor.freeWord(generation, top)); // a slot linked to itself
+    SlotAllocator.ListCheck cycle = slots.check(1);
+    assertTrue(cycle.problem != null && cycle.problem.contains("cycle"), cycle.toString());
+    assertTrue(cycle.needsRebuild(null), "a cycle is never transient on a list that did not move");
+    mem.putLongVolatile(topRec, SlotDescriptor.freeWord(generation, 9999));
+    SlotAllocator.ListCheck range = slots.check(1);
+    assertTrue(range.problem != null && range.problem.contains("outside"), range.toString());
+    slots.rebuildClass(1);
+    assertAllFree(mem, layout);
+  }
+
+  @Test
+  void freesRacingRebuildsNeverLoseOrDoubleLinkASlot() throws Exception {
+    // The link a free writes must never overwrite the link a rebuild wrote for the same slot: a lost
+    // link leaks slots, a stale one makes a cycle. Hammer both and check the lists after each round.
+    for (int round = 0; round < 20; round++) {
+      ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread rebuilder = new Thread(() -> {
+        while (!stop.get()) {
+          slots.rebuildClass(0);
+          java.util.concurrent.locks.LockSupport.parkNanos(20_000); // rebuilds are rare; frees may wait out one
+        }
+      });
+      rebuilder.start();
+      try {
+        runOwners(2, 5_000, failures, stop);
+      } finally {
+        stop.set(true);
+        rebuilder.join();
+      }
+      assertTrue(failures.isEmpty(), () -> String.join("\n", failures));
+      assertEquals(0, slots.unlinkedFrees(), "a free gave up although the lock was only ever held briefly");
+      assertAllFree(file.buffer(), file.layout());
+    }
   }
 
   /**
