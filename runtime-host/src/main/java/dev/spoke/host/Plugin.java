@@ -1,34 +1,17 @@
 package dev.spoke.host;
 
-import dev.spoke.CallOptions;
 import dev.spoke.Channel;
-import dev.spoke.ClientCall;
-import dev.spoke.Metadata;
-import dev.spoke.MethodDescriptor;
-import dev.spoke.ServerServiceDefinition;
-import dev.spoke.ServiceRegistry;
-import dev.spoke.SpokeVersion;
 import dev.spoke.Status;
-import dev.spoke.internal.Connection;
-import dev.spoke.internal.PluginControl;
+import dev.spoke.internal.SerializingExecutor;
 import dev.spoke.proto.control.ReadyRequest;
-import dev.spoke.proto.control.ReadyResponse;
-import dev.spoke.shm.HubHost;
-import dev.spoke.stub.ServerCalls;
-import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +26,13 @@ import org.slf4j.LoggerFactory;
  * dev.spoke.CallOptions#withWaitForReady() with wait-for-ready}, wait for the new process up to their
  * deadline; they fail at once if the plugin is down for good.
  *
+ * <p>Who does what: one {@link PluginProcess} per process (launch, READY, stop); the {@link
+ * PluginChannel} routes calls to the ready process or holds them; this class decides, under its lock,
+ * what becomes of the plugin when a process ends. Blocking work — launching and stopping processes —
+ * runs on the application's thread that asked for it or on a restart thread of the plugin's own, never
+ * on the host's scheduler, which only times back-offs and wait-for-ready deadlines; state listeners run
+ * on the host's event threads, in order per plugin.
+ *
  * <p>Thread-safe.
  */
 public final class Plugin implements AutoCloseable {
@@ -51,73 +41,58 @@ public final class Plugin implements AutoCloseable {
 
   private final SpokeHost host;
   private final PluginSpec spec;
-  private final Object lock = new Object();
+  /** Guards the state, the current process, the restart counters and the channel's waiting calls. */
+  final Object lock = new Object();
   private final CompletableFuture<PluginExit> finished = new CompletableFuture<>();
-  private final Channel channel = new PluginChannel();
+  private final PluginChannel channel;
+  /** State-change notifications, in order, off the threads that change the state. */
+  private final Executor events;
   private volatile PluginState state = PluginState.STARTING;
-  private volatile Incarnation current;
+  private volatile PluginProcess current;
   private volatile PluginExit lastExit;
   private volatile boolean stopRequested;
   private int restarts;
   /** Unexpected exits and failed restarts since the last process that ran stably; sets the back-off. */
   private int failuresInARow;
   private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
-  /** Wait-for-ready calls made while there was no ready process. */
-  private final Set<PendingCall<?, ?>> waiting = new LinkedHashSet<>();
 
   /** Told of each change of a plugin's state. */
   @FunctionalInterface
   public interface StateListener {
     /**
-     * The plugin went from {@code from} to {@code to}. Runs on the host's scheduling thread, one change
-     * at a time and in order; it must return quickly (it delays restarts and deadlines while it runs).
+     * The plugin went from {@code from} to {@code to}. Runs on one of the host's event threads, one
+     * change at a time and in order for each plugin; it should return quickly (later changes of the same
+     * plugin wait for it).
      * {@link #pid()}, {@link #restarts()} and {@link #lastExit()} say more, but may already be past
      * this change.
      */
     void stateChanged(Plugin plugin, PluginState from, PluginState to);
   }
 
-  /** One process of the plugin, from launch to exit. */
-  private final class Incarnation {
-    final HubHost.Reservation reservation;
-    final Connection connection;
-    final CompletableFuture<ReadyRequest> ready = new CompletableFuture<>();
-    final CompletableFuture<PluginExit> exited = new CompletableFuture<>();
-    volatile Process process;
-    volatile PluginOutput output;
-    volatile boolean stopRequested;
-    /** System.nanoTime() when it became the ready process; 0 before. */
-    volatile long readyNanos;
-
-    Incarnation(HubHost.Reservation reservation, Connection connection) {
-      this.reservation = reservation;
-      this.connection = connection;
-    }
-
-    long pid() {
-      Process p = process;
-      return p == null ? 0 : p.pid();
-    }
-  }
-
   Plugin(SpokeHost host, PluginSpec spec) {
     this.host = host;
     this.spec = spec;
+    this.channel = new PluginChannel(this, host);
+    this.events = new SerializingExecutor(host.eventExecutor());
   }
 
   /** The first launch: returns once the plugin is ready, or throws saying why it is not. */
   void launch() {
-    Incarnation inc;
+    PluginProcess p;
     try {
-      inc = startIncarnation();
+      p = startProcess();
     } catch (PluginLaunchException e) {
       settle(PluginState.FAILED);
       throw e;
     }
-    if (!becomeReady(inc)) {
-      stopProcess(inc, spec.shutdownGrace());
+    if (!becomeReady(p)) {
+      p.stop(spec.shutdownGrace());
       throw new PluginLaunchException("plugin '" + name() + "' was stopped while it launched");
     }
+  }
+
+  private PluginProcess startProcess() {
+    return PluginProcess.start(host, spec, this, this::onProcessExit);
   }
 
   public String name() {
@@ -134,8 +109,25 @@ public final class Plugin implements AutoCloseable {
 
   /** The pid of the plugin's current process, or 0 when there is none. */
   public long pid() {
-    Incarnation inc = current;
-    return inc == null ? 0 : inc.pid();
+    PluginProcess p = current;
+    return p == null ? 0 : p.pid();
+  }
+
+  /** The current process if it is ready for calls, else null. */
+  PluginProcess readyProcess() {
+    PluginProcess p = current;
+    return p != null && state == PluginState.READY ? p : null;
+  }
+
+  /** The current process, ready or not, or null. */
+  PluginProcess currentProcess() {
+    return current;
+  }
+
+  /** Lock held: true while a ready process may still come (the plugin is not stopped or failed). */
+  boolean comingBack() {
+    PluginState s = state;
+    return !stopRequested && s != PluginState.FAILED && s != PluginState.STOPPED;
   }
 
   /**
@@ -167,9 +159,9 @@ public final class Plugin implements AutoCloseable {
       }
     };
     try {
-      host.scheduler().execute(tell);
+      events.execute(tell);
     } catch (RejectedExecutionException e) {
-      tell.run(); // the host has shut down its scheduler: the last changes are told here
+      tell.run(); // the host has shut down its event threads: the last changes are told here
     }
   }
 
@@ -198,8 +190,8 @@ public final class Plugin implements AutoCloseable {
 
   /** The services the plugin said it serves when it was last ready. */
   public List<String> services() {
-    Incarnation inc = current;
-    ReadyRequest r = inc == null ? null : inc.ready.getNow(null);
+    PluginProcess p = current;
+    ReadyRequest r = p == null ? null : p.ready.getNow(null);
     return r == null ? List.of() : r.getServicesList();
   }
 
@@ -225,7 +217,7 @@ public final class Plugin implements AutoCloseable {
    * @throws PluginLaunchException if the new process does not get ready
    */
   public void restart() {
-    Incarnation old;
+    PluginProcess old;
     synchronized (lock) {
       if (stopRequested) {
         throw new IllegalStateException("plugin '" + name() + "' was stopped");
@@ -237,18 +229,18 @@ public final class Plugin implements AutoCloseable {
       }
     }
     if (old != null) {
-      stopProcess(old, spec.shutdownGrace());
+      old.stop(spec.shutdownGrace());
     }
-    Incarnation inc;
+    PluginProcess p;
     try {
-      inc = startIncarnation();
+      p = startProcess();
     } catch (PluginLaunchException e) {
       settle(PluginState.FAILED);
       finished.complete(lastExit);
       throw e;
     }
-    if (!becomeReady(inc)) {
-      stopProcess(inc, spec.shutdownGrace());
+    if (!becomeReady(p)) {
+      p.stop(spec.shutdownGrace());
       throw new IllegalStateException("plugin '" + name() + "' was stopped while it restarted");
     }
   }
@@ -266,20 +258,20 @@ public final class Plugin implements AutoCloseable {
    * @return true if the plugin exited by itself within the grace period
    */
   public boolean close(Duration grace) {
-    Incarnation inc;
+    PluginProcess p;
     synchronized (lock) {
       if (stopRequested && (state == PluginState.STOPPED || state == PluginState.FAILED)) {
         return true;
       }
       stopRequested = true;
-      inc = current;
+      p = current;
       moveTo(PluginState.STOPPING);
-      if (inc != null) {
-        inc.stopRequested = true;
+      if (p != null) {
+        p.stopRequested = true;
       }
     }
-    failWaiting();
-    boolean graceful = inc == null || stopProcess(inc, grace);
+    channel.failWaiting();
+    boolean graceful = p == null || p.stop(grace);
     settle(PluginState.STOPPED);
     finished.complete(lastExit);
     return graceful;
@@ -287,107 +279,11 @@ public final class Plugin implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private Incarnation startIncarnation() {
-    HubHost hub = host.hub();
-    HubHost.Reservation r;
+  /** Runs when a process of this plugin exits, for whatever reason (on the JDK's process-exit thread). */
+  private void onProcessExit(PluginProcess p) {
     try {
-      r = hub.reservePeer(name(), true);
-    } catch (IllegalStateException e) {
-      throw new PluginLaunchException("cannot launch plugin '" + name() + "': " + e.getMessage());
-    }
-    ServiceRegistry registry = host.newRegistry();
-    Connection connection = Connection.builder(r.transport())
-        .registry(registry)
-        .executor(host.executor())
-        .localName("host")
-        .attachment(this)
-        .build();
-    Incarnation inc = new Incarnation(r, connection);
-    registry.addService(controlService(inc));
-    host.track(registry);
-    connection.start();
-
-    String idle = host.config().idleStrategy().name();
-    ProcessBuilder pb = new ProcessBuilder(spec.commandLine(hub.path(), r.peerId(), idle));
-    pb.environment().putAll(spec.environment(hub.path(), r.peerId(), r.token(), idle));
-    if (spec.workingDirectory() != null) {
-      pb.directory(spec.workingDirectory().toFile());
-    }
-    Process process;
-    try {
-      process = pb.start();
-    } catch (IOException e) {
-      abandon(inc, "could not be started");
-      throw new PluginLaunchException("could not start plugin '" + name() + "' (" + pb.command().get(0) + "): "
-          + e.getMessage(), e);
-    }
-    inc.process = process;
-    inc.output = new PluginOutput(name(), process);
-    process.onExit().thenRun(() -> onProcessExit(inc));
-    log.debug("plugin '{}' started as pid {} (peer {})", name(), process.pid(), r.peerId());
-    awaitReady(inc);
-    ReadyRequest ready = inc.ready.join();
-    if (!ready.getSpokeVersion().equals(SpokeVersion.get())) {
-      log.warn("plugin '{}' runs Spoke {} and the host {}", name(), ready.getSpokeVersion(), SpokeVersion.get());
-    }
-    log.info("plugin '{}' ready: pid {}, serves {}", name(), process.pid(), ready.getServicesList());
-    return inc;
-  }
-
-  private void awaitReady(Incarnation inc) {
-    Process process = inc.process;
-    long timeoutMillis = spec.readyTimeout().toMillis();
-    try {
-      CompletableFuture.anyOf(inc.ready, process.onExit()).get(timeoutMillis, TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      killTree(process);
-      inc.output.awaitEnd(1000);
-      abandon(inc, "did not get ready");
-      throw new PluginLaunchException("plugin '" + name() + "' (pid " + process.pid() + ") did not send READY within "
-          + timeoutMillis + " ms" + inc.output.describeStderr());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      killTree(process);
-      abandon(inc, "launch was interrupted");
-      throw new PluginLaunchException("interrupted while launching plugin '" + name() + "'", e);
-    } catch (ExecutionException e) {
-      // neither future fails
-    }
-    if (!inc.ready.isDone()) {
-      inc.output.awaitEnd(1000);
-      int status = process.exitValue();
-      abandon(inc, PluginExit.describeStatus(status));
-      throw new PluginLaunchException("plugin '" + name() + "' (pid " + process.pid() + ") "
-          + PluginExit.describeStatus(status) + " before it was ready" + inc.output.describeStderr());
-    }
-  }
-
-  /** Gives up an incarnation that never got ready. */
-  private void abandon(Incarnation inc, String why) {
-    inc.stopRequested = true;
-    inc.connection.shutdownNow(Status.UNAVAILABLE.withDescription("plugin '" + name() + "' " + why));
-    host.hub().releasePeer(inc.reservation, why);
-    host.untrack(inc.connection.registry());
-  }
-
-  private ServerServiceDefinition controlService(Incarnation inc) {
-    return ServerServiceDefinition.builder(PluginControl.SERVICE_NAME)
-        .addMethod(PluginControl.READY, ServerCalls.<ReadyRequest, ReadyResponse>asyncUnaryCall((request, response) -> {
-          response.onNext(ReadyResponse.newBuilder()
-              .setHostPid(ProcessHandle.current().pid())
-              .setSpokeVersion(SpokeVersion.get())
-              .build());
-          response.onCompleted();
-          inc.ready.complete(request);
-        }))
-        .build();
-  }
-
-  /** Runs when a process of this plugin exits, for whatever reason. */
-  private void onProcessExit(Incarnation inc) {
-    try {
-      int status = inc.process.exitValue();
-      PluginExit exit = new PluginExit(name(), inc.pid(), status, inc.stopRequested);
+      int status = p.process.exitValue();
+      PluginExit exit = new PluginExit(name(), p.pid(), status, p.stopRequested);
       String reason = exit.describe();
       lastExit = exit;
       // Decide what becomes of the plugin before its calls fail, so that a wait-for-ready call made
@@ -395,11 +291,11 @@ public final class Plugin implements AutoCloseable {
       // failed is the launching thread's to report.
       boolean unexpected = false;
       boolean restart = false;
-      if (inc.ready.isDone()) {
+      if (p.ready.isDone()) {
         synchronized (lock) {
-          if (current == inc && !inc.stopRequested && !stopRequested) {
+          if (current == p && !p.stopRequested && !stopRequested) {
             unexpected = true;
-            long ready = inc.readyNanos;
+            long ready = p.readyNanos;
             if (ready != 0 && System.nanoTime() - ready >= spec.restartPolicy().stableAfter().toNanos()) {
               failuresInARow = 0; // it ran long enough: this crash is not part of a crash loop
             }
@@ -415,19 +311,16 @@ public final class Plugin implements AutoCloseable {
         }
       }
       // Fail the calls at once; the hub then takes back the entry and every slot.
-      inc.connection.shutdownNow(Status.UNAVAILABLE.withDescription(
-          "plugin '" + name() + "' (pid " + inc.pid() + ") " + reason));
-      host.hub().releasePeer(inc.reservation, reason);
-      host.untrack(inc.connection.registry());
-      inc.exited.complete(exit);
+      p.release(reason);
+      p.exited.complete(exit);
       if (!unexpected) {
         return;
       }
-      log.warn("plugin '{}' (pid {}) {}{}", name(), inc.pid(), reason, inc.output.describeStderr());
+      log.warn("plugin '{}' (pid {}) {}{}", name(), p.pid(), reason, p.output.describeStderr());
       if (restart) {
         scheduleRestart();
       } else {
-        failWaiting();
+        channel.failWaiting();
         finished.complete(exit);
       }
     } catch (Throwable t) {
@@ -435,6 +328,11 @@ public final class Plugin implements AutoCloseable {
     }
   }
 
+  /**
+   * Launches the next process after the policy's back-off. The scheduler only times the back-off; the
+   * launch, which blocks up to the ready timeout, runs on a thread of its own, so that deadlines and
+   * other plugins' restarts are never held up by it.
+   */
   private void scheduleRestart() {
     int attempt;
     int failures;
@@ -445,60 +343,68 @@ public final class Plugin implements AutoCloseable {
     Duration backoff = spec.restartPolicy().backoff(failures);
     log.info("plugin '{}' restarts in {} ms (restart {} of {}, failure {} in a row)", name(), backoff.toMillis(),
         attempt, spec.restartPolicy().maxRestarts(), failures);
-    host.scheduler().schedule(() -> {
+    try {
+      host.scheduler().schedule(() -> {
+        Thread t = new Thread(this::restartNow, "spoke-restart-" + name());
+        t.setDaemon(true);
+        t.start();
+      }, backoff.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      settle(PluginState.FAILED); // the host is closing
+      finished.complete(lastExit);
+    }
+  }
+
+  /** The restart thread: one launch attempt, and what follows from it. */
+  private void restartNow() {
+    synchronized (lock) {
+      if (stopRequested || host.isClosing()) {
+        return;
+      }
+    }
+    try {
+      PluginProcess p = startProcess();
+      if (!becomeReady(p)) {
+        p.stop(spec.shutdownGrace());
+      }
+    } catch (PluginLaunchException e) {
+      log.warn("restart of plugin '{}' failed: {}", name(), e.getMessage());
+      boolean again;
       synchronized (lock) {
-        if (stopRequested || host.isClosing()) {
-          return;
-        }
-      }
-      try {
-        Incarnation inc = startIncarnation();
-        if (!becomeReady(inc)) {
-          stopProcess(inc, spec.shutdownGrace());
-        }
-      } catch (PluginLaunchException e) {
-        log.warn("restart of plugin '{}' failed: {}", name(), e.getMessage());
-        boolean again;
-        synchronized (lock) {
-          failuresInARow++;
-          again = restarts < spec.restartPolicy().maxRestarts() && !stopRequested && !host.isClosing();
-          if (again) {
-            restarts++;
-          } else {
-            moveTo(PluginState.FAILED);
-          }
-        }
+        failuresInARow++;
+        again = restarts < spec.restartPolicy().maxRestarts() && !stopRequested && !host.isClosing();
         if (again) {
-          scheduleRestart();
+          restarts++;
         } else {
-          failWaiting();
-          finished.complete(lastExit);
+          moveTo(PluginState.FAILED);
         }
       }
-    }, backoff.toMillis(), TimeUnit.MILLISECONDS);
+      if (again) {
+        scheduleRestart();
+      } else {
+        channel.failWaiting();
+        finished.complete(lastExit);
+      }
+    }
   }
 
   /**
-   * Makes {@code inc} the current process and lets the calls waiting for it proceed; false if the plugin
-   * was stopped meanwhile, and then {@code inc} is the caller's to stop.
+   * Makes {@code p} the current process and lets the calls waiting for it proceed; false if the plugin
+   * was stopped meanwhile, and then {@code p} is the caller's to stop.
    */
-  private boolean becomeReady(Incarnation inc) {
+  private boolean becomeReady(PluginProcess p) {
     List<PendingCall<?, ?>> released;
     synchronized (lock) {
       if (stopRequested) {
-        inc.stopRequested = true;
+        p.stopRequested = true;
         return false;
       }
-      current = inc;
-      inc.readyNanos = System.nanoTime();
+      current = p;
+      p.readyNanos = System.nanoTime();
       moveTo(PluginState.READY);
-      released = new ArrayList<>(waiting);
-      waiting.clear();
+      released = channel.takeWaiting();
     }
-    Channel target = inc.connection.channel();
-    for (PendingCall<?, ?> call : released) {
-      call.proceed(target);
-    }
+    PluginChannel.proceed(released, p);
     return true;
   }
 
@@ -507,28 +413,11 @@ public final class Plugin implements AutoCloseable {
     synchronized (lock) {
       moveTo(finalState);
     }
-    failWaiting();
-  }
-
-  /** Fails every waiting call, saying what became of the plugin. */
-  private void failWaiting() {
-    List<PendingCall<?, ?>> failed;
-    Status status;
-    synchronized (lock) {
-      if (waiting.isEmpty()) {
-        return;
-      }
-      failed = new ArrayList<>(waiting);
-      waiting.clear();
-      status = unavailable();
-    }
-    for (PendingCall<?, ?> call : failed) {
-      call.fail(status);
-    }
+    channel.failWaiting();
   }
 
   /** Why there is no process to call now: the plugin's state and how its last process ended. */
-  private String whyUnavailable() {
+  String whyUnavailable() {
     PluginExit exit = lastExit;
     String now;
     switch (state) {
@@ -542,133 +431,8 @@ public final class Plugin implements AutoCloseable {
     return "plugin '" + name() + "', which " + now + (exit != null ? " (its last process " + exit.describe() + ")" : "");
   }
 
-  private Status unavailable() {
+  Status unavailable() {
     return Status.UNAVAILABLE.withDescription("no process of " + whyUnavailable());
-  }
-
-  /**
-   * GOAWAY, wait up to {@code grace} for the process to finish its calls and exit, then terminate it.
-   * Returns whether it exited by itself.
-   */
-  private boolean stopProcess(Incarnation inc, Duration grace) {
-    Process p = inc.process;
-    if (p == null) {
-      return true;
-    }
-    inc.connection.shutdown("the host is stopping plugin '" + name() + "'");
-    boolean graceful;
-    try {
-      // The plugin waits `grace` for its calls; give it a moment beyond that to exit.
-      graceful = p.waitFor(grace.toMillis() + 1000, TimeUnit.MILLISECONDS);
-      if (!graceful) {
-        log.warn("plugin '{}' (pid {}) did not stop within {} ms; terminating it", name(), p.pid(), grace.toMillis());
-        p.destroy();
-        if (!p.waitFor(2, TimeUnit.SECONDS)) {
-          killTree(p);
-        }
-      }
-      inc.exited.get(10, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      killTree(p);
-      return false;
-    } catch (ExecutionException | TimeoutException e) {
-      log.warn("plugin '{}' (pid {}): its exit was not seen within 10 s", name(), p.pid());
-      return false;
-    }
-    return graceful;
-  }
-
-  private static void killTree(Process p) {
-    p.descendants().forEach(ProcessHandle::destroyForcibly);
-    p.destroyForcibly();
-    try {
-      p.waitFor(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  /** The channel stubs use: the current process's connection, or a fast failure while there is none. */
-  private final class PluginChannel extends Channel {
-    @Override
-    public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(MethodDescriptor<ReqT, RespT> method, CallOptions options) {
-      Incarnation inc = current;
-      if (inc != null && state == PluginState.READY) {
-        return inc.connection.channel().newCall(method, options);
-      }
-      Executor callbacks = options.getExecutor() != null ? options.getExecutor() : host.executor();
-      PendingCall<ReqT, RespT> call;
-      Status status;
-      synchronized (lock) {
-        inc = current;
-        PluginState s = state;
-        if (inc != null && s == PluginState.READY) {
-          return inc.connection.channel().newCall(method, options);
-        }
-        boolean comingBack = !stopRequested && s != PluginState.FAILED && s != PluginState.STOPPED;
-        if (!options.isWaitForReady() || !comingBack) {
-          status = unavailable();
-          call = null;
-        } else {
-          status = null;
-          call = new PendingCall<>(method, options, callbacks, settled -> {
-            synchronized (lock) {
-              waiting.remove(settled);
-            }
-          });
-          waiting.add(call);
-        }
-      }
-      if (call == null) {
-        return new FailedCall<>(status, callbacks);
-      }
-      call.armDeadline(host.scheduler(), () -> {
-        synchronized (lock) {
-          return whyUnavailable();
-        }
-      });
-      return call;
-    }
-
-    @Override
-    public String authority() {
-      Incarnation inc = current;
-      return inc != null ? inc.connection.remoteName() : "plugin '" + name() + "'";
-    }
-  }
-
-  /** A call that ends at once with a status, without touching any transport. */
-  private static final class FailedCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
-    private final Status status;
-    private final Executor executor;
-
-    FailedCall(Status status, Executor executor) {
-      this.status = status;
-      this.executor = executor;
-    }
-
-    @Override
-    public void start(Listener<RespT> listener, Metadata headers) {
-      executor.execute(() -> listener.onClose(status, new Metadata()));
-    }
-
-    @Override
-    public void request(int numMessages) {}
-
-    @Override
-    public void sendMessage(ReqT message) {}
-
-    @Override
-    public void halfClose() {}
-
-    @Override
-    public void cancel(String message, Throwable cause) {}
-
-    @Override
-    public boolean isReady() {
-      return false;
-    }
   }
 
   @Override

@@ -50,7 +50,10 @@ public final class SpokeHost implements AutoCloseable {
   private final HubHost hub;
   private final Executor executor;
   private final WorkerPool ownPool;
+  /** Times restart back-offs and wait-for-ready deadlines; runs only short, non-blocking tasks. */
   private final ScheduledExecutorService scheduler;
+  /** Runs plugins' state listeners (each plugin's in order, through a serializing executor). */
+  private final WorkerPool events;
   private final List<Bound> hostServices = new CopyOnWriteArrayList<>();
   private final Set<ServiceRegistry> liveRegistries = ConcurrentHashMap.newKeySet();
   private final List<Plugin> plugins = new CopyOnWriteArrayList<>();
@@ -68,10 +71,11 @@ public final class SpokeHost implements AutoCloseable {
       this.executor = ownPool;
     }
     this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "spoke-host-restarts");
+      Thread t = new Thread(r, "spoke-host-timer");
       t.setDaemon(true);
       return t;
     });
+    this.events = WorkerPool.builder("spoke-host-events").build();
     this.hub = HubHost.create(config);
     this.shutdownHook = new Thread(this::closeFromHook, "spoke-host-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -191,6 +195,7 @@ public final class SpokeHost implements AutoCloseable {
     CompletableFuture.allOf(stops.toArray(new CompletableFuture<?>[0])).join();
     hub.close();
     scheduler.shutdownNow();
+    events.shutdown();
     if (ownPool != null) {
       ownPool.shutdown();
     }
@@ -210,6 +215,10 @@ public final class SpokeHost implements AutoCloseable {
 
   ScheduledExecutorService scheduler() {
     return scheduler;
+  }
+
+  Executor eventExecutor() {
+    return events;
   }
 
   /** A registry holding every host service, for one plugin connection. */

@@ -152,7 +152,10 @@ public final class EchoPlugin {
       CallContext ctx = CallContext.current();
       CountDownLatch cancelled = new CountDownLatch(1);
       ctx.addCancellationListener(cancelled::countDown, DirectExecutor.INSTANCE);
-      host.report(Event.newBuilder().setPlugin(peer.name()).setKind("hanging").setDetail(String.valueOf(request.getId())).build());
+      // Reported without waiting: a handler bound to a direct executor then holds the plugin's receive
+      // thread in a wait of its own (not one of Spoke's calls), and the plugin reads nothing more.
+      CallContext.runDetached(() -> HostCallbacksSpoke.newStub(peer.hostChannel())
+          .report(Event.newBuilder().setPlugin(peer.name()).setKind("hanging").setDetail(String.valueOf(request.getId())).build()));
       try {
         if (cancelled.await(60, TimeUnit.SECONDS)) {
           // Reported on a call of its own: one started in the cancelled call's context would be

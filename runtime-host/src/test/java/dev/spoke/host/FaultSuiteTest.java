@@ -222,8 +222,8 @@ class FaultSuiteTest {
     EchoSpoke.newStub(stuck.channel()).hang(Payload.newBuilder().setId(1).build());
     waitUntil("the plugin hangs", 30, () -> callbacks.events.stream().anyMatch(e -> e.getKind().equals("hanging")));
     Random rnd = new Random(5);
-    // Until its report is answered the hanging thread still delivers frames (as a nested loop), so a
-    // first call or two may get through; once one times out, the plugin reads nothing more.
+    // Its report goes out asynchronously, so a call or two may still be read before the handler
+    // blocks; once one times out, the plugin reads nothing more.
     long stuckBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     for (boolean stuckYet = false; !stuckYet; ) {
       assertTrue(System.nanoTime() < stuckBy, "the plugin never stopped reading");

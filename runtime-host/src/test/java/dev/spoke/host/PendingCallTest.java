@@ -285,7 +285,7 @@ class PendingCallTest {
 
   @Test
   void aBlockingCallerMakesItsCallRealOnItsOwnThread() throws Exception {
-    ThreadlessExecutor executor = ThreadlessExecutor.current();
+    ThreadlessExecutor executor = new ThreadlessExecutor();
     AtomicInteger settled = new AtomicInteger();
     PendingCall<Payload, Payload> call = pending(CallOptions.DEFAULT.withExecutor(executor), settled);
     call.start(new ClosingListener(), new Metadata());
