@@ -6,8 +6,9 @@ package dev.spoke;
  * <p>Order of use: {@link #start} once; then any number of {@link #request}, {@link #sendMessage};
  * then {@link #halfClose} once; {@link #cancel} at any time. The methods are not thread-safe with
  * respect to each other (as in gRPC-java), except {@link #cancel}, which may race anything. Listener
- * callbacks run one at a time, in order, on the call's executor, never on a transport's receive
- * thread.
+ * callbacks run one at a time, in order, on the call's executor; with a direct executor, on the thread
+ * that delivered the event. A blocking stub gives every call an executor of its own, drained by the
+ * calling thread: nothing of one call is ever seen by another.
  *
  * @param <ReqT> the request message type
  * @param <RespT> the response message type
@@ -54,8 +55,9 @@ public abstract class ClientCall<ReqT, RespT> {
   public abstract void halfClose();
 
   /**
-   * Ends the call with {@code CANCELLED}; the server sees the cancellation. No-op once the call has
-   * ended. Safe from any thread.
+   * Ends the call with {@code CANCELLED}; the server sees the cancellation. If the call has ended but
+   * its listener has not heard yet (responses it has not requested hold the close back), delivery
+   * stops and the listener hears {@code onClose(CANCELLED)}. Safe from any thread.
    */
   public abstract void cancel(String message, Throwable cause);
 

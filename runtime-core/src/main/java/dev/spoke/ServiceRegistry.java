@@ -11,7 +11,7 @@ import java.util.concurrent.Executor;
  * removed while calls flow; a lookup never takes a lock.
  *
  * <p>Each service runs its handlers on an executor: the connection's worker pool by default, any
- * executor given at binding, or {@link DirectExecutor#INSTANCE} to run inline on the receive thread.
+ * executor given at binding, or {@link DirectExecutor#INSTANCE} to run inline on the thread that delivers the call.
  *
  * <p>Binding refuses a service whose method id collides with one already bound, naming both methods;
  * ids are hashes of full method names, so a collision is rare but must never route a call to the wrong

@@ -36,10 +36,13 @@ import org.slf4j.LoggerFactory;
  * <p>Call ids: each side numbers the calls it starts from 1 upwards; a frame's kind says whether its id
  * is one of ours (a response to our call) or theirs, so the two directions never collide.
  *
- * <p>Threads: frames arrive on the transport's receive thread, which only looks up the call, copies
- * the payload out of the transport's buffer (the one copy on the receive path) and hands the event to
- * the call's executor. It never parses messages, never runs user code, and never blocks: the transport
- * guarantees sends from its receive thread do not wait.
+ * <p>Threads: frames arrive on the thread that holds the transport's delivery role (its receive
+ * thread, or a blocking caller receiving its own response), which looks up the call, copies the payload
+ * out of the transport's buffer (the one copy on the receive path) and hands the event to the call's
+ * executor. It never blocks (sends from a delivering thread do not wait), and it runs application code
+ * only where the application asked for it — a handler or callback bound to a direct executor — and
+ * only after it has finished reading the frame, so that if that code blocks, the transport can go on
+ * delivering on another thread (see {@link dev.spoke.internal.InboundDelivery}).
  *
  * <p>Thread-safe.
  */

@@ -38,6 +38,11 @@ public final class EchoPlugin {
       System.exit(7);
     }
     SpokePeer peer = SpokePeer.attach(args);
+    String hangIf = System.getenv("ECHO_HANG_IF_EXISTS");
+    if (hangIf != null && java.nio.file.Files.exists(java.nio.file.Path.of(hangIf))) {
+      System.err.println("echo plugin: attached, and never saying READY while " + hangIf + " exists");
+      Thread.sleep(Long.MAX_VALUE);
+    }
     if (peer.arguments().contains("never-ready")) {
       System.err.println("echo plugin: attached, and never saying READY");
       Thread.sleep(Long.MAX_VALUE);

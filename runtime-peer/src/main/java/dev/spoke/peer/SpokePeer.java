@@ -47,12 +47,14 @@ import org.slf4j.LoggerFactory;
  * validates the hub and takes the reserved peer entry. {@link #serve} tells the host the plugin is ready
  * (the READY handshake: name, pid, version, services) and serves until the host says stop or goes away,
  * then exits the process: 0 after a graceful stop (GOAWAY: no new calls, running ones get the grace
- * period to finish), {@value #EXIT_HOST_GONE} when the host died or disconnected this plugin (noticed
- * within a heartbeat interval, 100 ms by default). Launch errors print one line to stderr and exit
- * {@value #EXIT_USAGE}.
+ * period to finish), {@value #EXIT_HOST_GONE} when the host died, took the plugin's entry back, or the
+ * plugin left because the host wrote something it could not trust (the host's death is noticed at once
+ * where the kernel has pidfds, otherwise within a heartbeat interval, 2 s by default). Launch errors
+ * print one line to stderr and exit {@value #EXIT_USAGE}.
  *
- * <p>Handlers run on a worker pool by default, never on the hub's receive thread; bind a service with
- * {@link dev.spoke.DirectExecutor#INSTANCE} for the inline fast path.
+ * <p>Handlers run on a worker pool by default; bind a service with {@link
+ * dev.spoke.DirectExecutor#INSTANCE} for the inline fast path (see its rules). Blocking calls to the
+ * host from any handler, inline ones included, never stall the plugin's receive loop.
  *
  * <p>Thread-safe.
  */

@@ -589,6 +589,8 @@ public final class HubHost implements AutoCloseable {
     }
     file.unlink();
     log.info("hub {} closed", file.path());
+    Throwable failure = loop.firstFailure();
+    assert failure == null : "the hub's receive loop failed while it ran: " + failure;
   }
 
   private final class HostEndpoint implements HubTransport.Endpoint {

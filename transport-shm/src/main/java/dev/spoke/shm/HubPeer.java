@@ -236,6 +236,8 @@ public final class HubPeer implements AutoCloseable {
   @Override
   public void close() {
     leave(Status.UNAVAILABLE.withDescription("the plugin detached from the hub"), true, false);
+    Throwable failure = loop.firstFailure();
+    assert failure == null : "the plugin's receive loop failed while it ran: " + failure;
   }
 
   /**

@@ -86,6 +86,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private final AtomicInteger threadIds = new AtomicInteger();
   private volatile Thread leader;
   private volatile boolean parked;
+  /** The first failure a round threw (logged and survived), for tests to assert there was none. */
+  private volatile Throwable firstFailure;
 
   // The leader's own state; handed on with the role (see the class comment).
   private SpinWindow spin;
@@ -132,6 +134,11 @@ final class ReceiveLoop implements InboundDelivery.Role {
   /** Threads the loop has now (the leader and idle or busy followers), for diagnostics and tests. */
   int threadCount() {
     return threads.size();
+  }
+
+  /** The first failure the loop survived (an assertion among them, when they are on), or null. */
+  Throwable firstFailure() {
+    return firstFailure;
   }
 
   /** Wakes the loop whether or not a ring says so: for new transports, liveness events and stopping. */
@@ -204,6 +211,9 @@ final class ReceiveLoop implements InboundDelivery.Role {
         try {
           round();
         } catch (Throwable t) {
+          if (firstFailure == null) {
+            firstFailure = t;
+          }
           log.error("receive loop failed; continuing", t);
         }
       }

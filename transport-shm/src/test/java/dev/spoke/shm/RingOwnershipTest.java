@@ -1,0 +1,195 @@
+package dev.spoke.shm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.spoke.Status;
+import dev.spoke.StatusException;
+import dev.spoke.testing.Conditions;
+import dev.spoke.transport.FrameHeader;
+import dev.spoke.transport.FrameKind;
+import dev.spoke.transport.FrameListener;
+import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.Transport;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The single owner of each inbound ring's consumer side, and claim-then-publish-or-pad on every
+ * path: regressions of races the ownership rework removed.
+ */
+class RingOwnershipTest {
+
+  static final HubConfig CONFIG = SlotAllocatorTest.SMALL;
+
+  @TempDir
+  Path dir;
+
+  /** A listener that records frames and the close. */
+  static final class Recording implements FrameListener {
+    final LinkedBlockingQueue<Long> callIds = new LinkedBlockingQueue<>();
+    final LinkedBlockingQueue<String> threads = new LinkedBlockingQueue<>();
+    final AtomicReference<Status> closed = new AtomicReference<>();
+
+    @Override
+    public void onFrame(FrameHeader header, ByteBuffer payload) {
+      callIds.add(header.callId());
+      threads.add(Thread.currentThread().getName());
+    }
+
+    @Override
+    public void onTransportClosed(Status status) {
+      closed.set(status);
+    }
+  }
+
+  private static void send(Transport t, FrameKind kind, long callId, int length, long deadline) throws StatusException {
+    OutboundFrame f = t.claim(length, deadline);
+    for (int i = 0; i < length; i++) {
+      f.payload().put((byte) i);
+    }
+    f.header().clear().kind(kind).callId(callId);
+    f.commit();
+  }
+
+  @Test
+  void aThrowBetweenClaimAndPublishLeavesPaddingAndTheRingMovesOn() throws Exception {
+    try (HubHost host = HubHost.create(CONFIG.toBuilder().directory(dir).build())) {
+      HubHost.Reservation r = host.reservePeer("p", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "p", CONFIG);
+      Recording received = new Recording();
+      peer.transport().start(received);
+      r.transport().start(new Recording());
+      SlotAllocator slots = new SlotAllocator(host.memory(), host.layout());
+      // A frame whose slot someone else freed after the claim: the publish fails after the position
+      // was claimed, so the position must become padding or the plugin would stop reading here.
+      OutboundFrame f = r.transport().claim(500, Long.MAX_VALUE);
+      long ref = ((HubTransport.Frame) f).slotRef;
+      assertTrue(slots.freeAllocated(ref, SlotDescriptor.HOST_ID));
+      f.header().clear().kind(FrameKind.CALL_START).callId(1);
+      StatusException e = assertThrows(StatusException.class, f::commit);
+      assertEquals(Status.Code.INTERNAL, e.getStatus().getCode());
+      assertTrue(e.getStatus().getDescription().contains("lost ownership"), e.getStatus().getDescription());
+      for (long id = 2; id <= 5; id++) {
+        send(r.transport(), FrameKind.CALL_START, id, id == 3 ? 600 : 4, Long.MAX_VALUE);
+      }
+      for (long id = 2; id <= 5; id++) {
+        assertEquals(id, received.callIds.poll(10, TimeUnit.SECONDS), "the ring stopped at the aborted position");
+      }
+      peer.close();
+      Conditions.waitUntil("the pool is whole again", 10, () -> host.snapshot().poolFullyFree());
+    }
+  }
+
+  @Test
+  void aBadDescriptorFoundByACallerIsReclaimedByTheLoopNotTheCaller() throws Exception {
+    try (HubHost host = HubHost.create(CONFIG.toBuilder().directory(dir).build())) {
+      HubHost.Reservation r = host.reservePeer("rogue", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "rogue", CONFIG);
+      Recording hostSide = new Recording();
+      r.transport().start(hostSide);
+      peer.transport().start(new Recording());
+      List<String> reclaimedOn = new ArrayList<>();
+      CountDownLatch gone = new CountDownLatch(1);
+      host.onPeerGone((id, reason) -> {
+        reclaimedOn.add(Thread.currentThread().getName() + ": " + reason);
+        gone.countDown();
+      });
+      // A caller on the host polls the plugin's ring for its response, round after round.
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread caller = new Thread(() -> {
+        while (!stop.get()) {
+          r.transport().receiveOnCallerThread(4);
+        }
+      }, "test-caller");
+      caller.start();
+      try {
+        // The plugin publishes a descriptor of an unknown kind, then a good one behind it.
+        DescriptorRing out = peer.transport().outRing();
+        long position = out.tryClaim(peer.transport().epoch());
+        long e = out.entryOffset(position);
+        SharedBuffer mem = host.memory();
+        mem.putByte(e + FrameDescriptor.KIND_OFFSET, (byte) 99);
+        mem.putByte(e + FrameDescriptor.MODE_OFFSET, FrameDescriptor.MODE_INLINE);
+        mem.putInt(e + FrameDescriptor.PAYLOAD_LENGTH_OFFSET, 0);
+        out.publish(position);
+        assertTrue(gone.await(10, TimeUnit.SECONDS), "the rogue plugin was never reclaimed");
+      } finally {
+        stop.set(true);
+        caller.join();
+      }
+      assertEquals(1, reclaimedOn.size(), reclaimedOn.toString());
+      assertTrue(reclaimedOn.get(0).startsWith("spoke-hub-receiver"),
+          "the reclaim ran on " + reclaimedOn.get(0) + ", not on the receive loop");
+      assertTrue(reclaimedOn.get(0).contains("unknown frame kind 99"), reclaimedOn.get(0));
+      Status closed = hostSide.closed.get();
+      assertNotNull(closed, "the host's transport to the rogue plugin was not closed");
+      assertEquals(Status.Code.UNAVAILABLE, closed.getCode());
+      assertTrue(host.snapshot().poolFullyFree(), "the pool is whole after the reclaim");
+      peer.close();
+    }
+  }
+
+  @Test
+  void framesQueuedWhileTheTransportClosesAreReleasedExactlyOnce() throws Exception {
+    // Threads that must not wait queue their frames (slots of their own) while the ring is full; the
+    // transport closes meanwhile. The queue has one consumer at a time, so every queued slot comes
+    // back exactly once: none leaks, none is freed twice.
+    for (int round = 0; round < 20; round++) {
+      Path roundDir = dir.resolve("r" + round);
+      try (HubHost host = HubHost.create(CONFIG.toBuilder().directory(roundDir).build())) {
+        HubHost.Reservation r = host.reservePeer("slow", true);
+        HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "slow", CONFIG);
+        r.transport().start(new Recording());
+        // The plugin never starts reading: the host's ring to it fills.
+        for (int i = 0; i < CONFIG.ringCapacity(); i++) {
+          send(r.transport(), FrameKind.CALL_START, i + 1, 4, Long.MAX_VALUE);
+        }
+        List<Thread> senders = new ArrayList<>();
+        CountDownLatch go = new CountDownLatch(1);
+        for (int t = 0; t < 3; t++) {
+          int thread = t;
+          senders.add(new Thread(() -> {
+            try {
+              go.await();
+              for (int i = 0; i < 20; i++) {
+                send(r.transport(), FrameKind.CANCEL, 1000L * thread + i, 300, Transport.NO_WAIT);
+              }
+            } catch (StatusException e) {
+              // closed under it: fine, as long as nothing leaks
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }));
+        }
+        senders.forEach(Thread::start);
+        go.countDown();
+        Thread.yield();
+        // The plugin starts reading, so the receive loop flushes the queue into the ring, while this
+        // thread closes the transport and so releases the same queue: one must not steal from the other.
+        peer.transport().start(new Recording());
+        r.transport().close(Status.UNAVAILABLE.withDescription("closed by the test"));
+        for (Thread s : senders) {
+          s.join(10_000);
+          assertFalse(s.isAlive());
+        }
+        Conditions.waitUntil("the plugin is reclaimed", 10, () -> host.peersInUse() == 0);
+        assertEquals(0, r.transport().overflowDepth(), "frames left in the queue");
+        assertTrue(host.snapshot().poolFullyFree(), "round " + round + ": " + host.snapshot());
+        peer.close();
+      }
+    }
+  }
+}
