@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * a command line.
  *
  * <p>A Java plugin's JVM starts with {@link #DEFAULT_JVM_OPTIONS} ahead of the spec's own options,
- * which can override them.
+ * which can override them; when the host itself runs with Spoke's assertions enabled (as tests do), the
+ * plugin gets {@code -ea:dev.spoke...} too.
  *
  * <p>Immutable; build with {@link #java} or {@link #command}.
  */
@@ -37,6 +38,8 @@ public final class PluginSpec {
   public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-XX:PerfDataSamplingInterval=1000");
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,59}");
+  /** Whether this JVM runs Spoke's assertions (as tests do); Java plugins then run them too. */
+  private static final boolean SPOKE_ASSERTIONS = PluginSpec.class.desiredAssertionStatus();
 
   private final String name;
   private final String mainClass;
@@ -116,6 +119,9 @@ public final class PluginSpec {
     }
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(DEFAULT_JVM_OPTIONS);
+    if (SPOKE_ASSERTIONS) {
+      cmd.add("-ea:dev.spoke..."); // a host that checks Spoke's invariants has its plugins check them too
+    }
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
     cmd.add(classpath != null ? classpath : System.getProperty("java.class.path"));
