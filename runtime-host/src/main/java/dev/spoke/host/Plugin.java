@@ -92,7 +92,37 @@ public final class Plugin implements AutoCloseable {
   }
 
   private PluginProcess startProcess() {
-    return PluginProcess.start(host, spec, this, this::onProcessExit);
+    return PluginProcess.start(host, spec, this, this::onProcessExit, this::onDisconnected);
+  }
+
+  /** How long a disconnected process gets to exit by itself (it notices at once) before it is killed. */
+  private static final long DISCONNECTED_EXIT_GRACE_MILLIS = 5_000;
+
+  /**
+   * The hub reclaimed {@code p}'s entry (on the hub's receive loop: must not block). If the process
+   * still runs and nobody asked it to stop, the host disconnected it (it wrote something invalid, or
+   * its ring broke): it exits by itself as soon as it notices, and is killed if it has not within the
+   * grace period. Its exit then goes through the restart policy like any crash.
+   */
+  private void onDisconnected(PluginProcess p, String reason) {
+    Process process = p.process;
+    if (p.stopRequested || process == null || !process.isAlive()) {
+      return; // an exit or a stop explains the reclaim
+    }
+    p.disconnectReason = reason;
+    log.warn("plugin '{}' (pid {}) {}; it should exit now, and is stopped if it has not within {} ms", name(),
+        process.pid(), reason, DISCONNECTED_EXIT_GRACE_MILLIS);
+    try {
+      host.scheduler().schedule(() -> {
+        if (process.isAlive()) {
+          log.warn("plugin '{}' (pid {}) did not exit after it was disconnected; killing it", name(), process.pid());
+          process.descendants().forEach(ProcessHandle::destroyForcibly);
+          process.destroyForcibly();
+        }
+      }, DISCONNECTED_EXIT_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) {
+      process.destroyForcibly(); // the host is closing
+    }
   }
 
   public String name() {
@@ -316,7 +346,9 @@ public final class Plugin implements AutoCloseable {
       if (!unexpected) {
         return;
       }
-      log.warn("plugin '{}' (pid {}) {}{}", name(), p.pid(), reason, p.output.describeStderr());
+      String disconnected = p.disconnectReason;
+      log.warn("plugin '{}' (pid {}) {}{}{}", name(), p.pid(), reason,
+          disconnected != null ? " after the host disconnected it (it " + disconnected + ")" : "", p.output.describeStderr());
       if (restart) {
         scheduleRestart();
       } else {

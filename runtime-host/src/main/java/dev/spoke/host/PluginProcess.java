@@ -49,6 +49,8 @@ final class PluginProcess {
   volatile boolean stopRequested;
   /** System.nanoTime() when it became the plugin's ready process; 0 before. */
   volatile long readyNanos;
+  /** Why the host disconnected this process while it ran (it then exits by itself), or null. */
+  volatile String disconnectReason;
 
   private PluginProcess(SpokeHost host, String name, HubHost.Reservation reservation, Connection connection) {
     this.host = host;
@@ -62,10 +64,13 @@ final class PluginProcess {
    *
    * @param attachment what the connection is known as (the {@link Plugin}), for {@code SpokeHost.caller()}
    * @param onExit told once when the process exits, whatever way
+   * @param onDisconnected told, on the hub's receive loop (it must not block), when the hub reclaimed
+   *     the process's peer entry, whatever the reason, with that reason
    * @throws PluginLaunchException if it cannot start, exits first, or is not ready in time; what was
    *     started is stopped and released first
    */
-  static PluginProcess start(SpokeHost host, PluginSpec spec, Object attachment, Consumer<PluginProcess> onExit) {
+  static PluginProcess start(SpokeHost host, PluginSpec spec, Object attachment, Consumer<PluginProcess> onExit,
+      java.util.function.BiConsumer<PluginProcess, String> onDisconnected) {
     String name = spec.name();
     HubHost hub = host.hub();
     HubHost.Reservation r;
@@ -82,6 +87,7 @@ final class PluginProcess {
         .attachment(attachment)
         .build();
     PluginProcess p = new PluginProcess(host, name, r, connection);
+    r.transport().reclaimed().thenAccept(reason -> onDisconnected.accept(p, reason));
     registry.addService(p.controlService());
     host.track(registry);
     connection.start();

@@ -442,6 +442,7 @@ public final class HubHost implements AutoCloseable {
     log.debug("reclaimed {}: {}; {} frames to it unread, {} slots returned", who, r.reason, drained, freed);
     // Application code may run from here on (listeners of calls that fail): the pool work is done.
     t.tellListenerClosed(status);
+    t.markReclaimed(r.reason);
     BiConsumer<Integer, String> l = peerGoneListener;
     if (l != null) {
       try {

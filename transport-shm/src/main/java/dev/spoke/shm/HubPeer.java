@@ -71,6 +71,7 @@ public final class HubPeer implements AutoCloseable {
 
       @Override
       public int otherWork() {
+        checkEntry();
         return 0;
       }
 
@@ -221,6 +222,27 @@ public final class HubPeer implements AutoCloseable {
       return "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)";
     }
     return null;
+  }
+
+  /**
+   * The receive loop, each round (one volatile read): the host took this entry back (it reclaimed the
+   * plugin, and rings its doorbell when it does): leave now, from a thread of its own, rather than at
+   * the liveness thread's next look.
+   */
+  private void checkEntry() {
+    if (stopping || left.get()) {
+      return;
+    }
+    if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) == PeerEntryDescriptor.ACTIVE
+        && mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) == epoch) {
+      return;
+    }
+    stopping = true; // once: the loop stops and this is not looked at again
+    Thread leaving = new Thread(() -> hostGone(Status.UNAVAILABLE.withDescription(
+        "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)")),
+        "spoke-peer-leave");
+    leaving.setDaemon(true);
+    leaving.start();
   }
 
   /** The host went away or took the entry back: leave, and tell the host-gone listener. */

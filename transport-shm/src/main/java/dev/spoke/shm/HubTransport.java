@@ -108,6 +108,8 @@ public final class HubTransport implements Transport {
   private volatile boolean listenerToldClosed;
   private final ThreadLocal<Frame> frames = ThreadLocal.withInitial(Frame::new);
   private final RingConsumer consumer;
+  /** Host side: completes with the reason once the hub took back everything the remote held. */
+  private final java.util.concurrent.CompletableFuture<String> reclaimed = new java.util.concurrent.CompletableFuture<>();
 
   HubTransport(
       SharedBuffer mem,
@@ -292,6 +294,18 @@ public final class HubTransport implements Transport {
     }
   }
 
+  /**
+   * Host side: completes, on the hub's receive loop, with the reason once the hub has reclaimed the
+   * remote (its entry and every slot it held are back). Dependents must not block.
+   */
+  public java.util.concurrent.CompletionStage<String> reclaimed() {
+    return reclaimed;
+  }
+
+  void markReclaimed(String reason) {
+    reclaimed.complete(reason);
+  }
+
   /** The consumer found a bad descriptor. */
   void violation(String what) {
     endpoint.violation(this, what);
@@ -442,9 +456,14 @@ public final class HubTransport implements Transport {
       if (position == DescriptorRing.FULL) {
         return false;
       }
-      Status s = Status.UNAVAILABLE.withDescription(position == DescriptorRing.STALE_EPOCH
+      // A tail of another epoch means the entry was reused — unless the entry still says our epoch
+      // and is live: then somebody wrote over the tail, and the ring is what is wrong.
+      boolean reused = position == DescriptorRing.STALE_EPOCH && !endpoint.remoteAlive(this);
+      Status s = Status.UNAVAILABLE.withDescription(reused
           ? remoteName + " has gone away (its peer entry was reused)"
-          : "the ring to " + remoteName + " is corrupt: " + out);
+          : "the ring to " + remoteName + " is corrupt (" + (position == DescriptorRing.STALE_EPOCH
+              ? "its tail carries another epoch than the live entry's " + epoch
+              : "its head and tail make no sense") + "): " + out);
       close(s);
       throw s.asException();
     }

@@ -282,6 +282,37 @@ class HubCrossProcessTest {
   }
 
   @Test
+  void aPluginThatReadsGarbageFromTheHostLeavesAndSaysSo() throws Exception {
+    // The host's ring to the plugin carries a descriptor the plugin cannot trust. The plugin must tell
+    // its application (the host-gone callback, on which SpokePeer exits) and leave; the host then
+    // reclaims it. Before, the plugin detached silently and its process lived on.
+    HubHost host = host(SMALL);
+    LinkedBlockingQueue<String> gone = new LinkedBlockingQueue<>();
+    host.onPeerGone((peer, reason) -> gone.add(reason));
+    HubHost.Reservation r = host.reservePeer("leaver", true);
+    r.transport().start(new Counting());
+    ChildJvm c = child(join("leave-when-told", host.path(), r));
+    c.awaitLine("READY", 30, TimeUnit.SECONDS);
+    DescriptorRing out = r.transport().outRing();
+    long position = out.tryClaim(r.epoch());
+    long e = out.entryOffset(position);
+    SharedBuffer mem = host.memory();
+    mem.putByte(e + FrameDescriptor.KIND_OFFSET, (byte) FrameKind.RESPONSE_MESSAGE.code());
+    mem.putByte(e + FrameDescriptor.MODE_OFFSET, FrameDescriptor.MODE_INLINE);
+    mem.putInt(e + FrameDescriptor.PAYLOAD_LENGTH_OFFSET, -1);
+    out.publish(position);
+    if (out.isConsumerParked()) {
+      new Doorbell(mem, host.layout().peerEntryOffset(r.peerId()) + PeerEntryDescriptor.DOORBELL_OFFSET).wake();
+    }
+    String told = c.awaitLine("HOSTGONE", 10, TimeUnit.SECONDS);
+    assertTrue(told.contains("inline payload length -1"), told);
+    assertEquals(3, c.waitFor(10, TimeUnit.SECONDS), "the plugin did not exit when it left");
+    String reason = gone.poll(10, TimeUnit.SECONDS);
+    assertTrue(reason != null, "the host never reclaimed the plugin that left");
+    assertPoolWhole(host);
+  }
+
+  @Test
   void rogueDescriptorsAreRejectedAndOtherPeersAreUnaffected() throws Exception {
     HubHost host = host(SMALL.toBuilder().maxPeers(16).build());
     LinkedBlockingQueue<String> gone = new LinkedBlockingQueue<>();

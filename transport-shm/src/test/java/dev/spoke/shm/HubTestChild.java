@@ -51,6 +51,9 @@ public final class HubTestChild {
         case "rogue":
           rogue(Paths.get(args[1]));
           break;
+        case "leave-when-told":
+          leaveWhenTold(Paths.get(args[1]), Integer.parseInt(args[2]), args[3]);
+          break;
         default:
           say("FAIL unknown mode " + args[0]);
       }
@@ -229,6 +232,31 @@ public final class HubTestChild {
     say("READY " + ProcessHandle.current().pid());
     gone.await();
     say("GONE");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /**
+   * A plugin that relies on the host-gone callback alone to know it must leave (as SpokePeer does):
+   * prints "HOSTGONE reason" and exits 3 when told, and nothing else ends it.
+   */
+  private static void leaveWhenTold(Path hub, int peerId, String token) throws Exception {
+    HubPeer peer = HubPeer.attach(hub, peerId, token, "leaver", config(IdleStrategy.BALANCED));
+    CountDownLatch told = new CountDownLatch(1);
+    peer.onHostGone(s -> {
+      say("HOSTGONE " + s.getDescription());
+      told.countDown();
+    });
+    peer.transport().start(new FrameListener() {
+      @Override
+      public void onFrame(FrameHeader h, ByteBuffer payload) {}
+
+      @Override
+      public void onTransportClosed(Status status) {}
+    });
+    say("READY " + ProcessHandle.current().pid());
+    told.await();
+    System.exit(3);
   }
 
   // ---------------------------------------------------------------------------------------------

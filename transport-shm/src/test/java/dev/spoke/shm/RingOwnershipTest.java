@@ -143,6 +143,25 @@ class RingOwnershipTest {
   }
 
   @Test
+  void aTailWithForeignEpochBitsIsReportedAsACorruptRingNotAReusedEntry() throws Exception {
+    try (HubHost host = HubHost.create(CONFIG.toBuilder().directory(dir).build())) {
+      HubHost.Reservation r = host.reservePeer("p", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "p", CONFIG);
+      peer.transport().start(new Recording());
+      r.transport().start(new Recording());
+      long tailOffset = host.layout().hostToPeerRingOffset(r.peerId()) + RingDescriptor.TAIL_OFFSET;
+      long tail = host.memory().getLongVolatile(tailOffset);
+      host.memory().putLongVolatile(tailOffset, tail ^ RingDescriptor.basePosition(0x55));
+      StatusException e = assertThrows(StatusException.class,
+          () -> send(r.transport(), FrameKind.CALL_START, 1, 4, Long.MAX_VALUE));
+      String what = e.getStatus().getDescription();
+      assertTrue(what.contains("corrupt") && what.contains("another epoch"), what);
+      assertFalse(what.contains("reused"), what);
+      peer.close();
+    }
+  }
+
+  @Test
   void framesQueuedWhileTheTransportClosesAreReleasedExactlyOnce() throws Exception {
     // Threads that must not wait queue their frames (slots of their own) while the ring is full; the
     // transport closes meanwhile. The queue has one consumer at a time, so every queued slot comes
