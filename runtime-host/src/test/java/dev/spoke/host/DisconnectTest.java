@@ -3,8 +3,11 @@ package dev.spoke.host;
 import static dev.spoke.testing.Conditions.waitUntil;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.spoke.Status;
+import dev.spoke.StatusRuntimeException;
 import dev.spoke.it.EchoSpoke;
 import dev.spoke.it.Payload;
 import dev.spoke.shm.HubConfig;
@@ -87,6 +90,29 @@ class DisconnectTest {
     assertNotEquals(0, p.lastExit().status());
     assertTrue(exitedAfterMillis < 6_000, "it lingered " + exitedAfterMillis + " ms after it was disconnected");
     Payload sent = HostPluginTest.payload(2, 100, new Random(2));
+    assertEquals(sent, EchoSpoke.newBlockingStub(p.channel()).unary(sent));
+  }
+
+  @Test
+  void aCallWithoutDeadlineToAPluginThatStoppedReadingFailsOnceItIsDeclaredHung() throws Exception {
+    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).hungAfter(Duration.ofSeconds(1))
+        .heartbeatInterval(Duration.ofMillis(500)).build()).addService(callbacks).build();
+    Plugin p = host.launch(PluginSpec.java("hung", EchoPlugin.class).jvmArgs("-Xmx128m", "-XX:+UseSerialGC")
+        .args("direct").restartPolicy(RestartPolicy.onFailure(1, Duration.ofMillis(50))).build());
+    EchoSpoke.newStub(p.channel()).hang(Payload.newBuilder().setId(1).build());
+    waitUntil("the plugin hangs", 30, () -> callbacks.events.stream().anyMatch(e -> e.getKind().equals("hanging")));
+    long pid = p.pid();
+    long start = System.nanoTime();
+    // No deadline: only the hung-plugin check bounds this call.
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> EchoSpoke.newBlockingStub(p.channel()).unary(Payload.newBuilder().setId(2).build()));
+    long failedAfterMillis = (System.nanoTime() - start) / 1_000_000;
+    assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
+    String why = e.getStatus().getDescription();
+    assertTrue(why.contains("'hung'") && why.contains("stopped reading its ring") && why.contains("hungAfter"), why);
+    assertTrue(failedAfterMillis < 5_000, "the call waited " + failedAfterMillis + " ms");
+    waitUntil("the hung plugin is replaced", 30, () -> p.state() == PluginState.READY && p.pid() != pid);
+    Payload sent = HostPluginTest.payload(3, 100, new Random(3));
     assertEquals(sent, EchoSpoke.newBlockingStub(p.channel()).unary(sent));
   }
 

@@ -66,7 +66,10 @@ class FaultSuiteTest {
   }
 
   private SpokeHost host() throws Exception {
-    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).build()).addService(callbacks).build();
+    // A plugin that stops reading is declared hung after hungAfter; these scenarios keep such a plugin
+    // on purpose for longer than the default, to show it holds up only its own calls meanwhile.
+    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).hungAfter(java.time.Duration.ofMinutes(2)).build())
+        .addService(callbacks).build();
     return host;
   }
 

@@ -33,6 +33,7 @@ public final class HubConfig {
   private final Duration heartbeatInterval;
   private final Duration heartbeatTimeout;
   private final Duration parkLimit;
+  private final Duration hungAfter;
 
   private HubConfig(Builder b) {
     this.maxPeers = b.maxPeers;
@@ -44,6 +45,7 @@ public final class HubConfig {
     this.heartbeatInterval = b.heartbeatInterval;
     this.heartbeatTimeout = b.heartbeatTimeout;
     this.parkLimit = b.parkLimit;
+    this.hungAfter = b.hungAfter;
   }
 
   public static Builder builder() {
@@ -113,6 +115,16 @@ public final class HubConfig {
     return parkLimit;
   }
 
+  /**
+   * How long a plugin may leave frames unread in its ring before the host declares it hung: its calls
+   * fail with UNAVAILABLE naming it, the hub reclaims it, and its process is stopped and handled by its
+   * restart policy. This bounds every call to a plugin that stopped reading, deadline or not. A plugin
+   * reads its ring on its receive loop, which handlers on worker threads (the default) never hold up.
+   */
+  public Duration hungAfter() {
+    return hungAfter;
+  }
+
   /** The largest payload one frame can carry: the largest slot. */
   public int maxPayloadLength() {
     return sizeClasses.get(sizeClasses.size() - 1).slotSize();
@@ -128,7 +140,8 @@ public final class HubConfig {
         .sendTimeout(sendTimeout)
         .heartbeatInterval(heartbeatInterval)
         .heartbeatTimeout(heartbeatTimeout)
-        .parkLimit(parkLimit);
+        .parkLimit(parkLimit)
+        .hungAfter(hungAfter);
   }
 
   @Override
@@ -148,6 +161,7 @@ public final class HubConfig {
     private Duration heartbeatInterval = Duration.ofSeconds(2);
     private Duration heartbeatTimeout = Duration.ofSeconds(10);
     private Duration parkLimit = Duration.ofSeconds(1);
+    private Duration hungAfter = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -220,6 +234,16 @@ public final class HubConfig {
     /** See {@link HubConfig#parkLimit()}. Default 1 s. */
     public Builder parkLimit(Duration limit) {
       this.parkLimit = Objects.requireNonNull(limit, "limit");
+      return this;
+    }
+
+    /** See {@link HubConfig#hungAfter()}. Default 10 s. */
+    public Builder hungAfter(Duration after) {
+      Objects.requireNonNull(after, "after");
+      if (after.isNegative() || after.isZero()) {
+        throw new IllegalArgumentException("hungAfter must be positive, got " + after);
+      }
+      this.hungAfter = after;
       return this;
     }
 

@@ -109,6 +109,9 @@ public final class HubHost implements AutoCloseable {
   private boolean inPoolWork;
   /** The supervisor's previous pool check, per class. */
   private SlotAllocator.ListCheck[] lastPoolCheck;
+  /** The supervisor's view of each plugin's reading: the head of its inbound ring, and since when. */
+  private final long[] lastHead;
+  private final long[] headSince;
   private volatile HubTransport[] transports;
   private volatile boolean stopping;
   private volatile BiConsumer<Integer, String> peerGoneListener;
@@ -126,6 +129,8 @@ public final class HubHost implements AutoCloseable {
       peerDoorbells[i] = new Doorbell(mem, layout.peerEntryOffset(i) + PeerEntryDescriptor.DOORBELL_OFFSET);
     }
     this.launchedByHost = new boolean[layout.maxPeers];
+    this.lastHead = new long[layout.maxPeers];
+    this.headSince = new long[layout.maxPeers];
     this.names = new String[layout.maxPeers];
     this.transports = new HubTransport[layout.maxPeers];
     this.loop = new ReceiveLoop("spoke-hub-receiver", new ReceiveLoop.Source() {
@@ -510,12 +515,37 @@ public final class HubHost implements AutoCloseable {
               requestReclaim(i, t.epoch(), String.format("stopped its heartbeat (last %.1fs ago)", (now - beat) / 1e9));
             }
           }
+          if (state == PeerEntryDescriptor.ACTIVE) {
+            checkReading(i, t, now);
+          }
         }
         checkPool();
       } catch (Throwable t) {
         log.error("hub supervisor failed; continuing", t);
       }
       LockSupport.parkNanos(this, interval);
+    }
+  }
+
+  /**
+   * The supervisor: a plugin that leaves frames unread in its ring for longer than {@link
+   * HubConfig#hungAfter()} — its head has not moved while the ring held frames — is hung: reclaimed,
+   * so its calls fail naming it, and its process stopped (see the host's Plugin).
+   */
+  private void checkReading(int peer, HubTransport t, long now) {
+    DescriptorRing ring = t.outRing();
+    long head = ring.headVolatile();
+    long depth = ring.depth();
+    if (depth == 0 || head != lastHead[peer]) {
+      lastHead[peer] = head;
+      headSince[peer] = now;
+      return;
+    }
+    long stalled = now - headSince[peer];
+    if (stalled > config.hungAfter().toNanos()) {
+      headSince[peer] = now; // one request per stall
+      requestReclaim(peer, t.epoch(), String.format("stopped reading its ring for %.1fs with %d frames waiting "
+          + "(hung; the limit is HubConfig.hungAfter, %d ms)", stalled / 1e9, depth, config.hungAfter().toMillis()));
     }
   }
 
