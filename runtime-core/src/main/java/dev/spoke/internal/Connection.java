@@ -66,6 +66,12 @@ public final class Connection implements FrameListener {
   private final DeadlineTimer timer;
   private final Consumer<Status> goAwayHandler;
   private final Object attachment;
+  /** The most calls the other side may have in flight here at once (Integer.MAX_VALUE: no limit). */
+  private final int maxIncomingCalls;
+  /** Where a user raises that limit, for the refusal's message. */
+  private final String incomingLimitSetting;
+  /** Calls the other side started that have not ended; counted only when there is a limit. */
+  private final java.util.concurrent.atomic.AtomicInteger incomingCalls = new java.util.concurrent.atomic.AtomicInteger();
 
   private final AtomicLong callIds = new AtomicLong();
   final CallTable<ClientCallImpl<?, ?>> clientCalls = new CallTable<>();
@@ -91,6 +97,8 @@ public final class Connection implements FrameListener {
     this.timer = DeadlineTimer.shared();
     this.goAwayHandler = b.goAwayHandler;
     this.attachment = b.attachment;
+    this.maxIncomingCalls = b.maxIncomingCalls;
+    this.incomingLimitSetting = b.incomingLimitSetting;
     this.callerReceiver = () -> transport.receiveOnCallerThread(16);
   }
 
@@ -243,6 +251,13 @@ public final class Connection implements FrameListener {
     // The transport reports onTransportClosed, which fails the calls; do it here too in case the
     // transport had already closed and reported before.
     failAll(status);
+  }
+
+  /** A call the other side started has ended (once per accepted call). */
+  void serverCallEnded() {
+    if (maxIncomingCalls != Integer.MAX_VALUE) {
+      incomingCalls.decrementAndGet();
+    }
   }
 
   void callEnded() {
@@ -426,11 +441,18 @@ public final class Connection implements FrameListener {
       refuseCall(callId, Status.UNAVAILABLE.withDescription(localName + " is shutting down; no new calls"));
       return;
     }
+    if (maxIncomingCalls != Integer.MAX_VALUE && incomingCalls.incrementAndGet() > maxIncomingCalls) {
+      incomingCalls.decrementAndGet();
+      refuseCall(callId, Status.RESOURCE_EXHAUSTED.withDescription(remoteName() + " has " + maxIncomingCalls
+          + " calls in flight to " + localName + ", the most it may have at once (" + incomingLimitSetting + ")"));
+      return;
+    }
     Executor serviceExecutor = registration.executor() != null ? registration.executor() : executor;
     Executor callExecutor = new SerializingExecutor(serviceExecutor);
     ServerCallImpl<?, ?> call =
         new ServerCallImpl<>(this, registration.method(), callId, h.timeoutNanos(), callExecutor);
     if (serverCalls.putIfAbsent(callId, call) != null) {
+      serverCallEnded();
       dropped(h, "duplicate CALL_START for a live call");
       return;
     }
@@ -527,6 +549,8 @@ public final class Connection implements FrameListener {
     private String localName = "spoke";
     private Consumer<Status> goAwayHandler;
     private Object attachment;
+    private int maxIncomingCalls = Integer.MAX_VALUE;
+    private String incomingLimitSetting = "";
 
     private Builder(Transport transport) {
       this.transport = Objects.requireNonNull(transport, "transport");
@@ -553,6 +577,20 @@ public final class Connection implements FrameListener {
 
     public Builder localName(String name) {
       this.localName = name;
+      return this;
+    }
+
+    /**
+     * The most calls the other side may have in flight here at once; a call beyond it is refused at
+     * once with {@code RESOURCE_EXHAUSTED}, naming {@code setting} (where a user raises it). Default: no
+     * limit.
+     */
+    public Builder maxIncomingCalls(int limit, String setting) {
+      if (limit < 1) {
+        throw new IllegalArgumentException("maxIncomingCalls must be positive, got " + limit);
+      }
+      this.maxIncomingCalls = limit;
+      this.incomingLimitSetting = Objects.requireNonNull(setting, "setting");
       return this;
     }
 

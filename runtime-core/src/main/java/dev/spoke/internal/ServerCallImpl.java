@@ -13,6 +13,7 @@ import dev.spoke.proto.CallTrailers;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -459,8 +460,14 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
   }
 
+  /**
+   * A server call's frames never wait for room: they queue in the transport, in order, and go out as
+   * soon as the client reads (the transport bounds the queue). So a client that stops reading — or
+   * floods the server with calls and reads their answers slowly — never ties up the server's handler
+   * threads; the flow-control window bounds what one call can queue.
+   */
   private long sendDeadline() {
-    return deadline == null ? Long.MAX_VALUE : deadline.nanoTime();
+    return Transport.NO_WAIT;
   }
 
   @Override
@@ -514,6 +521,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     if (deadlineTask != null) {
       deadlineTask.cancel();
     }
+    conn.serverCallEnded();
     conn.callEnded();
   }
 

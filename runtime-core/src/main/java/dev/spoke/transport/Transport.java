@@ -33,7 +33,9 @@ public interface Transport {
 
   /**
    * A claim deadline that asks the transport not to wait at all: a frame that finds no room is queued
-   * and sent, in order, as soon as there is room. For news that must not hold anyone up (a cancel).
+   * and sent, in order, as soon as there is room. For frames that must not hold anyone up: a cancel, a
+   * server call's responses. The queue is bounded per transport; a frame beyond the bound fails with
+   * {@code RESOURCE_EXHAUSTED} naming the other side, which is not reading.
    */
   long NO_WAIT = 0;
 

@@ -21,6 +21,11 @@ public final class Figures {
     counts.computeIfAbsent(figure, k -> new AtomicLong()).addAndGet(n);
   }
 
+  /** Sets {@code figure} to {@code value} (a measurement rather than a count). */
+  public void set(String figure, long value) {
+    counts.computeIfAbsent(figure, k -> new AtomicLong()).set(value);
+  }
+
   /** Writes the figures, sorted by name, as a two-column table to {@code file}. */
   public void writeTo(Path file) throws IOException {
     StringBuilder md = new StringBuilder("| figure | count |\n|---|---|\n");

@@ -82,7 +82,8 @@ final class PluginProcess {
     ServiceRegistry registry = host.newRegistry();
     Connection connection = Connection.builder(r.transport())
         .registry(registry)
-        .executor(host.executor())
+        .executor(host.laneForPlugin())
+        .maxIncomingCalls(host.maxCallsPerPlugin(), "SpokeHost.Builder.maxCallsPerPlugin")
         .localName("host")
         .attachment(attachment)
         .build();

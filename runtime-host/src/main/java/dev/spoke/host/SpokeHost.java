@@ -1,9 +1,11 @@
 package dev.spoke.host;
 
 import dev.spoke.BindableService;
+import dev.spoke.DirectExecutor;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.internal.Connection;
+import dev.spoke.internal.LaneExecutor;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubHost;
@@ -46,6 +48,9 @@ public final class SpokeHost implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(SpokeHost.class);
 
+  /** The default of {@link Builder#maxCallsPerPlugin}. */
+  public static final int DEFAULT_MAX_CALLS_PER_PLUGIN = 1024;
+
   private final HubConfig config;
   private final HubHost hub;
   private final Executor executor;
@@ -57,12 +62,14 @@ public final class SpokeHost implements AutoCloseable {
   private final List<Bound> hostServices = new CopyOnWriteArrayList<>();
   private final Set<ServiceRegistry> liveRegistries = ConcurrentHashMap.newKeySet();
   private final List<Plugin> plugins = new CopyOnWriteArrayList<>();
+  private final int maxCallsPerPlugin;
   private final Thread shutdownHook;
   private volatile boolean closing;
 
   private SpokeHost(Builder b) throws IOException {
     this.config = b.config.toBuilder().idleStrategy(b.idleStrategy != null ? b.idleStrategy : b.config.idleStrategy()).build();
     this.hostServices.addAll(b.services);
+    this.maxCallsPerPlugin = b.maxCallsPerPlugin;
     if (b.executor != null) {
       this.executor = b.executor;
       this.ownPool = null;
@@ -213,6 +220,22 @@ public final class SpokeHost implements AutoCloseable {
     return executor;
   }
 
+  /**
+   * The executor one plugin's calls and callbacks run on: its own lane into the host's executor, so
+   * a plugin that floods the host queues behind itself, not in front of the others (see {@link
+   * LaneExecutor}). A direct executor is used as it is.
+   */
+  Executor laneForPlugin() {
+    if (executor == DirectExecutor.INSTANCE) {
+      return executor;
+    }
+    return new LaneExecutor(executor, Math.max(2, Runtime.getRuntime().availableProcessors()));
+  }
+
+  int maxCallsPerPlugin() {
+    return maxCallsPerPlugin;
+  }
+
   ScheduledExecutorService scheduler() {
     return scheduler;
   }
@@ -258,6 +281,7 @@ public final class SpokeHost implements AutoCloseable {
     private HubConfig config = HubConfig.defaults();
     private IdleStrategy idleStrategy;
     private Executor executor;
+    private int maxCallsPerPlugin = DEFAULT_MAX_CALLS_PER_PLUGIN;
     private final List<Bound> services = new ArrayList<>();
 
     private Builder() {}
@@ -277,6 +301,19 @@ public final class SpokeHost implements AutoCloseable {
     /** The default executor for host services and call callbacks. Default: a worker pool of the host's. */
     public Builder executor(Executor callExecutor) {
       this.executor = callExecutor;
+      return this;
+    }
+
+    /**
+     * The most calls one plugin may have in flight to the host at once; a call beyond it is refused at
+     * once with {@code RESOURCE_EXHAUSTED} saying so, so a plugin that floods the host is held to its
+     * share. Default {@value SpokeHost#DEFAULT_MAX_CALLS_PER_PLUGIN}.
+     */
+    public Builder maxCallsPerPlugin(int limit) {
+      if (limit < 1) {
+        throw new IllegalArgumentException("maxCallsPerPlugin must be positive, got " + limit);
+      }
+      this.maxCallsPerPlugin = limit;
       return this;
     }
 

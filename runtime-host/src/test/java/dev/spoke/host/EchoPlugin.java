@@ -192,6 +192,7 @@ public final class EchoPlugin {
           .withDeadlineAfter(100, TimeUnit.SECONDS);
       int n = request.getRepeat();
       java.util.concurrent.atomic.AtomicLong ok = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
       java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
       CountDownLatch all = new CountDownLatch(n);
       for (int i = 0; i < n; i++) {
@@ -199,8 +200,12 @@ public final class EchoPlugin {
         async.reverse(p).whenComplete((r, t) -> {
           if (t == null && r.getData().size() == p.getData().size()) {
             ok.incrementAndGet();
+          } else if (t instanceof dev.spoke.StatusRuntimeException
+              && ((dev.spoke.StatusRuntimeException) t).getStatus().getCode() == dev.spoke.Status.Code.RESOURCE_EXHAUSTED) {
+            refused.incrementAndGet();
           } else {
             failed.incrementAndGet();
+            System.err.println("flood call failed: " + t);
           }
           all.countDown();
         });
@@ -210,7 +215,7 @@ public final class EchoPlugin {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      response.onNext(Summary.newBuilder().setCount(ok.get()).setChecksumSum(failed.get()).build());
+      response.onNext(Summary.newBuilder().setCount(ok.get()).setRefused(refused.get()).setChecksumSum(failed.get()).build());
       response.onCompleted();
     }
 

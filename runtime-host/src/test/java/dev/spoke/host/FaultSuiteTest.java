@@ -265,23 +265,59 @@ class FaultSuiteTest {
     Plugin flooder = launch("flooder", RestartPolicy.never());
     Plugin fine = launch("fine", RestartPolicy.never());
     int floodCalls = SOAK ? 200_000 : 20_000;
+    Random rnd = new Random(6);
+    // The other plugin's normal latency, both ways: the host calling it, and it calling the host back
+    // (whoami calls the host's Reverse, served on the host's worker pool, which the flood also uses).
+    java.util.List<Long> before = new java.util.ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      timeFineCalls(fine, i, rnd, before);
+    }
     java.util.concurrent.CompletableFuture<Summary> flood = EchoSpoke.newStub(flooder.channel())
         .withDeadlineAfter(120, TimeUnit.SECONDS)
         .flood(Payload.newBuilder().setRepeat(floodCalls).setData(ByteString.copyFrom(new byte[512])).build());
-    Random rnd = new Random(6);
+    java.util.List<Long> during = new java.util.ArrayList<>();
     int others = 0;
     while (!flood.isDone()) {
-      Payload sent = payload(others, rnd.nextInt(3000), rnd);
-      assertEquals(sent, EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(10, TimeUnit.SECONDS).unary(sent));
-      others++;
+      timeFineCalls(fine, others++, rnd, during);
     }
     Summary s = flood.get();
-    assertEquals(floodCalls, s.getCount(), "every one of the flood's calls was answered");
-    assertEquals(0, s.getChecksumSum(), "none failed");
+    assertEquals(floodCalls, s.getCount() + s.getRefused(), "every one of the flood's calls was answered or refused");
+    assertEquals(0, s.getChecksumSum(), "none failed in any other way");
     count("calls a flooding plugin made to the host", floodCalls);
+    count("of them refused with RESOURCE_EXHAUSTED (over the plugin's share)", s.getRefused());
     count("calls of another plugin answered during the flood", others);
+    double beforeP99 = percentile(before, 99) / 1e3;
+    double duringP99 = percentile(during, 99) / 1e3;
+    FIGURES.set("the other plugin's round trips during the flood (host → it, it → host), p50 µs", percentile(during, 50));
+    FIGURES.set("the other plugin's round trips during the flood (host → it, it → host), p99 µs", percentile(during, 99));
+    FIGURES.set("the other plugin's round trips before the flood (host → it, it → host), p50 µs", percentile(before, 50));
+    FIGURES.set("the other plugin's round trips before the flood (host → it, it → host), p99 µs", percentile(before, 99));
     assertTrue(others > 0);
+    assertTrue(duringP99 < beforeP99 + FLOOD_LATENCY_ALLOWANCE_MILLIS, String.format(
+        "the flood slowed the other plugin's calls: p99 %.2f ms during it, %.2f ms before", duringP99, beforeP99));
     assertPoolWhole();
+  }
+
+  /** How much a flood may add to another plugin's p99 round trip on this 2-core machine. */
+  private static final double FLOOD_LATENCY_ALLOWANCE_MILLIS = 5;
+
+  /** One call each way with the well-behaved plugin, each timed into {@code into} (µs). */
+  private static long percentile(java.util.List<Long> micros, int p) {
+    long[] sorted = micros.stream().mapToLong(Long::longValue).sorted().toArray();
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(sorted.length * p / 100.0) - 1)];
+  }
+
+  private static void timeFineCalls(Plugin fine, int i, Random rnd, java.util.List<Long> into) {
+    Payload sent = payload(i, rnd.nextInt(3000), rnd);
+    long t0 = System.nanoTime();
+    assertEquals(sent, EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(10, TimeUnit.SECONDS).unary(sent));
+    long t1 = System.nanoTime();
+    Payload who = EchoSpoke.newBlockingStub(fine.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .whoami(Payload.newBuilder().setId(i).build());
+    long t2 = System.nanoTime();
+    assertEquals(1, who.getChecksum(), "the host's answer to the plugin's callback was wrong");
+    into.add((t1 - t0) / 1000);
+    into.add((t2 - t1) / 1000);
   }
 
   @Test

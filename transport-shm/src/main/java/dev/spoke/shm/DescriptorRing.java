@@ -214,6 +214,11 @@ final class DescriptorRing {
     return mem.getLongAcquire(entryOffset(position) + SEQUENCE_OFFSET) == position + 1;
   }
 
+  /** A producer's hint: true if the ring had room when looked at (another producer may take it). */
+  boolean hasRoom() {
+    return tailVolatile() - mem.getLongAcquire(base + HEAD_OFFSET) < capacity;
+  }
+
   /** Frames waiting in the ring, from the shared head and tail. */
   long depth() {
     long d = tailVolatile() - headVolatile();

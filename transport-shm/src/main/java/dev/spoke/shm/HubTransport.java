@@ -531,13 +531,21 @@ public final class HubTransport implements Transport {
     mem.putInt(e + PAYLOAD_LENGTH_OFFSET, 0);
   }
 
-  private void enqueueOverflow(Frame f) {
+  private void enqueueOverflow(Frame f) throws StatusException {
     Pending p = new Pending();
     p.header.copyFrom(f.header);
-    p.slotRef = f.slotRef;
     p.heap = f.heap;
     p.length = f.payload.limit();
-    if (f.slotRef == SlotAllocator.NONE && f.heap == null) {
+    if (f.slotRef != SlotAllocator.NONE) {
+      // A queued frame holds no slot of the shared pool: frames waiting for a reader that does not keep
+      // up would otherwise take the pool from every other plugin. Its bytes wait on the heap (bounded
+      // per transport) and move into a slot again when there is room to send them.
+      ByteBuffer copy = ByteBuffer.allocate(p.length);
+      copy.put(f.payload.duplicate().position(0).limit(p.length)).flip();
+      releaseFrameSlot(f.slotRef);
+      f.slotRef = SlotAllocator.NONE;
+      p.heap = copy;
+    } else if (f.heap == null) {
       byte[] bytes = new byte[f.payload.limit()];
       f.payload.get(0, bytes);
       p.inline = ByteBuffer.wrap(bytes);
@@ -551,24 +559,36 @@ public final class HubTransport implements Transport {
    * (moving a heap payload into a slot first). Returns false if it must wait (no slot, or a full ring).
    */
   boolean publishQueued(Pending p) throws StatusException {
-    if (p.heap != null) {
-      long ref = slots.tryAllocate(p.heap.limit(), selfId);
-      if (ref == SlotAllocator.NONE) {
-        if (System.nanoTime() - p.sinceNanos > sendTimeoutNanos) {
-          close(Status.UNAVAILABLE.withDescription("a frame to " + remoteName + " waited "
-              + TimeUnit.NANOSECONDS.toSeconds(sendTimeoutNanos) + "s for a free slot: " + endpoint.describe(this, true)));
-        }
-        return false;
-      }
-      ByteBuffer view = slots.view(SlotAllocator.refClass(ref), SlotAllocator.refIndex(ref), 0, p.heap.limit());
-      view.put(p.heap.duplicate().position(0));
-      p.slotRef = ref;
-      p.heap = null;
+    if (p.heap == null) {
+      return tryPublish(p.header, p.inline, SlotAllocator.NONE, null);
     }
-    ByteBuffer payload = p.slotRef != SlotAllocator.NONE
-        ? slots.view(SlotAllocator.refClass(p.slotRef), SlotAllocator.refIndex(p.slotRef), 0, p.length)
-        : p.inline;
-    return tryPublish(p.header, payload, p.slotRef, null);
+    if (!out.hasRoom()) {
+      return false; // take no slot while the ring is full: queued frames hold none of the pool
+    }
+    long ref = slots.tryAllocate(p.heap.limit(), selfId);
+    if (ref == SlotAllocator.NONE) {
+      if (System.nanoTime() - p.sinceNanos > sendTimeoutNanos) {
+        close(Status.UNAVAILABLE.withDescription("a frame to " + remoteName + " waited "
+            + TimeUnit.NANOSECONDS.toSeconds(sendTimeoutNanos) + "s for a free slot: " + endpoint.describe(this, true)));
+      }
+      return false;
+    }
+    ByteBuffer view = slots.view(SlotAllocator.refClass(ref), SlotAllocator.refIndex(ref), 0, p.heap.limit());
+    view.put(p.heap.duplicate().position(0));
+    view.position(0);
+    boolean sent;
+    try {
+      sent = tryPublish(p.header, view, ref, null);
+    } catch (StatusException | RuntimeException e) {
+      releaseFrameSlot(ref);
+      throw e;
+    }
+    if (!sent) {
+      releaseFrameSlot(ref); // the ring filled meanwhile: the bytes stay on the heap
+      return false;
+    }
+    p.heap = null;
+    return true;
   }
 
   /**

@@ -95,6 +95,17 @@ final class RingConsumer implements InboundDelivery.Role {
   // Many producers (threads that must not wait), one consumer (the owner).
   private final ConcurrentLinkedQueue<HubTransport.Pending> overflow = new ConcurrentLinkedQueue<>();
   private final AtomicInteger overflowCount = new AtomicInteger();
+  /** Payload bytes held on the heap by queued frames (those that found no slot). */
+  private final java.util.concurrent.atomic.AtomicLong overflowHeapBytes = new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * The most frames one transport's overflow queue holds: far beyond what a reader that keeps up ever
+   * leaves queued (a ring's worth, briefly), low enough that a reader that stopped cannot make the
+   * sender hold without bound.
+   */
+  static final int MAX_QUEUED_FRAMES = 65_536;
+  /** The most payload bytes queued frames may hold on the heap (those that found no free slot). */
+  static final long MAX_QUEUED_HEAP_BYTES = 64L << 20;
 
   RingConsumer(HubTransport transport, SharedBuffer mem, SlotAllocator slots, DescriptorRing in, int selfId,
       int remoteId, ReceiveLoop loop) {
@@ -377,8 +388,21 @@ final class RingConsumer implements InboundDelivery.Role {
     return overflowCount.get();
   }
 
-  /** Queues a frame a delivering thread could not publish at once. Any thread. */
-  void enqueue(HubTransport.Pending p) {
+  /**
+   * Queues a frame that could not be published at once and must not wait. Any thread.
+   *
+   * @throws StatusException {@code RESOURCE_EXHAUSTED} if the queue is at its bound: the other side is
+   *     not reading what it is sent
+   */
+  void enqueue(HubTransport.Pending p) throws StatusException {
+    long heap = p.heap != null ? p.heap.limit() : 0;
+    if (overflowCount.get() >= MAX_QUEUED_FRAMES || (heap > 0 && overflowHeapBytes.get() + heap > MAX_QUEUED_HEAP_BYTES)) {
+      throw dev.spoke.Status.RESOURCE_EXHAUSTED.withDescription(transport.remoteName() + " is not reading what it is sent: "
+          + overflowCount.get() + " frames (" + overflowHeapBytes.get() + " bytes of them off the pool) already wait "
+          + "for room in the ring to it; the limit is " + MAX_QUEUED_FRAMES + " frames and " + MAX_QUEUED_HEAP_BYTES
+          + " bytes").asException();
+    }
+    overflowHeapBytes.addAndGet(heap);
     overflowCount.incrementAndGet();
     overflow.add(p);
     // NOTE: queued before `closed` and `owner` are read (see giveBack).
@@ -400,6 +424,7 @@ final class RingConsumer implements InboundDelivery.Role {
     int sent = 0;
     HubTransport.Pending p;
     while ((p = overflow.peek()) != null) {
+      long heap = p.heap != null ? p.heap.limit() : 0;
       try {
         if (!transport.publishQueued(p)) {
           return sent;
@@ -409,6 +434,7 @@ final class RingConsumer implements InboundDelivery.Role {
         transport.releaseFrameSlot(p.slotRef);
       }
       overflow.poll();
+      overflowHeapBytes.addAndGet(-heap);
       overflowCount.decrementAndGet();
       sent++;
     }
@@ -420,6 +446,7 @@ final class RingConsumer implements InboundDelivery.Role {
     assert assertOwner();
     HubTransport.Pending p;
     while ((p = overflow.poll()) != null) {
+      overflowHeapBytes.addAndGet(-(p.heap != null ? p.heap.limit() : 0));
       overflowCount.decrementAndGet();
       transport.releaseFrameSlot(p.slotRef);
     }

@@ -162,6 +162,47 @@ class RingOwnershipTest {
   }
 
   @Test
+  void framesQueuedForAPluginThatDoesNotReadHoldNoSlotsAndAreBounded() throws Exception {
+    try (HubHost host = HubHost.create(CONFIG.toBuilder().directory(dir).build())) {
+      HubHost.Reservation r = host.reservePeer("deaf", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "deaf", CONFIG);
+      r.transport().start(new Recording());
+      // The plugin never reads: its ring fills, then frames queue.
+      for (int i = 0; i < CONFIG.ringCapacity(); i++) {
+        send(r.transport(), FrameKind.CALL_START, i + 1, 4, Long.MAX_VALUE);
+      }
+      StatusException refused = null;
+      int queued = 0;
+      while (refused == null) {
+        try {
+          send(r.transport(), FrameKind.RESPONSE_MESSAGE, 1_000_000 + queued, 1000, Transport.NO_WAIT);
+          queued++;
+        } catch (StatusException e) {
+          refused = e;
+        }
+        assertTrue(queued <= RingConsumer.MAX_QUEUED_FRAMES, "the queue grew past its bound");
+      }
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, refused.getStatus().getCode());
+      assertTrue(refused.getStatus().getDescription().contains("is not reading what it is sent"),
+          refused.getStatus().getDescription());
+      assertTrue(queued > 1000, "only " + queued + " frames were queued");
+      // Queued frames keep their bytes off the pool: every slot is free for the other plugins.
+      HubSnapshot.ClassUsage smallest = HubSnapshot.captureClass(host.memory(), host.layout(), 0);
+      assertEquals(smallest.slotCount, smallest.free, smallest.toString());
+      // Once the plugin reads, everything queued arrives, in order.
+      Recording received = new Recording();
+      peer.transport().start(received);
+      for (int i = 0; i < CONFIG.ringCapacity(); i++) {
+        assertEquals(i + 1L, received.callIds.poll(10, TimeUnit.SECONDS));
+      }
+      for (int i = 0; i < queued; i++) {
+        assertEquals(1_000_000L + i, received.callIds.poll(10, TimeUnit.SECONDS));
+      }
+      peer.close();
+    }
+  }
+
+  @Test
   void framesQueuedWhileTheTransportClosesAreReleasedExactlyOnce() throws Exception {
     // Threads that must not wait queue their frames (slots of their own) while the ring is full; the
     // transport closes meanwhile. The queue has one consumer at a time, so every queued slot comes

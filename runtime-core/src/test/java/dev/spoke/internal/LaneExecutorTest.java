@@ -1,0 +1,122 @@
+package dev.spoke.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+class LaneExecutorTest {
+
+  @Test
+  void aFloodingLaneQueuesBehindItselfNotInFrontOfOthers() throws Exception {
+    ExecutorService shared = Executors.newSingleThreadExecutor();
+    try {
+      LaneExecutor flood = new LaneExecutor(shared, 2);
+      LaneExecutor other = new LaneExecutor(shared, 2);
+      List<String> ran = Collections.synchronizedList(new ArrayList<>());
+      CountDownLatch firstStarted = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      flood.execute(() -> {
+        ran.add("flood-0");
+        firstStarted.countDown();
+        await(release);
+      });
+      for (int i = 1; i < 1000; i++) {
+        int n = i;
+        flood.execute(() -> ran.add("flood-" + n));
+      }
+      assertTrue(firstStarted.await(10, TimeUnit.SECONDS));
+      CountDownLatch otherRan = new CountDownLatch(1);
+      other.execute(() -> {
+        ran.add("other");
+        otherRan.countDown();
+      });
+      release.countDown();
+      assertTrue(otherRan.await(10, TimeUnit.SECONDS));
+      int position = ran.indexOf("other");
+      // The flood's first task, then at most its two waiting ones: the other lane's task comes next.
+      assertTrue(position <= 3, "the other lane's task ran after " + position + " of the flood's: " + ran.subList(0, 5));
+      waitUntilAllRan(ran, 1001);
+      List<String> floodOrder = new ArrayList<>(ran);
+      floodOrder.remove("other");
+      for (int i = 0; i < 1000; i++) {
+        assertEquals("flood-" + i, floodOrder.get(i), "a lane keeps its tasks in order on a one-thread executor");
+      }
+    } finally {
+      shared.shutdownNow();
+    }
+  }
+
+  @Test
+  void tasksThatBlockDoNotNarrowTheLane() throws Exception {
+    // Waiting counts only until a task starts: blocked tasks hold pool threads, not the lane.
+    WorkerPool pool = WorkerPool.builder("lane-test").build();
+    try {
+      LaneExecutor lane = new LaneExecutor(pool, 1);
+      CountDownLatch release = new CountDownLatch(1);
+      AtomicInteger blocked = new AtomicInteger();
+      int blockers = 8;
+      for (int i = 0; i < blockers; i++) {
+        lane.execute(() -> {
+          blocked.incrementAndGet();
+          await(release);
+        });
+      }
+      dev.spoke.testing.Conditions.waitUntil("every blocking task of the lane runs at once", 30,
+          () -> blocked.get() == blockers);
+      CountDownLatch after = new CountDownLatch(1);
+      lane.execute(after::countDown);
+      assertTrue(after.await(30, TimeUnit.SECONDS), "a task queued behind blocked ones never ran");
+      release.countDown();
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void manyThreadsFeedingOneLaneLoseNoTask() throws Exception {
+    WorkerPool pool = WorkerPool.builder("lane-stress").build();
+    try {
+      LaneExecutor lane = new LaneExecutor(pool, 2);
+      AtomicInteger ran = new AtomicInteger();
+      int threads = 4;
+      int each = 20_000;
+      List<Thread> ts = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        ts.add(new Thread(() -> {
+          for (int i = 0; i < each; i++) {
+            lane.execute(ran::incrementAndGet);
+          }
+        }));
+      }
+      ts.forEach(Thread::start);
+      for (Thread t : ts) {
+        t.join();
+      }
+      dev.spoke.testing.Conditions.waitUntil("every task runs", 30, () -> ran.get() == threads * each);
+      dev.spoke.testing.Conditions.waitUntil("nothing is left in the lane", 30, () -> lane.backlog() == 0);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private static void waitUntilAllRan(List<String> ran, int n) throws InterruptedException {
+    dev.spoke.testing.Conditions.waitUntil(n + " tasks ran", 30, () -> ran.size() == n);
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      latch.await(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
