@@ -8,6 +8,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -109,6 +110,8 @@ public final class HubHost implements AutoCloseable {
   private boolean inPoolWork;
   /** The supervisor's previous pool check, per class. */
   private SlotAllocator.ListCheck[] lastPoolCheck;
+  /** The supervisor's reconciliation of every slot record against the live parties. */
+  private final PoolReconciler reconciler;
   /** The supervisor's view of each plugin's reading: the head of its inbound ring, and since when. */
   private final long[] lastHead;
   private final long[] headSince;
@@ -124,6 +127,7 @@ public final class HubHost implements AutoCloseable {
     this.mem = file.buffer();
     this.layout = file.layout();
     this.slots = new SlotAllocator(mem, layout);
+    this.reconciler = new PoolReconciler(mem, layout, config);
     this.peerDoorbells = new Doorbell[layout.maxPeers];
     for (int i = 0; i < layout.maxPeers; i++) {
       peerDoorbells[i] = new Doorbell(mem, layout.peerEntryOffset(i) + PeerEntryDescriptor.DOORBELL_OFFSET);
@@ -338,6 +342,13 @@ public final class HubHost implements AutoCloseable {
     loop.wake();
   }
 
+  private void requestOrphansFreed(List<PoolReconciler.Orphan> orphans) {
+    LoopRequest r = new LoopRequest(-1, 0, orphans.size() + " orphaned slots", -1);
+    r.orphans = orphans;
+    requests.add(r);
+    loop.wake();
+  }
+
   private boolean hasDueRequest() {
     long now = System.nanoTime();
     for (LoopRequest r : requests) {
@@ -364,7 +375,8 @@ public final class HubHost implements AutoCloseable {
         requests.add(r);
         continue;
       }
-      boolean done = r.sizeClass >= 0 ? rebuildClass(r.sizeClass, r.reason) : reclaim(r);
+      boolean done = r.orphans != null ? freeOrphans(r.orphans)
+          : r.sizeClass >= 0 ? rebuildClass(r.sizeClass, r.reason) : reclaim(r);
       if (done) {
         n++;
       } else {
@@ -385,6 +397,31 @@ public final class HubHost implements AutoCloseable {
       inPoolWork = false;
     }
     log.warn("rebuilt the free list of {}", why);
+    return true;
+  }
+
+  /** The loop's leader: frees slots the reconciliation judged orphaned and rebuilds their classes. */
+  private boolean freeOrphans(List<PoolReconciler.Orphan> orphans) {
+    assert loop.isLoopThread() : "pool work off the receive loop: " + Thread.currentThread().getName();
+    assert !inPoolWork : "nested pool work";
+    inPoolWork = true;
+    try {
+      java.util.BitSet classes = new java.util.BitSet();
+      int freed = 0;
+      for (PoolReconciler.Orphan o : orphans) {
+        if (slots.freeOrphan(o.sizeClass, o.index, o.word)) {
+          freed++;
+          classes.set(o.sizeClass);
+        }
+      }
+      classes.stream().forEach(slots::rebuildClass);
+      if (freed > 0) {
+        log.warn("the hub's pool check freed {} slot(s) no live party accounts for: {}", freed,
+            orphans.size() <= 8 ? orphans : orphans.subList(0, 8) + " and " + (orphans.size() - 8) + " more");
+      }
+    } finally {
+      inPoolWork = false;
+    }
     return true;
   }
 
@@ -567,6 +604,55 @@ public final class HubHost implements AutoCloseable {
         lastPoolCheck[c] = check;
       }
     }
+    List<PoolReconciler.Orphan> orphans = reconciler.check(parties, System.nanoTime());
+    if (!orphans.isEmpty()) {
+      requestOrphansFreed(orphans);
+    }
+  }
+
+  /** The live parties, as the reconciliation sees them: the host, and peers holding a live entry. */
+  private final PoolReconciler.Parties parties = new PoolReconciler.Parties() {
+    @Override
+    public boolean live(int party) {
+      if (party == SlotDescriptor.HOST_ID) {
+        return true;
+      }
+      if (party < 0 || party >= layout.maxPeers) {
+        return false;
+      }
+      HubTransport t = transports[party];
+      return t != null && peerLive(party, t.epoch());
+    }
+
+    @Override
+    public DescriptorRing ring(int owner, int receiver) {
+      if (owner == SlotDescriptor.HOST_ID && receiver >= 0 && receiver < layout.maxPeers) {
+        HubTransport t = transports[receiver];
+        return t == null ? null : t.outRing();
+      }
+      if (receiver == SlotDescriptor.HOST_ID && owner >= 0 && owner < layout.maxPeers) {
+        HubTransport t = transports[owner];
+        return t == null ? null : t.inRing();
+      }
+      return null;
+    }
+  };
+
+  /**
+   * Null if every slot of the pool is FREE and on its class's free list exactly once (the lists walked
+   * from their heads); otherwise what is not. For tests and diagnostics: a hub at rest must say null.
+   */
+  public String poolProblems() {
+    StringBuilder problems = new StringBuilder();
+    for (int c = 0; c < slots.classCount(); c++) {
+      SlotAllocator.ListCheck check = slots.check(c);
+      HubSnapshot.ClassUsage usage = HubSnapshot.captureClass(mem, layout, c);
+      if (check.moved || check.problem != null || !check.unlinked.isEmpty() || usage.free != usage.slotCount) {
+        problems.append(problems.length() == 0 ? "" : "; ").append(check.moved ? "size class " + c + " is in use" : check)
+            .append(" (").append(usage).append(')');
+      }
+    }
+    return problems.length() == 0 ? null : problems.toString();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -680,6 +766,8 @@ public final class HubHost implements AutoCloseable {
     /** Not to be tried before this System.nanoTime() value (set when it had to wait). */
     long notBefore = createdNanos;
     long lastWarnedNanos;
+    /** Slots to free (a reconciliation's repair), or null. */
+    List<PoolReconciler.Orphan> orphans;
 
     LoopRequest(int peer, int epoch, String reason, int sizeClass) {
       this.peer = peer;

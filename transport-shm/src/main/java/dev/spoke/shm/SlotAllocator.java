@@ -256,7 +256,8 @@ final class SlotAllocator {
       int count = layout.classes.get(c).slotCount();
       for (int i = 0; i < count; i++) {
         long rec = layout.slotRecordOffset(c, i);
-        for (;;) {
+        // Bounded: a word that keeps changing under us is left to the pool reconciliation.
+        for (int attempt = 0; attempt < 64; attempt++) {
           long w = mem.getLongVolatile(rec);
           int st = SlotDescriptor.state(w);
           boolean held = (st == ALLOCATED && SlotDescriptor.owner(w) == party)
@@ -273,6 +274,15 @@ final class SlotAllocator {
     }
     rebuildAll();
     return freed;
+  }
+
+  /**
+   * Host only: frees a slot the pool reconciliation judged orphaned, if its word is still exactly the
+   * one judged (anything else means a live party moved it meanwhile). The caller rebuilds the class.
+   */
+  boolean freeOrphan(int sizeClass, int index, long word) {
+    long rec = layout.slotRecordOffset(sizeClass, index);
+    return mem.compareAndSetLong(rec, word, SlotDescriptor.freeWord(SlotDescriptor.generation(word) + 1, NIL));
   }
 
   /** Frees by this process that left their slot off the list for the host's pool check to relink. */

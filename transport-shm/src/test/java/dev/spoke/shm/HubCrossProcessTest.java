@@ -313,6 +313,84 @@ class HubCrossProcessTest {
   }
 
   @Test
+  void garbageOverSlotRecordsIsReconciledAndThePoolComesBackWhole() throws Exception {
+    // A hostile process writes raw words over slot records — garbage, parties that are not live, slots
+    // "in flight" that no descriptor names — while a well-behaved plugin serves byte-checked traffic.
+    // The host's pool check must give every such slot back, with no good call lost.
+    // The default pool, so the slots scribbled over are far from those the traffic uses.
+    HubConfig fast = HubConfig.builder().maxPeers(4).heartbeatInterval(java.time.Duration.ofMillis(100)).build();
+    HubHost host = host(fast);
+    HubHost.Reservation r = host.reservePeer("good", true);
+    Counting counting = new Counting();
+    counting.recordIds = true;
+    r.transport().start(counting);
+    ChildJvm echo = child(join("echo", host.path(), r, IdleStrategy.BALANCED.name()));
+    echo.awaitLine("READY", 30, TimeUnit.SECONDS);
+    int good = r.peerId();
+    long h = SlotDescriptor.HOST_ID;
+    String[] writes = {
+      // Slots the good plugin's traffic is not using (free lists hand out low indices first).
+      "0:1021:" + Long.toHexString(0xDEADBEEFCAFEF00DL), // garbage
+      "0:1022:" + Long.toHexString(SlotDescriptor.stateWord(7, 9, 1, 2)), // an unknown state
+      "0:1023:" + Long.toHexString(SlotDescriptor.stateWord(7, SlotDescriptor.ALLOCATED, 200, SlotDescriptor.NOBODY)),
+      "1:254:" + Long.toHexString(SlotDescriptor.stateWord(7, SlotDescriptor.IN_FLIGHT, (int) h, good)), // named by nothing
+      "1:255:" + Long.toHexString(SlotDescriptor.stateWord(7, SlotDescriptor.IN_FLIGHT, good, (int) h)),
+      "2:31:" + Long.toHexString(SlotDescriptor.stateWord(7, SlotDescriptor.IN_FLIGHT, 3, 2)), // between two plugins
+    };
+    String[] args = new String[writes.length + 2];
+    args[0] = "scribble";
+    args[1] = host.path().toString();
+    System.arraycopy(writes, 0, args, 2, writes.length);
+    ChildJvm hostile = child(args);
+    AtomicBoolean stop = new AtomicBoolean();
+    AtomicLong sent = new AtomicLong();
+    Thread traffic = new Thread(() -> {
+      try {
+        for (long i = 0; !stop.get(); i++) {
+          OutboundFrame f = r.transport().claim((int) (i % 4 == 0 ? 3_000 : 40), System.nanoTime() + 5_000_000_000L);
+          f.payload().put(new byte[f.payload().remaining()]);
+          f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).flags(FrameHeader.FLAG_MESSAGE).callId(i);
+          f.commit();
+          sent.incrementAndGet();
+        }
+      } catch (StatusException e) {
+        counting.closed = e.getStatus();
+      }
+    });
+    traffic.start();
+    hostile.awaitLine("SCRIBBLED", 30, TimeUnit.SECONDS);
+    try {
+      waitUntil("the host reconciles the scribbled slots", 20, () -> reconciledSoFar(host));
+    } finally {
+      stop.set(true);
+      traffic.join(10_000);
+    }
+    assertEquals(null, counting.closed, "the good plugin's traffic failed");
+    waitUntil("every frame sent comes back", 20, () -> counting.frames.get() >= sent.get());
+    for (long i = 0; i < sent.get(); i++) {
+      assertEquals(i, counting.callIds.poll(5, TimeUnit.SECONDS), "frames of the good plugin were lost or reordered");
+    }
+    waitUntil("the pool is whole: every slot free and on its list once", 20, () -> host.poolProblems() == null);
+    FIGURES.count("slot records scribbled over by a hostile process, reconciled with the pool whole after", writes.length);
+  }
+
+  /** True once no slot is in a state only the scribbler could have put it in. */
+  private static boolean reconciledSoFar(HubHost host) {
+    for (int c = 0; c < host.layout().classCount(); c++) {
+      for (int i = 0; i < host.layout().classes.get(c).slotCount(); i++) {
+        long w = host.memory().getLongVolatile(host.layout().slotRecordOffset(c, i));
+        if (SlotDescriptor.generation(w) == 7 && SlotDescriptor.state(w) != SlotDescriptor.FREE) {
+          return false;
+        }
+        if (w == 0xDEADBEEFCAFEF00DL) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  @Test
   void rogueDescriptorsAreRejectedAndOtherPeersAreUnaffected() throws Exception {
     HubHost host = host(SMALL.toBuilder().maxPeers(16).build());
     LinkedBlockingQueue<String> gone = new LinkedBlockingQueue<>();

@@ -51,6 +51,9 @@ public final class HubTestChild {
         case "rogue":
           rogue(Paths.get(args[1]));
           break;
+        case "scribble":
+          scribble(Paths.get(args[1]), java.util.Arrays.copyOfRange(args, 2, args.length));
+          break;
         case "leave-when-told":
           leaveWhenTold(Paths.get(args[1]), Integer.parseInt(args[2]), args[3]);
           break;
@@ -235,6 +238,20 @@ public final class HubTestChild {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /**
+   * A hostile process that maps the hub and writes raw state words over slot records, as given:
+   * "class:index:word" (the word in hex). Attaches to nothing.
+   */
+  private static void scribble(Path hub, String[] writes) throws Exception {
+    HubFile file = HubFile.open(hub);
+    for (String w : writes) {
+      String[] parts = w.split(":");
+      long offset = file.layout().slotRecordOffset(Integer.parseInt(parts[0]), Integer.parseInt(parts[1]));
+      file.buffer().putLongVolatile(offset, Long.parseUnsignedLong(parts[2], 16));
+    }
+    say("SCRIBBLED " + writes.length);
+  }
 
   /**
    * A plugin that relies on the host-gone callback alone to know it must leave (as SpokePeer does):
