@@ -1,19 +1,30 @@
 package dev.spoke.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
 /**
  * What a thread holds while it delivers a transport's inbound frames — a ring's consumer role, a
- * receive loop's leadership — so that it can give all of it up before it blocks.
+ * receive loop's leadership — so that it can give all of it up before it blocks, and so that another
+ * thread can take it over when application code it runs inline takes too long.
  *
- * <p>Why: a handler bound to a direct executor runs on the thread that delivered its frame. If that
- * handler makes a blocking call, the thread parks; were it still holding the consumer role of its
- * ring, or the leadership of its process's receive loop, nobody would deliver the response it waits for
- * (nor anybody else's frames) and every call through that loop would stall. So every wait of the call
- * layer that may park ({@link ThreadlessExecutor}) first calls {@link #relinquishAll()}: each role the
- * thread holds is handed on (another thread becomes the receive loop, the ring's consumer lock is
- * released), and the thread waits as an ordinary caller. When it comes back to the delivery code it
- * finds its role gone and stops delivering.
+ * <p><b>Giving up before blocking.</b> A handler run inline on the thread that delivered its frame (a
+ * direct executor, or the default {@link InlineExecutor}) may make a blocking call. Were the thread to
+ * park still holding its roles, nobody would deliver the response it waits for, nor anybody else's
+ * frames. So every wait of the call layer that may park ({@link ThreadlessExecutor}) first calls {@link
+ * #relinquishAll()}: each role is handed on, and the thread waits as an ordinary caller.
  *
- * <p>Roles are registered in nesting order and given up innermost first. Per thread; not shared.
+ * <p><b>Taken over when stuck.</b> Application code can also block or run long outside Spoke's calls
+ * (a sleep, I/O, a lock, a computation). While a delivering thread runs application code it says so
+ * ({@link #enterApplicationCode}); a watchdog of its transport ({@link Delivering#tryTakeOver}) may then
+ * take its roles over once it has been there too long. The take-over and the thread's own return from
+ * application code race on one CAS of its {@link Delivering} state, so exactly one of them wins: either
+ * the thread comes back still holding its roles, or it finds them taken ({@link #takenOver()}) and
+ * stops delivering at once, touching nothing of its transports again.
+ *
+ * <p>Roles are registered in nesting order and given up innermost first. The registry is per thread;
+ * only a thread's {@link Delivering} state is read by others.
  */
 public final class InboundDelivery {
 
@@ -26,28 +37,109 @@ public final class InboundDelivery {
     void relinquish();
   }
 
+  /**
+   * A delivering thread's state as others see it: whether, and since when, it runs application code.
+   * Thread-safe.
+   */
+  public static final class Delivering {
+    private static final VarHandle SINCE;
+
+    static {
+      try {
+        SINCE = MethodHandles.lookup().findVarHandle(Delivering.class, "applicationCodeSince", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    /** {@link #applicationCodeSince} once a watchdog has taken the thread's roles over. */
+    private static final long TAKEN_OVER = -1;
+
+    private final Thread thread;
+    /** System.nanoTime() (never 0) when the thread entered application code; 0 while it is not in it. */
+    @SuppressWarnings("unused") // through SINCE
+    private volatile long applicationCodeSince;
+
+    Delivering(Thread thread) {
+      this.thread = thread;
+    }
+
+    /** The thread this state belongs to. */
+    public Thread thread() {
+      return thread;
+    }
+
+    /** How long the thread has been in application code at {@code now}, or 0 if it is not. */
+    public long inApplicationCodeFor(long now) {
+      long since = applicationCodeSince;
+      return since > 0 ? now - since : 0;
+    }
+
+    /**
+     * A watchdog: if the thread has run application code for at least {@code limitNanos}, claims its
+     * roles; true if it did. The thread then touches none of them again, and the caller must take them
+     * over (or release them).
+     */
+    public boolean tryTakeOver(long limitNanos, long now) {
+      long since = applicationCodeSince;
+      return since > 0 && now - since >= limitNanos && SINCE.compareAndSet(this, since, TAKEN_OVER);
+    }
+
+    void enter() {
+      long now = System.nanoTime();
+      applicationCodeSince = now == 0 ? 1 : now;
+    }
+
+    /**
+     * The thread stops being judged by how long it runs application code: it leaves it, or gives its
+     * roles up voluntarily. True if it did so holding its roles; false if they were taken over first.
+     */
+    boolean stopWatch() {
+      for (;;) {
+        long since = applicationCodeSince;
+        if (since == TAKEN_OVER) {
+          applicationCodeSince = 0;
+          return false;
+        }
+        if (since == 0 || SINCE.compareAndSet(this, since, 0L)) {
+          return true;
+        }
+      }
+    }
+  }
+
   private static final ThreadLocal<Held> HELD = ThreadLocal.withInitial(Held::new);
 
   /** The roles one thread holds, innermost last. */
   private static final class Held {
     Role[] roles = new Role[4];
     int count;
+    /** Nesting depth of application code on this thread (the state is set at 0 → 1 only). */
+    int applicationDepth;
+    /** The roles were taken over while this thread ran application code: stop delivering. */
+    boolean takenOver;
+    final Delivering state = new Delivering(Thread.currentThread());
   }
 
   private InboundDelivery() {}
+
+  /** The calling thread's state, for a transport to record whose roles it lent. */
+  public static Delivering current() {
+    return HELD.get().state;
+  }
 
   /** The calling thread now holds {@code role}; pair with {@link #leave}. */
   public static void enter(Role role) {
     Held h = HELD.get();
     if (h.count == h.roles.length) {
-      h.roles = java.util.Arrays.copyOf(h.roles, h.count * 2);
+      h.roles = Arrays.copyOf(h.roles, h.count * 2);
     }
     h.roles[h.count++] = role;
   }
 
   /**
    * The calling thread no longer holds {@code role} (it released it normally, or it was relinquished
-   * before). A no-op if the role is not registered.
+   * or taken over before). A no-op if the role is not registered.
    */
   public static void leave(Role role) {
     Held h = HELD.get();
@@ -71,10 +163,69 @@ public final class InboundDelivery {
    */
   public static void relinquishAll() {
     Held h = HELD.get();
+    if (h.count > 0 && h.applicationDepth > 0 && !h.state.stopWatch()) {
+      // The watchdog took the roles over a moment ago: they are not ours to hand on any more.
+      forgetRoles(h);
+      return;
+    }
     while (h.count > 0) {
       Role r = h.roles[--h.count];
       h.roles[h.count] = null;
       r.relinquish();
     }
+  }
+
+  /**
+   * The calling thread is about to run application code inline. Returns true if it holds delivery
+   * roles (its transport's watchdog may now take them over if the code runs too long); pass the result
+   * to {@link #leaveApplicationCode}.
+   */
+  public static boolean enterApplicationCode() {
+    Held h = HELD.get();
+    if (h.count == 0 && h.applicationDepth == 0) {
+      return false;
+    }
+    if (h.applicationDepth++ == 0) {
+      h.state.enter();
+    }
+    return true;
+  }
+
+  /** The application code entered with {@code entered} (the result of the enter) has returned. */
+  public static void leaveApplicationCode(boolean entered) {
+    if (!entered) {
+      return;
+    }
+    Held h = HELD.get();
+    if (--h.applicationDepth == 0 && !h.state.stopWatch()) {
+      // Taken over while away: the roles are another thread's now. Forget them without a word to
+      // them, and stop delivering.
+      forgetRoles(h);
+    }
+  }
+
+  private static void forgetRoles(Held h) {
+    Arrays.fill(h.roles, 0, h.count, null);
+    h.count = 0;
+    h.takenOver = true;
+  }
+
+  /**
+   * True while the calling thread runs application code it was given as a delivering thread (even if
+   * it has given its roles up since, to block). Such a thread must not take delivery roles again: a
+   * watchdog judges it by how long it has been in that code, not by what it does inside.
+   */
+  public static boolean inApplicationCode() {
+    return HELD.get().applicationDepth > 0;
+  }
+
+  /** True if the calling thread's roles were taken over while it ran application code. */
+  public static boolean takenOver() {
+    return HELD.get().takenOver;
+  }
+
+  /** The calling thread is back where it takes roles afresh (a receive loop's follower). */
+  public static void clearTakenOver() {
+    HELD.get().takenOver = false;
   }
 }

@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * parallel. At most one task of this executor is ever queued on the underlying one.
  *
  * <p>The queue is a {@link TaskQueue}: one node per task, nothing else. Over {@link
- * DirectExecutor#INSTANCE} a task that finds the executor idle runs at once on the caller's thread
- * without being queued at all: the common case of a direct-executor call's first event. A task that a
+ * DirectExecutor#INSTANCE}, and over an {@link InlineExecutor} when the submitting thread delivers
+ * frames, a task that finds the executor idle runs at once on the caller's thread without being queued
+ * at all: the common case of a call's first event. A task that a
  * running task schedules (a handler completing inside its callback schedules onComplete) waits in a
  * field of its own, not in the queue, and runs right after the task that scheduled it.
  *
@@ -38,6 +39,8 @@ public final class SerializingExecutor implements Executor, Runnable {
 
   private final Executor delegate;
   private final boolean direct;
+  /** Over an {@link InlineExecutor}: direct when submitted by a delivering thread. */
+  private final boolean inline;
   /** Made on the first task that has to wait: over a direct executor most calls never need one. */
   private volatile TaskQueue queue;
   /** The thread running tasks now, or null; only it reads or writes {@link #next}. */
@@ -51,6 +54,7 @@ public final class SerializingExecutor implements Executor, Runnable {
   public SerializingExecutor(Executor delegate) {
     this.delegate = delegate;
     this.direct = delegate == DirectExecutor.INSTANCE;
+    this.inline = delegate instanceof InlineExecutor;
   }
 
   @Override
@@ -61,24 +65,36 @@ public final class SerializingExecutor implements Executor, Runnable {
       next = task;
       return;
     }
-    if (direct && !running && RUNNING.compareAndSet(this, false, true)) {
+    boolean directNow = direct || (inline && InboundDelivery.holdsAny());
+    if (directNow && !running && RUNNING.compareAndSet(this, false, true)) {
       // Idle: run it now on this thread, then whatever others queued meanwhile. Unless tasks are still
       // queued (the last runner let go just as they came): this thread may have queued some of them
-      // itself, so it must not overtake them.
-      runner = Thread.currentThread();
-      TaskQueue q = queue;
-      if (q != null && !q.isEmpty()) {
-        q.offer(task);
-      } else {
-        runSafely(task);
+      // itself, so it must not overtake them. On a delivering thread this is application code, which
+      // the transport's watchdog may take the thread's roles from if it runs too long.
+      boolean entered = InboundDelivery.enterApplicationCode();
+      try {
+        runner = Thread.currentThread();
+        TaskQueue q = queue;
+        if (q != null && !q.isEmpty()) {
+          q.offer(task);
+        } else {
+          runSafely(task);
+        }
+        drain();
+      } finally {
+        InboundDelivery.leaveApplicationCode(entered);
       }
-      drain();
       return;
     }
     queue().offer(task);
     if (!running && RUNNING.compareAndSet(this, false, true)) {
-      if (direct) {
-        drain();
+      if (directNow) {
+        boolean entered = InboundDelivery.enterApplicationCode();
+        try {
+          drain();
+        } finally {
+          InboundDelivery.leaveApplicationCode(entered);
+        }
         return;
       }
       try {

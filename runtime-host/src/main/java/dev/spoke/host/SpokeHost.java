@@ -5,6 +5,7 @@ import dev.spoke.DirectExecutor;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.internal.Connection;
+import dev.spoke.internal.InlineExecutor;
 import dev.spoke.internal.LaneExecutor;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.shm.HubConfig;
@@ -229,7 +230,11 @@ public final class SpokeHost implements AutoCloseable {
     if (executor == DirectExecutor.INSTANCE) {
       return executor;
     }
-    return new LaneExecutor(executor, Math.max(2, Runtime.getRuntime().availableProcessors()));
+    Executor lane = new LaneExecutor(executor, Math.max(2, Runtime.getRuntime().availableProcessors()));
+    // The host's own pool (the default): handlers and callbacks run inline where their frames arrive,
+    // handed off only when they block or run long (see InlineExecutor); work from other threads goes
+    // through the lane. An executor the application chose is used as it is.
+    return ownPool != null ? new InlineExecutor(lane) : lane;
   }
 
   int maxCallsPerPlugin() {
@@ -298,7 +303,11 @@ public final class SpokeHost implements AutoCloseable {
       return this;
     }
 
-    /** The default executor for host services and call callbacks. Default: a worker pool of the host's. */
+    /**
+     * The executor for host services and call callbacks. Default: they run inline where their frames
+     * arrive, handed off to a worker pool of the host's when they block or run long (the plugins'
+     * default too; see {@link dev.spoke.shm.HubConfig#handOffAfter()}).
+     */
     public Builder executor(Executor callExecutor) {
       this.executor = callExecutor;
       return this;

@@ -10,6 +10,7 @@ import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.PluginControl;
+import dev.spoke.internal.InlineExecutor;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.proto.control.ReadyRequest;
 import dev.spoke.proto.control.ReadyResponse;
@@ -52,9 +53,11 @@ import org.slf4j.LoggerFactory;
  * where the kernel has pidfds, otherwise within a heartbeat interval, 2 s by default). Launch errors
  * print one line to stderr and exit {@value #EXIT_USAGE}.
  *
- * <p>Handlers run on a worker pool by default; bind a service with {@link
- * dev.spoke.DirectExecutor#INSTANCE} for the inline fast path (see its rules). Blocking calls to the
- * host from any handler, inline ones included, never stall the plugin's receive loop.
+ * <p>By default a handler runs inline, on the thread that received its call — no hand-off, as fast as
+ * a direct executor — and yet may block: a blocking call to the host hands the plugin's receive loop to
+ * another thread at once, and a handler that blocks or computes outside Spoke's calls has the loop
+ * taken over after {@link dev.spoke.shm.HubConfig#handOffAfter()} (500 µs by default), so other calls
+ * are never held up for longer. Bind a service with an executor of your own to run it there instead.
  *
  * <p>Thread-safe.
  */
@@ -85,7 +88,8 @@ public final class SpokePeer implements AutoCloseable {
     this.pool = WorkerPool.builder("spoke-" + arguments.pluginName()).build();
     this.connection = Connection.builder(hub.transport())
         .registry(registry)
-        .executor(pool)
+        // Handlers run inline where their calls arrive, handed off when they block or run long.
+        .executor(new InlineExecutor(pool))
         .localName("plugin '" + arguments.pluginName() + "'")
         .onGoAway(this::onGoAway)
         .build();
@@ -132,7 +136,10 @@ public final class SpokePeer implements AutoCloseable {
     peer.serve();
   }
 
-  /** Serves {@code service} on the worker pool. Add services before {@link #serve}. */
+  /**
+   * Serves {@code service}, its handlers run inline where their calls arrive (see the class comment).
+   * Add services before {@link #serve}.
+   */
   public SpokePeer addService(BindableService service) {
     registry.addService(service);
     return this;

@@ -34,6 +34,7 @@ public final class HubConfig {
   private final Duration heartbeatTimeout;
   private final Duration parkLimit;
   private final Duration hungAfter;
+  private final Duration handOffAfter;
 
   private HubConfig(Builder b) {
     this.maxPeers = b.maxPeers;
@@ -46,6 +47,7 @@ public final class HubConfig {
     this.heartbeatTimeout = b.heartbeatTimeout;
     this.parkLimit = b.parkLimit;
     this.hungAfter = b.hungAfter;
+    this.handOffAfter = b.handOffAfter;
   }
 
   public static Builder builder() {
@@ -125,6 +127,16 @@ public final class HubConfig {
     return hungAfter;
   }
 
+  /**
+   * How long application code may run inline on a thread that delivers frames (a handler or callback
+   * run where its frame arrived, the default) before another thread takes over delivering, so that
+   * other calls wait no longer than this behind a handler that blocks or computes. Blocking Spoke calls
+   * hand over at once, whatever this is.
+   */
+  public Duration handOffAfter() {
+    return handOffAfter;
+  }
+
   /** The largest payload one frame can carry: the largest slot. */
   public int maxPayloadLength() {
     return sizeClasses.get(sizeClasses.size() - 1).slotSize();
@@ -141,7 +153,8 @@ public final class HubConfig {
         .heartbeatInterval(heartbeatInterval)
         .heartbeatTimeout(heartbeatTimeout)
         .parkLimit(parkLimit)
-        .hungAfter(hungAfter);
+        .hungAfter(hungAfter)
+        .handOffAfter(handOffAfter);
   }
 
   @Override
@@ -162,6 +175,7 @@ public final class HubConfig {
     private Duration heartbeatTimeout = Duration.ofSeconds(10);
     private Duration parkLimit = Duration.ofSeconds(1);
     private Duration hungAfter = Duration.ofSeconds(10);
+    private Duration handOffAfter = Duration.ofNanos(500_000);
 
     private Builder() {}
 
@@ -244,6 +258,16 @@ public final class HubConfig {
         throw new IllegalArgumentException("hungAfter must be positive, got " + after);
       }
       this.hungAfter = after;
+      return this;
+    }
+
+    /** See {@link HubConfig#handOffAfter()}. Default 500 µs. */
+    public Builder handOffAfter(Duration after) {
+      Objects.requireNonNull(after, "after");
+      if (after.isNegative() || after.isZero()) {
+        throw new IllegalArgumentException("handOffAfter must be positive, got " + after);
+      }
+      this.handOffAfter = after;
       return this;
     }
 

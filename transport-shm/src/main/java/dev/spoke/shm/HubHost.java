@@ -1,6 +1,7 @@
 package dev.spoke.shm;
 
 import dev.spoke.Status;
+import dev.spoke.internal.InboundDelivery;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -366,7 +367,7 @@ public final class HubHost implements AutoCloseable {
     }
     int n = 0;
     long now = System.nanoTime();
-    for (int i = requests.size(); i > 0 && loop.isLoopThread(); i--) {
+    for (int i = requests.size(); i > 0 && loop.isLoopThread() && !InboundDelivery.takenOver(); i--) {
       LoopRequest r = requests.poll();
       if (r == null) {
         break;

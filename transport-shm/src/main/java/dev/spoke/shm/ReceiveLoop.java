@@ -23,6 +23,15 @@ import org.slf4j.LoggerFactory;
  * again later. The leader's private state (spin window, park interval) passes with the role through the
  * volatile {@code leader} field.
  *
+ * <p><b>The standby.</b> Handlers and callbacks run inline on the leader by default ({@code
+ * InlineExecutor}), so one that blocks or computes outside Spoke's calls would hold everyone up. One
+ * thread of the loop stands by: while the leader is awake it looks every half {@link
+ * HubConfig#handOffAfter()}, and when the leader (or a caller holding a ring's consumer role) has run
+ * application code for longer than that, it takes the stuck thread's roles over ({@link
+ * InboundDelivery.Delivering#tryTakeOver}) and leads in its place; another thread becomes the standby.
+ * The stuck thread, back from its code, finds its roles gone and becomes an idle follower. While the
+ * leader is parked the standby sleeps too: an idle loop costs nothing more.
+ *
  * <p><b>Consumers.</b> Each transport's ring is polled only by the thread that holds its consumer role
  * ({@link RingConsumer}): normally the leader, but a blocking caller waiting for a response may take it
  * and poll the ring itself. Parking (see {@link Doorbell}): read the doorbell's sequence; mark this
@@ -45,6 +54,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private static final int IDLE = 0;
   private static final int PROMOTED = 1;
   private static final int RETIRED = 2;
+  /** Called to stand by: it looks again, and takes the standby's job if it is free. */
+  private static final int CALLED = 3;
 
   /** What the loop serves. */
   interface Source {
@@ -82,10 +93,31 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private final IdleStrategy strategy;
   private final long parkLimitNanos;
   private final ConcurrentLinkedDeque<Follower> idleFollowers = new ConcurrentLinkedDeque<>();
+  /** The thread watching the leader, or null (then the next thread to become idle takes the job). */
+  private volatile Thread standby;
+  /** True while the standby sleeps because the leader is parked; the leader wakes it when it wakes. */
+  private volatile boolean standbyAsleep;
+  private final long handOffAfterNanos;
+  /** The leader's delivering state, for the standby. */
+  private volatile InboundDelivery.Delivering leaderState;
   private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
   private final AtomicInteger threadIds = new AtomicInteger();
   private volatile Thread leader;
   private volatile boolean parked;
+  private volatile long takeOvers;
+
+  private static final java.lang.invoke.VarHandle LEADER;
+  private static final java.lang.invoke.VarHandle STANDBY;
+
+  static {
+    try {
+      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+      LEADER = l.findVarHandle(ReceiveLoop.class, "leader", Thread.class);
+      STANDBY = l.findVarHandle(ReceiveLoop.class, "standby", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   /** The first failure a round threw (logged and survived), for tests to assert there was none. */
   private volatile Throwable firstFailure;
 
@@ -105,15 +137,19 @@ final class ReceiveLoop implements InboundDelivery.Role {
     this.doorbell = doorbell;
     this.strategy = config.idleStrategy();
     this.parkLimitNanos = config.parkLimit().toNanos();
+    this.handOffAfterNanos = config.handOffAfter().toNanos();
     this.parkNanos = parkLimitNanos;
     this.spin = new SpinWindow(strategy);
   }
 
-  /** Starts the first thread, which leads. Call once. */
+  /** Starts the first thread, which leads, and the standby. Call once. */
   void start() {
     Thread t = newThread();
     leader = t;
+    Thread s = newThread();
+    standby = s;
     t.start();
+    s.start();
   }
 
   /** True while the loop is parked (or about to park): a caller giving a ring back must re-arm it. */
@@ -156,6 +192,10 @@ final class ReceiveLoop implements InboundDelivery.Role {
       LockSupport.unpark(f.thread);
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    Thread s = standby;
+    if (s != null) {
+      LockSupport.unpark(s);
+    }
     boolean all = true;
     for (Thread t : threads) {
       if (t == Thread.currentThread()) {
@@ -184,9 +224,14 @@ final class ReceiveLoop implements InboundDelivery.Role {
       for (;;) {
         if (leader == me) {
           lead(me);
+          InboundDelivery.clearTakenOver();
         }
         if (source.stopping()) {
           return;
+        }
+        if (standby == me || (standby == null && STANDBY.compareAndSet(this, null, me))) {
+          standBy(me);
+          continue;
         }
         if (self == null) {
           self = new Follower(me);
@@ -200,14 +245,16 @@ final class ReceiveLoop implements InboundDelivery.Role {
       if (leader == me) {
         leader = null;
       }
+      STANDBY.compareAndSet(this, me, null);
     }
   }
 
   /** Runs the loop while this thread leads. */
   private void lead(Thread me) {
+    leaderState = InboundDelivery.current();
     InboundDelivery.enter(this);
     try {
-      while (leader == me && !source.stopping()) {
+      while (leader == me && !source.stopping() && !InboundDelivery.takenOver()) {
         try {
           round();
         } catch (Throwable t) {
@@ -228,10 +275,13 @@ final class ReceiveLoop implements InboundDelivery.Role {
     for (HubTransport t : transports) {
       if (t != null) {
         work += t.consumer().pollAsReceiver(BATCH);
+        if (InboundDelivery.takenOver() || !isLoopThread()) {
+          return; // a handler run on this frame gave the loop away, or had it taken: poll no other ring
+        }
       }
     }
-    if (!isLoopThread()) {
-      return; // a handler this thread ran gave the loop away; it is another thread's now
+    if (!isLoopThread() || InboundDelivery.takenOver()) {
+      return; // a handler this thread ran gave the loop away, or had it taken: it is another thread's now
     }
     if (work > 0) {
       spin.worked();
@@ -269,6 +319,9 @@ final class ReceiveLoop implements InboundDelivery.Role {
       doorbell.await(sequence, retrySoon ? OVERFLOW_RETRY_NANOS : parkNanos);
     }
     parked = false;
+    if (standbyAsleep) {
+      LockSupport.unpark(standby); // it watches the leader while the leader is awake
+    }
     for (HubTransport t : transports) {
       if (t != null) {
         t.consumer().receiverAwake();
@@ -300,13 +353,97 @@ final class ReceiveLoop implements InboundDelivery.Role {
     t.start();
   }
 
-  /** An idle follower waits to lead; false if it retired (idle too long) or the loop stops. */
+  /**
+   * The standby's watch: while the leader is awake, look every half hand-off limit whether the leader
+   * or a holder of a ring's consumer role has been in application code too long, and take its roles
+   * over; while the leader sleeps, sleep. Returns when this thread leads, or is no longer the standby.
+   */
+  private void standBy(Thread me) {
+    while (standby == me && !source.stopping()) {
+      if (parked) {
+        standbyAsleep = true;
+        // NOTE: standbyAsleep is written before `parked` is read again; the leader writes `parked`
+        // before it reads standbyAsleep. So either we see it awake, or it sees us asleep and wakes us.
+        if (parked) {
+          LockSupport.parkNanos(this, parkLimitNanos * 8);
+        }
+        standbyAsleep = false;
+        continue;
+      }
+      LockSupport.parkNanos(this, handOffAfterNanos / 2);
+      if (takeOverStuck(me)) {
+        // This thread leads now; someone else stands by.
+        STANDBY.compareAndSet(this, me, null);
+        promoteIdleToStandby();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Takes the roles of a thread stuck in application code: the consumer roles it holds, and the
+   * loop's leadership if it leads (then this thread leads). True if this thread now leads.
+   */
+  private boolean takeOverStuck(Thread me) {
+    long now = System.nanoTime();
+    Thread stuckLeader = leader;
+    InboundDelivery.Delivering ls = leaderState;
+    boolean leaderTaken = stuckLeader != null && ls != null && ls.thread() == stuckLeader
+        && ls.tryTakeOver(handOffAfterNanos, now);
+    for (HubTransport t : source.transports()) {
+      if (t == null) {
+        continue;
+      }
+      RingConsumer c = t.consumer();
+      Thread owner = c.owner();
+      InboundDelivery.Delivering os = c.ownerState();
+      if (owner == null || os == null || os.thread() != owner) {
+        continue;
+      }
+      if ((leaderTaken && owner == stuckLeader) || os.tryTakeOver(handOffAfterNanos, now)) {
+        c.takeOverFrom(owner);
+      }
+    }
+    if (leaderTaken && LEADER.compareAndSet(this, stuckLeader, me)) {
+      log.debug("{}: {} ran application code for over {} µs; {} took over receiving", name, stuckLeader.getName(),
+          handOffAfterNanos / 1000, me.getName());
+      takeOvers++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Makes an idle follower the standby (it takes the job when it next looks), or starts one. */
+  private void promoteIdleToStandby() {
+    Follower f;
+    while ((f = idleFollowers.pollFirst()) != null) {
+      if (f.state.compareAndSet(IDLE, CALLED)) {
+        LockSupport.unpark(f.thread); // it looks again, and finds the standby's job free
+        return;
+      }
+    }
+    Thread t = newThread();
+    t.start();
+  }
+
+  /** How many times the standby took over from a thread stuck in application code. */
+  long takeOvers() {
+    return takeOvers;
+  }
+
+  /**
+   * An idle follower waits to lead or to stand by; true when it should look again (promoted, or
+   * called), false if it retired (idle too long) or the loop stops.
+   */
   private boolean awaitPromotion(Follower self) {
     self.state.set(IDLE);
     // Most recently idle first: its caches are the warmest.
     idleFollowers.addFirst(self);
     long idleSince = System.nanoTime();
     for (;;) {
+      if (self.state.get() == CALLED) {
+        return true;
+      }
       if (self.state.get() == PROMOTED) {
         // Promoted: the promoter sets `leader` right after its CAS.
         while (leader != self.thread) {

@@ -63,10 +63,13 @@ final class RingConsumer implements InboundDelivery.Role {
 
   private static final Logger log = LoggerFactory.getLogger(RingConsumer.class);
   private static final VarHandle OWNER;
+  private static final VarHandle OWNER_STATE_CLEAR;
 
   static {
     try {
       OWNER = MethodHandles.lookup().findVarHandle(RingConsumer.class, "owner", Thread.class);
+      OWNER_STATE_CLEAR = MethodHandles.lookup().findVarHandle(RingConsumer.class, "ownerState",
+          InboundDelivery.Delivering.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -82,6 +85,8 @@ final class RingConsumer implements InboundDelivery.Role {
 
   /** The thread holding the consumer role, or null. */
   private volatile Thread owner;
+  /** The delivering state of the owner that took the role to deliver (for the watchdog), or null. */
+  private volatile InboundDelivery.Delivering ownerState;
   /** Frames delivered by callers polling for their own response rather than by the receive loop. */
   private final LongAdder deliveredByCallers = new LongAdder();
   /** Set by the owner when the remote wrote something invalid: nothing more is read. */
@@ -124,11 +129,17 @@ final class RingConsumer implements InboundDelivery.Role {
   /** Takes the role if nobody holds it. {@code delivering}: frames may run application code. */
   private boolean tryAcquire(boolean delivering) {
     Thread me = Thread.currentThread();
+    if (delivering && InboundDelivery.takenOver()) {
+      return false; // this thread's roles were taken over: it delivers nothing more until it starts afresh
+    }
     if (owner != null || !OWNER.compareAndSet(this, null, me)) {
       return false;
     }
     if (delivering) {
+      ownerState = InboundDelivery.current();
       InboundDelivery.enter(this);
+    } else {
+      ownerState = null;
     }
     return true;
   }
@@ -144,10 +155,41 @@ final class RingConsumer implements InboundDelivery.Role {
     return true;
   }
 
-  /** Ends a delivering ownership normally. */
+  /** Ends a delivering ownership: normally, or — if the role was taken over meanwhile — by forgetting it. */
   private void release() {
     InboundDelivery.leave(this);
-    giveBack();
+    if (owner == Thread.currentThread() && !InboundDelivery.takenOver()) {
+      giveBack();
+    }
+  }
+
+  /**
+   * The watchdog of this transport's process: {@code stuck}, which holds the role, ran application code
+   * for too long and its roles were taken over ({@link InboundDelivery.Delivering#tryTakeOver}): release
+   * the role on its behalf, so another thread can deliver. {@code stuck} touches consumer state no more
+   * (it learns of the take-over when its application code returns).
+   */
+  void takeOverFrom(Thread stuck) {
+    InboundDelivery.Delivering state = ownerState;
+    if (!OWNER.compareAndSet(this, stuck, null)) {
+      return;
+    }
+    OWNER_STATE_CLEAR.compareAndSet(this, state, null);
+    if (transport.closedStatus() != null && overflowCount.get() > 0) {
+      releaseOverflowIfUnowned();
+    }
+    if (loop.isParked()) {
+      in.consumerParked(true);
+      SharedBuffer.fullFence();
+      if (hasInbound() || overflowCount.get() > 0) {
+        loop.wake();
+      }
+    }
+  }
+
+  /** The delivering state of the role's holder, for the watchdog; null when free or held otherwise. */
+  InboundDelivery.Delivering ownerState() {
+    return ownerState;
   }
 
   /**
@@ -193,9 +235,7 @@ final class RingConsumer implements InboundDelivery.Role {
     try {
       return deliver(limit, false);
     } finally {
-      if (owner == Thread.currentThread()) {
-        release();
-      }
+      release();
     }
   }
 
@@ -207,7 +247,9 @@ final class RingConsumer implements InboundDelivery.Role {
    * @return frames delivered (0 if none waited), or -1 if another thread is delivering right now
    */
   int receiveOnCallerThread(int limit) {
-    if (!transport.hasListener() || !tryAcquire(true)) {
+    // A handler that runs inline and waits for a call of its own is handed its response by the loop:
+    // were it to take the role, the watchdog would judge it by how long its handler has run.
+    if (!transport.hasListener() || InboundDelivery.inApplicationCode() || !tryAcquire(true)) {
       return -1;
     }
     try {
@@ -218,9 +260,7 @@ final class RingConsumer implements InboundDelivery.Role {
       }
       return delivered;
     } finally {
-      if (owner == Thread.currentThread()) {
-        release();
-      }
+      release();
     }
   }
 
@@ -313,8 +353,8 @@ final class RingConsumer implements InboundDelivery.Role {
         }
       }
       handled++;
-      if (owner != me) {
-        return handled; // application code this frame ran blocked and gave the role away
+      if (owner != me || InboundDelivery.takenOver()) {
+        return handled; // application code this frame ran blocked: the role was given up or taken over
       }
     }
     return handled;

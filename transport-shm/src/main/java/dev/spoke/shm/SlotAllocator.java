@@ -65,14 +65,18 @@ final class SlotAllocator {
   /** Bounded retries before a list that keeps changing under us is declared corrupt for this attempt. */
   private static final int MAX_ATTEMPTS = 1 << 20;
   /**
-   * Bounded retries of a free's link into the list (a rebuild holds the lock for microseconds). Past
-   * them the slot stays FREE and unlinked until the host's pool check relinks it: a freeing thread —
-   * the host's receive thread among them — never spins on a lock left set by a stray write.
+   * How long a free may wait for a locked or contended list head before it gives up (a rebuild holds
+   * the lock for microseconds, or a few milliseconds if the host's thread is preempted on a busy
+   * machine). Past it the slot stays FREE and unlinked until the host's pool check relinks it: a freeing
+   * thread — the host's receive thread among them — never spins for good on a lock left set by a stray
+   * write.
    */
-  private static final int MAX_PUSH_ATTEMPTS = 1 << 16;
+  private static final long MAX_PUSH_WAIT_NANOS = 20_000_000;
+  /** Attempts a free spins before it starts yielding the CPU and watching the clock. */
+  private static final int PUSH_SPINS = 1 << 10;
   private static final Logger log = LoggerFactory.getLogger(SlotAllocator.class);
 
-  /** Frees that gave up linking their slot (see {@link #MAX_PUSH_ATTEMPTS}); this process only. */
+  /** Frees that gave up linking their slot (see {@link #MAX_PUSH_WAIT_NANOS}); this process only. */
   private final java.util.concurrent.atomic.LongAdder unlinkedFrees = new java.util.concurrent.atomic.LongAdder();
 
   private final SharedBuffer mem;
@@ -219,7 +223,17 @@ final class SlotAllocator {
   private void push(int sizeClass, int index, int generation) {
     long ctl = layout.classControlOffset(sizeClass);
     long rec = layout.slotRecordOffset(sizeClass, index);
-    for (int attempt = 0; attempt < MAX_PUSH_ATTEMPTS; attempt++) {
+    long giveUpAt = 0;
+    for (int attempt = 0; ; attempt++) {
+      if (attempt >= PUSH_SPINS) {
+        long now = System.nanoTime();
+        if (giveUpAt == 0) {
+          giveUpAt = now + MAX_PUSH_WAIT_NANOS;
+        } else if (now - giveUpAt >= 0) {
+          break;
+        }
+        Thread.yield(); // the lock's holder may be waiting for this CPU
+      }
       long head = mem.getLongVolatile(ctl);
       if (SlotDescriptor.locked(head)) {
         Thread.onSpinWait(); // the host is rebuilding this list: microseconds

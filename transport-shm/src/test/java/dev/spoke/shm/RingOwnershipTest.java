@@ -38,7 +38,7 @@ class RingOwnershipTest {
   Path dir;
 
   /** A listener that records frames and the close. */
-  static final class Recording implements FrameListener {
+  static class Recording implements FrameListener {
     final LinkedBlockingQueue<Long> callIds = new LinkedBlockingQueue<>();
     final LinkedBlockingQueue<String> threads = new LinkedBlockingQueue<>();
     final AtomicReference<Status> closed = new AtomicReference<>();
@@ -199,6 +199,64 @@ class RingOwnershipTest {
         assertEquals(1_000_000L + i, received.callIds.poll(10, TimeUnit.SECONDS));
       }
       peer.close();
+    }
+  }
+
+  @Test
+  void aThreadStuckInApplicationCodeIsTakenOverAndTakesNoRingAgain() throws Exception {
+    // The host delivers plugin A's frames into code that blocks outside Spoke's calls. The standby must
+    // take the loop over within the hand-off limit, so plugin B's frames keep flowing; and the stuck
+    // thread, back from its code, must not go on to take any other ring (a role taken then would never
+    // be given back: the loop would skip that ring for good).
+    HubConfig config = CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofMillis(2)).build();
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation ra = host.reservePeer("a", true);
+      HubHost.Reservation rb = host.reservePeer("b", true);
+      HubPeer a = HubPeer.attach(host.path(), ra.peerId(), ra.token(), "a", config);
+      HubPeer b = HubPeer.attach(host.path(), rb.peerId(), rb.token(), "b", config);
+      a.transport().start(new Recording());
+      b.transport().start(new Recording());
+      LinkedBlockingQueue<Long> fromA = new LinkedBlockingQueue<>();
+      java.util.concurrent.atomic.AtomicReference<CountDownLatch> bArrived = new java.util.concurrent.atomic.AtomicReference<>();
+      ra.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          fromA.add(header.callId());
+          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
+          try {
+            // Blocks (not in a Spoke call) until plugin B's frames got through meanwhile: they can only
+            // if another thread took delivering over from this one.
+            bArrived.get().await(20, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
+          }
+        }
+      });
+      LinkedBlockingQueue<Long> fromB = new LinkedBlockingQueue<>();
+      rb.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          fromB.add(header.callId());
+          bArrived.get().countDown();
+        }
+      });
+      for (int round = 0; round < 10; round++) {
+        bArrived.set(new CountDownLatch(20));
+        send(a.transport(), FrameKind.CALL_START, round, 4, Long.MAX_VALUE);
+        assertEquals(round, fromA.poll(10, TimeUnit.SECONDS));
+        for (int i = 0; i < 20; i++) {
+          long id = round * 100L + i;
+          send(b.transport(), FrameKind.CALL_START, id, 4, Long.MAX_VALUE);
+          assertEquals(id, fromB.poll(10, TimeUnit.SECONDS), "plugin B's frames are held up behind A's handler");
+        }
+      }
+      // At rest, no ring's consumer role is held by anybody.
+      Conditions.waitUntil("every consumer role is free at rest", 10,
+          () -> ra.transport().consumer().owner() == null && rb.transport().consumer().owner() == null);
+      a.close();
+      b.close();
     }
   }
 

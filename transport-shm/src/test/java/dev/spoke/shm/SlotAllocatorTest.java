@@ -274,6 +274,7 @@ class SlotAllocatorTest {
     // The link a free writes must never overwrite the link a rebuild wrote for the same slot: a lost
     // link leaks slots, a stale one makes a cycle. Hammer both and check the lists after each round.
     for (int round = 0; round < 20; round++) {
+      long gaveUpBefore = slots.unlinkedFrees();
       ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
       AtomicBoolean stop = new AtomicBoolean();
       Thread rebuilder = new Thread(() -> {
@@ -290,7 +291,14 @@ class SlotAllocatorTest {
         rebuilder.join();
       }
       assertTrue(failures.isEmpty(), () -> String.join("\n", failures));
-      assertEquals(0, slots.unlinkedFrees(), "a free gave up although the lock was only ever held briefly");
+      if (slots.unlinkedFrees() > gaveUpBefore) {
+        // A free gave up (the rebuilder was preempted holding the lock for long, on a busy machine):
+        // its slot is FREE and off the list, and the host's pool check must bring it back.
+        SlotAllocator.ListCheck first = slots.check(0);
+        SlotAllocator.ListCheck second = slots.check(0);
+        assertTrue(second.needsRebuild(first), "the check misses a slot a free left unlinked: " + second);
+        slots.rebuildClass(0);
+      }
       assertAllFree(file.buffer(), file.layout());
     }
   }
