@@ -1,63 +1,48 @@
 package dev.spoke;
 
+import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * What a server handler knows about the call it serves: who called, the deadline, the request
- * headers, whether the call was cancelled; and the trailers it will send back.
+ * The {@link Context} of a server call: who called, the deadline, the request headers, whether the
+ * call was cancelled; and the trailers it will send back.
  *
- * <p>{@link #current()} returns it on the thread that runs a handler callback. Calls a handler starts
- * while a context is current inherit its deadline (the earlier of the two wins) and are cancelled when
- * it is cancelled, so a chain of calls never outlives the call that began it.
+ * <p>While a handler callback runs, its call's context is current: {@link Context#current()} returns it
+ * (or a context derived from it, inside {@link Context#run} and the like), and {@link #current()} finds
+ * it. Calls a handler starts while it is current inherit its deadline (the earlier of the two wins) and
+ * are cancelled when it is cancelled, so a chain of calls never outlives the call that began it. A call
+ * that completes normally does not cancel its context.
  *
  * <p>Thread-safe, except {@link #getTrailers()}, which belongs to the handler.
  */
-public abstract class CallContext {
+public abstract class CallContext extends Context {
 
-  private static final ThreadLocal<CallContext> CURRENT = new ThreadLocal<>();
+  /** Null once cancelled (the listeners were run). Guarded by this. */
+  private Context.Listeners listeners = new Context.Listeners();
+  private volatile Status cancellation;
+  private volatile StatusRuntimeException cancellationCause;
 
-  protected CallContext() {}
-
-  /** The context of the server call whose callback runs on this thread, or null. */
-  public static CallContext current() {
-    return CURRENT.get();
+  /** Server call contexts descend from {@link Context#ROOT}: nothing of the client's context comes along. */
+  protected CallContext() {
+    super(ROOT);
   }
 
   /**
-   * Makes {@code context} current on this thread and returns the one it replaces; restore that with
-   * another call when done. For framework code and for handlers that hand work to another thread.
+   * The context of the server call whose callback runs on this thread, or null when the thread serves
+   * no call. ({@link Context#current()} is never null.)
    */
-  public static CallContext attach(CallContext context) {
-    CallContext previous = CURRENT.get();
-    CURRENT.set(context);
-    return previous;
+  public static CallContext current() {
+    return Context.current().callContext();
   }
 
   /**
-   * Runs {@code task} with no context current, so calls it starts neither inherit the current call's
-   * deadline nor end with its cancellation: for work that must outlive the call, such as reporting that
-   * it was cancelled.
+   * Runs {@code task} with a context that keeps the current one's values but neither its deadline nor
+   * its cancellation ({@link Context#fork()}), so calls it starts do not end with the current call: for
+   * work that must outlive the call, such as reporting that it was cancelled.
    */
   public static void runDetached(Runnable task) {
-    CallContext previous = attach(null);
-    try {
-      task.run();
-    } finally {
-      attach(previous);
-    }
-  }
-
-  /** Wraps {@code task} so that it runs with this context current. */
-  public Runnable wrap(Runnable task) {
-    return () -> {
-      CallContext previous = attach(this);
-      try {
-        task.run();
-      } finally {
-        attach(previous);
-      }
-    };
+    Context.current().fork().run(task);
   }
 
   /** The full name of the method being served, {@code package.Service/Method}. */
@@ -67,6 +52,7 @@ public abstract class CallContext {
   public abstract String getPeer();
 
   /** The deadline the client set, or null. */
+  @Override
   public abstract Deadline getDeadline();
 
   /** Time left before the deadline in {@code unit}, or {@link Long#MAX_VALUE} without a deadline. */
@@ -82,17 +68,82 @@ public abstract class CallContext {
   public abstract Metadata getTrailers();
 
   /** True once the call was cancelled: by the client, its deadline, or the connection closing. */
-  public abstract boolean isCancelled();
+  @Override
+  public final boolean isCancelled() {
+    return cancellation != null;
+  }
 
   /** Why the call was cancelled, or null while it is not. */
-  public abstract Status getCancellationStatus();
+  public final Status getCancellationStatus() {
+    return cancellation;
+  }
+
+  /** A {@link StatusRuntimeException} with the cancellation status, or null while not cancelled. */
+  @Override
+  public final Throwable cancellationCause() {
+    return cancellationCause;
+  }
 
   /**
    * Runs {@code listener} on {@code executor} when the call is cancelled; at once if it already is.
    * Listeners do not run when the call completes normally.
    */
-  public abstract void addCancellationListener(Runnable listener, Executor executor);
+  public final void addCancellationListener(Runnable listener, Executor executor) {
+    addAny(Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
+  }
 
   /** Removes a listener added by {@link #addCancellationListener}; no-op if absent. */
-  public abstract void removeCancellationListener(Runnable listener);
+  public final void removeCancellationListener(Runnable listener) {
+    removeAny(listener);
+  }
+
+  @Override
+  public void addListener(CancellationListener listener, Executor executor) {
+    addAny(Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
+  }
+
+  @Override
+  public void removeListener(CancellationListener listener) {
+    removeAny(listener);
+  }
+
+  private void addAny(Object listener, Executor executor) {
+    synchronized (this) {
+      if (listeners != null) {
+        listeners.add(listener, executor);
+        return;
+      }
+    }
+    Context.Listeners.notify(this, listener, executor);
+  }
+
+  private void removeAny(Object listener) {
+    synchronized (this) {
+      if (listeners != null) {
+        listeners.remove(listener);
+      }
+    }
+  }
+
+  /**
+   * Marks the call cancelled with {@code status} and runs the listeners, handed to {@code notifyOn}
+   * first (the caller may be a receive thread, which must not run user code). For the framework. Returns
+   * false if the call was already cancelled.
+   */
+  protected final boolean cancel(Status status, Executor notifyOn) {
+    Context.Listeners toRun;
+    synchronized (this) {
+      if (cancellation != null) {
+        return false;
+      }
+      cancellationCause = status.asRuntimeException();
+      cancellation = status;
+      toRun = listeners;
+      listeners = null;
+    }
+    if (!toRun.isEmpty()) {
+      notifyOn.execute(() -> toRun.fire(this));
+    }
+    return true;
+  }
 }

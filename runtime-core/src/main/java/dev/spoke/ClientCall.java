@@ -3,6 +3,11 @@ package dev.spoke;
 /**
  * One call from the client's side: the low-level API under the generated stubs, in gRPC-java's shape.
  *
+ * <p>Listener callbacks come in the order {@link Listener#onHeaders onHeaders} (if the server sent
+ * headers), {@link Listener#onMessage onMessage} (any number), {@link Listener#onClose onClose}, with
+ * {@link Listener#onReady onReady} in between; they run with the {@link Context} that was current when
+ * the call started.
+ *
  * <p>Order of use: {@link #start} once; then any number of {@link #request}, {@link #sendMessage};
  * then {@link #halfClose} once; {@link #cancel} at any time. The methods are not thread-safe with
  * respect to each other (as in gRPC-java), except {@link #cancel}, which may race anything. Listener
@@ -22,6 +27,13 @@ public abstract class ClientCall<ReqT, RespT> {
    * @param <T> the response message type
    */
   public abstract static class Listener<T> {
+    /**
+     * The server's response headers, before any message. Comes only when the server sent headers
+     * ({@link ServerCall#sendHeaders}), at most once; a call that ends without them goes straight to
+     * {@link #onClose}.
+     */
+    public void onHeaders(Metadata headers) {}
+
     /** A response message, delivered only as far as {@link ClientCall#request} allows. */
     public void onMessage(T message) {}
 

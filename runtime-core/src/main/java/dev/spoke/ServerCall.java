@@ -3,9 +3,11 @@ package dev.spoke;
 /**
  * One call from the server's side: the low-level API under {@code ServerCalls} and generated services.
  *
- * <p>{@link #sendMessage} and {@link #close} are not thread-safe with respect to each other; {@link
- * #isCancelled()} is safe from any thread. Listener callbacks run one at a time, in order, on the
- * service's executor.
+ * <p>Order of use: {@link #sendHeaders} at most once, before the first message; then any number of
+ * {@link #sendMessage}; then {@link #close} once. {@link #sendHeaders}, {@link #sendMessage} and {@link
+ * #close} are not thread-safe with respect to each other; {@link #isCancelled()} is safe from any
+ * thread. Listener callbacks run one at a time, in order, on the service's executor, with the call's
+ * {@link CallContext} current.
  *
  * @param <ReqT> the request message type
  * @param <RespT> the response message type
@@ -34,6 +36,17 @@ public abstract class ServerCall<ReqT, RespT> {
     /** {@link ServerCall#isReady()} has turned true. */
     public void onReady() {}
   }
+
+  /**
+   * Sends the response headers. At most once, and before the first {@link #sendMessage}; without it the
+   * client gets no headers (see docs/PROTOCOL.md). For methods whose server sends a stream, the headers
+   * go out at once; for the others they travel with the response and the status, as in gRPC-java, which
+   * flushes them only with the response. Ignored once the call was cancelled.
+   *
+   * @throws IllegalStateException if headers were sent already, or a message was, or the call was closed
+   * @throws IllegalArgumentException if the headers take more than {@link Metadata#MAX_ENCODED_BYTES}
+   */
+  public abstract void sendHeaders(Metadata headers);
 
   /** Asks for {@code numMessages} more request messages to be delivered. */
   public abstract void request(int numMessages);

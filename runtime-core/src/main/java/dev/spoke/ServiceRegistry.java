@@ -13,6 +13,10 @@ import java.util.concurrent.Executor;
  * <p>Each service runs its handlers on an executor: the connection's worker pool by default, any
  * executor given at binding, or {@link DirectExecutor#INSTANCE} to run inline on the thread that delivers the call.
  *
+ * <p>{@link #intercept Interceptors} given here see the calls of every service, before the
+ * interceptors a service was bound with; they are woven into the lookup table when it is built, so a
+ * registry without them pays nothing per call.
+ *
  * <p>Binding refuses a service whose method id collides with one already bound, naming both methods;
  * ids are hashes of full method names, so a collision is rare but must never route a call to the wrong
  * method.
@@ -43,6 +47,7 @@ public final class ServiceRegistry {
 
   private final Map<String, ServerServiceDefinition> services = new LinkedHashMap<>();
   private final Map<String, Executor> executors = new LinkedHashMap<>();
+  private final List<ServerInterceptor> interceptors = new ArrayList<>();
   private volatile MethodTable table = MethodTable.build(List.of());
 
   /** Binds a service to run on the connection's default executor. */
@@ -75,7 +80,7 @@ public final class ServiceRegistry {
     next.put(name, service);
     Map<String, Executor> nextExecutors = new LinkedHashMap<>(executors);
     nextExecutors.put(name, executor);
-    table = MethodTable.build(registrations(next, nextExecutors)); // throws on a collision
+    table = MethodTable.build(registrations(next, nextExecutors, interceptors)); // throws on a collision
     services.put(name, service);
     executors.put(name, executor);
     return this;
@@ -87,8 +92,26 @@ public final class ServiceRegistry {
       return false;
     }
     executors.remove(serviceName);
-    table = MethodTable.build(registrations(services, executors));
+    table = MethodTable.build(registrations(services, executors, interceptors));
     return true;
+  }
+
+  /**
+   * Adds interceptors that see the calls of every service, bound now or later, as gRPC-java's {@code
+   * ServerBuilder.intercept} does: the interceptor added last sees each call first, and all of them see
+   * it before the interceptors a service was bound with.
+   */
+  public synchronized ServiceRegistry intercept(ServerInterceptor... added) {
+    for (ServerInterceptor i : added) {
+      interceptors.add(java.util.Objects.requireNonNull(i, "interceptor"));
+    }
+    table = MethodTable.build(registrations(services, executors, interceptors));
+    return this;
+  }
+
+  /** The interceptors added with {@link #intercept}, in the order added. */
+  public synchronized List<ServerInterceptor> interceptors() {
+    return new ArrayList<>(interceptors);
   }
 
   /** The bound services, in binding order. */
@@ -106,13 +129,13 @@ public final class ServiceRegistry {
     return table.get(methodId);
   }
 
-  private static List<Registration> registrations(
-      Map<String, ServerServiceDefinition> services, Map<String, Executor> executors) {
+  private static List<Registration> registrations(Map<String, ServerServiceDefinition> services,
+      Map<String, Executor> executors, List<ServerInterceptor> interceptors) {
     List<Registration> out = new ArrayList<>();
     services.forEach(
         (name, def) -> {
           for (ServerMethodDefinition<?, ?> m : def.getMethods()) {
-            out.add(new Registration(m, executors.get(name)));
+            out.add(new Registration(ServerInterceptors.intercept(m, interceptors), executors.get(name)));
           }
         });
     return out;

@@ -1,8 +1,11 @@
 package dev.spoke.internal;
 
 import dev.spoke.CallContext;
+import dev.spoke.CallNotRun;
 import dev.spoke.CallOptions;
 import dev.spoke.ClientCall;
+import dev.spoke.Context;
+import dev.spoke.Contexts;
 import dev.spoke.Deadline;
 import dev.spoke.DirectExecutor;
 import dev.spoke.Metadata;
@@ -33,10 +36,16 @@ import org.slf4j.LoggerFactory;
  * threads). Receiving state belongs to the call's serializing executor: the receive thread only copies
  * payloads and enqueues events there. The call ends exactly once, by whichever comes first of the
  * server's CLOSE, a local cancel, the deadline, or the transport closing ({@code ended} CAS); the
- * listener hears {@code onClose} exactly once, on the executor.
+ * listener hears {@code onClose} exactly once, on the executor, with the {@link Context} current that was
+ * current when the call started.
+ *
+ * <p>Whether the call may have run: {@code startAttempted} is set before the CALL_START is claimed and
+ * {@code ended} is re-read after it; an ending reads {@code startAttempted} after its CAS of {@code
+ * ended}. So an ending that reads false knows the CALL_START never went and never will: it marks the
+ * call {@link CallNotRun not run}.
  */
 final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
-    implements Connection.PayloadOwner, Runnable {
+    implements Connection.PayloadOwner, Runnable, Context.CancellationListener {
 
   private static final Logger log = LoggerFactory.getLogger(ClientCallImpl.class);
   private static final Object HALF_CLOSE = new Object();
@@ -62,13 +71,15 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private Listener<RespT> listener;
   private Deadline deadline;
   private Metadata headers;
-  private CallContext parent;
-  private Runnable parentCancellation;
+  /** The context current at start: it cancels the call, and the listener runs with it current. */
+  private Context context = Context.ROOT;
   private DeadlineTask deadlineTask;
 
   // Sending: guarded by this call's monitor.
   private ReqT singleRequest;
   private volatile boolean startSent;
+  /** Set before the CALL_START is claimed (see the class comment). */
+  private volatile boolean startAttempted;
   private boolean halfClosed;
   /**
    * True while this call's thread sends (serializes, waits for room, publishes). Its waits are bounded
@@ -86,6 +97,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private Status serverStatus;
   private Metadata serverTrailers;
   private boolean listenerClosed;
+  private boolean headersDelivered;
+  private boolean messageArrived;
 
   ClientCallImpl(Connection conn, MethodDescriptor<ReqT, RespT> method, CallOptions options) {
     this.conn = conn;
@@ -110,10 +123,11 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     }
     this.listener = listener;
     this.headers = mergeHeaders(options.getHeaders(), extraHeaders);
-    CallContext context = CallContext.current();
+    Context current = Context.current();
     Deadline d = options.getDeadline();
-    if (context != null && context.getDeadline() != null) {
-      d = context.getDeadline().minimum(d);
+    Deadline inherited = current.getDeadline();
+    if (inherited != null) {
+      d = inherited.minimum(d);
     }
     this.deadline = d;
 
@@ -127,18 +141,13 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
           "deadline passed " + describeOverdue(d) + " before " + method.getFullMethodName() + " started"), false);
       return;
     }
-    if (context != null) {
-      parent = context;
-      parentCancellation = () -> cancelWith(Status.CANCELLED.withDescription(
-          "the call that started this one (" + context.getMethodName() + ") was cancelled: "
-              + context.getCancellationStatus()), true);
-    }
+    context = current;
     if (d != null) {
       deadlineTask = new DeadlineTask();
     }
     // NOTE: everything finish() reads is assigned above, before the call is published in the table
     // (the table's lock is the happens-before edge), so whoever ends it — failAll on the receive thread
-    // included — cancels the timer and leaves the parent.
+    // included — cancels the timer and leaves the context.
     conn.clientCalls.putIfAbsent(callId, this);
     // The connection may have closed between the check and the put; it then missed this call.
     refusal = conn.closedStatus();
@@ -146,9 +155,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       onTransportClosed(refusal);
       return;
     }
-    if (parent != null) {
-      parent.addCancellationListener(parentCancellation, DirectExecutor.INSTANCE);
-    }
+    // A no-op for a context that cannot be cancelled (ROOT, outside any call); runs at once if cancelled.
+    current.addListener(this, DirectExecutor.INSTANCE);
     if (deadlineTask != null) {
       conn.timer().schedule(deadlineTask, d.nanoTime());
     }
@@ -163,7 +171,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         try {
           sendStart(null, false);
         } catch (StatusException e) {
-          cancelWith(e.getStatus(), false);
+          cancelWith(e.getStatus(), false, true);
           return;
         }
       }
@@ -226,7 +234,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         try {
           sendStart(singleRequest, true);
         } catch (StatusException e) {
-          cancelWith(e.getStatus(), false);
+          cancelWith(e.getStatus(), false, true); // a frame that failed to go was not sent
         } finally {
           sendDone();
         }
@@ -262,6 +270,19 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     return !ended && flow.isReady();
   }
 
+  /** The context current at start was cancelled: so is this call. */
+  @Override
+  public void cancelled(Context cancelledContext) {
+    String why;
+    if (cancelledContext instanceof CallContext) {
+      CallContext call = (CallContext) cancelledContext;
+      why = "the call that started this one (" + call.getMethodName() + ") was cancelled: " + call.getCancellationStatus();
+    } else {
+      why = "the context this call was started in was cancelled: " + Contexts.statusFromCancelled(cancelledContext);
+    }
+    cancelWith(Status.CANCELLED.withDescription(why), true);
+  }
+
   private void checkSendable(String what) {
     if (listener == null) {
       throw new IllegalStateException(what + " before start on " + method.getFullMethodName());
@@ -275,6 +296,12 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   // Sending (under this call's monitor)
 
   private void sendStart(ReqT message, boolean endStream) throws StatusException {
+    startAttempted = true;
+    // NOTE: startAttempted is written before ended is read; an ending writes ended before it reads
+    // startAttempted (see the class comment).
+    if (ended) {
+      return; // ended meanwhile, and the ending knows the call was not sent
+    }
     CallHeaders wireHeaders = WireMetadata.headers(headers);
     long timeoutNanos = 0;
     if (deadline != null) {
@@ -345,12 +372,43 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       }
     }
     if (!listenerClosed && !ended && flow.takeReadyNotice()) {
+      Context previous = context.attach();
       try {
         listener.onReady();
       } catch (Throwable t) {
         failFromListener(t);
+      } finally {
+        context.detach(previous);
       }
     }
+  }
+
+  /** On the call executor: the response headers reach the listener, once and before any message. */
+  private void deliverHeaders(Metadata h) {
+    if (listenerClosed) {
+      return;
+    }
+    if (headersDelivered || messageArrived) {
+      failFromServer(conn.remoteName() + " sent response headers for " + method.getFullMethodName()
+          + (headersDelivered ? " twice" : " after a message"));
+      return;
+    }
+    headersDelivered = true;
+    Context previous = context.attach();
+    try {
+      listener.onHeaders(h);
+    } catch (Throwable t) {
+      failFromListener(t);
+    } finally {
+      context.detach(previous);
+    }
+  }
+
+  /** The server broke the protocol on this call: end it here and tell the server. */
+  private void failFromServer(String what) {
+    Status s = Status.INTERNAL.withDescription(what);
+    cancelWith(s, true);
+    closeListener(s, new Metadata());
   }
 
   private long sendDeadline() {
@@ -378,8 +436,30 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       return true;
     }
     callExecutor.execute(() -> {
+      messageArrived = true;
       flow.add(bytes);
       deliver();
+    });
+    return true;
+  }
+
+  /** The server's response headers (a HEADERS frame); false if the call had ended. */
+  boolean onHeadersFrame(int flags, byte[] payload) {
+    if (ended) {
+      return false;
+    }
+    callExecutor.execute(() -> {
+      Metadata h = new Metadata();
+      if ((flags & FrameHeader.FLAG_METADATA) != 0) {
+        try {
+          h = WireMetadata.toMetadata(WireMetadata.readPrefixed(payload, CallHeaders.parser()).getEntriesList());
+        } catch (IOException e) {
+          failFromServer("malformed response headers from " + conn.remoteName() + " for " + method.getFullMethodName()
+              + ": " + e.getMessage());
+          return;
+        }
+      }
+      deliverHeaders(h);
     });
     return true;
   }
@@ -420,12 +500,25 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     endLocally(status, false);
   }
 
+  /** The transport closed, and says the server never read this call's CALL_START: it did not run. */
+  void onTransportClosedUnread(Status status) {
+    if (listener == null || !endOnce()) {
+      return;
+    }
+    finish();
+    Status s = status.augmentDescription(method.getFullMethodName() + " (call " + callId + ") never reached "
+        + conn.remoteName() + ": it did not run");
+    Metadata trailers = localTrailers(CallNotRun.UNREAD);
+    callExecutor.execute(() -> closeListener(s, trailers));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Receiving: call executor side
 
   private void onClose(int statusCode, int flags, byte[] payload) {
     Status status = Status.fromCodeValue(statusCode);
     Metadata trailers = new Metadata();
+    Metadata responseHeaders = (flags & FrameHeader.FLAG_HEADERS) != 0 ? new Metadata() : null;
     byte[] message = payload;
     try {
       if ((flags & FrameHeader.FLAG_METADATA) != 0) {
@@ -434,12 +527,23 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
           status = status.withDescription(t.getDescription());
         }
         trailers = WireMetadata.toMetadata(t.getEntriesList());
+        if (responseHeaders != null) {
+          responseHeaders = WireMetadata.toMetadata(t.getHeadersList());
+        }
         message = Arrays.copyOfRange(payload, WireMetadata.prefixedEnd(payload), payload.length);
       }
     } catch (IOException e) {
       status = Status.INTERNAL.withDescription(
           "malformed trailers from " + conn.remoteName() + " for " + method.getFullMethodName() + ": " + e.getMessage());
       flags &= ~FrameHeader.FLAG_MESSAGE;
+      trailers = new Metadata();
+      responseHeaders = null;
+    }
+    if (responseHeaders != null) {
+      deliverHeaders(responseHeaders);
+      if (listenerClosed) {
+        return;
+      }
     }
     if (status.getCode() == Status.Code.UNIMPLEMENTED && status.getDescription() != null
         && status.getDescription().startsWith(Connection.unknownMethodPrefix(method.getMethodId()))) {
@@ -459,6 +563,15 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     if (listenerClosed) {
       return;
     }
+    Context previous = context.attach();
+    try {
+      deliverInContext();
+    } finally {
+      context.detach(previous);
+    }
+  }
+
+  private void deliverInContext() {
     byte[] bytes;
     while ((bytes = flow.nextToDeliver()) != null) {
       RespT message;
@@ -514,6 +627,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     listenerClosed = true;
     flow.clearInbound();
     Consumer<Metadata> trailersListener = options.getTrailersListener();
+    Context previous = context.attach();
     try {
       if (trailersListener != null) {
         trailersListener.accept(trailers);
@@ -521,6 +635,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       listener.onClose(status, trailers);
     } catch (Throwable t) {
       log.error("[{}] onClose of call {} ({}) threw", conn.localName(), callId, method.getFullMethodName(), t);
+    } finally {
+      context.detach(previous);
     }
   }
 
@@ -532,15 +648,37 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
    * if the call had already ended.
    */
   boolean cancelWith(Status status, boolean tellServer) {
+    return cancelWith(status, tellServer, false);
+  }
+
+  /**
+   * Ends the call locally with {@code status}; tells the server when {@code tellServer}. {@code
+   * notSent}: the caller knows the CALL_START did not go (its send failed). Returns false if the call
+   * had already ended.
+   */
+  private boolean cancelWith(Status status, boolean tellServer, boolean notSent) {
     if (!endOnce()) {
       return false;
     }
     finish();
+    Metadata trailers = localTrailers(notSent ? CallNotRun.NOT_SENT : null);
     if (tellServer) {
       sendCancel(status);
     }
-    callExecutor.execute(() -> closeListener(status, new Metadata()));
+    callExecutor.execute(() -> closeListener(status, trailers));
     return true;
+  }
+
+  /**
+   * The trailers of a status made on this side, after this side ended the call: marked not-run when
+   * the CALL_START never went ({@code how} says why; null: find out).
+   */
+  private Metadata localTrailers(String how) {
+    Metadata trailers = new Metadata();
+    if (how == null && !startAttempted) {
+      how = CallNotRun.NOT_SENT;
+    }
+    return how == null ? trailers : CallNotRun.mark(trailers, how);
   }
 
   private void sendCancel(Status status) {
@@ -573,9 +711,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     if (deadlineTask != null) {
       deadlineTask.cancel();
     }
-    if (parent != null) {
-      parent.removeCancellationListener(parentCancellation);
-    }
+    context.removeListener(this);
     conn.callEnded();
   }
 
@@ -614,10 +750,11 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         return;
       }
       finish();
+      Metadata trailers = localTrailers(null);
       // The timer thread must not block: the CANCEL is sent from the call's executor.
       callExecutor.execute(() -> {
         sendCancel(s);
-        closeListener(s, new Metadata());
+        closeListener(s, trailers);
       });
     }
   }

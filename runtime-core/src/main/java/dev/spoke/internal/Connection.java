@@ -2,10 +2,12 @@ package dev.spoke.internal;
 
 import com.google.protobuf.MessageLite;
 import dev.spoke.CallContext;
+import dev.spoke.CallNotRun;
 import dev.spoke.CallOptions;
 import dev.spoke.Channel;
 import dev.spoke.ClientCall;
 import dev.spoke.Marshaller;
+import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
@@ -341,10 +343,10 @@ public final class Connection implements FrameListener {
     f.commit();
   }
 
-  /** Sends a CLOSE for a call this side refuses before creating it. Best effort. */
+  /** Sends a CLOSE for a call this side refuses before creating it (so it did not run). Best effort. */
   private void refuseCall(long callId, Status status) {
     try {
-      CallTrailers trailers = WireMetadata.trailers(status, null);
+      CallTrailers trailers = WireMetadata.trailers(status, CallNotRun.mark(new Metadata(), CallNotRun.REFUSED));
       OutboundFrame f = write(trailers, null, null, Long.MAX_VALUE, "refusal of call " + callId);
       f.header().clear().kind(FrameKind.CLOSE).callId(callId).status(status.getCode().value())
           .flags(trailers == null ? 0 : FrameHeader.FLAG_METADATA);
@@ -399,6 +401,7 @@ public final class Connection implements FrameListener {
         return;
       }
       case RESPONSE_MESSAGE:
+      case HEADERS:
       case CLOSE:
       case REQUEST_CREDIT: {
         ClientCallImpl<?, ?> call = clientCalls.get(h.callId());
@@ -408,6 +411,10 @@ public final class Connection implements FrameListener {
         }
         if (kind == FrameKind.RESPONSE_MESSAGE) {
           if (!call.onResponseFrame(copy(payload))) {
+            dropped(h, "the call has ended");
+          }
+        } else if (kind == FrameKind.HEADERS) {
+          if (!call.onHeadersFrame(h.flags(), copy(payload))) {
             dropped(h, "the call has ended");
           }
         } else if (kind == FrameKind.CLOSE) {
@@ -479,8 +486,25 @@ public final class Connection implements FrameListener {
 
   @Override
   public void onTransportClosed(Status status) {
+    onTransportClosed(status, FrameListener.NONE_UNREAD);
+  }
+
+  /**
+   * The transport closed; the calls whose CALL_START the other side never read end as calls that did
+   * not run ({@link CallNotRun}), so a retrying channel can make them again; the rest as calls that may
+   * have run.
+   */
+  @Override
+  public void onTransportClosed(Status status, long[] unreadCallStarts) {
     closedStatus = Objects.requireNonNull(status, "status");
-    log.debug("[{}] transport to {} closed: {}", localName, remoteName(), status);
+    log.debug("[{}] transport to {} closed ({} calls unread): {}", localName, remoteName(), unreadCallStarts.length,
+        status);
+    for (long id : unreadCallStarts) {
+      ClientCallImpl<?, ?> c = clientCalls.get(id);
+      if (c != null) {
+        c.onTransportClosedUnread(status);
+      }
+    }
     failAll(status);
     signalDrained();
   }

@@ -17,10 +17,7 @@ import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +52,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   private final long callId;
   private final Executor callExecutor;
   private final Deadline deadline;
-  private final Context context;
+  private final CallContextImpl context;
   private final StreamFlow flow = new StreamFlow();
   /** Set once, by whichever ends the call first (see the class comment). */
   private volatile boolean ended;
@@ -76,6 +73,10 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   // Sending: guarded by this call's monitor.
   private RespT singleResponse;
   private boolean closeRequested;
+  /** sendHeaders was called; for single-response methods the headers wait in responseHeaders. */
+  private boolean headersSent;
+  private Metadata responseHeaders;
+  private boolean messageSent;
 
   @SuppressWarnings("unchecked")
   ServerCallImpl(
@@ -90,7 +91,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     this.callId = callId;
     this.callExecutor = callExecutor;
     this.deadline = timeoutNanos > 0 ? Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS) : null;
-    this.context = new Context();
+    this.context = new CallContextImpl();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
    */
   @Override
   public void run() {
-    CallContext previous = CallContext.attach(context);
+    dev.spoke.Context previous = context.attach();
     try {
       if (!startRun) {
         startRun = true;
@@ -131,7 +132,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
         }
       }
     } finally {
-      CallContext.attach(previous);
+      context.detach(previous);
     }
   }
 
@@ -193,7 +194,8 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
         message = Arrays.copyOfRange(payload, WireMetadata.prefixedEnd(payload), payload.length);
       } catch (IOException | RuntimeException e) {
         endAbnormally(Status.INTERNAL.withDescription(
-            "malformed request headers for " + method.getFullMethodName() + ": " + e.getMessage()), true);
+            "malformed request headers for " + method.getFullMethodName() + " from " + conn.remoteName() + ": "
+                + e.getMessage()), true);
         return;
       }
     }
@@ -202,7 +204,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
     try {
       starting = Thread.currentThread();
-      listener = definition.getServerCallHandler().startCall(this);
+      listener = definition.getServerCallHandler().startCall(this, context.headersForHandler());
       if (listener == null) {
         throw new NullPointerException("the handler of " + method.getFullMethodName() + " returned no listener");
       }
@@ -285,11 +287,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   }
 
   private void inContext(Runnable task) {
-    CallContext previous = CallContext.attach(context);
+    dev.spoke.Context previous = context.attach();
     try {
       task.run();
     } finally {
-      CallContext.attach(previous);
+      context.detach(previous);
     }
   }
 
@@ -316,6 +318,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       if (ended) {
         return; // cancelled: dropped
       }
+      messageSent = true;
       if (method.getType().serverSendsOneMessage()) {
         if (singleResponse != null) {
           throw new IllegalStateException(
@@ -328,6 +331,45 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
         sendResponse(message);
       } else {
         flow.enqueue(message);
+      }
+    }
+  }
+
+  @Override
+  public void sendHeaders(Metadata headers) {
+    Objects.requireNonNull(headers, "headers");
+    synchronized (this) {
+      if (closeRequested) {
+        throw new IllegalStateException("sendHeaders after close on " + method.getFullMethodName());
+      }
+      if (headersSent) {
+        throw new IllegalStateException("sendHeaders called twice on " + method.getFullMethodName()
+            + "; response headers go out once");
+      }
+      if (messageSent) {
+        throw new IllegalStateException("sendHeaders after the first message on " + method.getFullMethodName()
+            + "; headers go before any message");
+      }
+      CallHeaders wire;
+      try {
+        wire = WireMetadata.headers(headers, "response headers of " + method.getFullMethodName());
+      } catch (StatusException e) {
+        throw new IllegalArgumentException(e.getStatus().getDescription(), e);
+      }
+      headersSent = true;
+      if (ended) {
+        return; // cancelled: dropped
+      }
+      if (method.getType().serverSendsOneMessage()) {
+        responseHeaders = headers; // they travel with the response, in the CLOSE
+        return;
+      }
+      try {
+        OutboundFrame f = conn.write(wire, null, null, sendDeadline(), this);
+        f.header().clear().kind(FrameKind.HEADERS).flags(wire != null ? FrameHeader.FLAG_METADATA : 0).callId(callId);
+        f.commit();
+      } catch (StatusException e) {
+        endAbnormally(e.getStatus(), true);
       }
     }
   }
@@ -402,30 +444,44 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     if (trailers != null && !trailers.isEmpty()) {
       all = new Metadata().merge(context.trailers).merge(trailers);
     }
+    Metadata headers = responseHeaders;
+    boolean withHeaders = headersSent && method.getType().serverSendsOneMessage();
+    responseHeaders = null;
     try {
-      writeClose(status, all, message);
+      writeClose(status, all, message, withHeaders, headers);
     } catch (StatusException e) {
-      // The close as built could not go (say, the response is larger than any slot): tell the client
-      // why instead, without the message.
-      if (message != null) {
-        try {
-          writeClose(e.getStatus(), null, null);
-        } catch (StatusException again) {
-          log.debug("[{}] could not close call {}: {}", conn.localName(), callId, again.getStatus());
-        }
-      } else {
-        log.debug("[{}] could not close call {}: {}", conn.localName(), callId, e.getStatus());
+      // The close as built could not go (the response is larger than any slot, or the trailers larger
+      // than the metadata limit): tell the client why instead, without the message and the metadata.
+      Status fallback = e.getStatus();
+      if (fallback.getCode() == Status.Code.INVALID_ARGUMENT) {
+        fallback = Status.INTERNAL.withDescription("the server could not send the end of " + method.getFullMethodName()
+            + " (" + status.getCode() + "): " + fallback.getDescription());
+      }
+      if (fallback.getCode() != Status.Code.UNAVAILABLE) {
+        log.warn("[{}] could not close call {} ({}) as the handler asked: {}", conn.localName(), callId,
+            method.getFullMethodName(), e.getStatus().getDescription());
+      }
+      try {
+        writeClose(fallback, null, null, false, null);
+      } catch (StatusException again) {
+        log.debug("[{}] could not close call {}: {}", conn.localName(), callId, again.getStatus());
       }
     }
     finish();
     callExecutor.execute(this); // onComplete (see run())
   }
 
-  private void writeClose(Status status, Metadata trailers, RespT message) throws StatusException {
-    CallTrailers wireTrailers = WireMetadata.trailers(status, trailers);
+  /**
+   * Writes the CLOSE. {@code withHeaders}: the response headers travel in it (set even when they are
+   * empty, so the client hears that headers came).
+   */
+  private void writeClose(Status status, Metadata trailers, RespT message, boolean withHeaders, Metadata headers)
+      throws StatusException {
+    CallTrailers wireTrailers = WireMetadata.trailers(status, trailers, withHeaders ? headers : null);
     OutboundFrame f =
         conn.write(wireTrailers, method.getResponseMarshaller(), message, sendDeadline(), this);
-    int flags = (wireTrailers != null ? FrameHeader.FLAG_METADATA : 0) | (message != null ? FrameHeader.FLAG_MESSAGE : 0);
+    int flags = (wireTrailers != null ? FrameHeader.FLAG_METADATA : 0) | (message != null ? FrameHeader.FLAG_MESSAGE : 0)
+        | (withHeaders ? FrameHeader.FLAG_HEADERS : 0);
     f.header().clear().kind(FrameKind.CLOSE).flags(flags).callId(callId).status(status.getCode().value());
     f.commit();
   }
@@ -487,12 +543,12 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       return;
     }
     finish();
-    context.cancel(status);
+    context.cancelWith(status);
     if (tellClient) {
       // Off the current thread: this may be the receive thread or the timer, and a send may wait.
       conn.executor().execute(() -> {
         try {
-          writeClose(status, null, null);
+          writeClose(status, null, null, false, null);
         } catch (StatusException e) {
           log.debug("[{}] could not send CLOSE({}) for call {}: {}", conn.localName(), status.getCode(), callId,
               e.getStatus());
@@ -544,28 +600,35 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
   }
 
-  /** The call's context, as handlers see it. */
   /** The connection a server call's context belongs to, or null if it is not one of ours. */
   static Connection connectionOf(CallContext context) {
-    return context instanceof ServerCallImpl<?, ?>.Context ? ((ServerCallImpl<?, ?>.Context) context).connection() : null;
+    return context instanceof ServerCallImpl<?, ?>.CallContextImpl ? ((ServerCallImpl<?, ?>.CallContextImpl) context).connection() : null;
   }
 
-  private final class Context extends CallContext {
-    Connection connection() {
-      return conn;
-    }
-
+  /** The call's context, as handlers see it. */
+  private final class CallContextImpl extends CallContext {
     /** Null until the CALL_START's headers are read: most calls have none. */
     volatile Metadata headers;
     /** Null until the handler asks for them. */
     Metadata trailers;
-    private volatile Status cancellation;
-    /**
-     * Cancellation listeners: each to its executor, or to a list of executors if added more than once.
-     * Keyed by identity so that removing one costs the same with 20,000 as with one: every client call
-     * a handler makes adds one (to pass the cancellation on) and removes it when it ends.
-     */
-    private IdentityHashMap<Runnable, Object> listeners;
+
+    Connection connection() {
+      return conn;
+    }
+
+    /** The headers for the handler's startCall: the ones that came, or an empty set it may add to. */
+    Metadata headersForHandler() {
+      Metadata h = headers;
+      if (h == null) {
+        headers = h = new Metadata();
+      }
+      return h;
+    }
+
+    void cancelWith(Status status) {
+      // Listeners never run on the caller's thread: it may be the receive thread.
+      cancel(status, conn.executor());
+    }
 
     @Override
     public String getMethodName() {
@@ -597,87 +660,9 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
 
     @Override
-    public boolean isCancelled() {
-      return cancellation != null;
-    }
-
-    @Override
-    public Status getCancellationStatus() {
-      return cancellation;
-    }
-
-    @Override
-    public void addCancellationListener(Runnable l, Executor executor) {
-      Objects.requireNonNull(l, "listener");
-      Objects.requireNonNull(executor, "executor");
-      synchronized (this) {
-        if (cancellation == null) {
-          if (listeners == null) {
-            listeners = new IdentityHashMap<>(4);
-          }
-          Object previous = listeners.putIfAbsent(l, executor);
-          if (previous != null) {
-            List<Executor> several;
-            if (previous instanceof Executor) {
-              several = new ArrayList<>(2);
-              several.add((Executor) previous);
-              listeners.put(l, several);
-            } else {
-              @SuppressWarnings("unchecked")
-              List<Executor> list = (List<Executor>) previous;
-              several = list;
-            }
-            several.add(executor);
-          }
-          return;
-        }
-      }
-      runListener(l, executor);
-    }
-
-    @Override
-    public void removeCancellationListener(Runnable l) {
-      synchronized (this) {
-        if (listeners != null) {
-          listeners.remove(l);
-        }
-      }
-    }
-
-    void cancel(Status status) {
-      IdentityHashMap<Runnable, Object> toRun;
-      synchronized (this) {
-        if (cancellation != null) {
-          return;
-        }
-        cancellation = status;
-        toRun = listeners;
-        listeners = null;
-      }
-      if (toRun != null && !toRun.isEmpty()) {
-        // Never on the caller's thread: it may be the receive thread, which must not run user code.
-        conn.executor().execute(() -> {
-          toRun.forEach((listener, executors) -> {
-            if (executors instanceof Executor) {
-              runListener(listener, (Executor) executors);
-            } else {
-              @SuppressWarnings("unchecked")
-              List<Executor> list = (List<Executor>) executors;
-              for (Executor e : list) {
-                runListener(listener, e);
-              }
-            }
-          });
-        });
-      }
-    }
-
-    private void runListener(Runnable l, Executor executor) {
-      try {
-        executor.execute(l);
-      } catch (Throwable t) {
-        log.error("[{}] cancellation listener of call {} threw", conn.localName(), callId, t);
-      }
+    public String toString() {
+      return "CallContext{" + method.getFullMethodName() + " from " + conn.remoteName()
+          + (isCancelled() ? ", cancelled: " + getCancellationStatus() : "") + "}";
     }
   }
 

@@ -1,9 +1,11 @@
 package dev.spoke.internal;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.spoke.Metadata;
 import dev.spoke.Status;
 import dev.spoke.StatusException;
@@ -24,39 +26,76 @@ final class WireMetadata {
   private WireMetadata() {}
 
   /** The headers message for {@code headers}, or null when there is nothing to send. */
-  static CallHeaders headers(Metadata headers) throws StatusException {
+  static CallHeaders headers(Metadata headers, String what) throws StatusException {
     if (headers == null || headers.isEmpty()) {
       return null;
     }
     CallHeaders.Builder b = CallHeaders.newBuilder();
     for (int i = 0; i < headers.size(); i++) {
-      b.addEntries(MetadataEntry.newBuilder().setKey(headers.keyAt(i)).setValue(headers.valueAt(i)));
+      b.addEntries(entry(headers, i));
     }
-    return checkSize(b.build(), "request headers");
+    return checkSize(b.build(), what);
+  }
+
+  /** The request headers message for {@code headers}, or null when there is nothing to send. */
+  static CallHeaders headers(Metadata headers) throws StatusException {
+    return headers(headers, "request headers");
   }
 
   /** The trailers message for a close, or null when there is nothing to send. */
   static CallTrailers trailers(Status status, Metadata trailers) throws StatusException {
+    return trailers(status, trailers, null);
+  }
+
+  /**
+   * The trailers message for a close, carrying the response headers too when they travel with it, or
+   * null when there is nothing to send.
+   */
+  static CallTrailers trailers(Status status, Metadata trailers, Metadata responseHeaders) throws StatusException {
     String description = status.getDescription();
-    if (description == null && (trailers == null || trailers.isEmpty())) {
+    boolean noTrailers = trailers == null || trailers.isEmpty();
+    boolean noHeaders = responseHeaders == null || responseHeaders.isEmpty();
+    if (description == null && noTrailers && noHeaders) {
       return null;
     }
     CallTrailers.Builder b = CallTrailers.newBuilder();
     if (description != null) {
       b.setDescription(description);
     }
-    if (trailers != null) {
+    if (!noTrailers) {
       for (int i = 0; i < trailers.size(); i++) {
-        b.addEntries(MetadataEntry.newBuilder().setKey(trailers.keyAt(i)).setValue(trailers.valueAt(i)));
+        b.addEntries(entry(trailers, i));
       }
     }
-    return checkSize(b.build(), "trailers");
+    if (!noHeaders) {
+      for (int i = 0; i < responseHeaders.size(); i++) {
+        b.addHeaders(entry(responseHeaders, i));
+      }
+    }
+    return checkSize(b.build(), noHeaders ? "trailers" : "response headers and trailers");
   }
 
-  static Metadata toMetadata(List<MetadataEntry> entries) {
+  private static MetadataEntry entry(Metadata m, int i) {
+    // A binary value is wrapped, not copied: the message is written out before anyone could change it.
+    return MetadataEntry.newBuilder()
+        .setKey(m.keyAt(i))
+        .setValue(m.isBinaryAt(i) ? UnsafeByteOperations.unsafeWrap(m.bytesAt(i)) : ByteString.copyFromUtf8(m.valueAt(i)))
+        .build();
+  }
+
+  /**
+   * The metadata of entries that came off the wire, checked as {@link Metadata#putWire} checks them.
+   *
+   * @throws IOException naming the first entry that is not valid metadata
+   */
+  static Metadata toMetadata(List<MetadataEntry> entries) throws IOException {
     Metadata m = new Metadata();
     for (MetadataEntry e : entries) {
-      m.put(e.getKey(), e.getValue());
+      try {
+        m.putWire(e.getKey(), e.getValue().toByteArray());
+      } catch (IllegalArgumentException bad) {
+        throw new IOException(bad.getMessage(), bad);
+      }
     }
     return m;
   }
@@ -103,7 +142,8 @@ final class WireMetadata {
     int size = message.getSerializedSize();
     if (size > Metadata.MAX_ENCODED_BYTES) {
       throw Status.INVALID_ARGUMENT
-          .withDescription(what + " take " + size + " bytes; the limit is " + Metadata.MAX_ENCODED_BYTES)
+          .withDescription(what + " take " + size + " bytes encoded; the limit is " + Metadata.MAX_ENCODED_BYTES
+              + " (Metadata.MAX_ENCODED_BYTES)")
           .asException();
     }
     return message;

@@ -4,10 +4,12 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.spoke.Marshaller;
+import dev.spoke.Metadata;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -27,6 +29,40 @@ public final class ProtoMarshallers {
   /** A marshaller for messages of {@code defaultInstance}'s type. */
   public static <T extends MessageLite> Marshaller<T> marshaller(T defaultInstance) {
     return new ProtoMarshaller<>(defaultInstance);
+  }
+
+  /**
+   * A metadata marshaller for messages of {@code defaultInstance}'s type, for binary keys (gRPC-java's
+   * {@code ProtoUtils.metadataMarshaller}). Bytes that do not parse throw {@link IllegalArgumentException}.
+   */
+  public static <T extends MessageLite> Metadata.BinaryMarshaller<T> metadataMarshaller(T defaultInstance) {
+    @SuppressWarnings("unchecked")
+    Parser<T> parser = (Parser<T>) defaultInstance.getParserForType();
+    return new Metadata.BinaryMarshaller<>() {
+      @Override
+      public byte[] toBytes(T value) {
+        return value.toByteArray();
+      }
+
+      @Override
+      public T parseBytes(byte[] serialized) {
+        try {
+          return parser.parseFrom(serialized);
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalArgumentException("metadata value is not a valid "
+              + defaultInstance.getClass().getName() + ": " + e.getMessage(), e);
+        }
+      }
+    };
+  }
+
+  /**
+   * The binary metadata key for messages of {@code defaultInstance}'s type: the message's full name
+   * with {@value Metadata#BINARY_HEADER_SUFFIX} (gRPC-java's {@code ProtoUtils.keyForProto}).
+   */
+  public static <T extends Message> Metadata.Key<T> keyForProto(T defaultInstance) {
+    return Metadata.Key.of(defaultInstance.getDescriptorForType().getFullName() + Metadata.BINARY_HEADER_SUFFIX,
+        metadataMarshaller(defaultInstance));
   }
 
   private static final class ProtoMarshaller<T extends MessageLite> implements Marshaller<T> {

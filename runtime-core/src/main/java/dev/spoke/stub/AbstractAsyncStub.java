@@ -4,8 +4,9 @@ import dev.spoke.CallOptions;
 import dev.spoke.Channel;
 
 /**
- * The base of generated async stubs: unary calls return {@link java.util.concurrent.CompletableFuture}s,
- * streaming calls take and return {@link StreamObserver}s.
+ * The base of generated async stubs: unary calls take a {@link StreamObserver} for the response (as in
+ * gRPC-java) or return a {@link java.util.concurrent.CompletableFuture}; streaming calls take and return
+ * {@link StreamObserver}s.
  *
  * @param <S> the concrete stub type
  */

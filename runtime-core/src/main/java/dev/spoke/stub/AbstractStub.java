@@ -2,6 +2,8 @@ package dev.spoke.stub;
 
 import dev.spoke.CallOptions;
 import dev.spoke.Channel;
+import dev.spoke.ClientInterceptor;
+import dev.spoke.ClientInterceptors;
 import dev.spoke.Deadline;
 import dev.spoke.Metadata;
 import java.time.Duration;
@@ -71,6 +73,19 @@ public abstract class AbstractStub<S extends AbstractStub<S>> {
   /** Sends every entry of {@code headers} with every call. */
   public final S withHeaders(Metadata headers) {
     return build(channel, callOptions.withHeaders(headers));
+  }
+
+  /**
+   * Makes the calls of the returned stub through {@code interceptors} (the last sees each call first),
+   * on top of any the stub's channel has.
+   */
+  public final S withInterceptors(ClientInterceptor... interceptors) {
+    return build(ClientInterceptors.intercept(channel, interceptors), callOptions);
+  }
+
+  /** Sets a custom call option, for an interceptor to read. */
+  public final <T> S withOption(CallOptions.Key<T> key, T value) {
+    return build(channel, callOptions.withOption(key, value));
   }
 
   /** Hands each call's response trailers to {@code listener}. */

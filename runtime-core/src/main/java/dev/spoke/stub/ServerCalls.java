@@ -1,6 +1,7 @@
 package dev.spoke.stub;
 
 import dev.spoke.CallContext;
+import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.ServerCall;
 import dev.spoke.ServerCallHandler;
@@ -93,7 +94,7 @@ public final class ServerCalls {
     }
 
     @Override
-    public ServerCall.Listener<ReqT> startCall(ServerCall<ReqT, RespT> call) {
+    public ServerCall.Listener<ReqT> startCall(ServerCall<ReqT, RespT> call, Metadata headers) {
       ResponseObserver<ReqT, RespT> responses = new ResponseObserver<>(call);
       // Two, so that a second request is noticed rather than left undelivered.
       call.request(2);
@@ -159,7 +160,7 @@ public final class ServerCalls {
     }
 
     @Override
-    public ServerCall.Listener<ReqT> startCall(ServerCall<ReqT, RespT> call) {
+    public ServerCall.Listener<ReqT> startCall(ServerCall<ReqT, RespT> call, Metadata headers) {
       ResponseObserver<ReqT, RespT> responses = new ResponseObserver<>(call);
       StreamObserver<ReqT> requests = method.invoke(responses);
       if (requests == null) {

@@ -11,12 +11,20 @@ public final class FrameHeader {
 
   /** The payload holds a message (after the metadata, when {@link #FLAG_METADATA} is set too). */
   public static final int FLAG_MESSAGE = 0x01;
-  /** The payload starts with length-prefixed headers (CALL_START) or trailers (CLOSE). */
+  /**
+   * The payload starts with length-prefixed metadata: request headers (CALL_START), response headers
+   * (HEADERS), or the status description and trailers (CLOSE, GOAWAY).
+   */
   public static final int FLAG_METADATA = 0x02;
   /** CALL_START or REQUEST_MESSAGE: the client sends nothing more after this frame (half-close). */
   public static final int FLAG_END_STREAM = 0x04;
+  /**
+   * CLOSE: the server sent response headers, and they travel here, in the trailers message (none when
+   * the frame has no METADATA: empty headers).
+   */
+  public static final int FLAG_HEADERS = 0x08;
   /** Every flag defined; a frame with any other bit set is malformed. */
-  public static final int KNOWN_FLAGS = FLAG_MESSAGE | FLAG_METADATA | FLAG_END_STREAM;
+  public static final int KNOWN_FLAGS = FLAG_MESSAGE | FLAG_METADATA | FLAG_END_STREAM | FLAG_HEADERS;
 
   private FrameKind kind;
   private int flags;

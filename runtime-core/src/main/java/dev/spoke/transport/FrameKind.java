@@ -22,7 +22,9 @@ public enum FrameKind {
   /** Client to server: the server may send {@code credits} more response messages. */
   RESPONSE_CREDIT(8),
   /** Either way, call id 0: the sender takes no new calls; calls already started go on. */
-  GOAWAY(9);
+  GOAWAY(9),
+  /** Server to client: the response headers, before any response message (METADATA flag, no message). */
+  HEADERS(10);
 
   private static final FrameKind[] BY_CODE = new FrameKind[16];
 

@@ -4,7 +4,9 @@ import dev.spoke.Status;
 import dev.spoke.StatusException;
 import dev.spoke.internal.InboundDelivery;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * <p>Stricter than it needs to be, on purpose: after each frame is delivered its payload bytes are
  * overwritten, so a listener that keeps a lent buffer past {@link FrameListener#onFrame} reads garbage
  * in tests instead of getting away with it. An optional capacity bounds the frames in flight, so
- * back-pressure can be exercised.
+ * back-pressure can be exercised. {@link #crash} stands in for the death of this end's process: the
+ * frames still waiting for it are never read, and the other end hears which calls they started.
  *
  * <p>Thread-safe.
  */
@@ -50,6 +53,10 @@ public final class InMemoryTransport implements Transport {
   };
   private volatile FrameListener listener;
   private volatile Status closeStatus;
+  /** Set by {@link #crash}: this end reads nothing more. */
+  private volatile boolean dead;
+  /** The CALL_STARTs of this end's the other end never read, told with the close. */
+  private volatile long[] unreadOnClose = FrameListener.NONE_UNREAD;
 
   private InMemoryTransport(String localName, int maxPayloadLength, int capacity) {
     this.localName = localName;
@@ -124,6 +131,31 @@ public final class InMemoryTransport implements Transport {
   @Override
   public String remoteName() {
     return peer.localName;
+  }
+
+  /**
+   * Simulates the death of this end's process: it reads nothing more; the frames waiting for it are
+   * dropped unread; the other end's listener hears the close with the ids of the calls whose CALL_START
+   * was among them (see {@link FrameListener#onTransportClosed(Status, long[])}); this end's listener
+   * hears {@code why}. A frame this end's receive thread had already taken counts as read.
+   */
+  public void crash(Status why) {
+    dead = true;
+    List<Delivery> waiting = new ArrayList<>();
+    inbound.drainTo(waiting);
+    long[] unread = new long[waiting.size()];
+    int n = 0;
+    for (Delivery d : waiting) {
+      if (d == Delivery.CLOSE) {
+        continue;
+      }
+      if (d.header.kind() == FrameKind.CALL_START) {
+        unread[n++] = d.header.callId();
+      }
+      releaseRoom();
+    }
+    peer.unreadOnClose = Arrays.copyOf(unread, n);
+    close(why);
   }
 
   /** The most frames that were ever in flight towards this end at once. */
@@ -207,8 +239,12 @@ public final class InMemoryTransport implements Transport {
         continue;
       }
       if (d == Delivery.CLOSE) {
-        l.onTransportClosed(closeStatus);
+        l.onTransportClosed(closeStatus, unreadOnClose);
         return;
+      }
+      if (dead) {
+        releaseRoom(); // taken after the crash: dropped, and (to be safe) not reported unread
+        continue;
       }
       InboundDelivery.enter(receiveRole);
       try {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.spoke.CallContext;
 import dev.spoke.CallOptions;
+import dev.spoke.Context;
 import dev.spoke.Deadline;
 import dev.spoke.Metadata;
 import dev.spoke.ServiceRegistry;
@@ -33,7 +34,7 @@ class ClientCallStartRaceTest {
 
   /** A parent call context that counts the listeners its child calls add and remove. */
   static final class CountingParent extends CallContext {
-    final Set<Runnable> listeners = ConcurrentHashMap.newKeySet();
+    final Set<CancellationListener> listeners = ConcurrentHashMap.newKeySet();
 
     @Override
     public String getMethodName() {
@@ -61,22 +62,12 @@ class ClientCallStartRaceTest {
     }
 
     @Override
-    public boolean isCancelled() {
-      return false;
-    }
-
-    @Override
-    public Status getCancellationStatus() {
-      return null;
-    }
-
-    @Override
-    public void addCancellationListener(Runnable listener, Executor executor) {
+    public void addListener(CancellationListener listener, Executor executor) {
       listeners.add(listener);
     }
 
     @Override
-    public void removeCancellationListener(Runnable listener) {
+    public void removeListener(CancellationListener listener) {
       listeners.remove(listener);
     }
   }
@@ -97,7 +88,7 @@ class ClientCallStartRaceTest {
       for (int t = 0; t < 4; t++) {
         int thread = t;
         starters.add(new Thread(() -> {
-          CallContext previous = CallContext.attach(parent);
+          Context previous = parent.attach();
           try {
             go.await();
             for (int i = 0; i < 300; i++) {
@@ -108,7 +99,7 @@ class ClientCallStartRaceTest {
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           } finally {
-            CallContext.attach(previous);
+            parent.detach(previous);
           }
         }));
       }
