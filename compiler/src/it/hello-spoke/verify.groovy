@@ -9,6 +9,6 @@ assert header == expected : "header: ${header}"
 def report = new File(basedir, 'target/surefire-reports/TEST-com.example.hello.HelloSpokeTest.xml')
 assert report.isFile() : "the tests did not run: no ${report}"
 def suite = report.text.find(/<testsuite [^>]*>/)
-assert suite =~ /tests="2"/ : suite
+assert suite =~ /tests="3"/ : suite
 assert suite =~ /failures="0"/ && suite =~ /errors="0"/ && suite =~ /skipped="0"/ : suite
 return true

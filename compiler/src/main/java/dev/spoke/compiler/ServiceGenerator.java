@@ -18,8 +18,8 @@ import javax.lang.model.element.Modifier;
 
 /**
  * Lays out {@code <Service>Spoke.java} for one service in gRPC-java's shape: {@code SERVICE_NAME}, a
- * lazily built method descriptor per rpc, {@code getServiceDescriptor()}, {@code newStub} and {@code
- * newBlockingStub}, the {@code AsyncService} interface whose defaults answer UNIMPLEMENTED, the {@code
+ * lazily built method descriptor per rpc, {@code getServiceDescriptor()}, {@code newStub}, {@code
+ * newBlockingStub} and {@code newFutureStub}, the {@code AsyncService} interface whose defaults answer UNIMPLEMENTED, the {@code
  * ImplBase}, {@code bindService}, and one {@code MethodHandlers} class that dispatches on {@code
  * METHODID_*} constants.
  *
@@ -47,6 +47,7 @@ final class ServiceGenerator {
   private static final ClassName STREAM_OBSERVER = ClassName.get(STUB, "StreamObserver");
   private static final ClassName ABSTRACT_ASYNC_STUB = ClassName.get(STUB, "AbstractAsyncStub");
   private static final ClassName ABSTRACT_BLOCKING_STUB = ClassName.get(STUB, "AbstractBlockingStub");
+  private static final ClassName ABSTRACT_FUTURE_STUB = ClassName.get(STUB, "AbstractFutureStub");
   private static final ClassName BLOCKING_RESPONSE_STREAM = ClassName.get(STUB, "BlockingResponseStream");
   private static final ClassName PROTO_MARSHALLERS = ClassName.get("dev.spoke.protobuf", "ProtoMarshallers");
   private static final ClassName COMPLETABLE_FUTURE = ClassName.get(CompletableFuture.class);
@@ -100,8 +101,9 @@ final class ServiceGenerator {
     outer.addMethod(serviceDescriptorGetter(service));
     outer.addMethod(MethodSpec.methodBuilder("newStub")
         .addModifiers(Modifier.PUBLIC, Modifier.STATIC)
-        .addJavadoc("Creates an async stub that calls the service over {@code channel}: unary rpcs return a\n"
-            + "{@link $T}, streaming rpcs send and receive through {@link $T}s.\n", COMPLETABLE_FUTURE, STREAM_OBSERVER)
+        .addJavadoc("Creates an async stub that calls the service over {@code channel}: unary rpcs take a\n"
+            + "{@link $T} for the response or return a {@link $T}, streaming rpcs send and receive\n"
+            + "through {@link $T}s.\n", STREAM_OBSERVER, COMPLETABLE_FUTURE, STREAM_OBSERVER)
         .returns(names.stub)
         .addParameter(CHANNEL, "channel")
         .addStatement("return new $T(channel, $T.DEFAULT)", names.stub, CALL_OPTIONS)
@@ -116,12 +118,21 @@ final class ServiceGenerator {
         .addParameter(CHANNEL, "channel")
         .addStatement("return new $T(channel, $T.DEFAULT)", names.blockingStub, CALL_OPTIONS)
         .build());
+    outer.addMethod(MethodSpec.methodBuilder("newFutureStub")
+        .addModifiers(Modifier.PUBLIC, Modifier.STATIC)
+        .addJavadoc("Creates a future stub that calls the service over {@code channel}: unary rpcs return a\n"
+            + "{@link $T}. Streaming rpcs are on the {@linkplain #newStub async stub} only.\n", COMPLETABLE_FUTURE)
+        .returns(names.futureStub)
+        .addParameter(CHANNEL, "channel")
+        .addStatement("return new $T(channel, $T.DEFAULT)", names.futureStub, CALL_OPTIONS)
+        .build());
     outer.addMethod(bindService(service, names));
 
     outer.addType(asyncService(service, names));
     outer.addType(implBase(service, names));
     outer.addType(asyncStub(service, names));
     outer.addType(blockingStub(service, names));
+    outer.addType(futureStub(service, names));
     if (!service.rpcs().isEmpty()) {
       outer.addType(methodHandlers(service, names));
     }
@@ -138,6 +149,7 @@ final class ServiceGenerator {
     final ClassName implBase;
     final ClassName stub;
     final ClassName blockingStub;
+    final ClassName futureStub;
     final ClassName methodHandlers;
 
     Names(ServiceModel service) {
@@ -147,6 +159,7 @@ final class ServiceGenerator {
       implBase = outer.nestedClass(base + "ImplBase");
       stub = outer.nestedClass(base + "Stub");
       blockingStub = outer.nestedClass(base + "BlockingStub");
+      futureStub = outer.nestedClass(base + "FutureStub");
       methodHandlers = outer.nestedClass("MethodHandlers");
     }
   }
@@ -380,22 +393,33 @@ final class ServiceGenerator {
     TypeSpec.Builder type = stubClass(names.stub, ABSTRACT_ASYNC_STUB)
         .addJavadoc(withServiceComment(service,
             "Async stub of {@code $L}.\n"
-                + "Unary rpcs return a {@link $T}; streaming rpcs send and receive through\n"
-                + "{@link $T}s. The {@code withX} methods derive stubs with other call options, for\n"
-                + "example {@code withDeadlineAfter}. Immutable and thread-safe.\n",
-            service.fullName(), COMPLETABLE_FUTURE, STREAM_OBSERVER));
+                + "Unary rpcs take a {@link $T} for the response, as in gRPC-java, or return a\n"
+                + "{@link $T}; streaming rpcs send and receive through {@link $T}s. The {@code withX}\n"
+                + "methods derive stubs with other call options, for example {@code withDeadlineAfter}.\n"
+                + "Immutable and thread-safe.\n",
+            service.fullName(), STREAM_OBSERVER, COMPLETABLE_FUTURE, STREAM_OBSERVER));
     for (Rpc rpc : service.rpcs()) {
       CodeBlock newCall = CodeBlock.of("getChannel().newCall($T.$N(), getCallOptions())",
           service.javaClass(), rpc.descriptorGetter());
       MethodSpec.Builder method = MethodSpec.methodBuilder(rpc.methodName()).addModifiers(Modifier.PUBLIC);
       switch (rpc.shape()) {
-        case UNARY -> method
-            .addJavadoc(withRpcComment(rpc, "Starts the unary rpc {@code $L}. The future completes with the response, or\n"
-                + "exceptionally with a {@link $T}; cancelling it cancels the call.\n",
-                rpc.protoName(), STATUS_RUNTIME_EXCEPTION))
-            .returns(ParameterizedTypeName.get(COMPLETABLE_FUTURE, rpc.response()))
-            .addParameter(rpc.request(), "request")
-            .addStatement("return $T.futureUnaryCall(\n$L, request)", CLIENT_CALLS, newCall);
+        case UNARY -> {
+          MethodSpec.Builder observed = MethodSpec.methodBuilder(rpc.methodName()).addModifiers(Modifier.PUBLIC)
+              .addJavadoc(withRpcComment(rpc, "Starts the unary rpc {@code $L}; the response, or the failure, goes to\n"
+                  + "{@code responseObserver}.\n", rpc.protoName()))
+              .addParameter(rpc.request(), "request")
+              .addParameter(observerOf(rpc.response()), "responseObserver")
+              .addStatement("$T.asyncUnaryCall(\n$L,\nrequest, responseObserver)", CLIENT_CALLS, newCall);
+          deprecate(observed, rpc);
+          type.addMethod(observed.build());
+          method
+              .addJavadoc(withRpcComment(rpc, "Starts the unary rpc {@code $L}. The future completes with the response, or\n"
+                  + "exceptionally with a {@link $T}; cancelling it cancels the call.\n",
+                  rpc.protoName(), STATUS_RUNTIME_EXCEPTION))
+              .returns(ParameterizedTypeName.get(COMPLETABLE_FUTURE, rpc.response()))
+              .addParameter(rpc.request(), "request")
+              .addStatement("return $T.futureUnaryCall(\n$L, request)", CLIENT_CALLS, newCall);
+        }
         case SERVER_STREAMING -> method
             .addJavadoc(withRpcComment(rpc, "Starts the server-streaming rpc {@code $L}; the responses go to\n{@code responseObserver}.\n",
                 rpc.protoName()))
@@ -450,6 +474,32 @@ final class ServiceGenerator {
           continue;
         }
       }
+      deprecate(method, rpc);
+      type.addMethod(method.build());
+    }
+    return type.build();
+  }
+
+  private static TypeSpec futureStub(ServiceModel service, Names names) {
+    TypeSpec.Builder type = stubClass(names.futureStub, ABSTRACT_FUTURE_STUB)
+        .addJavadoc(withServiceComment(service,
+            "Future stub of {@code $L}.\n"
+                + "Unary rpcs return a {@link $T} (where gRPC-java's future stub returns a\n"
+                + "{@code ListenableFuture}); streaming rpcs are on the async stub only. Immutable and\n"
+                + "thread-safe.\n",
+            service.fullName(), COMPLETABLE_FUTURE));
+    for (Rpc rpc : service.rpcs()) {
+      if (rpc.shape() != Shape.UNARY) {
+        continue;
+      }
+      MethodSpec.Builder method = MethodSpec.methodBuilder(rpc.methodName()).addModifiers(Modifier.PUBLIC)
+          .addJavadoc(withRpcComment(rpc, "Starts the unary rpc {@code $L}. The future completes with the response, or\n"
+              + "exceptionally with a {@link $T}; cancelling it cancels the call.\n",
+              rpc.protoName(), STATUS_RUNTIME_EXCEPTION))
+          .returns(ParameterizedTypeName.get(COMPLETABLE_FUTURE, rpc.response()))
+          .addParameter(rpc.request(), "request")
+          .addStatement("return $T.futureUnaryCall(\ngetChannel().newCall($T.$N(), getCallOptions()), request)",
+              CLIENT_CALLS, service.javaClass(), rpc.descriptorGetter());
       deprecate(method, rpc);
       type.addMethod(method.build());
     }

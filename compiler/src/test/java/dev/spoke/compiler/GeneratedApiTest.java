@@ -18,15 +18,18 @@ import dev.spoke.golden.deprecation.LegacySpoke;
 import dev.spoke.golden.deprecation.OldRequest;
 import dev.spoke.golden.deprecation.Reply;
 import dev.spoke.golden.greeter.GreeterSpoke;
+import dev.spoke.golden.greeter.HelloRequest;
 import dev.spoke.golden.lite.CounterSpoke;
 import dev.spoke.golden.wkt.ClockSpoke;
 import dev.spoke.stub.AbstractAsyncStub;
 import dev.spoke.stub.AbstractBlockingStub;
+import dev.spoke.stub.AbstractFutureStub;
 import dev.spoke.stub.StreamObserver;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 /** The surface of the generated classes, as their users and the runtime see it. */
@@ -97,6 +100,18 @@ class GeneratedApiTest {
     List<String> blocking = Arrays.stream(GreeterSpoke.GreeterBlockingStub.class.getDeclaredMethods())
         .filter(m -> Modifier.isPublic(m.getModifiers())).map(Method::getName).sorted().toList();
     assertEquals(List.of("listGreetings", "sayHello"), blocking);
+    // The future stub offers unary rpcs only, as gRPC-java's, returning CompletableFutures.
+    assertTrue(AbstractFutureStub.class.isAssignableFrom(GreeterSpoke.GreeterFutureStub.class));
+    List<Method> future = Arrays.stream(GreeterSpoke.GreeterFutureStub.class.getDeclaredMethods())
+        .filter(m -> Modifier.isPublic(m.getModifiers())).toList();
+    assertEquals(1, future.size(), future::toString);
+    assertEquals("sayHello", future.get(0).getName());
+    assertEquals(CompletableFuture.class, future.get(0).getReturnType());
+    // The async stub takes gRPC-java's (request, observer) for a unary rpc, and keeps the future form.
+    assertEquals(void.class, GreeterSpoke.GreeterStub.class.getMethod("sayHello", HelloRequest.class, StreamObserver.class)
+        .getReturnType());
+    assertEquals(CompletableFuture.class, GreeterSpoke.GreeterStub.class.getMethod("sayHello", HelloRequest.class)
+        .getReturnType());
     // The dispatch class stays private.
     Class<?> handlers = Class.forName(GreeterSpoke.class.getName() + "$MethodHandlers");
     assertTrue(Modifier.isPrivate(handlers.getModifiers()));

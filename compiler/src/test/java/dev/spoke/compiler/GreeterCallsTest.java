@@ -108,6 +108,27 @@ class GreeterCallsTest {
   }
 
   @Test
+  void unaryThroughGrpcJavasShapesTheObserverAndTheFutureStub() throws Exception {
+    try (InMemoryLoopback loopback = new InMemoryLoopback(new Greeter())) {
+      Recorder<HelloReply> recorder = new Recorder<>();
+      GreeterSpoke.newStub(loopback.channel()).sayHello(request("Ada"), recorder);
+      assertEquals(List.of("Hello, Ada"), recorder.await().stream().map(HelloReply::getMessage).toList());
+
+      CompletableFuture<HelloReply> future = GreeterSpoke.newFutureStub(loopback.channel()).withHeader("x-greeting", "Hei")
+          .sayHello(request("Grace"));
+      assertEquals("Hei, Grace", future.get(WAIT_SECONDS, TimeUnit.SECONDS).getMessage());
+
+    }
+    // A failure reaches the observer's onError.
+    try (InMemoryLoopback unimplemented = new InMemoryLoopback(new GreeterSpoke.GreeterImplBase() {})) {
+      Recorder<HelloReply> failing = new Recorder<>();
+      GreeterSpoke.newStub(unimplemented.channel()).sayHello(request("Ada"), failing);
+      ExecutionException e = assertThrows(ExecutionException.class, () -> failing.done.get(WAIT_SECONDS, TimeUnit.SECONDS));
+      assertEquals(Status.Code.UNIMPLEMENTED, ((StatusRuntimeException) e.getCause()).getStatus().getCode());
+    }
+  }
+
+  @Test
   void stubsCarryTheirCallOptions() throws Exception {
     try (InMemoryLoopback loopback = new InMemoryLoopback(new Greeter())) {
       // withX returns the generated stub type, so calls chain without casts.
