@@ -89,25 +89,28 @@ public abstract class CallContext extends Context {
    * Listeners do not run when the call completes normally.
    */
   public final void addCancellationListener(Runnable listener, Executor executor) {
-    addAny(Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
+    Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(executor, "executor");
+    synchronized (this) {
+      if (listeners != null) {
+        listeners.add(listener, executor);
+        return;
+      }
+    }
+    Context.Listeners.run(this, listener, executor);
   }
 
   /** Removes a listener added by {@link #addCancellationListener}; no-op if absent. */
-  public final void removeCancellationListener(Runnable listener) {
-    removeAny(listener);
+  public final synchronized void removeCancellationListener(Runnable listener) {
+    if (listeners != null) {
+      listeners.remove(listener);
+    }
   }
 
   @Override
   public void addListener(CancellationListener listener, Executor executor) {
-    addAny(Objects.requireNonNull(listener, "listener"), Objects.requireNonNull(executor, "executor"));
-  }
-
-  @Override
-  public void removeListener(CancellationListener listener) {
-    removeAny(listener);
-  }
-
-  private void addAny(Object listener, Executor executor) {
+    Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(executor, "executor");
     synchronized (this) {
       if (listeners != null) {
         listeners.add(listener, executor);
@@ -117,11 +120,10 @@ public abstract class CallContext extends Context {
     Context.Listeners.notify(this, listener, executor);
   }
 
-  private void removeAny(Object listener) {
-    synchronized (this) {
-      if (listeners != null) {
-        listeners.remove(listener);
-      }
+  @Override
+  public synchronized void removeListener(CancellationListener listener) {
+    if (listeners != null) {
+      listeners.remove(listener);
     }
   }
 

@@ -335,19 +335,29 @@ public class Context {
    * <p>Guarded by the owning context's monitor.
    */
   static final class Listeners {
-    private IdentityHashMap<Object, Object> map;
+    /** {@link CancellationListener}s, and {@link Runnable}s ({@link CallContext}'s own API), apart: one object may be both. */
+    private IdentityHashMap<Object, Object> listeners;
+    private IdentityHashMap<Object, Object> runnables;
 
-    void add(Object listener, Executor executor) {
+    void add(CancellationListener listener, Executor executor) {
+      listeners = add(listeners, listener, executor);
+    }
+
+    void add(Runnable runnable, Executor executor) {
+      runnables = add(runnables, runnable, executor);
+    }
+
+    private static IdentityHashMap<Object, Object> add(IdentityHashMap<Object, Object> map, Object key, Executor executor) {
       if (map == null) {
         map = new IdentityHashMap<>(4);
       }
-      Object previous = map.putIfAbsent(listener, executor);
+      Object previous = map.putIfAbsent(key, executor);
       if (previous != null) {
         List<Executor> several;
         if (previous instanceof Executor) {
           several = new ArrayList<>(2);
           several.add((Executor) previous);
-          map.put(listener, several);
+          map.put(key, several);
         } else {
           @SuppressWarnings("unchecked")
           List<Executor> list = (List<Executor>) previous;
@@ -355,40 +365,54 @@ public class Context {
         }
         several.add(executor);
       }
+      return map;
     }
 
-    void remove(Object listener) {
-      if (map != null) {
-        map.remove(listener);
+    void remove(CancellationListener listener) {
+      if (listeners != null) {
+        listeners.remove(listener);
+      }
+    }
+
+    void remove(Runnable runnable) {
+      if (runnables != null) {
+        runnables.remove(runnable);
       }
     }
 
     boolean isEmpty() {
-      return map == null || map.isEmpty();
+      return (listeners == null || listeners.isEmpty()) && (runnables == null || runnables.isEmpty());
     }
 
     /** Runs every listener on its executor(s); {@code context} is what they are told was cancelled. */
     void fire(Context context) {
+      fire(context, listeners, false);
+      fire(context, runnables, true);
+    }
+
+    private static void fire(Context context, IdentityHashMap<Object, Object> map, boolean runnable) {
       if (map == null) {
         return;
       }
       map.forEach((listener, executors) -> {
+        Runnable task = runnable ? (Runnable) listener : () -> ((CancellationListener) listener).cancelled(context);
         if (executors instanceof Executor) {
-          notify(context, listener, (Executor) executors);
+          run(context, task, (Executor) executors);
         } else {
           @SuppressWarnings("unchecked")
           List<Executor> list = (List<Executor>) executors;
           for (Executor e : list) {
-            notify(context, listener, e);
+            run(context, task, e);
           }
         }
       });
     }
 
-    static void notify(Context context, Object listener, Executor executor) {
-      Runnable task = listener instanceof Runnable
-          ? (Runnable) listener
-          : () -> ((CancellationListener) listener).cancelled(context);
+    static void notify(Context context, CancellationListener listener, Executor executor) {
+      run(context, () -> listener.cancelled(context), executor);
+    }
+
+    static void run(Context context, Runnable task, Executor executor) {
       try {
         executor.execute(task);
       } catch (Throwable t) {

@@ -35,11 +35,10 @@ public final class Status {
     private static final Code[] BY_VALUE = values();
 
     private final int value;
-    private final Status status;
 
     Code(int value) {
+      // NOTE: no Status is made here: Status's initializer reads Code, and either class may be loaded first.
       this.value = value;
-      this.status = new Status(this, null, null);
     }
 
     /** The code's number on the wire. */
@@ -49,7 +48,7 @@ public final class Status {
 
     /** A status with this code and no description. */
     public Status toStatus() {
-      return status;
+      return Status.BY_CODE[ordinal()];
     }
 
     /**
@@ -60,6 +59,9 @@ public final class Status {
       return value >= 0 && value < BY_VALUE.length ? BY_VALUE[value] : UNKNOWN;
     }
   }
+
+  /** One status without description per code, in the order of the codes. */
+  private static final Status[] BY_CODE = byCode();
 
   public static final Status OK = Code.OK.toStatus();
   public static final Status CANCELLED = Code.CANCELLED.toStatus();
@@ -78,6 +80,15 @@ public final class Status {
   public static final Status UNAVAILABLE = Code.UNAVAILABLE.toStatus();
   public static final Status DATA_LOSS = Code.DATA_LOSS.toStatus();
   public static final Status UNAUTHENTICATED = Code.UNAUTHENTICATED.toStatus();
+
+  private static Status[] byCode() {
+    Code[] codes = Code.values();
+    Status[] out = new Status[codes.length];
+    for (Code c : codes) {
+      out[c.ordinal()] = new Status(c, null, null);
+    }
+    return out;
+  }
 
   private final Code code;
   private final String description;

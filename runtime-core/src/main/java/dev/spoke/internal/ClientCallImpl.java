@@ -273,14 +273,18 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   /** The context current at start was cancelled: so is this call. */
   @Override
   public void cancelled(Context cancelledContext) {
-    String why;
+    Status status;
     if (cancelledContext instanceof CallContext) {
       CallContext call = (CallContext) cancelledContext;
-      why = "the call that started this one (" + call.getMethodName() + ") was cancelled: " + call.getCancellationStatus();
+      status = Status.CANCELLED.withDescription("the call that started this one (" + call.getMethodName()
+          + ") was cancelled: " + call.getCancellationStatus());
     } else {
-      why = "the context this call was started in was cancelled: " + Contexts.statusFromCancelled(cancelledContext);
+      Status why = Contexts.statusFromCancelled(cancelledContext);
+      // A context that reached its deadline ends its calls as a deadline would, as in gRPC-java.
+      status = (why.getCode() == Status.Code.DEADLINE_EXCEEDED ? Status.DEADLINE_EXCEEDED : Status.CANCELLED)
+          .withDescription("the context this call was started in was cancelled: " + why);
     }
-    cancelWith(Status.CANCELLED.withDescription(why), true);
+    cancelWith(status, true);
   }
 
   private void checkSendable(String what) {

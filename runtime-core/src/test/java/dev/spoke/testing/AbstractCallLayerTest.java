@@ -63,7 +63,7 @@ public abstract class AbstractCallLayerTest {
   protected static final long WAIT_SECONDS = 30;
 
   /** A connected pair of transports, not started, and what to release after the test. */
-  protected static final class TransportPair {
+  public static final class TransportPair {
     public final Transport client;
     public final Transport server;
     public final AutoCloseable cleanup;
