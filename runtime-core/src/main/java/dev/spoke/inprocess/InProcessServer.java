@@ -2,12 +2,14 @@ package dev.spoke.inprocess;
 
 import dev.spoke.BindableService;
 import dev.spoke.Channel;
+import dev.spoke.ServerInterceptor;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.transport.InMemoryTransport;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,7 +48,23 @@ public final class InProcessServer implements AutoCloseable {
     return new InProcessServer(registry, "in-process");
   }
 
-  /** Starts serving the services of {@code registry} under {@code name} (which appears in errors). */
+  /**
+   * Starts serving {@code services} under the name "in-process", every call going through {@code
+   * interceptors} first (the last given sees each call first).
+   */
+  public static InProcessServer start(List<? extends ServerInterceptor> interceptors, BindableService... services) {
+    ServiceRegistry registry = new ServiceRegistry();
+    registry.intercept(interceptors.toArray(new ServerInterceptor[0]));
+    for (BindableService s : services) {
+      registry.addService(s);
+    }
+    return new InProcessServer(registry, "in-process");
+  }
+
+  /**
+   * Starts serving the services of {@code registry} under {@code name} (which appears in errors); the
+   * registry's {@link ServiceRegistry#intercept interceptors} see every call.
+   */
   public static InProcessServer start(String name, ServiceRegistry registry) {
     return new InProcessServer(registry, name);
   }

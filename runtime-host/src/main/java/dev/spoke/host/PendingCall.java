@@ -1,5 +1,6 @@
 package dev.spoke.host;
 
+import dev.spoke.CallNotRun;
 import dev.spoke.CallOptions;
 import dev.spoke.Channel;
 import dev.spoke.ClientCall;
@@ -159,7 +160,8 @@ final class PendingCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
   }
 
   private void close(Listener<RespT> l, Status status) {
-    callbackExecutor.execute(() -> l.onClose(status, new Metadata()));
+    // Ended before it was made real: it never reached a process.
+    callbackExecutor.execute(() -> l.onClose(status, CallNotRun.mark(new Metadata(), CallNotRun.NOT_SENT)));
   }
 
   /** Runs {@code op} on the real call, or holds it until there is one; drops it once the call failed. */

@@ -1,10 +1,13 @@
 package dev.spoke.host;
 
 import dev.spoke.Channel;
+import dev.spoke.ClientInterceptor;
+import dev.spoke.ClientInterceptors;
 import dev.spoke.Status;
 import dev.spoke.internal.SerializingExecutor;
 import dev.spoke.proto.control.ReadyRequest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +48,8 @@ public final class Plugin implements AutoCloseable {
   final Object lock = new Object();
   private final CompletableFuture<PluginExit> finished = new CompletableFuture<>();
   private final PluginChannel channel;
+  /** The channel the application gets: {@link #channel} behind the host's and the spec's interceptors. */
+  private final Channel interceptedChannel;
   /** State-change notifications, in order, off the threads that change the state. */
   private final Executor events;
   private volatile PluginState state = PluginState.STARTING;
@@ -73,6 +78,9 @@ public final class Plugin implements AutoCloseable {
     this.host = host;
     this.spec = spec;
     this.channel = new PluginChannel(this, host);
+    List<ClientInterceptor> interceptors = new ArrayList<>(host.pluginInterceptors());
+    interceptors.addAll(spec.interceptors());
+    this.interceptedChannel = ClientInterceptors.intercept(channel, interceptors);
     this.events = new SerializingExecutor(host.eventExecutor());
   }
 
@@ -229,7 +237,7 @@ public final class Plugin implements AutoCloseable {
    * A channel to the plugin's services; hand it to generated stubs. The same channel across restarts.
    */
   public Channel channel() {
-    return channel;
+    return interceptedChannel;
   }
 
   /**

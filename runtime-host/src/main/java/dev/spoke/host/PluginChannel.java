@@ -1,11 +1,13 @@
 package dev.spoke.host;
 
+import dev.spoke.CallNotRun;
 import dev.spoke.CallOptions;
 import dev.spoke.Channel;
 import dev.spoke.ClientCall;
 import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.Status;
+import dev.spoke.internal.ConfiguredChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -18,6 +20,11 @@ import java.util.concurrent.Executor;
  * made with wait-for-ready, waits (a {@link PendingCall}) until {@link #release} hands it a ready process
  * or {@link #failWaiting} says the plugin is down for good.
  *
+ * <p>Calls that may be made again — wait-for-ready calls, and calls with a retry policy in the spec's
+ * {@link dev.spoke.ServiceConfig} — go through a retrying call on top of this routing, so that one that
+ * met a process that died before reading it (it did not run) reaches the next process. Every other call
+ * is routed directly, at no cost.
+ *
  * <p>Thread-safe. The waiting calls are guarded by the plugin's lock, together with its state, so that a
  * call that decides to wait is never missed by the process that becomes ready at that moment.
  */
@@ -28,15 +35,40 @@ final class PluginChannel extends Channel {
   /** Wait-for-ready calls made while there was no ready process; guarded by the plugin's lock. */
   private final Set<PendingCall<?, ?>> waiting = new LinkedHashSet<>();
 
+  /** The routing below the retries. */
+  private final Channel routing = new Channel() {
+    @Override
+    public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(MethodDescriptor<ReqT, RespT> method, CallOptions options) {
+      return route(method, options);
+    }
+
+    @Override
+    public String authority() {
+      return PluginChannel.this.authority();
+    }
+  };
+  private final ConfiguredChannel configured;
+  private final boolean hasConfig;
+
   PluginChannel(Plugin plugin, SpokeHost host) {
     this.plugin = plugin;
     this.host = host;
+    this.configured = new ConfiguredChannel(routing, plugin.spec().serviceConfig(), host.executor());
+    this.hasConfig = !plugin.spec().serviceConfig().isEmpty();
   }
 
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(MethodDescriptor<ReqT, RespT> method, CallOptions options) {
+    if (hasConfig || options.isWaitForReady()) {
+      return configured.newCall(method, options);
+    }
+    return route(method, options);
+  }
+
+  /** To the ready process, or held for one, or failed. */
+  private <ReqT, RespT> ClientCall<ReqT, RespT> route(MethodDescriptor<ReqT, RespT> method, CallOptions options) {
     PluginProcess ready = plugin.readyProcess();
-    if (ready != null) {
+    if (ready != null && !(options.isWaitForReady() && ready.connection.closedStatus() != null)) {
       return ready.connection.channel().newCall(method, options);
     }
     Executor callbacks = options.getExecutor() != null ? options.getExecutor() : host.executor();
@@ -44,7 +76,9 @@ final class PluginChannel extends Channel {
     Status status;
     synchronized (plugin.lock) {
       ready = plugin.readyProcess();
-      if (ready != null) {
+      // A wait-for-ready call does not go to a process whose connection closed (it died, and the host
+      // has not moved on yet): it waits for the next one.
+      if (ready != null && !(options.isWaitForReady() && ready.connection.closedStatus() != null)) {
         return ready.connection.channel().newCall(method, options);
       }
       if (!options.isWaitForReady() || !plugin.comingBack()) {
@@ -122,7 +156,8 @@ final class PluginChannel extends Channel {
 
     @Override
     public void start(Listener<RespT> listener, Metadata headers) {
-      executor.execute(() -> listener.onClose(status, new Metadata()));
+      // It never reached a process: it did not run.
+      executor.execute(() -> listener.onClose(status, CallNotRun.mark(new Metadata(), CallNotRun.NOT_SENT)));
     }
 
     @Override

@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 final class PluginProcess {
 
   private static final Logger log = LoggerFactory.getLogger(PluginProcess.class);
+  /** How long an exit waits for the hub's reclaim before it fails the process's calls without it. */
+  private static final long RECLAIM_WAIT_MILLIS = 2_000;
 
   private final String name;
   final HubHost.Reservation reservation;
@@ -161,10 +163,28 @@ final class PluginProcess {
     host.untrack(connection.registry());
   }
 
-  /** After the process exited: fails its calls with {@code reason}, gives its entry back. Once. */
+  /**
+   * After the process exited: gives its entry back and fails its calls with {@code reason}. Once.
+   *
+   * <p>The hub's reclaim goes first, because it closes the connection saying which calls the process
+   * never took off its ring: those end as calls that did not run, which a wait-for-ready call makes
+   * again on the next process (the window between a crash and the host noticing it). Its wait is
+   * bounded: if the reclaim is held up (a caller thread holds the ring), the calls fail now as calls
+   * that may have run.
+   */
   void release(String reason) {
+    CompletableFuture<Void> reclaimed = host.hub().releaseExitedPeer(reservation, reason);
+    try {
+      reclaimed.get(RECLAIM_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      log.warn("plugin '{}' (pid {}): its reclaim did not finish within {} ms; failing its calls without it",
+          name, pid(), RECLAIM_WAIT_MILLIS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException e) {
+      log.warn("plugin '{}': its reclaim failed", name, e.getCause());
+    }
     connection.shutdownNow(Status.UNAVAILABLE.withDescription("plugin '" + name + "' (pid " + pid() + ") " + reason));
-    host.hub().releasePeer(reservation, reason);
     host.untrack(connection.registry());
   }
 

@@ -1,5 +1,7 @@
 package dev.spoke.host;
 
+import dev.spoke.ClientInterceptor;
+import dev.spoke.ServiceConfig;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
@@ -14,7 +16,9 @@ import java.util.regex.Pattern;
 /**
  * How to launch a plugin: a Java main class (on the host's own class path unless told otherwise, so
  * examples run without packaging) or any command line; its name, environment, working directory, how
- * long it may take to get ready, what happens when it fails, and how long it gets to stop.
+ * long it may take to get ready, what happens when it fails, and how long it gets to stop; and, for its
+ * channel, the interceptors its calls go through and its {@link ServiceConfig} (retries, wait-for-ready,
+ * timeouts per method).
  *
  * <p>A Java plugin gets the hub's path, its peer id and its name as arguments; any other command gets
  * them as {@code SPOKE_HUB_PATH}, {@code SPOKE_PEER_ID}, {@code SPOKE_PLUGIN_NAME}. The secret token
@@ -52,6 +56,8 @@ public final class PluginSpec {
   private final Duration readyTimeout;
   private final RestartPolicy restartPolicy;
   private final Duration shutdownGrace;
+  private final List<ClientInterceptor> interceptors;
+  private final ServiceConfig serviceConfig;
 
   private PluginSpec(Builder b) {
     this.name = b.name;
@@ -65,6 +71,8 @@ public final class PluginSpec {
     this.readyTimeout = b.readyTimeout;
     this.restartPolicy = b.restartPolicy;
     this.shutdownGrace = b.shutdownGrace;
+    this.interceptors = List.copyOf(b.interceptors);
+    this.serviceConfig = b.serviceConfig;
   }
 
   /** A plugin whose {@code main} is {@code mainClass}, run by this JVM's {@code java} on the host's class path. */
@@ -107,6 +115,16 @@ public final class PluginSpec {
 
   public Path workingDirectory() {
     return workingDirectory;
+  }
+
+  /** The interceptors of the plugin's channel, in the order given (the last sees each call first). */
+  public List<ClientInterceptor> interceptors() {
+    return interceptors;
+  }
+
+  /** The plugin channel's per-method settings; {@link ServiceConfig#NONE} by default. */
+  public ServiceConfig serviceConfig() {
+    return serviceConfig;
   }
 
   /** The command line of one launch. */
@@ -165,6 +183,8 @@ public final class PluginSpec {
     private Duration readyTimeout = Duration.ofSeconds(30);
     private RestartPolicy restartPolicy = RestartPolicy.never();
     private Duration shutdownGrace = Duration.ofSeconds(5);
+    private final List<ClientInterceptor> interceptors = new ArrayList<>();
+    private ServiceConfig serviceConfig = ServiceConfig.NONE;
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -225,6 +245,29 @@ public final class PluginSpec {
      */
     public Builder shutdownGrace(Duration grace) {
       this.shutdownGrace = Objects.requireNonNull(grace, "grace");
+      return this;
+    }
+
+    /**
+     * Interceptors every call through the plugin's {@code channel()} goes through, before the host's
+     * own ({@code SpokeHost.Builder.interceptPluginChannels}); the last given sees each call first, as in
+     * {@code ClientInterceptors.intercept}. They see each call once, however many attempts its retries
+     * take.
+     */
+    public Builder intercept(ClientInterceptor... added) {
+      for (ClientInterceptor i : added) {
+        interceptors.add(Objects.requireNonNull(i, "interceptor"));
+      }
+      return this;
+    }
+
+    /**
+     * The channel's per-method settings: retry policies, wait-for-ready and timeouts. Without one,
+     * wait-for-ready calls that failed without having run (the process died before reading them) are
+     * still made again on the next process.
+     */
+    public Builder serviceConfig(ServiceConfig config) {
+      this.serviceConfig = Objects.requireNonNull(config, "config");
       return this;
     }
 

@@ -1,7 +1,10 @@
 package dev.spoke.host;
 
 import dev.spoke.BindableService;
+import dev.spoke.ClientInterceptor;
 import dev.spoke.DirectExecutor;
+import dev.spoke.ServerInterceptor;
+import dev.spoke.ServerInterceptors;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.internal.Connection;
@@ -61,6 +64,10 @@ public final class SpokeHost implements AutoCloseable {
   /** Runs plugins' state listeners (each plugin's in order, through a serializing executor). */
   private final WorkerPool events;
   private final List<Bound> hostServices = new CopyOnWriteArrayList<>();
+  /** Interceptors of the host's services (not of its control service). */
+  private final List<ServerInterceptor> serverInterceptors;
+  /** Interceptors of every plugin's channel, before the plugin's own. */
+  private final List<ClientInterceptor> pluginInterceptors;
   private final Set<ServiceRegistry> liveRegistries = ConcurrentHashMap.newKeySet();
   private final List<Plugin> plugins = new CopyOnWriteArrayList<>();
   private final int maxCallsPerPlugin;
@@ -69,8 +76,12 @@ public final class SpokeHost implements AutoCloseable {
 
   private SpokeHost(Builder b) throws IOException {
     this.config = b.config.toBuilder().idleStrategy(b.idleStrategy != null ? b.idleStrategy : b.config.idleStrategy()).build();
-    this.hostServices.addAll(b.services);
     this.maxCallsPerPlugin = b.maxCallsPerPlugin;
+    this.serverInterceptors = List.copyOf(b.serverInterceptors);
+    this.pluginInterceptors = List.copyOf(b.pluginInterceptors);
+    for (Bound bound : b.services) {
+      this.hostServices.add(new Bound(ServerInterceptors.intercept(bound.service, serverInterceptors), bound.executor));
+    }
     if (b.executor != null) {
       this.executor = b.executor;
       this.ownPool = null;
@@ -116,10 +127,10 @@ public final class SpokeHost implements AutoCloseable {
 
   /** Serves {@code service} on {@code executor} to every plugin. */
   public SpokeHost addService(ServerServiceDefinition service, Executor serviceExecutor) {
-    Bound b = new Bound(service, serviceExecutor);
+    Bound b = new Bound(ServerInterceptors.intercept(service, serverInterceptors), serviceExecutor);
     hostServices.add(b);
     for (ServiceRegistry r : liveRegistries) {
-      r.addService(service, serviceExecutor);
+      r.addService(b.service, serviceExecutor);
     }
     return this;
   }
@@ -249,6 +260,11 @@ public final class SpokeHost implements AutoCloseable {
     return events;
   }
 
+  /** The interceptors every plugin's channel has before its own. */
+  List<ClientInterceptor> pluginInterceptors() {
+    return pluginInterceptors;
+  }
+
   /** A registry holding every host service, for one plugin connection. */
   ServiceRegistry newRegistry() {
     ServiceRegistry r = new ServiceRegistry();
@@ -288,8 +304,33 @@ public final class SpokeHost implements AutoCloseable {
     private Executor executor;
     private int maxCallsPerPlugin = DEFAULT_MAX_CALLS_PER_PLUGIN;
     private final List<Bound> services = new ArrayList<>();
+    private final List<ServerInterceptor> serverInterceptors = new ArrayList<>();
+    private final List<ClientInterceptor> pluginInterceptors = new ArrayList<>();
 
     private Builder() {}
+
+    /**
+     * Interceptors of every host service, bound before or after: they see each call a plugin makes to
+     * the host, before the interceptors a service was bound with; the last given sees each call first
+     * (gRPC-java's {@code ServerBuilder.intercept}). The host's own control service is not intercepted.
+     */
+    public Builder intercept(ServerInterceptor... interceptors) {
+      for (ServerInterceptor i : interceptors) {
+        serverInterceptors.add(Objects.requireNonNull(i, "interceptor"));
+      }
+      return this;
+    }
+
+    /**
+     * Interceptors of every plugin's {@code channel()}: they see each call the host makes to a plugin,
+     * after the plugin's own ({@link PluginSpec.Builder#intercept}); the last given sees each call first.
+     */
+    public Builder interceptPluginChannels(ClientInterceptor... interceptors) {
+      for (ClientInterceptor i : interceptors) {
+        pluginInterceptors.add(Objects.requireNonNull(i, "interceptor"));
+      }
+      return this;
+    }
 
     /** The hub's shape and timings. Default: {@link HubConfig#defaults()}. */
     public Builder hubConfig(HubConfig hubConfig) {

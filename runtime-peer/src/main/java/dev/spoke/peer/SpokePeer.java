@@ -3,6 +3,9 @@ package dev.spoke.peer;
 import dev.spoke.BindableService;
 import dev.spoke.CallOptions;
 import dev.spoke.Channel;
+import dev.spoke.ClientInterceptor;
+import dev.spoke.ClientInterceptors;
+import dev.spoke.ServerInterceptor;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.SpokeVersion;
@@ -81,6 +84,8 @@ public final class SpokePeer implements AutoCloseable {
   private final Connection connection;
   private final CompletableFuture<Integer> termination = new CompletableFuture<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
+  /** The channel {@link #hostChannel()} returns: the connection's, behind the interceptors given. */
+  private volatile Channel hostChannel;
 
   private SpokePeer(PeerArguments arguments, HubPeer hub) {
     this.arguments = arguments;
@@ -93,6 +98,7 @@ public final class SpokePeer implements AutoCloseable {
         .localName("plugin '" + arguments.pluginName() + "'")
         .onGoAway(this::onGoAway)
         .build();
+    this.hostChannel = connection.channel();
     hub.onHostGone(this::onHostGone);
   }
 
@@ -156,9 +162,32 @@ public final class SpokePeer implements AutoCloseable {
     return this;
   }
 
-  /** A channel to the services the host serves; hand it to generated stubs. */
+  /**
+   * A channel to the services the host serves; hand it to generated stubs. Its calls go through the
+   * interceptors given to {@link #interceptHostChannel} before it was asked for.
+   */
   public Channel hostChannel() {
-    return connection.channel();
+    return hostChannel;
+  }
+
+  /**
+   * Adds interceptors to the calls the plugin makes to the host: the channels {@link #hostChannel()}
+   * returns from now on go through them (the last given sees each call first). Add them before making
+   * stubs, as with gRPC-java's channel builder.
+   */
+  public synchronized SpokePeer interceptHostChannel(ClientInterceptor... interceptors) {
+    hostChannel = ClientInterceptors.intercept(hostChannel, interceptors);
+    return this;
+  }
+
+  /**
+   * Adds interceptors to the plugin's services, those added before and after: they see each call the
+   * host makes, before the interceptors a service was bound with; the last given sees each call first
+   * (gRPC-java's {@code ServerBuilder.intercept}).
+   */
+  public SpokePeer intercept(ServerInterceptor... interceptors) {
+    registry.intercept(interceptors);
+    return this;
   }
 
   /** The plugin's name, as the host knows it. */

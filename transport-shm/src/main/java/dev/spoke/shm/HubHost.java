@@ -2,6 +2,8 @@ package dev.spoke.shm;
 
 import dev.spoke.Status;
 import dev.spoke.internal.InboundDelivery;
+import dev.spoke.transport.FrameKind;
+import dev.spoke.transport.FrameListener;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -11,6 +13,7 @@ import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -273,7 +276,24 @@ public final class HubHost implements AutoCloseable {
    * runs on the receive thread. {@code reason} appears in the errors of its calls in flight.
    */
   public void releasePeer(Reservation reservation, String reason) {
-    requestReclaim(reservation.peerId, reservation.epoch, reason);
+    requestReclaim(reservation.peerId, reservation.epoch, reason, false);
+  }
+
+  /**
+   * Reclaims a peer whose process is known to have exited (its {@link Process} ended). As {@link
+   * #releasePeer}, and the transport's listener also hears which calls' CALL_START frames the host had
+   * published to the peer and the peer never took off its ring: they did not run (see {@link
+   * dev.spoke.transport.FrameListener#onTransportClosed(Status, long[])}). The peer's own head says what
+   * it took; the entries are read before anything of the peer's is freed. Only for a process that is
+   * gone: a live one could still take them.
+   *
+   * @return completes once the reclaim is done (or was done before)
+   */
+  public CompletableFuture<Void> releaseExitedPeer(Reservation reservation, String reason) {
+    LoopRequest r = new LoopRequest(reservation.peerId, reservation.epoch, reason, -1, true);
+    requests.add(r);
+    loop.wake();
+    return r.done;
   }
 
   /** The pid the plugin wrote when it attached, or 0 before. */
@@ -333,18 +353,18 @@ public final class HubHost implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
   // The receive thread (a ReceiveLoop) and reclaims
 
-  private void requestReclaim(int peer, int epoch, String reason) {
-    requests.add(new LoopRequest(peer, epoch, reason, -1));
+  private void requestReclaim(int peer, int epoch, String reason, boolean exited) {
+    requests.add(new LoopRequest(peer, epoch, reason, -1, exited));
     loop.wake();
   }
 
   private void requestRebuild(int sizeClass, String why) {
-    requests.add(new LoopRequest(-1, 0, why, sizeClass));
+    requests.add(new LoopRequest(-1, 0, why, sizeClass, false));
     loop.wake();
   }
 
   private void requestOrphansFreed(List<PoolReconciler.Orphan> orphans) {
-    LoopRequest r = new LoopRequest(-1, 0, orphans.size() + " orphaned slots", -1);
+    LoopRequest r = new LoopRequest(-1, 0, orphans.size() + " orphaned slots", -1, false);
     r.orphans = orphans;
     requests.add(r);
     loop.wake();
@@ -433,6 +453,7 @@ public final class HubHost implements AutoCloseable {
     long e = layout.peerEntryOffset(peer);
     HubTransport t = transports[peer];
     if (t == null || t.epoch() != r.epoch) {
+      r.done.complete(null);
       return true; // already reclaimed
     }
     for (int attempt = 0; ; attempt++) {
@@ -468,6 +489,7 @@ public final class HubHost implements AutoCloseable {
     }
     int drained;
     int freed;
+    long[] unread = r.exited ? unreadCallStarts(t) : FrameListener.NONE_UNREAD;
     assert !inPoolWork : "nested pool work";
     inPoolWork = true;
     try {
@@ -482,10 +504,12 @@ public final class HubHost implements AutoCloseable {
     mem.putLong(e + PeerEntryDescriptor.TOKEN_HASH_OFFSET, 0);
     mem.putIntRelease(e + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.FREE);
     peerDoorbells[peer].wake(); // a plugin still running sees its entry gone and stops
-    log.debug("reclaimed {}: {}; {} frames to it unread, {} slots returned", who, r.reason, drained, freed);
+    log.debug("reclaimed {}: {}; {} frames to it unread ({} of them calls reported unread), {} slots returned",
+        who, r.reason, drained, unread.length, freed);
     // Application code may run from here on (listeners of calls that fail): the pool work is done.
-    t.tellListenerClosed(status);
+    t.tellListenerClosed(status, unread);
     t.markReclaimed(r.reason);
+    r.done.complete(null);
     BiConsumer<Integer, String> l = peerGoneListener;
     if (l != null) {
       try {
@@ -517,6 +541,31 @@ public final class HubHost implements AutoCloseable {
     return n;
   }
 
+  /**
+   * The call ids of the CALL_START descriptors the host published to the peer that it never took: those
+   * from its head (which it moves past an entry before acting on it) to the tail. Read before the
+   * reclaim frees anything. A head the peer scribbled over yields nothing: unread is reported only when
+   * it is known.
+   */
+  private long[] unreadCallStarts(HubTransport t) {
+    DescriptorRing ring = t.outRing();
+    long head = ring.headVolatile();
+    long tail = ring.tailVolatile();
+    if (tail - head <= 0 || tail - head > layout.ringCapacity) {
+      return FrameListener.NONE_UNREAD;
+    }
+    long[] ids = new long[(int) (tail - head)];
+    int n = 0;
+    for (long p = head; p != tail; p++) {
+      long entry = ring.entryOffset(p);
+      if (ring.isPublished(p) && mem.getByte(entry + FrameDescriptor.MODE_OFFSET) != FrameDescriptor.MODE_PADDING
+          && (mem.getByte(entry + FrameDescriptor.KIND_OFFSET) & 0xFF) == FrameKind.CALL_START.code()) {
+        ids[n++] = mem.getLong(entry + FrameDescriptor.CALL_ID_OFFSET);
+      }
+    }
+    return java.util.Arrays.copyOf(ids, n);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // The supervisor thread
 
@@ -543,14 +592,14 @@ public final class HubHost implements AutoCloseable {
             t.remoteName("plugin '" + names[i] + "' (peer " + i + ", pid " + pid + ")");
           }
           if (state == PeerEntryDescriptor.DEAD) {
-            requestReclaim(i, t.epoch(), "detached");
+            requestReclaim(i, t.epoch(), "detached", false);
           } else if (!launchedByHost[i] && pid > 0 && !ProcessLiveness.isAlive(pid, 0)) {
             // Plugins the host launched are watched through their Process, which knows the exit status.
-            requestReclaim(i, t.epoch(), "exited");
+            requestReclaim(i, t.epoch(), "exited", true); // its pid is gone: what it did not take it never will
           } else if (state == PeerEntryDescriptor.ACTIVE && !launchedByHost[i]) {
             long beat = mem.getLongAcquire(e + PeerEntryDescriptor.HEARTBEAT_OFFSET);
             if (now - beat > timeout) {
-              requestReclaim(i, t.epoch(), String.format("stopped its heartbeat (last %.1fs ago)", (now - beat) / 1e9));
+              requestReclaim(i, t.epoch(), String.format("stopped its heartbeat (last %.1fs ago)", (now - beat) / 1e9), false);
             }
           }
           if (state == PeerEntryDescriptor.ACTIVE) {
@@ -583,7 +632,8 @@ public final class HubHost implements AutoCloseable {
     if (stalled > config.hungAfter().toNanos()) {
       headSince[peer] = now; // one request per stall
       requestReclaim(peer, t.epoch(), String.format("stopped reading its ring for %.1fs with %d frames waiting "
-          + "(hung; the limit is HubConfig.hungAfter, %d ms)", stalled / 1e9, depth, config.hungAfter().toMillis()));
+          + "(hung; the limit is HubConfig.hungAfter, %d ms)", stalled / 1e9, depth, config.hungAfter().toMillis()),
+          false); // a hung process may still read what waits for it
     }
   }
 
@@ -731,12 +781,12 @@ public final class HubHost implements AutoCloseable {
     @Override
     public void violation(HubTransport transport, String what) {
       log.error("disconnecting: {}", what);
-      requestReclaim(peer, transport.epoch(), "was disconnected: " + what);
+      requestReclaim(peer, transport.epoch(), "was disconnected: " + what, false);
     }
 
     @Override
     public void closed(HubTransport transport, Status status) {
-      requestReclaim(peer, transport.epoch(), "was disconnected by the host: " + status.getDescription());
+      requestReclaim(peer, transport.epoch(), "was disconnected by the host: " + status.getDescription(), false);
     }
 
     @Override
@@ -764,17 +814,22 @@ public final class HubHost implements AutoCloseable {
     /** The size class to rebuild, or -1 for a reclaim. */
     final int sizeClass;
     final long createdNanos = System.nanoTime();
+    /** A reclaim of a peer whose process has exited: report the calls it never read. */
+    final boolean exited;
+    /** Completes once the request was carried out. */
+    final CompletableFuture<Void> done = new CompletableFuture<>();
     /** Not to be tried before this System.nanoTime() value (set when it had to wait). */
     long notBefore = createdNanos;
     long lastWarnedNanos;
     /** Slots to free (a reconciliation's repair), or null. */
     List<PoolReconciler.Orphan> orphans;
 
-    LoopRequest(int peer, int epoch, String reason, int sizeClass) {
+    LoopRequest(int peer, int epoch, String reason, int sizeClass, boolean exited) {
       this.peer = peer;
       this.epoch = epoch;
       this.reason = reason;
       this.sizeClass = sizeClass;
+      this.exited = exited;
     }
   }
 

@@ -152,7 +152,7 @@ public final class HubTransport implements Transport {
     listener = frameListener;
     Status already = closed;
     if (already != null) {
-      notifyListenerClosed(already);
+      notifyListenerClosed(already, FrameListener.NONE_UNREAD);
     }
     endpoint.receiveLoop().wake(); // poll this transport now, not when the loop next wakes
   }
@@ -289,8 +289,16 @@ public final class HubTransport implements Transport {
 
   /** Tells the listener the transport closed, once (if it has started). */
   void tellListenerClosed(Status status) {
+    tellListenerClosed(status, FrameListener.NONE_UNREAD);
+  }
+
+  /**
+   * Tells the listener the transport closed, once (if it has started), with the calls whose CALL_START
+   * the peer never read ({@link FrameListener#onTransportClosed(Status, long[])}).
+   */
+  void tellListenerClosed(Status status, long[] unreadCallStarts) {
     if (listener != null) {
-      notifyListenerClosed(status);
+      notifyListenerClosed(status, unreadCallStarts);
     }
   }
 
@@ -311,7 +319,7 @@ public final class HubTransport implements Transport {
     endpoint.violation(this, what);
   }
 
-  private void notifyListenerClosed(Status status) {
+  private void notifyListenerClosed(Status status, long[] unreadCallStarts) {
     synchronized (this) {
       if (listenerToldClosed) {
         return;
@@ -319,7 +327,7 @@ public final class HubTransport implements Transport {
       listenerToldClosed = true;
     }
     try {
-      listener.onTransportClosed(status);
+      listener.onTransportClosed(status, unreadCallStarts);
     } catch (Throwable t) {
       log.error("[{}] listener failed on close of the transport to {}", localName, remoteName, t);
     }
