@@ -1,6 +1,8 @@
 package dev.spoke.host;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import com.google.rpc.ErrorInfo;
 import dev.spoke.CallContext;
 import dev.spoke.CallOptions;
 import dev.spoke.DirectExecutor;
@@ -14,6 +16,8 @@ import dev.spoke.it.HostCallbacksSpoke;
 import dev.spoke.it.Payload;
 import dev.spoke.it.Summary;
 import dev.spoke.peer.SpokePeer;
+import dev.spoke.protobuf.StatusProto;
+import dev.spoke.testing.EchoMetadataInterceptor;
 import dev.spoke.stub.StreamObserver;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +27,9 @@ import java.util.zip.CRC32;
  * The plugin the host tests launch. Its first argument after Spoke's picks a misbehaviour for launch
  * tests: {@code exit-at-once}, {@code never-ready}; it also exits at once if the file named by the
  * environment variable {@code ECHO_REFUSE_IF_EXISTS} exists (to fail a restart). Otherwise it serves Echo — on its receive thread
- * with {@code direct} (so a hanging handler stops it reading altogether).
+ * with {@code direct} (so a hanging handler stops it reading altogether). With {@code api} it installs
+ * the interceptors of {@link ApiFixtures} on its services and its host channel, and gRPC's interop
+ * metadata echo.
  */
 public final class EchoPlugin {
 
@@ -46,6 +52,10 @@ public final class EchoPlugin {
     if (peer.arguments().contains("never-ready")) {
       System.err.println("echo plugin: attached, and never saying READY");
       Thread.sleep(Long.MAX_VALUE);
+    }
+    if (peer.arguments().contains("api")) {
+      peer.intercept(new EchoMetadataInterceptor(), ApiFixtures.pluginServer(), ApiFixtures.TRACE.serverInterceptor());
+      peer.interceptHostChannel(ApiFixtures.pluginClient(peer.name()), ApiFixtures.TRACE.clientInterceptor());
     }
     if (peer.arguments().contains("direct")) {
       peer.addService(new Echo(peer), DirectExecutor.INSTANCE);
@@ -93,6 +103,13 @@ public final class EchoPlugin {
     @Override
     public void unary(Payload request, StreamObserver<Payload> response) {
       check(request);
+      if (!request.getFailRich().isEmpty()) {
+        throw StatusProto.toStatusRuntimeException(com.google.rpc.Status.newBuilder()
+            .setCode(Status.Code.FAILED_PRECONDITION.value())
+            .setMessage("rich failure of " + peer.name())
+            .addDetails(Any.pack(ErrorInfo.newBuilder().setReason(request.getFailRich()).setDomain(peer.name()).build()))
+            .build());
+      }
       sleep(request.getSleepMillis());
       response.onNext(request);
       response.onCompleted();
@@ -177,7 +194,8 @@ public final class EchoPlugin {
 
     @Override
     public void chain(ChainRequest request, StreamObserver<ChainReply> response) {
-      ChainRequest here = request.toBuilder().addPath(peer.name()).build();
+      String trace = ApiFixtures.TRACE_ID.get();
+      ChainRequest here = request.toBuilder().addPath(peer.name() + (trace != null ? "#" + trace : "")).build();
       if (here.getDepth() <= 0) {
         response.onNext(ChainReply.newBuilder().addAllPath(here.getPathList()).build());
       } else {

@@ -22,10 +22,14 @@ final class TestCallbacks extends HostCallbacksSpoke.HostCallbacksImplBase {
   /** Set by tests that want to know who called reverse: then each call adds host.caller() here. */
   volatile SpokeHost host;
   final LinkedBlockingQueue<String> reverseCallers = new LinkedBlockingQueue<>();
+  /** The trace id current in each relay (see ApiFixtures), or "none". */
+  final LinkedBlockingQueue<String> relayTraces = new LinkedBlockingQueue<>();
 
   @Override
   public void relay(ChainRequest request, StreamObserver<ChainReply> response) {
-    String from = request.getPath(request.getPathCount() - 1);
+    String trace = ApiFixtures.TRACE_ID.get();
+    relayTraces.add(trace == null ? "none" : trace);
+    String from = request.getPath(request.getPathCount() - 1).replaceFirst("#.*", "");
     Plugin next = plugins.stream().filter(p -> !p.name().equals(from)).findFirst()
         .orElseThrow(() -> Status.FAILED_PRECONDITION.withDescription("no plugin besides " + from).asRuntimeException());
     response.onNext(EchoSpoke.newBlockingStub(next.channel()).chain(request));

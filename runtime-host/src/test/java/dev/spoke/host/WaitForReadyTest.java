@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
 import dev.spoke.it.EchoSpoke;
+import dev.spoke.it.Event;
 import dev.spoke.it.Payload;
 import dev.spoke.it.Summary;
 import dev.spoke.shm.HubConfig;
@@ -156,13 +157,16 @@ class WaitForReadyTest {
   @Test
   void waitingCallsFailWhenTheRestartFailsAndThePluginIsDownForGood() throws Exception {
     Path refuse = dir.resolve("refuse-to-start");
-    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).build()).build();
+    TestCallbacks callbacks = new TestCallbacks();
+    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).build()).addService(callbacks).build();
     Plugin p = host.launch(PluginSpec.java("doomed", EchoPlugin.class).jvmArgs("-Xmx128m", "-XX:+UseSerialGC")
         .environment("ECHO_REFUSE_IF_EXISTS", refuse.toString())
         .restartPolicy(RestartPolicy.onFailure(1, Duration.ofMillis(700))).build());
     EchoSpoke.EchoStub async = EchoSpoke.newStub(p.channel()).withWaitForReady();
-    // A call already sent when the process dies is not sent again.
+    // A call the process had taken when it died is not sent again (one it never read would be).
     CompletableFuture<Payload> hung = async.hang(Payload.getDefaultInstance());
+    Event hanging = callbacks.events.poll(30, TimeUnit.SECONDS);
+    assertTrue(hanging != null && hanging.getKind().equals("hanging"), "the plugin did not take the call: " + hanging);
     java.nio.file.Files.createFile(refuse);
     killAndAwaitRestarting(p);
     Status inFlight = statusOf(assertThrows(ExecutionException.class, () -> hung.get(10, TimeUnit.SECONDS)));
