@@ -12,10 +12,13 @@ import java.util.function.Supplier;
 /**
  * Makes a call again when it fails with {@code UNAVAILABLE}, which is what the calls a plugin had in
  * flight get when it dies. The calls are made with {@code withWaitForReady()}, so a call made while the
- * plugin restarts waits for the new process by itself; what is left to retry are the calls the dead
- * process took with it, and those made in the moment between its death and the host noticing, which
- * is why each retry waits a back-off first. A plugin that is down for good, a status other than
- * UNAVAILABLE, or more than {@link #PATIENCE} of retrying ends it.
+ * plugin restarts waits for the new process by itself, and one that the dying process never read (made
+ * in the moment between its death and the host noticing) is made again by the channel, for it did not
+ * run. What is left are the calls the dead process had taken: they may have run, and only the
+ * application knows it may make them again; the demo's calls may be (a unary call could say so with a
+ * {@code RetryPolicy} in the plugin's {@code ServiceConfig}; a stream that has already delivered output
+ * starts over here). A plugin that is down for good, a status other than UNAVAILABLE, or more than
+ * {@link #PATIENCE} of retrying ends it.
  *
  * <p>Thread-safe.
  */

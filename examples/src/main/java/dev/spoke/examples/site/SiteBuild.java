@@ -52,7 +52,8 @@ import java.util.regex.Pattern;
  *
  * <p>Pages wait for the code samples they show; everything else runs at once, on small pools per kind
  * of work (the plugins do the work; the host's threads mostly wait for them). Every call has a
- * deadline, and is retried when its plugin dies under it ({@link Retrier}).
+ * deadline, and is retried when its plugin dies under it ({@link Retrier}). A {@link CallMeter} counts the
+ * calls to each plugin (on the plugin's channel) and the plugins' calls back (on the host's services).
  *
  * <p>Not thread-safe: one build, one {@link #run()}.
  */
@@ -102,12 +103,14 @@ final class SiteBuild {
 
     KillSwitch killSwitch = new KillSwitch(startNanos, event -> console.println("  ! " + event));
     report.hostCallbacks = new CallStats("host callbacks", payloads);
-    SiteHostService siteHost = new SiteHostService(site, report.hostCallbacks, killSwitch::onCallback);
+    SiteHostService siteHost = new SiteHostService(site, killSwitch::onCallback);
+    CallMeter callbackMeter = new CallMeter(report.hostCallbacks);
 
     // [START host-start]
     try (SpokeHost host = SpokeHost.builder()
-        .addService(siteHost)     // what the plugins call back
-        .build()) {               // creates the hub in /dev/shm; close() stops the plugins and removes it
+        .addService(siteHost)         // what the plugins call back
+        .intercept(callbackMeter)     // a ServerInterceptor: counts the plugins' calls to the host
+        .build()) {                   // creates the hub in /dev/shm; close() stops the plugins and removes it
       // [END host-start]
       report.hubPath = host.hubPath();
       launchAll(host);
@@ -148,7 +151,8 @@ final class SiteBuild {
     ExecutorService launcher = pool("launch", mains.size()); // the JVMs start in parallel
     try {
       Map<String, CompletableFuture<Plugin>> launches = new LinkedHashMap<>();
-      mains.forEach((name, main) -> launches.put(name, CompletableFuture.supplyAsync(() -> launch(host, name, main, heap(name)), launcher)));
+      mains.forEach((name, main) -> launches.put(name,
+          CompletableFuture.supplyAsync(() -> launch(host, name, main, heap(name), new CallMeter(stats.get(name))), launcher)));
       StringBuilder line = new StringBuilder("  ");
       for (Map.Entry<String, CompletableFuture<Plugin>> e : launches.entrySet()) {
         Plugin p = join(e.getValue());
@@ -165,10 +169,11 @@ final class SiteBuild {
   }
 
   // [START host-launch]
-  private static Plugin launch(SpokeHost host, String name, Class<?> mainClass, String heap) {
+  private static Plugin launch(SpokeHost host, String name, Class<?> mainClass, String heap, CallMeter meter) {
     return host.launch(PluginSpec.java(name, mainClass)          // runs on this JVM's class path
         .jvmArgs(heap, "-XX:+UseSerialGC", "-Djava.awt.headless=true")
         .restartPolicy(RestartPolicy.onFailure(3, Duration.ofMillis(200)))
+        .intercept(meter)                                        // a ClientInterceptor: counts calls, bytes, latency
         .build());                                               // returns once the plugin said READY
   }
   // [END host-launch]
@@ -177,8 +182,8 @@ final class SiteBuild {
     return plugin.equals(IMAGES) ? "-Xmx512m" : "-Xmx128m";
   }
 
-  private Channel meteredChannel(String plugin) {
-    return new MeteredChannel(plugins.get(plugin).channel(), stats.get(plugin));
+  private Channel channel(String plugin) {
+    return plugins.get(plugin).channel();
   }
 
   private <T> T call(String plugin, Supplier<T> attempt) {
@@ -279,7 +284,7 @@ final class SiteBuild {
   private Object minify(String path, String content, boolean page) throws IOException {
     MinifyResponse result = call(MINIFIER, () -> {
       // [START host-call]
-      MinifierSpoke.MinifierBlockingStub minifier = MinifierSpoke.newBlockingStub(meteredChannel(MINIFIER))
+      MinifierSpoke.MinifierBlockingStub minifier = MinifierSpoke.newBlockingStub(channel(MINIFIER))
           .withWaitForReady()                      // while the plugin restarts, wait for it
           .withDeadlineAfter(30, TimeUnit.SECONDS);
       MinifyRequest request = MinifyRequest.newBuilder().setPath(path).setContent(content).build();
@@ -309,7 +314,7 @@ final class SiteBuild {
   }
 
   private ImageProcessorSpoke.ImageProcessorBlockingStub images() {
-    return ImageProcessorSpoke.newBlockingStub(meteredChannel(IMAGES)).withWaitForReady().withDeadlineAfter(60, TimeUnit.SECONDS);
+    return ImageProcessorSpoke.newBlockingStub(channel(IMAGES)).withWaitForReady().withDeadlineAfter(60, TimeUnit.SECONDS);
   }
 
   private static String size(RawImage image) {
@@ -323,7 +328,7 @@ final class SiteBuild {
     RunRequest request = RunRequest.newBuilder().setPath(path).setTimeoutMillis(timeout.toMillis()).build();
     CodeOutput output = call(CODE_RUNNER, () -> {
       CodeOutput attempt = new CodeOutput(path);
-      try (BlockingResponseStream<RunEvent> events = CodeRunnerSpoke.newBlockingStub(meteredChannel(CODE_RUNNER))
+      try (BlockingResponseStream<RunEvent> events = CodeRunnerSpoke.newBlockingStub(channel(CODE_RUNNER))
           .withWaitForReady()
           .withDeadlineAfter(timeout.plusSeconds(30))
           .run(request)) {

@@ -15,9 +15,10 @@ import java.nio.file.Files;
 import java.util.function.Consumer;
 
 /**
- * What the host serves its plugins: the site's files (only those), and where links go. Counts the
- * calls, and tells a listener who made each one (the demo's kill switch waits for one from its
- * victim, so that the victim dies with a call in flight).
+ * What the host serves its plugins: the site's files (only those), and where links go. Tells a listener
+ * who made each call (the demo's kill switch waits for one from its victim, so that the victim dies
+ * with a call in flight). The calls are counted by a {@link CallMeter} the host installs in front of
+ * it.
  *
  * <p>Thread-safe.
  */
@@ -25,57 +26,41 @@ final class SiteHostService extends SiteHostSpoke.SiteHostImplBase {
 
   private final SiteFiles site;
   private final SiteLinks links;
-  private final CallStats stats;
   private final Consumer<String> onCallback;
 
-  /**
-   * @param stats counts the plugins' calls to the host
-   * @param onCallback told who calls ({@link CallContext#getPeer()}) at the start of every call
-   */
-  SiteHostService(SiteFiles site, CallStats stats, Consumer<String> onCallback) {
+  /** @param onCallback told who calls ({@link CallContext#getPeer()}) at the start of every call */
+  SiteHostService(SiteFiles site, Consumer<String> onCallback) {
     this.site = site;
     this.links = new SiteLinks(site.outputs);
-    this.stats = stats;
     this.onCallback = onCallback;
   }
 
   @Override
   public void readAsset(AssetRequest request, StreamObserver<Asset> response) {
-    long start = begin(request.getSerializedSize());
+    onCallback.accept(CallContext.current().getPeer());
     if (!site.has(request.getPath())) {
-      throw end(start, Status.NOT_FOUND.withDescription("the site has no file " + request.getPath()));
+      response.onError(Status.NOT_FOUND.withDescription("the site has no file " + request.getPath()).asRuntimeException());
+      return;
     }
     byte[] content;
     try {
       content = Files.readAllBytes(site.file(request.getPath()));
     } catch (IOException e) {
-      throw end(start, Status.UNAVAILABLE.withDescription("cannot read " + request.getPath() + ": " + e.getMessage()));
+      response.onError(Status.UNAVAILABLE.withDescription("cannot read " + request.getPath() + ": " + e.getMessage())
+          .asRuntimeException());
+      return;
     }
-    reply(start, response, Asset.newBuilder().setPath(request.getPath()).setContent(UnsafeByteOperations.unsafeWrap(content)).build());
+    reply(response, Asset.newBuilder().setPath(request.getPath()).setContent(UnsafeByteOperations.unsafeWrap(content)).build());
   }
 
   @Override
   public void resolveLink(LinkRequest request, StreamObserver<ResolvedLink> response) {
-    long start = begin(request.getSerializedSize());
-    reply(start, response, links.resolve(request.getFromPath(), request.getHref()));
-  }
-
-  private long begin(int requestBytes) {
     onCallback.accept(CallContext.current().getPeer());
-    stats.started();
-    stats.received(requestBytes);
-    return System.nanoTime();
+    reply(response, links.resolve(request.getFromPath(), request.getHref()));
   }
 
-  private <T extends MessageLite> void reply(long start, StreamObserver<T> response, T message) {
-    stats.sent(message.getSerializedSize());
+  private static <T extends MessageLite> void reply(StreamObserver<T> response, T message) {
     response.onNext(message);
     response.onCompleted();
-    stats.finished(System.nanoTime() - start, Status.Code.OK);
-  }
-
-  private RuntimeException end(long start, Status status) {
-    stats.finished(System.nanoTime() - start, status.getCode());
-    return status.asRuntimeException();
   }
 }
