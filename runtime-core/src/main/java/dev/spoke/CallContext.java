@@ -18,8 +18,8 @@ import java.util.concurrent.TimeUnit;
  */
 public abstract class CallContext extends Context {
 
-  /** Null once cancelled (the listeners were run). Guarded by this. */
-  private Context.Listeners listeners = new Context.Listeners();
+  /** Made on the first listener (most calls have none); handed to the cancellation. Guarded by this. */
+  private Context.Listeners listeners;
   private volatile Status cancellation;
   private volatile StatusRuntimeException cancellationCause;
 
@@ -92,8 +92,8 @@ public abstract class CallContext extends Context {
     Objects.requireNonNull(listener, "listener");
     Objects.requireNonNull(executor, "executor");
     synchronized (this) {
-      if (listeners != null) {
-        listeners.add(listener, executor);
+      if (cancellation == null) {
+        listeners().add(listener, executor);
         return;
       }
     }
@@ -112,8 +112,8 @@ public abstract class CallContext extends Context {
     Objects.requireNonNull(listener, "listener");
     Objects.requireNonNull(executor, "executor");
     synchronized (this) {
-      if (listeners != null) {
-        listeners.add(listener, executor);
+      if (cancellation == null) {
+        listeners().add(listener, executor);
         return;
       }
     }
@@ -143,9 +143,17 @@ public abstract class CallContext extends Context {
       toRun = listeners;
       listeners = null;
     }
-    if (!toRun.isEmpty()) {
+    if (toRun != null && !toRun.isEmpty()) {
       notifyOn.execute(() -> toRun.fire(this));
     }
     return true;
+  }
+
+  /** Guarded by this, before the cancellation. */
+  private Context.Listeners listeners() {
+    if (listeners == null) {
+      listeners = new Context.Listeners();
+    }
+    return listeners;
   }
 }

@@ -200,8 +200,13 @@ public class Context {
    * #detach} in a {@code finally} block.
    */
   public Context attach() {
+    // ROOT is stored as null; nothing is written when this context is current already (the common
+    // case of a call's callbacks on the thread that made it, or ROOT on a pool thread).
     Context previous = CURRENT.get();
-    CURRENT.set(this);
+    Context next = this == ROOT ? null : this;
+    if (previous != next) {
+      CURRENT.set(next);
+    }
     return previous == null ? ROOT : previous;
   }
 
@@ -211,11 +216,15 @@ public class Context {
    */
   public void detach(Context toAttach) {
     Objects.requireNonNull(toAttach, "toAttach");
-    if (current() != this) {
+    Context current = CURRENT.get();
+    if ((current == null ? ROOT : current) != this) {
       log.error("context detached while it was not current: attach and detach calls are not paired",
           new IllegalStateException("unpaired Context.detach"));
     }
-    CURRENT.set(toAttach == ROOT ? null : toAttach);
+    Context next = toAttach == ROOT ? null : toAttach;
+    if (current != next) {
+      CURRENT.set(next);
+    }
   }
 
   /** Runs {@code task} with this context current. */

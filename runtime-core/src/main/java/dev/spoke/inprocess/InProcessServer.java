@@ -30,11 +30,13 @@ public final class InProcessServer implements AutoCloseable {
   private final ServiceRegistry registry;
   private final Connection server;
   private final Connection client;
+  private final InMemoryTransport[] transports;
 
   private InProcessServer(ServiceRegistry registry, String name) {
     this.pool = WorkerPool.builder("spoke-inprocess-" + name).build();
     this.registry = registry;
     InMemoryTransport[] pair = InMemoryTransport.pair(name + "-client", name);
+    this.transports = pair;
     this.server = Connection.builder(pair[1]).registry(registry).executor(pool).localName(name).build().start();
     this.client = Connection.builder(pair[0]).executor(pool).localName(name + "-client").build().start();
   }
@@ -100,6 +102,15 @@ public final class InProcessServer implements AutoCloseable {
     Status closed = Status.UNAVAILABLE.withDescription("the in-process server was closed");
     client.shutdownNow(closed);
     server.shutdownNow(closed);
+    // The calls' endings are handed to the pool as the transports report the close: let that happen
+    // before the pool stops taking tasks, or an ending could be refused and a caller never hear it.
+    try {
+      for (InMemoryTransport t : transports) {
+        t.awaitCloseDelivered(1, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     pool.shutdown();
   }
 }

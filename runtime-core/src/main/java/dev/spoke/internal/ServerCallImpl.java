@@ -5,6 +5,7 @@ import dev.spoke.Deadline;
 import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.ServerCall;
+import dev.spoke.ServerCallHandler;
 import dev.spoke.ServerMethodDefinition;
 import dev.spoke.Status;
 import dev.spoke.StatusException;
@@ -36,6 +37,8 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     implements Connection.PayloadOwner, Runnable {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCallImpl.class);
+  /** The request headers of calls that came without any, for handlers that never read them. */
+  private static final Metadata NO_HEADERS = new Metadata();
   private static final VarHandle ENDED;
 
   static {
@@ -204,7 +207,10 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
     try {
       starting = Thread.currentThread();
-      listener = definition.getServerCallHandler().startCall(this, context.headersForHandler());
+      ServerCallHandler<ReqT, RespT> handler = definition.getServerCallHandler();
+      Metadata requestHeaders = context.headers != null || !(handler instanceof HeadersUnused)
+          ? context.headersForHandler() : NO_HEADERS;
+      listener = handler.startCall(this, requestHeaders);
       if (listener == null) {
         throw new NullPointerException("the handler of " + method.getFullMethodName() + " returned no listener");
       }

@@ -7,6 +7,7 @@ import dev.spoke.ServerCall;
 import dev.spoke.ServerCallHandler;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
+import dev.spoke.internal.HeadersUnused;
 
 /**
  * Adapts the four handler shapes generated services use to {@link ServerCallHandler}s.
@@ -86,7 +87,7 @@ public final class ServerCalls {
     StreamObserver<ReqT> invoke(StreamObserver<RespT> responseObserver);
   }
 
-  private static final class SingleRequestHandler<ReqT, RespT> implements ServerCallHandler<ReqT, RespT> {
+  private static final class SingleRequestHandler<ReqT, RespT> implements ServerCallHandler<ReqT, RespT>, HeadersUnused {
     private final SingleInvoker<ReqT, RespT> method;
 
     SingleRequestHandler(SingleInvoker<ReqT, RespT> method) {
@@ -152,7 +153,7 @@ public final class ServerCalls {
     }
   }
 
-  private static final class StreamingRequestHandler<ReqT, RespT> implements ServerCallHandler<ReqT, RespT> {
+  private static final class StreamingRequestHandler<ReqT, RespT> implements ServerCallHandler<ReqT, RespT>, HeadersUnused {
     private final StreamInvoker<ReqT, RespT> method;
 
     StreamingRequestHandler(StreamInvoker<ReqT, RespT> method) {

@@ -53,6 +53,8 @@ public final class InMemoryTransport implements Transport {
   };
   private volatile FrameListener listener;
   private volatile Status closeStatus;
+  /** Counted down once the listener has heard the close and returned. */
+  private final java.util.concurrent.CountDownLatch closeDelivered = new java.util.concurrent.CountDownLatch(1);
   /** Set by {@link #crash}: this end reads nothing more. */
   private volatile boolean dead;
   /** The CALL_STARTs of this end's the other end never read, told with the close. */
@@ -158,6 +160,15 @@ public final class InMemoryTransport implements Transport {
     close(why);
   }
 
+  /**
+   * Waits until the listener has heard that this end closed and has returned, up to {@code timeout}:
+   * then what it handed to executors while closing (the calls' endings) has been handed. Returns whether
+   * that happened.
+   */
+  public boolean awaitCloseDelivered(long timeout, TimeUnit unit) throws InterruptedException {
+    return closeDelivered.await(timeout, unit);
+  }
+
   /** The most frames that were ever in flight towards this end at once. */
   public int maxFramesInFlight() {
     return maxInFlight.get();
@@ -239,7 +250,11 @@ public final class InMemoryTransport implements Transport {
         continue;
       }
       if (d == Delivery.CLOSE) {
-        l.onTransportClosed(closeStatus, unreadOnClose);
+        try {
+          l.onTransportClosed(closeStatus, unreadOnClose);
+        } finally {
+          closeDelivered.countDown();
+        }
         return;
       }
       if (dead) {

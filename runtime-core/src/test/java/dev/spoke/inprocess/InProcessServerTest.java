@@ -52,4 +52,35 @@ class InProcessServerTest {
     assertTrue(server.shutdown(10, TimeUnit.SECONDS), "the running call finished within the grace period");
     assertEquals(1, running.get(10, TimeUnit.SECONDS).getId());
   }
+
+  @Test
+  void interceptorsGivenAtStartSeeEveryCallAndNoneCostNothing() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+    dev.spoke.ServerInterceptor counting = new dev.spoke.ServerInterceptor() {
+      @Override
+      public <ReqT, RespT> dev.spoke.ServerCall.Listener<ReqT> interceptCall(dev.spoke.ServerCall<ReqT, RespT> call,
+          dev.spoke.Metadata headers, dev.spoke.ServerCallHandler<ReqT, RespT> next) {
+        seen.incrementAndGet();
+        return next.startCall(call, headers);
+      }
+    };
+    TestService service = new TestService();
+    dev.spoke.BindableService bindable = service::definition;
+    try (InProcessServer server = InProcessServer.start(java.util.List.of(counting), bindable)) {
+      for (int i = 0; i < 3; i++) {
+        ClientCalls.blockingUnaryCall(server.channel(), TestService.UNARY, CallOptions.DEFAULT,
+            TestRequest.newBuilder().setId(i).build());
+      }
+    }
+    assertEquals(3, seen.get());
+
+    // Without interceptors nothing is wrapped: the same channel, the same service, the same handlers.
+    dev.spoke.ServerServiceDefinition def = service.definition();
+    assertTrue(dev.spoke.ServerInterceptors.intercept(def) == def);
+    dev.spoke.ServiceRegistry registry = new dev.spoke.ServiceRegistry().addService(def);
+    assertTrue(registry.lookup(TestService.UNARY.getMethodId()).method() == def.getMethod(TestService.UNARY.getFullMethodName()));
+    try (InProcessServer server = InProcessServer.start("plain", registry)) {
+      assertTrue(dev.spoke.ClientInterceptors.intercept(server.channel()) == server.channel());
+    }
+  }
 }
