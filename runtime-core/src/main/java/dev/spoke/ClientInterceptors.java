@@ -55,6 +55,7 @@ public final class ClientInterceptors {
   public abstract static class CheckedForwardingClientCall<ReqT, RespT> extends ForwardingClientCall<ReqT, RespT> {
     private ClientCall<ReqT, RespT> delegate;
 
+    /** Forwards to {@code delegate}. */
     protected CheckedForwardingClientCall(ClientCall<ReqT, RespT> delegate) {
       this.delegate = delegate;
     }

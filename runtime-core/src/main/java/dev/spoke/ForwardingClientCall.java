@@ -55,6 +55,7 @@ public abstract class ForwardingClientCall<ReqT, RespT> extends ClientCall<ReqT,
   public abstract static class SimpleForwardingClientCall<ReqT, RespT> extends ForwardingClientCall<ReqT, RespT> {
     private final ClientCall<ReqT, RespT> delegate;
 
+    /** Forwards to {@code delegate}. */
     protected SimpleForwardingClientCall(ClientCall<ReqT, RespT> delegate) {
       this.delegate = delegate;
     }

@@ -44,6 +44,7 @@ public abstract class ForwardingClientCallListener<RespT> extends ClientCall.Lis
   public abstract static class SimpleForwardingClientCallListener<RespT> extends ForwardingClientCallListener<RespT> {
     private final ClientCall.Listener<RespT> delegate;
 
+    /** Forwards to {@code delegate}. */
     protected SimpleForwardingClientCallListener(ClientCall.Listener<RespT> delegate) {
       this.delegate = delegate;
     }

@@ -66,6 +66,7 @@ public abstract class ForwardingServerCall<ReqT, RespT> extends ServerCall<ReqT,
   public abstract static class SimpleForwardingServerCall<ReqT, RespT> extends ForwardingServerCall<ReqT, RespT> {
     private final ServerCall<ReqT, RespT> delegate;
 
+    /** Forwards to {@code delegate}. */
     protected SimpleForwardingServerCall(ServerCall<ReqT, RespT> delegate) {
       this.delegate = delegate;
     }

@@ -49,6 +49,7 @@ public abstract class ForwardingServerCallListener<ReqT> extends ServerCall.List
   public abstract static class SimpleForwardingServerCallListener<ReqT> extends ForwardingServerCallListener<ReqT> {
     private final ServerCall.Listener<ReqT> delegate;
 
+    /** Forwards to {@code delegate}. */
     protected SimpleForwardingServerCallListener(ServerCall.Listener<ReqT> delegate) {
       this.delegate = delegate;
     }

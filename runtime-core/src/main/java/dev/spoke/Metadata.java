@@ -223,6 +223,7 @@ public final class Metadata {
   /** Per entry: a String (ASCII key) or a byte[] (binary key). */
   private List<Object> values = List.of();
 
+  /** An empty set. */
   public Metadata() {}
 
   private void makeMutable() {
@@ -276,6 +277,7 @@ public final class Metadata {
     return out;
   }
 
+  /** True if {@code key} has a value. */
   public boolean containsKey(Key<?> key) {
     return names.contains(key.name());
   }

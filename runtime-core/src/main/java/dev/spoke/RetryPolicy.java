@@ -83,18 +83,22 @@ public final class RetryPolicy {
     return maxAttempts;
   }
 
+  /** The ceiling of the pause before the first retry. */
   public Duration initialBackoff() {
     return initialBackoff;
   }
 
+  /** The highest ceiling of any pause. */
   public Duration maxBackoff() {
     return maxBackoff;
   }
 
+  /** How much the ceiling grows from one retry to the next. */
   public double backoffMultiplier() {
     return backoffMultiplier;
   }
 
+  /** The status codes after which a call is retried. */
   public Set<Status.Code> retryableStatusCodes() {
     return retryableStatusCodes;
   }
@@ -136,16 +140,19 @@ public final class RetryPolicy {
       return this;
     }
 
+    /** The ceiling of the pause before the first retry; positive. */
     public Builder initialBackoff(Duration backoff) {
       this.initialBackoff = backoff;
       return this;
     }
 
+    /** The highest ceiling of any pause; positive. */
     public Builder maxBackoff(Duration backoff) {
       this.maxBackoff = backoff;
       return this;
     }
 
+    /** How much the ceiling grows from one retry to the next; positive. */
     public Builder backoffMultiplier(double multiplier) {
       this.backoffMultiplier = multiplier;
       return this;

@@ -87,6 +87,7 @@ public final class ServiceConfig {
     this.entries = Map.copyOf(entries);
   }
 
+  /** A builder with nothing configured. */
   public static Builder builder() {
     return new Builder();
   }
@@ -280,6 +281,7 @@ public final class ServiceConfig {
       return this;
     }
 
+    /** The config built so far. */
     public ServiceConfig build() {
       return new ServiceConfig(entries);
     }

@@ -26,6 +26,7 @@ public final class ConfiguredChannel extends Channel {
   /** Each method's settings, looked up once. */
   private final ConcurrentHashMap<MethodDescriptor<?, ?>, ServiceConfig.MethodConfig> methods = new ConcurrentHashMap<>();
 
+  /** Calls go to {@code next}; later attempts of calls without an executor start on {@code retryExecutor}. */
   public ConfiguredChannel(Channel next, ServiceConfig config, Executor retryExecutor) {
     this.next = Objects.requireNonNull(next, "next");
     this.config = Objects.requireNonNull(config, "config");

@@ -11,6 +11,7 @@ import dev.spoke.Channel;
  * @param <S> the concrete stub type
  */
 public abstract class AbstractFutureStub<S extends AbstractFutureStub<S>> extends AbstractStub<S> {
+  /** A stub calling over {@code channel} with {@code callOptions}. */
   protected AbstractFutureStub(Channel channel, CallOptions callOptions) {
     super(channel, callOptions);
   }
