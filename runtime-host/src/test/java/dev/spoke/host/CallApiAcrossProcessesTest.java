@@ -302,11 +302,11 @@ class CallApiAcrossProcessesTest {
   @Test
   void callsADeadPluginNeverReadSayTheyDidNotRunAndTheOneItTookDoesNot() throws Exception {
     host();
-    // Echo runs on the plugin's receive thread: a sleeping handler stops it reading.
-    Plugin p = launch(spec("sleeper", "direct").build());
+    Plugin p = launch(spec("sleeper").build());
     EchoSpoke.EchoStub async = EchoSpoke.newStub(p.channel()).withDeadlineAfter(60, TimeUnit.SECONDS);
     CompletableFuture<Payload> taken = async.unary(payload(1, 10, new Random(1)).toBuilder().setSleepMillis(20_000).build());
     waitUntil("the plugin took the first call", 30, () -> ringToPlugin("sleeper").depth == 0);
+    HostPluginTest.signal("STOP", p.pid()); // it reads nothing more
     List<CompletableFuture<Payload>> unread = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       unread.add(async.unary(payload(10 + i, 10, new Random(i))));
