@@ -73,6 +73,27 @@ class HostPluginTest {
   }
 
 
+  /** Milliseconds since boot, to 10 ms: the clock /proc gives process start times in. */
+  static long uptimeMillis() {
+    try {
+      String up = Files.readString(Path.of("/proc/uptime")).split(" ")[0];
+      return Math.round(Double.parseDouble(up) * 1000);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** When {@code pid} started, in milliseconds since boot (its start time in clock ticks of 10 ms). */
+  static long startedAtUptimeMillis(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(fields[19]) * 10; // field 22 of stat, counting from the state as field 3
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** True once the process has exited, whether or not its parent has reaped it yet. */
   static boolean exited(ProcessHandle p) {
     if (!p.isAlive()) {
@@ -333,14 +354,15 @@ class HostPluginTest {
     Duration stable = Duration.ofSeconds(4);
     Plugin p = host.launch(PluginSpec.java("looping", EchoPlugin.class).jvmArgs("-Xmx128m")
         .restartPolicy(RestartPolicy.onFailure(10, Duration.ofSeconds(1)).withStableAfter(stable)).build());
-    // When each restart began and ended: the gap is the back-off plus the launch.
+    // From each crash to the start of the next process: the back-off, without the JVM's launch (which a
+    // loaded machine stretches by seconds).
     java.util.concurrent.BlockingQueue<Long> restartGaps = new java.util.concurrent.LinkedBlockingQueue<>();
-    long[] crashedAt = new long[1];
+    long[] crashedAtMillis = new long[1];
     p.addStateListener((plugin, from, to) -> {
       if (to == PluginState.RESTARTING) {
-        crashedAt[0] = System.nanoTime();
+        crashedAtMillis[0] = uptimeMillis();
       } else if (from == PluginState.RESTARTING && to == PluginState.READY) {
-        restartGaps.add(System.nanoTime() - crashedAt[0]);
+        restartGaps.add(TimeUnit.MILLISECONDS.toNanos(startedAtUptimeMillis(plugin.pid()) - crashedAtMillis[0]));
       }
     });
     assertEquals(0, p.failuresInARow());
@@ -353,7 +375,7 @@ class HostPluginTest {
       waitUntil("restart " + failures, 30, () -> p.state() == PluginState.READY && p.pid() != pid);
       assertEquals(failures, p.failuresInARow());
     }
-    assertTrue(gaps[1] >= TimeUnit.SECONDS.toNanos(2), "the second restart in a row waited 2 s: " + gaps[1] / 1e6 + " ms");
+    assertTrue(gaps[1] >= TimeUnit.MILLISECONDS.toNanos(1980), "the second restart in a row waited 2 s: " + gaps[1] / 1e6 + " ms");
     // A process that ran past the stable period: its crash starts the count, and the back-off, over:
     // 1 s again, where counting every restart would have waited 4 s.
     Thread.sleep(stable.toMillis() + 300); // the passage of time is the point: a run past the stable period
@@ -362,8 +384,9 @@ class HostPluginTest {
     gaps[2] = restartGaps.poll(30, TimeUnit.SECONDS);
     waitUntil("the restart after a stable run", 30, () -> p.state() == PluginState.READY && p.pid() != pid);
     assertEquals(1, p.failuresInARow());
-    assertTrue(gaps[2] >= TimeUnit.SECONDS.toNanos(1) && gaps[2] < TimeUnit.MILLISECONDS.toNanos(3500),
-        "after a stable run the back-off is 1 s again: the restart took " + gaps[2] / 1e6 + " ms");
+    // Start instants are whole 10 ms ticks: allow for that below the second.
+    assertTrue(gaps[2] >= TimeUnit.MILLISECONDS.toNanos(980) && gaps[2] < TimeUnit.MILLISECONDS.toNanos(1900),
+        "after a stable run the back-off is 1 s again: the next process started " + gaps[2] / 1e6 + " ms after the crash");
     assertEquals(3, p.restarts(), "every restart counts against maxRestarts");
   }
 
