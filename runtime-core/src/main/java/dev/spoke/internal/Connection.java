@@ -322,6 +322,15 @@ public final class Connection implements FrameListener {
           .withDescription("could not serialize " + describe(what) + ": " + e)
           .withCause(e)
           .asException();
+    } catch (InternalError e) {
+      // Writing into the transport's own memory faulted (its mapped file was truncated): the transport
+      // says what that means for the caller, rather than the JVM's raw error.
+      Status s = transport.explainFault(e);
+      if (s == null) {
+        throw e;
+      }
+      frame.abort();
+      throw s.withDescription(describe(what) + ": " + s.getDescription()).asException();
     }
   }
 

@@ -315,6 +315,32 @@ public final class Plugin implements AutoCloseable {
     return graceful;
   }
 
+  /**
+   * The hub is lost: no process of this plugin can be reached or launched again. Stops the current one
+   * (it cannot be asked through the hub: it gets no grace period) and fails for good. Blocks while the
+   * process is stopped: a thread of its own.
+   */
+  void hubLost() {
+    PluginProcess p;
+    synchronized (lock) {
+      if (stopRequested) {
+        return; // closed, or being closed, already
+      }
+      stopRequested = true;
+      p = current;
+      if (p != null) {
+        p.stopRequested = true;
+      }
+      moveTo(PluginState.STOPPING);
+    }
+    channel.failWaiting();
+    if (p != null) {
+      p.stop(Duration.ZERO);
+    }
+    settle(PluginState.FAILED);
+    finished.complete(lastExit);
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   /** Runs when a process of this plugin exits, for whatever reason (on the JDK's process-exit thread). */
@@ -472,6 +498,10 @@ public final class Plugin implements AutoCloseable {
   }
 
   Status unavailable() {
+    Status lost = host.hubLostStatus();
+    if (lost != null) {
+      return Status.UNAVAILABLE.withDescription("plugin '" + name() + "' cannot be called: " + lost.getDescription());
+    }
     return Status.UNAVAILABLE.withDescription("no process of " + whyUnavailable());
   }
 

@@ -96,8 +96,9 @@ final class PluginProcess {
     connection.start();
 
     String idle = host.config().idleStrategy().name();
-    ProcessBuilder pb = new ProcessBuilder(spec.commandLine(hub.path(), r.peerId(), idle));
-    pb.environment().putAll(spec.environment(hub.path(), r.peerId(), r.token(), idle));
+    // The path that leads to the hub itself, whatever becomes of its name in the hub directory.
+    ProcessBuilder pb = new ProcessBuilder(spec.commandLine(hub.attachPath(), r.peerId(), idle));
+    pb.environment().putAll(spec.environment(hub.attachPath(), r.peerId(), r.token(), idle));
     if (spec.workingDirectory() != null) {
       pb.directory(spec.workingDirectory().toFile());
     }

@@ -7,6 +7,7 @@ import dev.spoke.ServerInterceptor;
 import dev.spoke.ServerInterceptors;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
+import dev.spoke.Status;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.InlineExecutor;
 import dev.spoke.internal.LaneExecutor;
@@ -45,6 +46,10 @@ import org.slf4j.LoggerFactory;
  * <p>{@link #close()} stops every plugin gracefully (GOAWAY, their grace period, then termination),
  * closes the hub and removes its file. A JVM shutdown hook does the same if the application exits
  * without closing the host.
+ *
+ * <p>If the hub is lost (only a hub in a plain file can be: another process truncated, removed or
+ * replaced it), every plugin is stopped and fails for good, and every call fails with {@code
+ * UNAVAILABLE} saying what happened to the hub; close the host and build a new one.
  *
  * <p>Thread-safe.
  */
@@ -96,6 +101,7 @@ public final class SpokeHost implements AutoCloseable {
     });
     this.events = WorkerPool.builder("spoke-host-events").build();
     this.hub = HubHost.create(config);
+    hub.onHubLost(this::hubLost);
     this.shutdownHook = new Thread(this::closeFromHook, "spoke-host-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -222,6 +228,23 @@ public final class SpokeHost implements AutoCloseable {
 
   boolean isClosing() {
     return closing;
+  }
+
+  /** Why the hub was lost, or null while it works. */
+  Status hubLostStatus() {
+    return hub.lostStatus();
+  }
+
+  /**
+   * The hub is lost (on the thread that found out, which must not block): no plugin can be reached or
+   * launched again; each is stopped on a thread of its own.
+   */
+  private void hubLost(Status why) {
+    for (Plugin p : plugins) {
+      Thread t = new Thread(() -> p.hubLost(), "spoke-stop-" + p.name());
+      t.setDaemon(true);
+      t.start();
+    }
   }
 
   HubHost hub() {

@@ -53,8 +53,10 @@ import org.slf4j.LoggerFactory;
  * then exits the process: 0 after a graceful stop (GOAWAY: no new calls, running ones get the grace
  * period to finish), {@value #EXIT_HOST_GONE} when the host died, took the plugin's entry back, or the
  * plugin left because the host wrote something it could not trust (the host's death is noticed at once
- * where the kernel has pidfds, otherwise within a heartbeat interval, 2 s by default). Launch errors
- * print one line to stderr and exit {@value #EXIT_USAGE}.
+ * where the kernel has pidfds, otherwise within a heartbeat interval, 2 s by default), {@value
+ * #EXIT_HUB_UNUSABLE} when the hub itself became unusable: its header stayed garbage for longer than the
+ * host takes to repair it, or its file was truncated. Launch errors print one line to stderr and exit
+ * {@value #EXIT_USAGE}.
  *
  * <p>By default a handler runs inline, on the thread that received its call — no hand-off, as fast as
  * a direct executor — and yet may block: a blocking call to the host hands the plugin's receive loop to
@@ -74,6 +76,11 @@ public final class SpokePeer implements AutoCloseable {
   public static final int EXIT_USAGE = 2;
   /** Exit status when the host died or took the plugin's entry back. */
   public static final int EXIT_HOST_GONE = 3;
+  /**
+   * Exit status when the hub became unusable: its header kept reading garbage past the host's repair
+   * (the plugin told the host why in its entry first), or its file was truncated.
+   */
+  public static final int EXIT_HUB_UNUSABLE = 4;
 
   private static final long READY_TIMEOUT_SECONDS = 30;
 
@@ -218,7 +225,7 @@ public final class SpokePeer implements AutoCloseable {
 
   /**
    * Sends READY, serves until the host says stop or goes away, and exits the process with the status
-   * that says which ({@value #EXIT_OK} or {@value #EXIT_HOST_GONE}).
+   * that says which ({@value #EXIT_OK}, {@value #EXIT_HOST_GONE} or {@value #EXIT_HUB_UNUSABLE}).
    */
   public void serve() {
     int status;
@@ -277,7 +284,7 @@ public final class SpokePeer implements AutoCloseable {
 
   private void onHostGone(Status why) {
     log.warn("plugin '{}' is leaving: {}", name(), why.getDescription());
-    terminate(EXIT_HOST_GONE, why);
+    terminate(why.getCode() == Status.Code.DATA_LOSS ? EXIT_HUB_UNUSABLE : EXIT_HOST_GONE, why);
   }
 
   private void terminate(int status, Status reason) {

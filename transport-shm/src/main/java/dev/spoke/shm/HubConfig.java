@@ -28,6 +28,7 @@ public final class HubConfig {
   private final int ringCapacity;
   private final List<SizeClass> sizeClasses;
   private final Path directory;
+  private final boolean sealedMemory;
   private final IdleStrategy idleStrategy;
   private final Duration sendTimeout;
   private final Duration heartbeatInterval;
@@ -41,6 +42,7 @@ public final class HubConfig {
     this.ringCapacity = b.ringCapacity;
     this.sizeClasses = Collections.unmodifiableList(new ArrayList<>(b.sizeClasses));
     this.directory = b.directory;
+    this.sealedMemory = b.sealedMemory;
     this.idleStrategy = b.idleStrategy;
     this.sendTimeout = b.sendTimeout;
     this.heartbeatInterval = b.heartbeatInterval;
@@ -74,6 +76,17 @@ public final class HubConfig {
   /** The directory for hub files, or null for the default (see {@link HubFile#defaultDirectory()}). */
   public Path directory() {
     return directory;
+  }
+
+  /**
+   * True (the default) if the hub lives in anonymous memory sealed against shrinking and growing (Linux
+   * {@code memfd_create} with {@code F_SEAL_SHRINK | F_SEAL_GROW}), which no process can truncate and
+   * which goes with the host, with a link to it in {@link #directory()}; false for a plain file there.
+   * Where the kernel offers no such memory, the hub is a plain file either way. A plain file can be
+   * truncated or replaced by any process of the user: the host then declares the hub lost.
+   */
+  public boolean sealedMemory() {
+    return sealedMemory;
   }
 
   public IdleStrategy idleStrategy() {
@@ -148,6 +161,7 @@ public final class HubConfig {
         .ringCapacity(ringCapacity)
         .sizeClasses(sizeClasses)
         .directory(directory)
+        .sealedMemory(sealedMemory)
         .idleStrategy(idleStrategy)
         .sendTimeout(sendTimeout)
         .heartbeatInterval(heartbeatInterval)
@@ -169,6 +183,7 @@ public final class HubConfig {
     private int ringCapacity = 256;
     private List<SizeClass> sizeClasses = DEFAULT_SIZE_CLASSES;
     private Path directory;
+    private boolean sealedMemory = true;
     private IdleStrategy idleStrategy = IdleStrategy.BALANCED;
     private Duration sendTimeout = Duration.ofSeconds(30);
     private Duration heartbeatInterval = Duration.ofSeconds(2);
@@ -219,6 +234,12 @@ public final class HubConfig {
     /** Where hub files go; default: a directory only this user can read under /dev/shm. */
     public Builder directory(Path dir) {
       this.directory = dir;
+      return this;
+    }
+
+    /** See {@link HubConfig#sealedMemory()}. Default true. */
+    public Builder sealedMemory(boolean sealed) {
+      this.sealedMemory = sealed;
       return this;
     }
 

@@ -28,14 +28,24 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The hub file: created by the host under a directory only its user can read, with mode 0600 and a
- * unique name; mapped by the host and by every plugin; unlinked when the host closes. Opening checks
- * the file thoroughly and says exactly what is wrong with a foreign, truncated, newer or half-written
- * file. Hubs left behind by hosts that died are removed when the next host starts.
+ * The hub file: created by the host, mapped by the host and by every plugin, gone when the host
+ * closes. By default it is sealed memory (see {@link HubBacking}): an anonymous memory file nobody can
+ * truncate or grow, reached through {@code /proc/<hostpid>/fd/<n>}, with a link under the hub's name in a
+ * directory only its user can read; where the kernel has no such memory, or when configured, it is a
+ * plain file of mode 0600 with a unique name in that directory. Opening checks the file thoroughly and
+ * says exactly what is wrong with a foreign, truncated, newer or half-written file. Hubs left behind by
+ * hosts that died (plain files, or links to memory that went with its host) are removed when the next
+ * host starts.
+ *
+ * <p>The host's side holds its own copy of the header ({@link HubHeaderGuard}) and checks its backing
+ * ({@link #checkBacking}); a plugin's side keeps the header values it validated at open and never
+ * reads them from the mapping again, and checks that the file has not been truncated ({@link
+ * #checkSize}).
  *
  * <p>The mapping is not unmapped on close (Java unmaps when the buffer is collected): a thread that
  * still touches the hub after close must never crash the process.
@@ -48,23 +58,78 @@ public final class HubFile {
   private static final String PREFIX = "spoke-";
   private static final String SUFFIX = ".hub";
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final FileAttribute<Set<PosixFilePermission>> FILE_0600 =
-      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
   private static final FileAttribute<Set<PosixFilePermission>> DIR_0700 =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
   private final Path path;
   private final SharedBuffer buffer;
   private final HubLayout layout;
+  /** The host's: what the hub lives in. Null on a plugin's side. */
+  private final HubBacking backing;
+  /** The host's: its copy of the header. Null on a plugin's side. */
+  private final HubHeaderGuard header;
+  /** A plugin's: the open file, to see its size. Null on the host's side and for inspection. */
+  private final FileChannel channel;
+  /** Header values as validated when the file was opened (or written, on the host's side). */
+  private final long hostPid;
+  private final long hostStartMillis;
+  private final int heartbeatIntervalMillis;
+  private final int heartbeatTimeoutMillis;
 
-  private HubFile(Path path, SharedBuffer buffer, HubLayout layout) {
+  private HubFile(Path path, SharedBuffer buffer, HubLayout layout, HubBacking backing, FileChannel channel, HeaderValues values) {
     this.path = path;
     this.buffer = buffer;
     this.layout = layout;
+    this.backing = backing;
+    this.header = backing != null ? new HubHeaderGuard(buffer) : null;
+    this.channel = channel;
+    this.hostPid = values.hostPid;
+    this.hostStartMillis = values.hostStartMillis;
+    this.heartbeatIntervalMillis = values.heartbeatIntervalMillis;
+    this.heartbeatTimeoutMillis = values.heartbeatTimeoutMillis;
   }
 
+  /**
+   * The hub's name: its entry in the hub directory (for sealed memory, the link to it), or the path it
+   * was opened by.
+   */
   public Path path() {
     return path;
+  }
+
+  /** The path plugins open: {@code /proc/<hostpid>/fd/<n>} for sealed memory, else {@link #path()}. */
+  Path attachPath() {
+    return backing != null ? backing.attachPath() : path;
+  }
+
+  /** True if the hub is sealed memory, which nobody can truncate or grow (the host's side only knows). */
+  boolean sealed() {
+    return backing != null && backing.sealed();
+  }
+
+  /** The host's copy of the header (the host's side only). */
+  HubHeaderGuard header() {
+    return header;
+  }
+
+  /** The host pid the header named when the file was opened. */
+  long hostPid() {
+    return hostPid;
+  }
+
+  /** The host's start time (epoch millis) the header named when the file was opened. */
+  long hostStartMillis() {
+    return hostStartMillis;
+  }
+
+  /** The host's heartbeat interval from the header as opened, or {@code fallback} for a layout 1.0 hub. */
+  Duration heartbeatInterval(Duration fallback) {
+    return heartbeatIntervalMillis > 0 ? Duration.ofMillis(heartbeatIntervalMillis) : fallback;
+  }
+
+  /** The host's heartbeat timeout from the header as opened, or {@code fallback} for a layout 1.0 hub. */
+  Duration heartbeatTimeout(Duration fallback) {
+    return heartbeatTimeoutMillis > 0 ? Duration.ofMillis(heartbeatTimeoutMillis) : fallback;
   }
 
   SharedBuffer buffer() {
@@ -162,35 +227,25 @@ public final class HubFile {
     return dir;
   }
 
-  /** Host: creates, maps and formats a new hub file. */
+  /**
+   * Host: creates, maps and formats a new hub: sealed memory when {@link HubConfig#sealedMemory()} and
+   * the kernel allow, else a plain file.
+   */
   static HubFile create(HubConfig config, long hostPid, long hostStartMillis) throws IOException {
     HubLayout layout = HubLayout.of(config);
     Path dir = prepareDirectory(config);
-    Path path;
-    FileChannel channel;
-    for (;;) {
-      path = dir.resolve(PREFIX + hostPid + "-" + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + SUFFIX);
-      try {
-        channel = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-            StandardOpenOption.WRITE), FILE_0600);
-        break;
-      } catch (FileAlreadyExistsException e) {
-        // astronomically unlikely; pick another name
-      } catch (UnsupportedOperationException e) {
-        channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        break;
-      }
-    }
-    try (FileChannel ch = channel) {
-      ch.truncate(0);
-      // A sparse file: memory is only used for pages that are touched.
-      ch.write(ByteBuffer.wrap(new byte[1]), layout.totalSize - 1);
-      MappedByteBuffer mapped = ch.map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
+    Supplier<Path> names = () ->
+        dir.resolve(PREFIX + hostPid + "-" + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + SUFFIX);
+    HubBacking backing = HubBacking.create(names, layout.totalSize, config.sealedMemory());
+    try {
+      MappedByteBuffer mapped = backing.channel().map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
       SharedBuffer buffer = new SharedBuffer(mapped);
-      writeHeader(buffer, layout, config, hostPid, hostStartMillis);
-      return new HubFile(path, buffer, layout);
+      HeaderValues values = writeHeader(buffer, layout, config, hostPid, hostStartMillis);
+      // Named only now: a hub found in the directory always has its header.
+      backing.publishName();
+      return new HubFile(backing.name(), buffer, layout, backing, null, values);
     } catch (IOException | RuntimeException e) {
-      Files.deleteIfExists(path);
+      backing.close();
       throw e;
     }
   }
@@ -199,7 +254,8 @@ public final class HubFile {
     return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.toMillis()));
   }
 
-  private static void writeHeader(SharedBuffer b, HubLayout layout, HubConfig config, long hostPid, long hostStartMillis) {
+  private static HeaderValues writeHeader(SharedBuffer b, HubLayout layout, HubConfig config, long hostPid,
+      long hostStartMillis) {
     b.putLong(HubHeaderDescriptor.MAGIC_OFFSET, HubHeaderDescriptor.MAGIC);
     b.putInt(HubHeaderDescriptor.LAYOUT_VERSION_OFFSET, HubHeaderDescriptor.LAYOUT_VERSION);
     b.putLong(HubHeaderDescriptor.TOTAL_SIZE_OFFSET, layout.totalSize);
@@ -221,15 +277,43 @@ public final class HubFile {
       b.putLong(e + CLASS_META_OFFSET, layout.recordOffsets[c]);
       b.putLong(e + CLASS_DATA_OFFSET, layout.dataOffsets[c]);
     }
+    return new HeaderValues(hostPid, hostStartMillis, millis(config.heartbeatInterval()), millis(config.heartbeatTimeout()));
   }
 
   /** Host: everything is in place; peers may attach. Written last, with release. */
   void markReady() {
-    buffer.putIntRelease(HubHeaderDescriptor.HUB_STATE, HubHeaderDescriptor.STATE_READY);
+    header.setState(HubHeaderDescriptor.STATE_READY);
   }
 
+  /** Host: the hub is closing; plugins leave. */
   void markClosing() {
-    buffer.putIntRelease(HubHeaderDescriptor.HUB_STATE, HubHeaderDescriptor.STATE_CLOSING);
+    header.setState(HubHeaderDescriptor.STATE_CLOSING);
+  }
+
+  /** Host: null while the hub's memory is whole and its name leads to it; otherwise what happened. */
+  HubBacking.Loss checkBacking() {
+    return backing.check();
+  }
+
+  /** Host: puts the hub's name back if it went (sealed memory); what it found, or null. */
+  String restoreName() {
+    return backing.restoreName();
+  }
+
+  /**
+   * A plugin: null while the file is at least as long as the hub; otherwise what happened to it. Its
+   * own descriptor's size: a truncation is seen even if the file was renamed or replaced since.
+   */
+  String checkSize() {
+    if (channel == null) {
+      return null;
+    }
+    try {
+      long size = channel.size();
+      return size < layout.totalSize ? "was truncated to " + size + " bytes (the hub needs " + layout.totalSize + ")" : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /**
@@ -254,7 +338,14 @@ public final class HubFile {
     StandardOpenOption[] options = readOnly
         ? new StandardOpenOption[] {StandardOpenOption.READ}
         : new StandardOpenOption[] {StandardOpenOption.READ, StandardOpenOption.WRITE};
-    try (FileChannel ch = FileChannel.open(path, options)) {
+    FileChannel ch;
+    try {
+      ch = FileChannel.open(path, options);
+    } catch (NoSuchFileException e) {
+      throw new NoSuchFileException(path.toString(), null, "no hub file there (its host may have exited)");
+    }
+    boolean keep = false;
+    try {
       long size = ch.size();
       if (size < HubHeaderDescriptor.LENGTH) {
         throw new HubFormatException(path, "it is " + size + " bytes, shorter than a hub header ("
@@ -264,6 +355,7 @@ public final class HubFile {
       ch.read(header, 0);
       header.flip();
       HubLayout layout = validateHeader(path, header, size);
+      HeaderValues values = validateValues(path, header);
       MappedByteBuffer mapped =
           ch.map(readOnly ? FileChannel.MapMode.READ_ONLY : FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
       SharedBuffer buffer = new SharedBuffer(mapped);
@@ -272,9 +364,41 @@ public final class HubFile {
         throw new HubFormatException(path, "the hub is " + HubHeaderDescriptor.stateName(state)
             + ", not READY: its host has not finished creating it, or is closing it");
       }
-      return new HubFile(path, buffer, layout);
-    } catch (NoSuchFileException e) {
-      throw new NoSuchFileException(path.toString(), null, "no hub file there (its host may have exited)");
+      // A plugin keeps its descriptor, to see the file's size; an inspection holds nothing open.
+      keep = !readOnly;
+      return new HubFile(path, buffer, layout, null, keep ? ch : null, values);
+    } finally {
+      if (!keep) {
+        ch.close();
+      }
+    }
+  }
+
+  /** The header values a plugin uses after attaching, checked once here and never read again. */
+  private static HeaderValues validateValues(Path path, ByteBuffer h) throws HubFormatException {
+    long pid = h.getLong(HubHeaderDescriptor.HOST_PID_OFFSET);
+    long start = h.getLong(HubHeaderDescriptor.HOST_START_MILLIS_OFFSET);
+    int interval = h.getInt(HubHeaderDescriptor.HEARTBEAT_INTERVAL_MILLIS_OFFSET);
+    int timeout = h.getInt(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET);
+    if (pid <= 0 || pid > Integer.MAX_VALUE || start < 0 || interval < 0 || timeout < 0) {
+      throw new HubFormatException(path, "implausible host (pid " + pid + ", started " + start + ", heartbeat "
+          + interval + " ms, timeout " + timeout + " ms): corrupt header");
+    }
+    return new HeaderValues(pid, start, interval, timeout);
+  }
+
+  /** The header values a side uses after creating or opening the hub. Immutable. */
+  private static final class HeaderValues {
+    final long hostPid;
+    final long hostStartMillis;
+    final int heartbeatIntervalMillis;
+    final int heartbeatTimeoutMillis;
+
+    HeaderValues(long hostPid, long hostStartMillis, int heartbeatIntervalMillis, int heartbeatTimeoutMillis) {
+      this.hostPid = hostPid;
+      this.hostStartMillis = hostStartMillis;
+      this.heartbeatIntervalMillis = heartbeatIntervalMillis;
+      this.heartbeatTimeoutMillis = heartbeatTimeoutMillis;
     }
   }
 
@@ -335,21 +459,29 @@ public final class HubFile {
   }
 
   /**
-   * Host: removes the file. Plugins that still map it keep their mapping until they exit. The directory
-   * stays: removing it, even empty, would race with another host creating its hub there.
+   * Host: removes the hub's name from the directory and closes its descriptors; the memory of sealed
+   * memory goes once no process maps it. Plugins that still map it keep their mapping until they exit.
+   * The directory stays: removing it, even empty, would race with another host creating its hub there.
+   * Never throws.
    */
-  void unlink() {
-    try {
-      Files.deleteIfExists(path);
-    } catch (IOException e) {
-      log.warn("could not remove hub file {}: {}", path, e.toString());
+  void close() {
+    if (backing != null) {
+      backing.close();
+    } else if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        log.debug("closing {}: {}", path, e.toString());
+      }
     }
   }
 
   /**
-   * Removes hub files in {@code dir} whose host is gone: its pid is not running, or runs a process
-   * started at another time (the pid was reused). Files that are not readable hubs are removed once
-   * they are a minute old (younger ones may be hubs being created). Returns how many were removed.
+   * Removes hubs in {@code dir} whose host is gone: plain files whose host pid is not running, or runs a
+   * process started at another time (the pid was reused); links to sealed memory that no longer lead to
+   * a hub (the memory went with its host). Plain files that are not readable hubs are removed once they
+   * are a minute old (younger ones may be hubs being created; a link is only made once its hub has its
+   * header). Returns how many were removed.
    */
   public static int removeStaleHubs(Path dir) {
     if (!Files.isDirectory(dir)) {
@@ -360,7 +492,7 @@ public final class HubFile {
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, PREFIX + "*" + SUFFIX)) {
       for (Path file : files) {
         try {
-          String why = staleReason(file, self);
+          String why = Files.isSymbolicLink(file) ? staleLinkReason(file, self) : staleReason(file, self);
           if (why != null) {
             Files.deleteIfExists(file);
             removed++;
@@ -378,14 +510,44 @@ public final class HubFile {
 
   private static String staleReason(Path file, long self) throws IOException {
     ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
       ch.read(h, 0);
     }
     h.flip();
-    boolean old = Files.getLastModifiedTime(file).toInstant().isBefore(Instant.now().minusSeconds(60));
+    boolean old = Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).toInstant()
+        .isBefore(Instant.now().minusSeconds(60));
     if (h.remaining() < 40 || h.getLong(HubHeaderDescriptor.MAGIC_OFFSET) != HubHeaderDescriptor.MAGIC) {
       return old ? "not a readable hub, over a minute old" : null;
     }
+    return hostGoneReason(h, self);
+  }
+
+  /** A link to sealed memory: stale once it leads nowhere, or to something that is not a live hub. */
+  private static String staleLinkReason(Path link, long self) throws IOException {
+    Path target = Files.readSymbolicLink(link);
+    if (!Files.exists(link)) {
+      return "its memory went with its host (the link to " + target + " leads nowhere)";
+    }
+    ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.nativeOrder());
+    try (FileChannel ch = FileChannel.open(link, StandardOpenOption.READ)) {
+      ch.read(h, 0);
+    } catch (IOException e) {
+      return null; // not ours to read (another user's process now has that pid): leave it to its owner
+    }
+    h.flip();
+    if (h.remaining() < 40 || h.getLong(HubHeaderDescriptor.MAGIC_OFFSET) != HubHeaderDescriptor.MAGIC) {
+      // Links are made once the header is written: this one leads to another process's descriptor now
+      // (its host died and the pid was reused), or to a hub whose header another process is rewriting
+      // this moment, whose host puts its link back.
+      boolean old = Files.getLastModifiedTime(link, LinkOption.NOFOLLOW_LINKS).toInstant()
+          .isBefore(Instant.now().minusSeconds(60));
+      return old ? "its link to " + target + " leads to something that is not a hub" : null;
+    }
+    return hostGoneReason(h, self);
+  }
+
+  /** Why the host named in header {@code h} is gone, or null if it still runs. */
+  private static String hostGoneReason(ByteBuffer h, long self) {
     long pid = h.getLong(HubHeaderDescriptor.HOST_PID_OFFSET);
     long start = h.getLong(HubHeaderDescriptor.HOST_START_MILLIS_OFFSET);
     if (pid == self) {

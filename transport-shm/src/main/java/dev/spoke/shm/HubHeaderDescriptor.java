@@ -5,6 +5,10 @@ package dev.spoke.shm;
  * doorbell. The host writes everything, then {@link #HUB_STATE} = READY with release: a peer that reads
  * READY with acquire sees a complete layout. Fields written often live on cache lines of their own.
  *
+ * <p>Everything but the two live words (the host heartbeat and the host doorbell, {@link #isLiveWord})
+ * is written once by the host, which keeps its own copy and puts back any field another process
+ * overwrites ({@link HubHeaderGuard}); reserved bytes are zero and are held to it too.
+ *
  * <pre>
  *   0                   1                   2                   3
  *   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -44,8 +48,11 @@ final class HubHeaderDescriptor {
 
   /** "SPOKEHUB" read as a little-endian long; a big-endian host reads it byte-swapped (foreign). */
   static final long MAGIC = 0x4255484B454B4F50L;
-  /** Major in the high 16 bits: a different major cannot be read. Minor: additive changes. */
-  static final int LAYOUT_VERSION = 2 << 16;
+  /**
+   * Major in the high 16 bits: a different major cannot be read. Minor: additive changes (2.1: the
+   * peer entry's leave reason).
+   */
+  static final int LAYOUT_VERSION = 2 << 16 | 1;
 
   static final int MAGIC_OFFSET = 0;
   static final int LAYOUT_VERSION_OFFSET = 8;
@@ -79,6 +86,75 @@ final class HubHeaderDescriptor {
 
   static int sizeClassEntryOffset(int sizeClass) {
     return SIZE_CLASS_TABLE_OFFSET + sizeClass * SIZE_CLASS_ENTRY_SIZE;
+  }
+
+  /**
+   * True for the bytes of the two words written continually (the host heartbeat, the host doorbell's
+   * sequence), which are not part of what the host holds the header to.
+   */
+  static boolean isLiveWord(int offset) {
+    return (offset >= HOST_HEARTBEAT_OFFSET && offset < HOST_HEARTBEAT_OFFSET + 8)
+        || (offset >= HOST_DOORBELL_OFFSET && offset < HOST_DOORBELL_OFFSET + 4);
+  }
+
+  /** The name of the field holding the byte at {@code offset}, for messages. */
+  static String fieldName(int offset) {
+    if (offset >= SIZE_CLASS_TABLE_OFFSET && offset < sizeClassEntryOffset(MAX_SIZE_CLASSES)) {
+      int c = (offset - SIZE_CLASS_TABLE_OFFSET) / SIZE_CLASS_ENTRY_SIZE;
+      int f = (offset - SIZE_CLASS_TABLE_OFFSET) % SIZE_CLASS_ENTRY_SIZE;
+      String what = f < CLASS_SLOT_COUNT ? "slot size" : f < CLASS_META_OFFSET ? "slot count"
+          : f < CLASS_DATA_OFFSET ? "records offset" : f < CLASS_DATA_OFFSET + 8 ? "data offset" : "reserved";
+      return "size class " + c + " " + what;
+    }
+    if (offset < LAYOUT_VERSION_OFFSET) {
+      return "magic";
+    }
+    if (offset < HUB_STATE) {
+      return "layout version";
+    }
+    if (offset < TOTAL_SIZE_OFFSET) {
+      return "hub state";
+    }
+    if (offset < HOST_PID_OFFSET) {
+      return "total size";
+    }
+    if (offset < HOST_START_MILLIS_OFFSET) {
+      return "host pid";
+    }
+    if (offset < MAX_PEERS_OFFSET) {
+      return "host start time";
+    }
+    if (offset < RING_CAPACITY_OFFSET) {
+      return "max peers";
+    }
+    if (offset < SIZE_CLASS_COUNT_OFFSET) {
+      return "ring capacity";
+    }
+    if (offset < SIZE_CLASS_COUNT_OFFSET + 4) {
+      return "size class count";
+    }
+    if (offset >= PEER_TABLE_OFFSET_OFFSET && offset < RINGS_OFFSET_OFFSET) {
+      return "peer table offset";
+    }
+    if (offset >= RINGS_OFFSET_OFFSET && offset < CLASS_CONTROL_OFFSET_OFFSET) {
+      return "rings offset";
+    }
+    if (offset >= CLASS_CONTROL_OFFSET_OFFSET && offset < HEARTBEAT_INTERVAL_MILLIS_OFFSET) {
+      return "class control offset";
+    }
+    if (offset >= HEARTBEAT_INTERVAL_MILLIS_OFFSET && offset < HEARTBEAT_TIMEOUT_MILLIS_OFFSET) {
+      return "heartbeat interval";
+    }
+    if (offset >= HEARTBEAT_TIMEOUT_MILLIS_OFFSET && offset < HEARTBEAT_TIMEOUT_MILLIS_OFFSET + 4) {
+      return "heartbeat timeout";
+    }
+    if (offset >= HOST_HEARTBEAT_OFFSET && offset < HOST_HEARTBEAT_OFFSET + 8) {
+      return "host heartbeat";
+    }
+    if (offset >= HOST_DOORBELL_OFFSET && offset < HOST_DOORBELL_OFFSET + 4) {
+      return "host doorbell";
+    }
+    return "reserved";
   }
 
   static String stateName(int state) {

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +47,16 @@ import org.slf4j.LoggerFactory;
  * <p><b>Pool check</b>: every heartbeat interval the supervisor checks every free list read-only
  * ({@link SlotAllocator#check}); a list that stays broken, or FREE slots that stay off it, across two
  * checks get that class rebuilt by the receive loop.
+ *
+ * <p><b>The header and the file</b>: the host owns the truth of its hub. Every heartbeat interval (and
+ * before every reservation) the supervisor holds the header to the host's own copy and rewrites what
+ * another process overwrote ({@link HubHeaderGuard}), and checks the hub's backing ({@link
+ * HubBacking}): sealed memory cannot be truncated, and its name in the hub directory is put back if it
+ * goes; a plain file that was truncated, removed or replaced means the hub is <b>lost</b>. So does a
+ * memory fault (the JVM's {@link InternalError} for SIGBUS) met by any of the hub's threads or callers,
+ * once the file confirms it. A lost hub fails every transport with UNAVAILABLE saying what happened to
+ * its file, tells the plugins to leave where it still can (state CLOSING), tells the hub-lost listener
+ * (which stops the plugin processes), never touches the hub's memory again, and refuses reservations.
  *
  * <p>Thread-safe.
  */
@@ -121,7 +132,13 @@ public final class HubHost implements AutoCloseable {
   private final long[] headSince;
   private volatile HubTransport[] transports;
   private volatile boolean stopping;
+  /** Set once, when the hub's file is found truncated, removed or replaced: what callers are told. */
+  private volatile Status lost;
   private volatile BiConsumer<Integer, String> peerGoneListener;
+  private volatile Consumer<Status> hubLostListener;
+  /** The supervisor's unexpected failures, and its reports of a hub name put back: a line a minute. */
+  private final LogThrottle supervisorFailures = new LogThrottle(TimeUnit.MINUTES.toNanos(1));
+  private final LogThrottle nameRestores = new LogThrottle(TimeUnit.MINUTES.toNanos(1));
   private final Thread supervisorThread;
   private int nextPeer;
 
@@ -164,7 +181,12 @@ public final class HubHost implements AutoCloseable {
 
       @Override
       public boolean stopping() {
-        return stopping;
+        return stopping || lost != null;
+      }
+
+      @Override
+      public boolean fault(Throwable failure) {
+        return MemoryFault.is(failure) && hubFault(failure) != null;
       }
     }, new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET), config);
     this.supervisorThread = new Thread(this::superviseLoop, "spoke-hub-supervisor");
@@ -193,8 +215,31 @@ public final class HubHost implements AutoCloseable {
     return host;
   }
 
+  /**
+   * The hub's name in the hub directory: a link to its sealed memory, or the plain file. What {@code
+   * spoke-inspect} and the sweep of stale hubs find.
+   */
   public Path path() {
     return file.path();
+  }
+
+  /**
+   * The path a plugin opens to attach ({@code /proc/<hostpid>/fd/<n>} for sealed memory, else the plain
+   * file): pass it as the plugin's hub path. It leads to the hub even if its name in the directory is
+   * removed or replaced.
+   */
+  public Path attachPath() {
+    return file.attachPath();
+  }
+
+  /** True if the hub is sealed memory, which no process can truncate or grow. */
+  public boolean isSealed() {
+    return file.sealed();
+  }
+
+  /** Why the hub was lost (its file truncated, removed or replaced), or null while it works. */
+  public Status lostStatus() {
+    return lost;
   }
 
   public HubConfig config() {
@@ -214,6 +259,15 @@ public final class HubHost implements AutoCloseable {
     this.peerGoneListener = listener;
   }
 
+  /**
+   * Runs {@code listener} once, with the status calls now fail with, if the hub is lost (its file was
+   * truncated, removed or replaced). It runs on whichever thread found out and must not block: stop the
+   * plugins' processes from a thread of its own.
+   */
+  public void onHubLost(Consumer<Status> listener) {
+    this.hubLostListener = listener;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Peers
 
@@ -231,6 +285,12 @@ public final class HubHost implements AutoCloseable {
       if (stopping) {
         throw new IllegalStateException("the hub is closing");
       }
+      Status gone = lost;
+      if (gone != null) {
+        throw new IllegalStateException(gone.getDescription());
+      }
+      // The plugin about to be launched reads the header: make sure it says what the host wrote.
+      file.header().checkAndRepair();
       for (int k = 0; k < layout.maxPeers; k++) {
         int i = (nextPeer + k) % layout.maxPeers;
         long e = layout.peerEntryOffset(i);
@@ -251,6 +311,7 @@ public final class HubHost implements AutoCloseable {
         mem.putLong(e + PeerEntryDescriptor.PID_OFFSET, 0);
         mem.putLong(e + PeerEntryDescriptor.TOKEN_HASH_OFFSET, tokenHash(token));
         mem.putLong(e + PeerEntryDescriptor.ATTACHED_MILLIS_OFFSET, 0);
+        mem.putLong(e + PeerEntryDescriptor.LEAVE_REASON_OFFSET, 0); // reason and detail
         mem.putLong(e + PeerEntryDescriptor.HEARTBEAT_OFFSET, 0);
         mem.putInt(e + PeerEntryDescriptor.DOORBELL_OFFSET, 0);
         writeName(e, name);
@@ -296,8 +357,11 @@ public final class HubHost implements AutoCloseable {
     return r.done;
   }
 
-  /** The pid the plugin wrote when it attached, or 0 before. */
+  /** The pid the plugin wrote when it attached, or 0 before (and once the hub is lost). */
   public long peerPid(Reservation reservation) {
+    if (lost != null) {
+      return 0;
+    }
     long e = layout.peerEntryOffset(reservation.peerId);
     return mem.getInt(e + PeerEntryDescriptor.EPOCH_OFFSET) == reservation.epoch
         ? mem.getLongAcquire(e + PeerEntryDescriptor.PID_OFFSET) : 0;
@@ -305,11 +369,14 @@ public final class HubHost implements AutoCloseable {
 
   /** True while the reservation's plugin holds its entry (RESERVED or ACTIVE in its epoch). */
   public boolean isPeerLive(Reservation reservation) {
-    return peerLive(reservation.peerId, reservation.epoch);
+    return lost == null && peerLive(reservation.peerId, reservation.epoch);
   }
 
   /** True once the plugin attached (ACTIVE in the reservation's epoch). */
   public boolean isPeerAttached(Reservation reservation) {
+    if (lost != null) {
+      return false;
+    }
     long e = layout.peerEntryOffset(reservation.peerId);
     return mem.getIntAcquire(e + PeerEntryDescriptor.STATE_OFFSET) == PeerEntryDescriptor.ACTIVE
         && mem.getInt(e + PeerEntryDescriptor.EPOCH_OFFSET) == reservation.epoch;
@@ -354,11 +421,17 @@ public final class HubHost implements AutoCloseable {
   // The receive thread (a ReceiveLoop) and reclaims
 
   private void requestReclaim(int peer, int epoch, String reason, boolean exited) {
+    if (lost != null) {
+      return; // nothing of a lost hub is touched again
+    }
     requests.add(new LoopRequest(peer, epoch, reason, -1, exited));
     loop.wake();
   }
 
   private void requestRebuild(int sizeClass, String why) {
+    if (lost != null) {
+      return;
+    }
     requests.add(new LoopRequest(-1, 0, why, sizeClass, false));
     loop.wake();
   }
@@ -473,7 +546,13 @@ public final class HubHost implements AutoCloseable {
     }
     long pid = mem.getLongVolatile(e + PeerEntryDescriptor.PID_OFFSET);
     String who = "plugin '" + names[peer] + "'" + (pid > 0 ? " (pid " + pid + ")" : "");
-    Status status = Status.UNAVAILABLE.withDescription(who + " " + r.reason);
+    // A plugin that left for a reason of its own said why in its entry before it marked it DEAD.
+    String left = PeerEntryDescriptor.describeLeave(mem.getInt(e + PeerEntryDescriptor.LEAVE_REASON_OFFSET),
+        mem.getInt(e + PeerEntryDescriptor.LEAVE_DETAIL_OFFSET));
+    if (left != null) {
+      log.warn("{} {}", who, left);
+    }
+    Status status = Status.UNAVAILABLE.withDescription(who + " " + r.reason + (left != null ? " (" + left + ")" : ""));
     t.markClosed(status);
     RingConsumer consumer = t.consumer();
     if (!consumer.beginReclaim()) {
@@ -502,6 +581,7 @@ public final class HubHost implements AutoCloseable {
     setTransport(peer, null);
     mem.putLong(e + PeerEntryDescriptor.PID_OFFSET, 0);
     mem.putLong(e + PeerEntryDescriptor.TOKEN_HASH_OFFSET, 0);
+    mem.putLong(e + PeerEntryDescriptor.LEAVE_REASON_OFFSET, 0);
     mem.putIntRelease(e + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.FREE);
     peerDoorbells[peer].wake(); // a plugin still running sees its entry gone and stops
     log.debug("reclaimed {}: {}; {} frames to it unread ({} of them calls reported unread), {} slots returned",
@@ -513,7 +593,7 @@ public final class HubHost implements AutoCloseable {
     BiConsumer<Integer, String> l = peerGoneListener;
     if (l != null) {
       try {
-        l.accept(peer, r.reason);
+        l.accept(peer, left != null ? r.reason + " (" + left + ")" : r.reason);
       } catch (Throwable x) {
         log.error("peer-gone listener failed", x);
       }
@@ -572,45 +652,131 @@ public final class HubHost implements AutoCloseable {
   private void superviseLoop() {
     long interval = config.heartbeatInterval().toNanos();
     long timeout = config.heartbeatTimeout().toNanos();
-    while (!stopping) {
+    while (!stopping && lost == null) {
       try {
+        // The file first: the rest reads the hub's memory, which a truncated file no longer backs.
+        HubBacking.Loss loss = file.checkBacking();
+        if (loss != null) {
+          hubLost(loss);
+          return;
+        }
+        String restored = file.restoreName();
+        if (restored != null && nameRestores.admit() >= 0) {
+          log.warn("{}", restored);
+        }
+        file.header().checkAndRepair();
         long now = System.nanoTime();
         mem.putLongRelease(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET, now);
-        HubTransport[] ts = transports;
-        for (int i = 0; i < ts.length; i++) {
-          HubTransport t = ts[i];
-          if (t == null) {
-            continue;
-          }
-          long e = layout.peerEntryOffset(i);
-          int state = mem.getIntVolatile(e + PeerEntryDescriptor.STATE_OFFSET);
-          if (mem.getIntVolatile(e + PeerEntryDescriptor.EPOCH_OFFSET) != t.epoch()) {
-            continue;
-          }
-          long pid = mem.getLongAcquire(e + PeerEntryDescriptor.PID_OFFSET);
-          if (pid > 0 && !t.remoteName().contains("pid ")) {
-            t.remoteName("plugin '" + names[i] + "' (peer " + i + ", pid " + pid + ")");
-          }
-          if (state == PeerEntryDescriptor.DEAD) {
-            requestReclaim(i, t.epoch(), "detached", false);
-          } else if (!launchedByHost[i] && pid > 0 && !ProcessLiveness.isAlive(pid, 0)) {
-            // Plugins the host launched are watched through their Process, which knows the exit status.
-            requestReclaim(i, t.epoch(), "exited", true); // its pid is gone: what it did not take it never will
-          } else if (state == PeerEntryDescriptor.ACTIVE && !launchedByHost[i]) {
-            long beat = mem.getLongAcquire(e + PeerEntryDescriptor.HEARTBEAT_OFFSET);
-            if (now - beat > timeout) {
-              requestReclaim(i, t.epoch(), String.format("stopped its heartbeat (last %.1fs ago)", (now - beat) / 1e9), false);
-            }
-          }
-          if (state == PeerEntryDescriptor.ACTIVE) {
-            checkReading(i, t, now);
-          }
-        }
+        supervisePeers(now, timeout);
         checkPool();
       } catch (Throwable t) {
-        log.error("hub supervisor failed; continuing", t);
+        if (MemoryFault.is(t) && hubFault(t) != null) {
+          return;
+        }
+        long heldBack = supervisorFailures.admit();
+        if (heldBack >= 0) {
+          log.error("hub supervisor failed; continuing{}", LogThrottle.heldBackNote(heldBack), t);
+        }
       }
       LockSupport.parkNanos(this, interval);
+    }
+  }
+
+  /** The supervisor: each peer's liveness, as the entry and its process say. */
+  private void supervisePeers(long now, long timeout) {
+    HubTransport[] ts = transports;
+    for (int i = 0; i < ts.length; i++) {
+      HubTransport t = ts[i];
+      if (t == null) {
+        continue;
+      }
+      long e = layout.peerEntryOffset(i);
+      int state = mem.getIntVolatile(e + PeerEntryDescriptor.STATE_OFFSET);
+      if (mem.getIntVolatile(e + PeerEntryDescriptor.EPOCH_OFFSET) != t.epoch()) {
+        continue;
+      }
+      long pid = mem.getLongAcquire(e + PeerEntryDescriptor.PID_OFFSET);
+      if (pid > 0 && !t.remoteName().contains("pid ")) {
+        t.remoteName("plugin '" + names[i] + "' (peer " + i + ", pid " + pid + ")");
+      }
+      if (state == PeerEntryDescriptor.DEAD) {
+        requestReclaim(i, t.epoch(), "detached", false);
+      } else if (!launchedByHost[i] && pid > 0 && !ProcessLiveness.isAlive(pid, 0)) {
+        // Plugins the host launched are watched through their Process, which knows the exit status.
+        requestReclaim(i, t.epoch(), "exited", true); // its pid is gone: what it did not take it never will
+      } else if (state == PeerEntryDescriptor.ACTIVE && !launchedByHost[i]) {
+        long beat = mem.getLongAcquire(e + PeerEntryDescriptor.HEARTBEAT_OFFSET);
+        if (now - beat > timeout) {
+          requestReclaim(i, t.epoch(), String.format("stopped its heartbeat (last %.1fs ago)", (now - beat) / 1e9), false);
+        }
+      }
+      if (state == PeerEntryDescriptor.ACTIVE) {
+        checkReading(i, t, now);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // A lost hub
+
+  /**
+   * Any thread whose access to the hub's memory faulted: if the file confirms it (truncated, removed or
+   * replaced), the hub is lost; returns the status callers get, or null if the file is whole and the
+   * fault is not the hub's.
+   */
+  Status hubFault(Throwable fault) {
+    Status s = lost;
+    if (s != null) {
+      return s;
+    }
+    HubBacking.Loss loss = file.checkBacking();
+    if (loss == null) {
+      return null;
+    }
+    hubLost(loss);
+    return lost;
+  }
+
+  /** The hub's file was truncated, removed or replaced: see the class comment. Once. */
+  private void hubLost(HubBacking.Loss loss) {
+    Status status = Status.UNAVAILABLE.withDescription("the hub is lost: its file " + file.path() + " " + loss.what
+        + " by another process, so nothing can go through it any more");
+    synchronized (reservationLock) {
+      if (lost != null || stopping) {
+        return;
+      }
+      lost = status;
+    }
+    log.error("{}; its {} plugins are told to leave and their calls fail UNAVAILABLE", status.getDescription(),
+        peersInUse());
+    if (loss.mappingIntact) {
+      // The host's mapping still works (the file was replaced or removed, not shrunk): plugins leave
+      // when they read CLOSING, and at once if their doorbells ring.
+      try {
+        file.markClosing();
+        for (Doorbell d : peerDoorbells) {
+          d.wake();
+        }
+      } catch (Throwable t) {
+        log.debug("could not tell the plugins through the lost hub: {}", t.toString());
+      }
+    }
+    for (HubTransport t : transports) {
+      if (t != null) {
+        try {
+          t.closeLocally(status);
+        } catch (Throwable x) {
+          log.debug("closing {}: {}", t, x.toString());
+        }
+      }
+    }
+    Consumer<Status> l = hubLostListener;
+    if (l != null) {
+      try {
+        l.accept(status);
+      } catch (Throwable t) {
+        log.error("hub-lost listener failed", t);
+      }
     }
   }
 
@@ -708,8 +874,16 @@ public final class HubHost implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** A picture of the whole hub. */
+  /**
+   * A picture of the whole hub.
+   *
+   * @throws IllegalStateException once the hub is lost: its memory is not read again
+   */
   public HubSnapshot snapshot() {
+    Status gone = lost;
+    if (gone != null) {
+      throw new IllegalStateException(gone.getDescription());
+    }
     return HubSnapshot.capture(file.path().toString(), mem, layout, 8);
   }
 
@@ -726,7 +900,8 @@ public final class HubHost implements AutoCloseable {
 
   /**
    * Stops the hub: tells every plugin (their entries' doorbells, the CLOSING state), fails every
-   * transport with UNAVAILABLE, stops the threads and removes the file. Idempotent.
+   * transport with UNAVAILABLE, stops the threads and removes the hub's name (and a plain file). A lost
+   * hub's memory is not touched. Idempotent; never throws.
    */
   @Override
   public void close() {
@@ -736,17 +911,23 @@ public final class HubHost implements AutoCloseable {
       }
       stopping = true;
     }
-    file.markClosing();
-    Status status = Status.UNAVAILABLE.withDescription("the host closed the hub");
-    for (int i = 0; i < layout.maxPeers; i++) {
-      HubTransport t = transports[i];
-      if (t != null) {
-        t.closeLocally(status);
-      }
-      peerDoorbells[i].wake();
-    }
+    boolean whole = lost == null;
     try {
-      if (!loop.stopAndJoin(2_000)) {
+      if (whole) {
+        file.markClosing();
+      }
+      Status status = whole ? Status.UNAVAILABLE.withDescription("the host closed the hub") : lost;
+      for (int i = 0; i < layout.maxPeers; i++) {
+        HubTransport t = transports[i];
+        if (t != null) {
+          t.closeLocally(status);
+        }
+        if (whole) {
+          peerDoorbells[i].wake();
+        }
+      }
+      // A lost hub's doorbell is not rung: a parked receive thread ends within its park limit.
+      if (!loop.stopAndJoin(2_000, whole) && whole) {
         log.warn("the hub's receive loop did not stop within 2 s ({})", loop);
       }
       supervisorThread.interrupt();
@@ -754,8 +935,10 @@ public final class HubHost implements AutoCloseable {
       supervisorThread.join(2_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      log.error("closing hub {} failed; removing it anyway", file.path(), t);
     }
-    file.unlink();
+    file.close();
     log.info("hub {} closed", file.path());
     Throwable failure = loop.firstFailure();
     assert failure == null : "the hub's receive loop failed while it ran: " + failure;
@@ -787,6 +970,11 @@ public final class HubHost implements AutoCloseable {
     @Override
     public void closed(HubTransport transport, Status status) {
       requestReclaim(peer, transport.epoch(), "was disconnected by the host: " + status.getDescription(), false);
+    }
+
+    @Override
+    public Status hubFault(HubTransport transport, Throwable fault) {
+      return HubHost.this.hubFault(fault);
     }
 
     @Override

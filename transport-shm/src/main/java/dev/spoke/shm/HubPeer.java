@@ -3,7 +3,6 @@ package dev.spoke.shm;
 import dev.spoke.Status;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -20,10 +19,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Host death</b>: the liveness thread waits on the host's process (a pidfd: it wakes the moment
  * the host exits; see {@link ProcessWatch}) and every heartbeat interval checks that the hub is not
- * closing and that this entry is still ours. When any fails the transport closes with UNAVAILABLE saying why, and the {@link #onHostGone}
- * callback runs, typically to exit. A host heartbeat older than the heartbeat timeout is only logged:
- * a host stopped in a debugger, suspended with Ctrl-Z or starved of CPU is still the plugin's host, and
- * its plugins must be there when it resumes; the process's end is what ends them.
+ * closing and that this entry is still ours. When any fails the transport closes with UNAVAILABLE saying
+ * why, and the {@link #onHostGone} callback runs, typically to exit. A host heartbeat older than the
+ * heartbeat timeout is only logged: a host stopped in a debugger, suspended with Ctrl-Z or starved of
+ * CPU is still the plugin's host, and its plugins must be there when it resumes; the process's end is
+ * what ends them.
+ *
+ * <p><b>A header it cannot trust</b>: after attaching, the only header field a plugin reads is the hub
+ * state (the host pid, start time and heartbeat settings were validated at open and are kept). CLOSING
+ * means leave at once. A value that is neither READY nor CLOSING is garbage another process wrote; the
+ * host puts its header back within a heartbeat interval, so the plugin looks again every quarter
+ * interval and leaves only if the garbage outlasts {@link #untrustedAfterNanos two intervals and a
+ * second}: then it writes why in its entry (the host logs it), marks the entry DEAD and goes, with a
+ * {@code DATA_LOSS} status for the host-gone callback.
+ *
+ * <p><b>A truncated hub file</b> (possible only when the hub is a plain file): the liveness thread
+ * checks the file's size every interval, and a memory fault met by any of the plugin's threads has the
+ * file checked at once; either way the plugin leaves with {@code DATA_LOSS} without touching the hub's
+ * memory again.
  *
  * <p>Thread-safe.
  */
@@ -44,6 +57,8 @@ public final class HubPeer implements AutoCloseable {
   private final HubTransport transport;
   private final Thread livenessThread;
   private volatile boolean stopping;
+  /** Set when the hub's file was found truncated: its memory is not touched again. */
+  private volatile Status hubLost;
   /** Set once, by whichever ends this attachment first (close, the host gone, a violation). */
   private final java.util.concurrent.atomic.AtomicBoolean left = new java.util.concurrent.atomic.AtomicBoolean();
   private volatile Consumer<Status> hostGoneListener;
@@ -56,8 +71,9 @@ public final class HubPeer implements AutoCloseable {
     this.peerId = peerId;
     this.epoch = epoch;
     this.entry = layout.peerEntryOffset(peerId);
-    this.hostPid = mem.getLong(HubHeaderDescriptor.HOST_PID_OFFSET);
-    this.hostStartMillis = mem.getLong(HubHeaderDescriptor.HOST_START_MILLIS_OFFSET);
+    // Validated when the file was opened; the header in memory is not read for them again.
+    this.hostPid = file.hostPid();
+    this.hostStartMillis = file.hostStartMillis();
     Doorbell hostDoorbell = new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET);
     SlotAllocator slots = new SlotAllocator(mem, layout);
     DescriptorRing out = new DescriptorRing(mem, layout.peerToHostRingOffset(peerId), layout.ringCapacity, name + "→host");
@@ -83,6 +99,11 @@ public final class HubPeer implements AutoCloseable {
       @Override
       public boolean stopping() {
         return stopping;
+      }
+
+      @Override
+      public boolean fault(Throwable failure) {
+        return MemoryFault.is(failure) && hubFault() != null;
       }
     }, new Doorbell(mem, entry + PeerEntryDescriptor.DOORBELL_OFFSET), config);
     this.transport = new HubTransport(mem, slots, out, in, hostDoorbell, peerId, SlotDescriptor.HOST_ID, epoch,
@@ -161,7 +182,11 @@ public final class HubPeer implements AutoCloseable {
     return file.path();
   }
 
-  /** Runs {@code listener} once, with the reason, when the host goes away or takes this entry back. */
+  /**
+   * Runs {@code listener} once, with the reason, when the host goes away or takes this entry back; the
+   * status is {@code DATA_LOSS} when the plugin left because it could no longer use the hub (a header
+   * that stayed garbage, a truncated file), {@code UNAVAILABLE} otherwise.
+   */
   public void onHostGone(Consumer<Status> listener) {
     this.hostGoneListener = listener;
   }
@@ -174,26 +199,67 @@ public final class HubPeer implements AutoCloseable {
   // ---------------------------------------------------------------------------------------------
 
   private void livenessLoop() {
-    // The host's settings when its hub says (a hub of layout 1.0 does not).
-    long interval = headerMillisOr(HubHeaderDescriptor.HEARTBEAT_INTERVAL_MILLIS_OFFSET, config.heartbeatInterval());
-    long timeout = headerMillisOr(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET, config.heartbeatTimeout());
+    // The host's settings, as the header said when it was opened (a hub of layout 1.0 has none).
+    long interval = file.heartbeatInterval(config.heartbeatInterval()).toNanos();
+    long timeout = file.heartbeatTimeout(config.heartbeatTimeout()).toNanos();
     try (ProcessWatch host = ProcessWatch.of(hostPid, hostStartMillis)) {
       livenessLoop(host, interval, timeout);
     }
   }
 
+  /**
+   * How long the hub state may read garbage before the plugin stops trusting the hub: two heartbeat
+   * intervals and a second, against a repair that comes within one interval.
+   */
+  static long untrustedAfterNanos(long intervalNanos) {
+    return 2 * intervalNanos + TimeUnit.SECONDS.toNanos(1);
+  }
+
   private void livenessLoop(ProcessWatch host, long interval, long timeout) {
     long silentSince = 0; // the host heartbeat this loop last warned about, or 0
+    long garbageSince = 0; // when the hub state first read garbage in the current run of it, or 0
+    long untrustedAfter = untrustedAfterNanos(interval);
+    long recheck = Math.max(TimeUnit.MILLISECONDS.toNanos(10), interval / 4);
     boolean hostEnded = false;
     while (!stopping) {
+      String truncated = file.checkSize();
+      if (truncated != null) {
+        leaveLostHub(truncated);
+        return;
+      }
       mem.putLongRelease(entry + PeerEntryDescriptor.HEARTBEAT_OFFSET, System.nanoTime());
-      String gone = hostEnded ? "the host (pid " + hostPid + ") exited" : hostGoneReason();
-      if (gone != null) {
-        hostGone(Status.UNAVAILABLE.withDescription(gone));
+      if (hostEnded) {
+        hostGone(Status.UNAVAILABLE.withDescription("the host (pid " + hostPid + ") exited"));
+        return;
+      }
+      int state = mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE);
+      if (state == HubHeaderDescriptor.STATE_CLOSING) {
+        hostGone(Status.UNAVAILABLE.withDescription("the host is closing the hub"));
+        return;
+      }
+      long now = System.nanoTime();
+      if (state == HubHeaderDescriptor.STATE_READY) {
+        if (garbageSince != 0) {
+          log.info("the hub's state reads READY again after {} ms", TimeUnit.NANOSECONDS.toMillis(now - garbageSince));
+          garbageSince = 0;
+        }
+      } else if (garbageSince == 0) {
+        garbageSince = now;
+        log.warn("the hub's state word reads 0x{} ({}), neither READY nor CLOSING: another process wrote over the "
+            + "hub's header; looking again while the host repairs it", Integer.toHexString(state),
+            HubHeaderDescriptor.stateName(state));
+      } else if (now - garbageSince > untrustedAfter) {
+        leaveUntrusted(state, now - garbageSince);
+        return;
+      }
+      if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) != PeerEntryDescriptor.ACTIVE
+          || mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) != epoch) {
+        hostGone(Status.UNAVAILABLE.withDescription(
+            "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)"));
         return;
       }
       long beat = mem.getLongAcquire(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET);
-      long age = System.nanoTime() - beat;
+      long age = now - beat;
       if (age > timeout && silentSince == 0) {
         silentSince = beat;
         log.warn("the host (pid {}) has not written its heartbeat for {} s: it is suspended, stopped in a debugger "
@@ -203,25 +269,55 @@ public final class HubPeer implements AutoCloseable {
             String.format("%.1f", (beat - silentSince) / 1e9));
         silentSince = 0;
       }
-      // Sleeps the interval, or less if the host exits meanwhile.
-      hostEnded = host.awaitEnd(interval);
+      // Sleeps the interval (less while the state reads garbage), or less if the host exits meanwhile.
+      hostEnded = host.awaitEnd(garbageSince != 0 ? recheck : interval);
     }
   }
 
-  private long headerMillisOr(int offset, Duration fallback) {
-    int ms = mem.getInt(offset);
-    return ms > 0 ? TimeUnit.MILLISECONDS.toNanos(ms) : fallback.toNanos();
+  /**
+   * The hub state kept reading garbage past the host's repair: says why in the entry, for the host to
+   * log, marks it DEAD and leaves.
+   */
+  private void leaveUntrusted(int state, long forNanos) {
+    String why = String.format("this plugin left the hub: its state word read 0x%08x (%s), neither READY nor "
+        + "CLOSING, for %d ms, longer than its host takes to repair its header", state,
+        HubHeaderDescriptor.stateName(state), TimeUnit.NANOSECONDS.toMillis(forNanos));
+    log.error("{}", why);
+    mem.putInt(entry + PeerEntryDescriptor.LEAVE_DETAIL_OFFSET, state);
+    mem.putInt(entry + PeerEntryDescriptor.LEAVE_REASON_OFFSET, PeerEntryDescriptor.LEFT_HUB_UNTRUSTED);
+    // The CAS to DEAD in leave publishes the reason with it.
+    leave(Status.DATA_LOSS.withDescription(why), true, true);
   }
 
-  private String hostGoneReason() {
-    if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) != HubHeaderDescriptor.STATE_READY) {
-      return "the host is closing the hub";
+  /** Any of this plugin's threads whose access to the hub faulted: the status it means, or null. */
+  private Status hubFault() {
+    Status s = hubLost;
+    if (s != null) {
+      return s;
     }
-    if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) != PeerEntryDescriptor.ACTIVE
-        || mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) != epoch) {
-      return "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)";
+    String truncated = file.checkSize();
+    if (truncated == null) {
+      return null;
     }
-    return null;
+    leaveLostHub(truncated);
+    return hubLost;
+  }
+
+  /** The hub's file was truncated: leaves without touching the hub's memory again. */
+  private void leaveLostHub(String truncated) {
+    Status status = Status.DATA_LOSS.withDescription("this plugin left the hub: its file " + file.path() + " "
+        + truncated + " by another process");
+    synchronized (this) {
+      if (hubLost != null) {
+        return;
+      }
+      hubLost = status;
+    }
+    log.error("{}", status.getDescription());
+    // Left from a thread of its own: a receive thread that faulted must not wait for itself.
+    Thread leaving = new Thread(() -> leave(status, false, true), "spoke-peer-leave");
+    leaving.setDaemon(true);
+    leaving.start();
   }
 
   /**
@@ -273,18 +369,25 @@ public final class HubPeer implements AutoCloseable {
     }
     stopping = true;
     LockSupport.unpark(livenessThread);
-    transport.closeLocally(status);
-    if (markDead) {
-      mem.compareAndSetInt(entry + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.ACTIVE, PeerEntryDescriptor.DEAD);
-    }
-    new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET).wake();
+    // A truncated hub's memory is not touched again: no entry to mark, no doorbell to ring.
+    boolean whole = hubLost == null;
     try {
-      if (!loop.stopAndJoin(1_000)) {
+      transport.closeLocally(status);
+      if (whole) {
+        if (markDead) {
+          mem.compareAndSetInt(entry + PeerEntryDescriptor.STATE_OFFSET, PeerEntryDescriptor.ACTIVE, PeerEntryDescriptor.DEAD);
+        }
+        new Doorbell(mem, HubHeaderDescriptor.HOST_DOORBELL_OFFSET).wake();
+      }
+      if (!loop.stopAndJoin(1_000, whole)) {
         log.debug("the receive loop did not stop within 1 s ({})", loop);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } catch (Throwable t) {
+      log.debug("leaving the hub: {}", t.toString()); // the listener below must hear of it regardless
     }
+    file.close();
     if (tellListener) {
       Consumer<Status> l = hostGoneListener;
       if (l != null) {
@@ -323,6 +426,12 @@ public final class HubPeer implements AutoCloseable {
     public void closed(HubTransport t, Status status) {
       // The application closed the transport (its connection shut down): the attachment ends with it.
       leave(status, true, false);
+    }
+
+    @Override
+    public Status hubFault(HubTransport t, Throwable fault) {
+      Status s = HubPeer.this.hubFault();
+      return s == null ? null : Status.UNAVAILABLE.withDescription(s.getDescription());
     }
 
     @Override

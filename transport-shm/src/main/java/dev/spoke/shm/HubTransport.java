@@ -83,6 +83,13 @@ public final class HubTransport implements Transport {
 
     /** A picture of the hub parts a wait on this transport involves, for error messages. */
     String describe(HubTransport transport, boolean pool);
+
+    /**
+     * An access to the hub's memory faulted ({@link MemoryFault}): checks the hub and returns the status
+     * the caller is to see (the hub was lost: its file truncated or replaced), or null if the hub is
+     * whole and the error is not the hub's to explain.
+     */
+    Status hubFault(HubTransport transport, Throwable fault);
   }
 
   private final SharedBuffer mem;
@@ -159,6 +166,14 @@ public final class HubTransport implements Transport {
 
   @Override
   public OutboundFrame claim(int payloadLength, long deadlineNanos) throws StatusException {
+    try {
+      return claimFrame(payloadLength, deadlineNanos);
+    } catch (InternalError e) {
+      throw faultStatus(e).asException();
+    }
+  }
+
+  private OutboundFrame claimFrame(int payloadLength, long deadlineNanos) throws StatusException {
     checkOpen();
     if (payloadLength < 0 || payloadLength > maxPayloadLength) {
       throw Status.RESOURCE_EXHAUSTED.withDescription("a payload of " + payloadLength
@@ -259,7 +274,29 @@ public final class HubTransport implements Transport {
 
   @Override
   public int receiveOnCallerThread(int limit) {
-    return consumer.receiveOnCallerThread(limit);
+    try {
+      return consumer.receiveOnCallerThread(limit);
+    } catch (InternalError e) {
+      faultStatus(e); // the hub is lost: the transport is closed, and the caller's call with it
+      return -1;
+    }
+  }
+
+  @Override
+  public Status explainFault(Throwable error) {
+    return MemoryFault.is(error) ? endpoint.hubFault(this, error) : null;
+  }
+
+  /**
+   * The status a fault in the hub's memory means for the caller (the hub was lost), or the error
+   * rethrown when it is not the hub's.
+   */
+  private Status faultStatus(InternalError e) {
+    Status s = explainFault(e);
+    if (s == null) {
+      throw e;
+    }
+    return s;
   }
 
   /** Marks the transport closed and tells the listener; true the first time. */
@@ -655,12 +692,22 @@ public final class HubTransport implements Transport {
 
     @Override
     public void commit() throws StatusException {
-      HubTransport.this.commit(this);
+      try {
+        HubTransport.this.commit(this);
+      } catch (InternalError e) {
+        release();
+        throw faultStatus(e).asException();
+      }
     }
 
     @Override
     public void abort() {
-      HubTransport.this.abort(this);
+      try {
+        HubTransport.this.abort(this);
+      } catch (InternalError e) {
+        release();
+        faultStatus(e); // the hub is lost: nothing is left to give back
+      }
     }
   }
 

@@ -75,6 +75,15 @@ final class ReceiveLoop implements InboundDelivery.Role {
 
     /** True once the loop must end. */
     boolean stopping();
+
+    /**
+     * A round failed with {@code failure}: true if the source accounts for it (a fault of the hub's
+     * memory that lost the hub; the loop then stops), false for an unexpected failure, which the loop
+     * records and logs.
+     */
+    default boolean fault(Throwable failure) {
+      return false;
+    }
   }
 
   /** A thread that ran the loop and waits to run it again. */
@@ -120,6 +129,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
   }
   /** The first failure a round threw (logged and survived), for tests to assert there was none. */
   private volatile Throwable firstFailure;
+  /** A round that fails keeps failing: its log line goes out once a second, with a count. */
+  private final LogThrottle failureLog = new LogThrottle(TimeUnit.SECONDS.toNanos(1));
 
   // The leader's own state; handed on with the role (see the class comment).
   private SpinWindow spin;
@@ -187,7 +198,17 @@ final class ReceiveLoop implements InboundDelivery.Role {
    * timeoutMillis} for them to end (except the calling thread, if it is one). Returns whether all did.
    */
   boolean stopAndJoin(long timeoutMillis) throws InterruptedException {
-    wake();
+    return stopAndJoin(timeoutMillis, true);
+  }
+
+  /**
+   * As {@link #stopAndJoin(long)}; with {@code ring} false the doorbell (a word in the hub) is not
+   * touched — for a hub whose memory is gone: a parked leader then ends within its park limit.
+   */
+  boolean stopAndJoin(long timeoutMillis, boolean ring) throws InterruptedException {
+    if (ring) {
+      wake();
+    }
     for (Follower f : idleFollowers) {
       LockSupport.unpark(f.thread);
     }
@@ -258,10 +279,16 @@ final class ReceiveLoop implements InboundDelivery.Role {
         try {
           round();
         } catch (Throwable t) {
+          if (source.fault(t)) {
+            continue; // the source explained it (the hub was lost) and the loop stops
+          }
           if (firstFailure == null) {
             firstFailure = t;
           }
-          log.error("receive loop failed; continuing", t);
+          long heldBack = failureLog.admit();
+          if (heldBack >= 0) {
+            log.error("receive loop failed; continuing{}", LogThrottle.heldBackNote(heldBack), t);
+          }
         }
       }
     } finally {

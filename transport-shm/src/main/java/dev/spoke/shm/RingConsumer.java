@@ -345,6 +345,9 @@ final class RingConsumer implements InboundDelivery.Role {
       try {
         l.onFrame(inHeader, payload);
       } catch (Throwable t) {
+        if (MemoryFault.is(t)) {
+          throw t; // the hub's memory faulted, not the listener: the hub's to handle (see MemoryFault)
+        }
         log.error("[{}] listener failed on {} from {}", transport.localName(), inHeader, transport.remoteName(), t);
       } finally {
         if (slotRef != SlotAllocator.NONE && !slots.freeInFlight(slotRef, remoteId, selfId)) {
