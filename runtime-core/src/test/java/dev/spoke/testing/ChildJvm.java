@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A child JVM running a test main class on this test's class path, for tests that must cross a real
@@ -23,6 +24,7 @@ public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
   private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
+  private final AtomicLong stderrBytes = new AtomicLong();
   private final Writer stdin;
   private final String description;
 
@@ -57,6 +59,7 @@ public final class ChildJvm implements AutoCloseable {
           if (out) {
             lines.add(line);
           } else {
+            stderrBytes.addAndGet(line.length() + 1L);
             synchronized (stderrTail) {
               stderrTail.add(line);
               if (stderrTail.size() > 40) {
@@ -126,6 +129,11 @@ public final class ChildJvm implements AutoCloseable {
       throw new AssertionError(description + " did not exit within " + timeout + " " + unit + "\n" + stderr());
     }
     return process.exitValue();
+  }
+
+  /** How much the child has written to stderr so far (characters, line ends included): its log's size. */
+  public long stderrBytes() {
+    return stderrBytes.get();
   }
 
   public String stderr() {
