@@ -25,6 +25,7 @@ import dev.spoke.stub.BlockingResponseStream;
 import dev.spoke.stub.StreamObserver;
 import dev.spoke.testing.ChildJvm;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -432,11 +433,13 @@ class HostPluginTest {
       waitUntil("the orphaned plugins exit", 10, () -> plugins.stream().allMatch(HostPluginTest::exited));
       long took = System.nanoTime() - killed;
       assertTrue(took < TimeUnit.SECONDS.toNanos(2), "the orphaned plugins took " + took / 1e6 + " ms to exit");
-      // The dead host's hub file is left behind; the next host removes it.
+      // The dead host's hub was sealed memory, gone with it; its name, a link that now leads nowhere,
+      // is left behind, and the next host removes it.
       Path stale = Path.of(w[3]);
-      assertTrue(Files.exists(stale));
+      assertTrue(Files.isSymbolicLink(stale), "the hub's name is a link to its memory");
+      assertFalse(Files.exists(stale), "the memory went with its host");
       assertEquals(1, HubFile.removeStaleHubs(dir));
-      assertFalse(Files.exists(stale));
+      assertFalse(Files.exists(stale, LinkOption.NOFOLLOW_LINKS));
     }
   }
 

@@ -189,7 +189,7 @@ class HubTamperingTest {
     assertTrue(took >= UNTRUSTED_AFTER_MILLIS - 100, "it left after " + took + " ms: before a repair could come");
     assertEquals(SpokePeer.EXIT_HUB_UNUSABLE, doubter.lastExit().status(), doubter.lastExit().toString());
     String reason = gone.poll(10, TimeUnit.SECONDS);
-    assertTrue(reason != null && reason.contains("could not trust the hub") && reason.contains("0x5eba57ed"),
+    assertTrue(reason != null && reason.contains("could not trust it") && reason.contains("0x5eba57ed"),
         "the host heard why: " + reason);
     FIGURES.count("plugins that could not trust the hub, said why and exited with status 4", 1);
     v.awaitLine("DONE", 30, TimeUnit.SECONDS);
@@ -276,6 +276,10 @@ class HubTamperingTest {
       String report = hostProcess.awaitLine("REPORT", 10, TimeUnit.SECONDS);
       assertTrue(report.contains(" raw=0 "), "a caller got a raw throwable: " + report);
       assertTrue(report.contains(" other=0 "), "a call failed otherwise than UNAVAILABLE naming the lost hub: " + report);
+      // The plugin left by itself, before the host's stop: a truncated file is a hub it cannot use (its
+      // receive thread faulted); a replaced one, a hub its host closed (CLOSING, and its doorbell rung).
+      int exit = attack[0].equals("truncate") ? SpokePeer.EXIT_HUB_UNUSABLE : SpokePeer.EXIT_HOST_GONE;
+      assertTrue(report.contains(" plugin-exit=" + exit + " "), "the plugin exited with " + exit + ": " + report);
       hostProcess.send("CLOSE");
       assertEquals("CLOSED", hostProcess.awaitLine("CLOSE", 30, TimeUnit.SECONDS));
       assertEquals(0, hostProcess.waitFor(30, TimeUnit.SECONDS), hostProcess.stderr());

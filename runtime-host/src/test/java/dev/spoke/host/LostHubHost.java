@@ -93,7 +93,9 @@ public final class LostHubHost {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line; (line = in.readLine()) != null; ) {
       if (line.equals("REPORT")) {
+        PluginExit exit = plugin.lastExit();
         say("REPORT ok=" + ok.get() + " lost=" + lost.get() + " other=" + other.get() + " raw=" + raw.get()
+            + " plugin-exit=" + (exit == null ? "none" : String.valueOf(exit.status()))
             + " first-other=" + firstOther.get() + " first-raw=" + firstRaw.get());
       } else if (line.equals("CLOSE")) {
         stop.set(true);

@@ -281,6 +281,18 @@ public final class HubHost implements AutoCloseable {
    */
   public Reservation reservePeer(String name, boolean launchedByHost) {
     Objects.requireNonNull(name, "name");
+    try {
+      return reserve(name, launchedByHost);
+    } catch (InternalError e) {
+      Status s = MemoryFault.is(e) ? hubFault(e) : null;
+      if (s == null) {
+        throw e;
+      }
+      throw new IllegalStateException(s.getDescription());
+    }
+  }
+
+  private Reservation reserve(String name, boolean launchedByHost) {
     synchronized (reservationLock) {
       if (stopping) {
         throw new IllegalStateException("the hub is closing");
@@ -910,6 +922,15 @@ public final class HubHost implements AutoCloseable {
         return;
       }
       stopping = true;
+    }
+    if (lost == null) {
+      // A plain file truncated since the supervisor last looked must not be written to now.
+      HubBacking.Loss loss = file.checkBacking();
+      if (loss != null) {
+        lost = Status.UNAVAILABLE.withDescription("the hub is lost: its file " + file.path() + " " + loss.what
+            + " by another process");
+        log.error("{}; closing it", lost.getDescription());
+      }
     }
     boolean whole = lost == null;
     try {

@@ -123,6 +123,16 @@ public final class HubPeer implements AutoCloseable {
    */
   public static HubPeer attach(Path path, int peerId, String token, String name, HubConfig config) throws IOException {
     HubFile file = HubFile.open(path);
+    try {
+      return attach(file, path, peerId, token, name, config);
+    } catch (IOException | RuntimeException e) {
+      file.close();
+      throw e;
+    }
+  }
+
+  private static HubPeer attach(HubFile file, Path path, int peerId, String token, String name, HubConfig config)
+      throws IOException {
     HubLayout layout = file.layout();
     SharedBuffer mem = file.buffer();
     if (peerId < 0 || peerId >= layout.maxPeers) {
@@ -321,22 +331,26 @@ public final class HubPeer implements AutoCloseable {
   }
 
   /**
-   * The receive loop, each round (one volatile read): the host took this entry back (it reclaimed the
-   * plugin, and rings its doorbell when it does): leave now, from a thread of its own, rather than at
-   * the liveness thread's next look.
+   * The receive loop, each round (two volatile reads): the host took this entry back (it reclaimed the
+   * plugin, and rings its doorbell when it does), or is closing the hub (it rings every plugin's): leave
+   * now, from a thread of its own, rather than at the liveness thread's next look. Only CLOSING counts:
+   * a state that reads garbage is the liveness thread's to judge.
    */
   private void checkEntry() {
     if (stopping || left.get()) {
       return;
     }
-    if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) == PeerEntryDescriptor.ACTIVE
+    String why;
+    if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) == HubHeaderDescriptor.STATE_CLOSING) {
+      why = "the host is closing the hub";
+    } else if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) == PeerEntryDescriptor.ACTIVE
         && mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) == epoch) {
       return;
+    } else {
+      why = "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)";
     }
     stopping = true; // once: the loop stops and this is not looked at again
-    Thread leaving = new Thread(() -> hostGone(Status.UNAVAILABLE.withDescription(
-        "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)")),
-        "spoke-peer-leave");
+    Thread leaving = new Thread(() -> hostGone(Status.UNAVAILABLE.withDescription(why)), "spoke-peer-leave");
     leaving.setDaemon(true);
     leaving.start();
   }

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -206,6 +208,110 @@ class HubFileTest {
     } finally {
       host.close();
       Files.deleteIfExists(relative);
+    }
+  }
+
+  @Test
+  void aHubIsSealedMemoryThatCannotBeResizedWithALinkInTheDirectory() throws Exception {
+    HubHost host = HubHost.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 4))
+        .directory(dir.resolve("sealed")).build());
+    try {
+      assertTrue(host.isSealed(), "this kernel offers memfd");
+      Path name = host.path();
+      Path memory = host.attachPath();
+      assertTrue(Files.isSymbolicLink(name), "the name is a link");
+      assertEquals(memory, Files.readSymbolicLink(name));
+      assertEquals(Path.of("/proc", Long.toString(ProcessHandle.current().pid()), "fd"), memory.getParent());
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(memory)));
+      long size = Files.size(memory);
+      for (Path p : new Path[] {name, memory}) {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+          IOException shrink = assertThrows(IOException.class, () -> ch.truncate(0));
+          assertTrue(shrink.getMessage().contains("Operation not permitted"), shrink.getMessage());
+          IOException grow = assertThrows(IOException.class, () -> ch.write(ByteBuffer.allocate(1), size));
+          assertTrue(grow.getMessage().contains("Operation not permitted"), grow.getMessage());
+        }
+      }
+      assertEquals(size, Files.size(memory));
+      HubFile.open(name).close(); // plugins may use either path
+      HubFile.open(memory).close();
+      host.close();
+      assertFalse(Files.exists(name, LinkOption.NOFOLLOW_LINKS), "the link goes on close");
+    } finally {
+      host.close();
+    }
+  }
+
+  @Test
+  void otherUsersCannotOpenTheSealedHub() throws Exception {
+    Path setpriv = Path.of("/usr/bin/setpriv");
+    assumeTrue(Futex.uid() == 0 && Files.isExecutable(setpriv), "needs root and setpriv to act as another user");
+    HubHost host = HubHost.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 4))
+        .directory(dir.resolve("others")).build());
+    try {
+      // As another user, without root's capabilities: the kernel refuses to follow /proc/<pid>/fd links
+      // of a process one may not inspect (a ptrace read check).
+      Process p = new ProcessBuilder(setpriv.toString(), "--reuid=65534", "--regid=65534", "--clear-groups",
+          "--inh-caps=-all", "head", "-c", "8", host.attachPath().toString()).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS));
+      assertTrue(p.exitValue() != 0 && out.contains("Permission denied"), p.exitValue() + ": " + out);
+    } finally {
+      host.close();
+    }
+  }
+
+  @Test
+  void aPlainFileWhenConfigured() throws Exception {
+    HubHost host = HubHost.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 4))
+        .directory(dir.resolve("plain")).sealedMemory(false).build());
+    try {
+      assertFalse(host.isSealed());
+      assertEquals(host.path(), host.attachPath());
+      assertTrue(Files.isRegularFile(host.path(), LinkOption.NOFOLLOW_LINKS));
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(host.path())));
+    } finally {
+      host.close();
+    }
+    assertFalse(Files.exists(host.path()));
+  }
+
+  @Test
+  void linksToMemoryOfDeadHostsAreSwept() throws Exception {
+    Path hubs = Files.createDirectories(dir.resolve("links"));
+    // A dead host's link: its process, and with it the memory, is gone.
+    Path dangling = Files.createSymbolicLink(hubs.resolve("spoke-" + (Integer.MAX_VALUE - 7) + "-dead.hub"),
+        Path.of("/proc", Integer.toString(Integer.MAX_VALUE - 7), "fd", "3"));
+    HubFile live = HubFile.create(HubConfig.builder().maxPeers(1).sizeClasses(SizeClass.of(1024, 1)).directory(hubs).build(),
+        ProcessHandle.current().pid(), HubFile.currentProcessStartMillis());
+    try {
+      assertTrue(Files.isSymbolicLink(live.path()));
+      assertEquals(1, HubFile.removeStaleHubs(hubs));
+      assertFalse(Files.exists(dangling, LinkOption.NOFOLLOW_LINKS));
+      assertTrue(Files.exists(live.path()));
+    } finally {
+      live.close();
+    }
+  }
+
+  @Test
+  void aPluginKeepsTheHeaderValuesItValidatedAtOpen() throws Exception {
+    HubFile host = HubFile.create(SlotAllocatorTest.SMALL.toBuilder().directory(dir.resolve("kept"))
+        .heartbeatInterval(java.time.Duration.ofMillis(1234)).build(), ProcessHandle.current().pid(), 42);
+    host.markReady();
+    HubFile plugin = HubFile.open(host.attachPath());
+    try {
+      // Garbage over the header after the plugin opened it: what the plugin uses was read at open.
+      byte[] junk = new byte[HubHeaderDescriptor.LENGTH];
+      new Random(9).nextBytes(junk);
+      host.buffer().putBytes(0, junk, 0, junk.length);
+      assertEquals(ProcessHandle.current().pid(), plugin.hostPid());
+      assertEquals(42, plugin.hostStartMillis());
+      assertEquals(java.time.Duration.ofMillis(1234), plugin.heartbeatInterval(java.time.Duration.ZERO));
+      assertEquals(SlotAllocatorTest.SMALL.maxPeers(), plugin.layout().maxPeers);
+    } finally {
+      plugin.close();
+      host.close();
     }
   }
 

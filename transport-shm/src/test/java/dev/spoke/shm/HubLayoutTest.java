@@ -33,6 +33,31 @@ class HubLayoutTest {
     assertTrue(tableEnd <= HubHeaderDescriptor.LENGTH);
     assertEquals(0, HubHeaderDescriptor.SIZE_CLASS_TABLE_OFFSET % 8);
     assertEquals(4096, HubHeaderDescriptor.LENGTH);
+    assertEquals(2 << 16 | 1, HubHeaderDescriptor.LAYOUT_VERSION, "layout 2.1");
+  }
+
+  @Test
+  void theHeaderNamesEveryByteAndSetsTheLiveWordsApart() {
+    assertEquals("magic", HubHeaderDescriptor.fieldName(7));
+    assertEquals("hub state", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.HUB_STATE));
+    assertEquals("host pid", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.HOST_PID_OFFSET + 4));
+    assertEquals("size class count", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.SIZE_CLASS_COUNT_OFFSET));
+    assertEquals("reserved", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.SIZE_CLASS_COUNT_OFFSET + 4));
+    assertEquals("heartbeat timeout", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET));
+    assertEquals("reserved", HubHeaderDescriptor.fieldName(88));
+    assertEquals("size class 2 data offset", HubHeaderDescriptor.fieldName(
+        HubHeaderDescriptor.sizeClassEntryOffset(2) + HubHeaderDescriptor.CLASS_DATA_OFFSET + 4));
+    assertEquals("size class 15 reserved", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.sizeClassEntryOffset(16) - 1));
+    assertEquals("reserved", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.LENGTH - 1));
+    int live = 0;
+    for (int b = 0; b < HubHeaderDescriptor.LENGTH; b++) {
+      if (HubHeaderDescriptor.isLiveWord(b)) {
+        live++;
+        String f = HubHeaderDescriptor.fieldName(b);
+        assertTrue(f.equals("host heartbeat") || f.equals("host doorbell"), b + ": " + f);
+      }
+    }
+    assertEquals(12, live, "the host heartbeat (8 bytes) and the host doorbell (4)");
   }
 
   @Test
@@ -42,6 +67,9 @@ class HubLayoutTest {
     assertEquals(8, PeerEntryDescriptor.PID_OFFSET);
     assertEquals(16, PeerEntryDescriptor.TOKEN_HASH_OFFSET);
     assertEquals(24, PeerEntryDescriptor.ATTACHED_MILLIS_OFFSET);
+    assertEquals(32, PeerEntryDescriptor.LEAVE_REASON_OFFSET);
+    assertEquals(36, PeerEntryDescriptor.LEAVE_DETAIL_OFFSET);
+    assertTrue(PeerEntryDescriptor.LEAVE_DETAIL_OFFSET + 4 <= PeerEntryDescriptor.NAME_LENGTH_OFFSET);
     assertEquals(64, PeerEntryDescriptor.NAME_LENGTH_OFFSET);
     assertEquals(PeerEntryDescriptor.NAME_OFFSET + PeerEntryDescriptor.NAME_MAX_BYTES, PeerEntryDescriptor.HEARTBEAT_OFFSET);
     assertEquals(128, PeerEntryDescriptor.HEARTBEAT_OFFSET);
