@@ -51,7 +51,7 @@ abstract class HubBacking {
 
   /** A change to the backing that makes the hub unusable. Immutable. */
   static final class Loss {
-    /** What happened, completing "the hub file …": "was truncated to 0 bytes". */
+    /** What happened, completing "the hub's file was … by another process": "truncated to 0 bytes (of n)". */
     final String what;
     /** True if the host's mapping still reads and writes (the file was replaced, not shrunk). */
     final boolean mappingIntact;
@@ -202,7 +202,7 @@ abstract class HubBacking {
     Loss check() {
       try {
         long now = channel.size();
-        return now == size ? null : new Loss("changed size to " + now + " bytes despite its seals", now >= size);
+        return now == size ? null : new Loss("resized to " + now + " bytes (of " + size + ") despite its seals", now >= size);
       } catch (IOException e) {
         return null; // cannot look now; the seals say nothing changed
       }
@@ -333,18 +333,18 @@ abstract class HubBacking {
         return null;
       }
       if (now < size) {
-        return new Loss("was truncated to " + now + " bytes (the hub needs " + size + ")", false);
+        return new Loss("truncated to " + now + " bytes (of " + size + ")", false);
       }
       Object key;
       try {
         key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
       } catch (NoSuchFileException e) {
-        return new Loss("was removed", true);
+        return new Loss("removed", true);
       } catch (IOException e) {
         return null;
       }
       if (fileKey != null && !Objects.equals(fileKey, key)) {
-        return new Loss("was replaced by another file", true);
+        return new Loss("replaced", true);
       }
       return null;
     }

@@ -301,7 +301,8 @@ public final class HubFile {
   }
 
   /**
-   * A plugin: null while the file is at least as long as the hub; otherwise what happened to it. Its
+   * A plugin: null while the file is at least as long as the hub; otherwise what happened to it
+   * ("truncated to n bytes (of m)"). Its
    * own descriptor's size: a truncation is seen even if the file was renamed or replaced since.
    */
   String checkSize() {
@@ -310,7 +311,7 @@ public final class HubFile {
     }
     try {
       long size = channel.size();
-      return size < layout.totalSize ? "was truncated to " + size + " bytes (the hub needs " + layout.totalSize + ")" : null;
+      return size < layout.totalSize ? "truncated to " + size + " bytes (of " + layout.totalSize + ")" : null;
     } catch (IOException e) {
       return null;
     }

@@ -751,7 +751,7 @@ public final class HubHost implements AutoCloseable {
 
   /** The hub's file was truncated, removed or replaced: see the class comment. Once. */
   private void hubLost(HubBacking.Loss loss) {
-    Status status = Status.UNAVAILABLE.withDescription("the hub is lost: its file " + file.path() + " " + loss.what
+    Status status = Status.UNAVAILABLE.withDescription("the hub is lost: its file " + file.path() + " was " + loss.what
         + " by another process, so nothing can go through it any more");
     synchronized (reservationLock) {
       if (lost != null || stopping) {
@@ -759,8 +759,8 @@ public final class HubHost implements AutoCloseable {
       }
       lost = status;
     }
-    log.error("{}; its {} plugins are told to leave and their calls fail UNAVAILABLE", status.getDescription(),
-        peersInUse());
+    log.error("{}; its plugins ({} in use) are told to leave and their calls fail UNAVAILABLE",
+        status.getDescription(), peersInUse());
     if (loss.mappingIntact) {
       // The host's mapping still works (the file was replaced or removed, not shrunk): plugins leave
       // when they read CLOSING, and at once if their doorbells ring.
@@ -927,7 +927,7 @@ public final class HubHost implements AutoCloseable {
       // A plain file truncated since the supervisor last looked must not be written to now.
       HubBacking.Loss loss = file.checkBacking();
       if (loss != null) {
-        lost = Status.UNAVAILABLE.withDescription("the hub is lost: its file " + file.path() + " " + loss.what
+        lost = Status.UNAVAILABLE.withDescription("the hub is lost: its file " + file.path() + " was " + loss.what
             + " by another process");
         log.error("{}; closing it", lost.getDescription());
       }

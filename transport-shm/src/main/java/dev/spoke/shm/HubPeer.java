@@ -315,7 +315,7 @@ public final class HubPeer implements AutoCloseable {
 
   /** The hub's file was truncated: leaves without touching the hub's memory again. */
   private void leaveLostHub(String truncated) {
-    Status status = Status.DATA_LOSS.withDescription("this plugin left the hub: its file " + file.path() + " "
+    Status status = Status.DATA_LOSS.withDescription("this plugin left the hub: its file " + file.path() + " was "
         + truncated + " by another process");
     synchronized (this) {
       if (hubLost != null) {
