@@ -449,6 +449,9 @@ public final class HubHost implements AutoCloseable {
   }
 
   private void requestOrphansFreed(List<PoolReconciler.Orphan> orphans) {
+    if (lost != null) {
+      return;
+    }
     LoopRequest r = new LoopRequest(-1, 0, orphans.size() + " orphaned slots", -1, false);
     r.orphans = orphans;
     requests.add(r);
