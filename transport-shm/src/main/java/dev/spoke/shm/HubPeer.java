@@ -214,6 +214,11 @@ public final class HubPeer implements AutoCloseable {
     long timeout = file.heartbeatTimeout(config.heartbeatTimeout()).toNanos();
     try (ProcessWatch host = ProcessWatch.of(hostPid, hostStartMillis)) {
       livenessLoop(host, interval, timeout);
+    } catch (InternalError e) {
+      // Its heartbeat went to a page the file no longer has (see MemoryFault): the hub is lost.
+      if (!MemoryFault.is(e) || hubFault() == null) {
+        throw e;
+      }
     }
   }
 
