@@ -186,7 +186,8 @@ class HubTamperingTest {
     long start = System.nanoTime();
     waitUntil("the plugin gives up on the hub", 30, () -> doubter.state() == PluginState.FAILED);
     long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-    assertTrue(took >= UNTRUSTED_AFTER_MILLIS - 100, "it left after " + took + " ms: before a repair could come");
+    // Not at its first look (as it would at once on a single bad read): only after a repair could come.
+    assertTrue(took >= UNTRUSTED_AFTER_MILLIS - 500, "it left after " + took + " ms: before a repair could come");
     assertEquals(SpokePeer.EXIT_HUB_UNUSABLE, doubter.lastExit().status(), doubter.lastExit().toString());
     String reason = gone.poll(10, TimeUnit.SECONDS);
     assertTrue(reason != null && reason.contains("could not trust it") && reason.contains("0x5eba57ed"),
