@@ -49,7 +49,7 @@ public class HubStructuresBenchmark {
 
   @TearDown(Level.Trial)
   public void tearDown() throws IOException {
-    file.unlink();
+    file.close();
     Files.deleteIfExists(dir);
   }
 

@@ -281,6 +281,7 @@ class HubTamperingTest {
       // receive thread faulted); a replaced one, a hub its host closed (CLOSING, and its doorbell rung).
       int exit = attack[0].equals("truncate") ? SpokePeer.EXIT_HUB_UNUSABLE : SpokePeer.EXIT_HOST_GONE;
       assertTrue(report.contains(" plugin-exit=" + exit + " "), "the plugin exited with " + exit + ": " + report);
+      assertTrue(report.contains(" plugin-state=FAILED "), "the plugin failed for good: " + report);
       hostProcess.send("CLOSE");
       assertEquals("CLOSED", hostProcess.awaitLine("CLOSE", 30, TimeUnit.SECONDS));
       assertEquals(0, hostProcess.waitFor(30, TimeUnit.SECONDS), hostProcess.stderr());

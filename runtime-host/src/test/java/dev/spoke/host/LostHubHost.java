@@ -95,7 +95,7 @@ public final class LostHubHost {
       if (line.equals("REPORT")) {
         PluginExit exit = plugin.lastExit();
         say("REPORT ok=" + ok.get() + " lost=" + lost.get() + " other=" + other.get() + " raw=" + raw.get()
-            + " plugin-exit=" + (exit == null ? "none" : String.valueOf(exit.status()))
+            + " plugin-exit=" + (exit == null ? "none" : String.valueOf(exit.status())) + " plugin-state=" + plugin.state()
             + " first-other=" + firstOther.get() + " first-raw=" + firstRaw.get());
       } else if (line.equals("CLOSE")) {
         stop.set(true);
