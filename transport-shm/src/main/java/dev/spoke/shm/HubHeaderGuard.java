@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * release: a plugin that reads READY with acquire sees the repaired fields. What was wrong is logged
  * once per incident, and at most once a minute while incidents keep coming.
  *
- * <p>Thread-safe: checks run one at a time.
+ * <p>Thread-safe: checks and state changes run one at a time.
  */
 final class HubHeaderGuard {
 
@@ -45,8 +45,11 @@ final class HubHeaderGuard {
     this.state = image[HubHeaderDescriptor.HUB_STATE / 4];
   }
 
-  /** Sets the hub's state, in the copy and then in the file (release: everything before is published). */
-  void setState(int newState) {
+  /**
+   * Sets the hub's state, in the copy and then in the file (release: everything before is published).
+   * Never inside a check, which would otherwise put the old state back.
+   */
+  synchronized void setState(int newState) {
     state = newState;
     mem.putIntRelease(HubHeaderDescriptor.HUB_STATE, newState);
   }
