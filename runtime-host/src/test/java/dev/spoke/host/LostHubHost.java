@@ -80,7 +80,13 @@ public final class LostHubHost {
             }
           } catch (Throwable x) {
             raw.incrementAndGet();
-            firstRaw.compareAndSet("", x.toString());
+            // Where it came from, in one word of the report line.
+            StringBuilder where = new StringBuilder(x.toString().replace(' ', '_'));
+            StackTraceElement[] frames = x.getStackTrace();
+            for (int i = 0; i < Math.min(12, frames.length); i++) {
+              where.append("<-").append(frames[i]);
+            }
+            firstRaw.compareAndSet("", where.toString());
             pause();
           }
         }

@@ -363,6 +363,10 @@ public final class HubHost implements AutoCloseable {
    * @return completes once the reclaim is done (or was done before)
    */
   public CompletableFuture<Void> releaseExitedPeer(Reservation reservation, String reason) {
+    if (lost != null) {
+      // Nothing of a lost hub is touched again: its transports were closed when it was lost.
+      return CompletableFuture.completedFuture(null);
+    }
     LoopRequest r = new LoopRequest(reservation.peerId, reservation.epoch, reason, -1, true);
     requests.add(r);
     loop.wake();
@@ -784,6 +788,11 @@ public final class HubHost implements AutoCloseable {
           log.debug("closing {}: {}", t, x.toString());
         }
       }
+    }
+    // Requests already queued are never carried out (the memory is not touched again); whoever waits
+    // on one hears it is over.
+    for (LoopRequest r; (r = requests.poll()) != null; ) {
+      r.done.complete(null);
     }
     Consumer<Status> l = hubLostListener;
     if (l != null) {
