@@ -83,8 +83,8 @@ public final class LostHubHost {
             // Where it came from, in one word of the report line.
             StringBuilder where = new StringBuilder(x.toString().replace(' ', '_'));
             StackTraceElement[] frames = x.getStackTrace();
-            for (int i = 0; i < Math.min(12, frames.length); i++) {
-              where.append("<-").append(frames[i]);
+            for (int f = 0; f < Math.min(12, frames.length); f++) {
+              where.append("<-").append(frames[f]);
             }
             firstRaw.compareAndSet("", where.toString());
             pause();

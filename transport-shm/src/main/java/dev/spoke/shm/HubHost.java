@@ -488,8 +488,14 @@ public final class HubHost implements AutoCloseable {
         requests.add(r);
         continue;
       }
-      boolean done = r.orphans != null ? freeOrphans(r.orphans)
-          : r.sizeClass >= 0 ? rebuildClass(r.sizeClass, r.reason) : reclaim(r);
+      boolean done;
+      try {
+        done = r.orphans != null ? freeOrphans(r.orphans)
+            : r.sizeClass >= 0 ? rebuildClass(r.sizeClass, r.reason) : reclaim(r);
+      } catch (Throwable t) {
+        r.done.complete(null); // it will not be carried out (a lost hub, most likely): nobody waits on it
+        throw t;
+      }
       if (done) {
         n++;
       } else {
