@@ -292,11 +292,24 @@ public final class HubTransport implements Transport {
    * rethrown when it is not the hub's.
    */
   private Status faultStatus(InternalError e) {
-    Status s = explainFault(e);
-    if (s == null) {
-      throw e;
+    InternalError fault = e;
+    for (int attempt = 0; ; attempt++) {
+      try {
+        Status s = explainFault(fault);
+        if (s != null) {
+          return s;
+        }
+      } catch (InternalError late) {
+        // NOTE: HotSpot raises a fault met in compiled code at the thread's next safepoint check, which
+        // can be here, while the first is handled: the same hub's fault, once more. Bounded.
+        if (attempt < 3 && MemoryFault.is(late)) {
+          fault = late;
+          continue;
+        }
+        throw late;
+      }
+      throw fault;
     }
-    return s;
   }
 
   /** Marks the transport closed and tells the listener; true the first time. */
