@@ -8,7 +8,7 @@ import dev.spoke.StatusException;
  * call layer and the shared-memory hub (or the in-memory pair used in tests). It knows nothing of calls.
  *
  * <p>Contract, shared by every implementation and checked by one contract test suite
- * ({@code TransportContractTest} in the test jar of runtime-core):
+ * ({@code dev.spoke.testing.AbstractTransportContractTest} in the test jar of runtime-core):
  *
  * <ul>
  *   <li>Frames one thread commits arrive in that order, header fields and payload bytes intact.
