@@ -14,19 +14,15 @@ import dev.spoke.CallOptions;
 import dev.spoke.Channel;
 import dev.spoke.ClientCall;
 import dev.spoke.Deadline;
-import dev.spoke.DirectExecutor;
 import dev.spoke.Marshaller;
 import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
-import dev.spoke.ServerServiceDefinition;
-import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.stub.BlockingResponseStream;
 import dev.spoke.stub.ClientCalls;
-import dev.spoke.stub.ServerCalls;
 import dev.spoke.stub.StreamObserver;
 import dev.spoke.test.TestRequest;
 import dev.spoke.test.TestResponse;
@@ -78,11 +74,20 @@ public abstract class AbstractCallLayerTest {
   /** Creates a fresh pair for one test. */
   protected abstract TransportPair newTransportPair() throws Exception;
 
+  /**
+   * Starts the server side, serving {@code service}: a connection over {@code pair.server} in this
+   * JVM. A subclass whose server runs in another process returns a {@link ServerSide} that reports what
+   * that server's {@code TestService} records into {@code service}.
+   */
+  protected ServerSide startServerSide(TransportPair pair, TestService service) throws Exception {
+    return LocalServerSide.start(pair.server, service);
+  }
+
+  /** What the server's {@code TestService} saw (reported here when the server runs elsewhere). */
   protected TestService service;
   protected WorkerPool clientPool;
-  protected WorkerPool serverPool;
   protected Connection client;
-  protected Connection server;
+  protected ServerSide server;
   protected Channel channel;
   private TransportPair pair;
 
@@ -91,11 +96,8 @@ public abstract class AbstractCallLayerTest {
     service = new TestService();
     pair = newTransportPair();
     clientPool = WorkerPool.builder("test-client").build();
-    serverPool = WorkerPool.builder("test-server").build();
-    ServiceRegistry registry = new ServiceRegistry().addService(service.definition());
-    server = Connection.builder(pair.server).registry(registry).executor(serverPool).localName("test-server").build();
+    server = startServerSide(pair, service);
     client = Connection.builder(pair.client).executor(clientPool).localName("test-client").build();
-    server.start();
     client.start();
     channel = client.channel();
   }
@@ -106,9 +108,8 @@ public abstract class AbstractCallLayerTest {
       assertTrue(service.handlerErrors.isEmpty(), () -> "handler errors: " + service.handlerErrors);
     } finally {
       client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
-      server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      server.close();
       clientPool.shutdown();
-      serverPool.shutdown();
       pair.cleanup.close();
     }
   }
@@ -475,17 +476,10 @@ public abstract class AbstractCallLayerTest {
     // A second service on the client side lets the server call back while it serves a call.
     TestService callbackService = new TestService();
     client.registry().addService(callbackService.definition());
-    AtomicReference<CompletableFuture<TestResponse>> nested = new AtomicReference<>();
-    MethodDescriptor<TestRequest, TestResponse> relay = relayMethod();
-    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Relay")
-        .addMethod(relay, ServerCalls.asyncUnaryCall((req, obs) -> {
-          // The nested call has no deadline of its own; it must inherit ours.
-          nested.set(ClientCalls.futureUnaryCall(server.channel().newCall(TestService.UNARY, CallOptions.DEFAULT),
-              TestRequest.newBuilder().setId(9).setBlockUntilCancelled(true).build()));
-        }))
-        .build());
+    // The server's relay calls back with no deadline of its own: the nested call must inherit ours.
+    server.serve(ServerFixture.NESTED_RELAY);
     CompletableFuture<TestResponse> outer = ClientCalls.futureUnaryCall(
-        channel.newCall(relay, CallOptions.DEFAULT.withDeadlineAfter(400, TimeUnit.MILLISECONDS)), request(1));
+        channel.newCall(ServerFixture.RELAY, CallOptions.DEFAULT.withDeadlineAfter(400, TimeUnit.MILLISECONDS)), request(1));
     CallContext nestedOnClient = callbackService.blocked.poll(WAIT_SECONDS, TimeUnit.SECONDS);
     assertNotNull(nestedOnClient, "the nested call never arrived");
     assertNotNull(nestedOnClient.getDeadline(), "the nested call inherited no deadline");
@@ -494,11 +488,6 @@ public abstract class AbstractCallLayerTest {
     Status nestedEnd = callbackService.cancellationsSeen.poll(WAIT_SECONDS, TimeUnit.SECONDS);
     assertNotNull(nestedEnd, "the nested call was never cancelled");
     waitUntil("every call on both sides ends", () -> server.activeCalls() == 0 && client.activeCalls() == 0);
-  }
-
-  private static MethodDescriptor<TestRequest, TestResponse> relayMethod() {
-    return MethodDescriptor.newBuilder(TestService.UNARY.getRequestMarshaller(), TestService.UNARY.getResponseMarshaller())
-        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("spoke.test.Relay/Relay").build();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -634,15 +623,8 @@ public abstract class AbstractCallLayerTest {
     // service back, blocking: that thread must hand delivery on, or its own answer could never arrive.
     TestService callbackService = new TestService();
     client.registry().addService(callbackService.definition());
-    MethodDescriptor<TestRequest, TestResponse> relay = relayMethod();
-    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Relay")
-        .addMethod(relay, ServerCalls.asyncUnaryCall((req, obs) -> {
-          TestResponse back = ClientCalls.blockingUnaryCall(server.channel(), TestService.UNARY,
-              CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS), request(req.getId() + 1));
-          obs.onNext(back);
-          obs.onCompleted();
-        }))
-        .build(), DirectExecutor.INSTANCE);
+    server.serve(ServerFixture.DIRECT_RELAY);
+    MethodDescriptor<TestRequest, TestResponse> relay = ServerFixture.RELAY;
     for (int i = 0; i < 200; i++) {
       assertEquals(i * 10L + 1, ClientCalls.blockingUnaryCall(channel, relay, CallOptions.DEFAULT, request(i * 10L)).getId());
     }
@@ -659,22 +641,9 @@ public abstract class AbstractCallLayerTest {
   void reentrantChainsThroughDirectHandlersOnBothSidesComplete() throws Exception {
     // host → plugin → host → … ten deep, four chains at once, every hop a blocking call made by a
     // handler bound to a direct executor: every hop's thread must give delivery up while it waits.
-    MethodDescriptor<TestRequest, TestResponse> hop = relayMethod();
-    for (Connection side : List.of(client, server)) {
-      side.registry().addService(ServerServiceDefinition.builder("spoke.test.Relay")
-          .addMethod(hop, ServerCalls.asyncUnaryCall((req, obs) -> {
-            if (req.getResponseCount() <= 0) {
-              obs.onNext(TestResponse.newBuilder().setId(req.getId()).build());
-            } else {
-              TestResponse deeper = ClientCalls.blockingUnaryCall(side.channel(), hop,
-                  CallOptions.DEFAULT.withDeadlineAfter(WAIT_SECONDS, TimeUnit.SECONDS),
-                  req.toBuilder().setResponseCount(req.getResponseCount() - 1).build());
-              obs.onNext(deeper.toBuilder().setIndex(deeper.getIndex() + 1).build());
-            }
-            obs.onCompleted();
-          }))
-          .build(), DirectExecutor.INSTANCE);
-    }
+    MethodDescriptor<TestRequest, TestResponse> hop = ServerFixture.RELAY;
+    ServerFixture.HOP.bindTo(client.registry());
+    server.serve(ServerFixture.HOP);
     for (int round = 0; round < 5; round++) {
       List<CompletableFuture<TestResponse>> chains = new ArrayList<>();
       for (int c = 0; c < 4; c++) {
@@ -712,16 +681,9 @@ public abstract class AbstractCallLayerTest {
 
   @Test
   void statusExceptionFromAHandlerKeepsItsStatusAndTrailers() throws Exception {
-    MethodDescriptor<TestRequest, TestResponse> m = MethodDescriptor
-        .newBuilder(TestService.UNARY.getRequestMarshaller(), TestService.UNARY.getResponseMarshaller())
-        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("spoke.test.Thrower/Throw").build();
-    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Thrower")
-        .addMethod(m, ServerCalls.asyncUnaryCall((req, obs) -> {
-          throw Status.PERMISSION_DENIED.withDescription("not you").asRuntimeException(Metadata.of("reason", "acl"));
-        }))
-        .build());
+    server.serve(ServerFixture.THROWER);
     StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
-        () -> ClientCalls.blockingUnaryCall(channel, m, CallOptions.DEFAULT, request(1)));
+        () -> ClientCalls.blockingUnaryCall(channel, ServerFixture.THROW, CallOptions.DEFAULT, request(1)));
     assertEquals(Status.Code.PERMISSION_DENIED, e.getStatus().getCode());
     assertEquals("not you", e.getStatus().getDescription());
     assertEquals("acl", e.getTrailers().get("reason"));
@@ -823,21 +785,15 @@ public abstract class AbstractCallLayerTest {
 
   @Test
   void directExecutorServiceRunsInlineAndAnswers() throws Exception {
-    MethodDescriptor<TestRequest, TestResponse> m = MethodDescriptor
-        .newBuilder(TestService.UNARY.getRequestMarshaller(), TestService.UNARY.getResponseMarshaller())
-        .setType(MethodDescriptor.MethodType.UNARY).setFullMethodName("spoke.test.Direct/Echo").build();
-    AtomicReference<String> handlerThread = new AtomicReference<>();
-    server.registry().addService(ServerServiceDefinition.builder("spoke.test.Direct")
-        .addMethod(m, ServerCalls.asyncUnaryCall((req, obs) -> {
-          handlerThread.set(Thread.currentThread().getName());
-          obs.onNext(TestService.response(req, 0));
-          obs.onCompleted();
-        }))
-        .build(), DirectExecutor.INSTANCE);
+    // The echo answers with the name of the thread its handler ran on.
+    server.serve(ServerFixture.DIRECT_ECHO);
+    String handlerThread = null;
     for (int i = 0; i < 100; i++) {
-      assertEquals(i, ClientCalls.blockingUnaryCall(channel, m, CallOptions.DEFAULT, request(i)).getId());
+      TestResponse r = ClientCalls.blockingUnaryCall(channel, ServerFixture.ECHO, CallOptions.DEFAULT, request(i));
+      assertEquals(i, r.getId());
+      handlerThread = r.getPayload().toStringUtf8();
     }
-    assertFalse(handlerThread.get().startsWith("test-server"), "ran on a pool thread: " + handlerThread.get());
+    assertFalse(handlerThread.startsWith("test-server"), "ran on a pool thread: " + handlerThread);
   }
 
   @Test
