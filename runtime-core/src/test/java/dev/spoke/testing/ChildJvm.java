@@ -105,6 +105,15 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /**
+   * The next line the child wrote to stdout, or null if none came within the timeout: for children
+   * that report a stream of events. Do not mix with {@link #awaitLine}, which skips what it does not
+   * wait for.
+   */
+  public String pollLine(long timeout, TimeUnit unit) throws InterruptedException {
+    return lines.poll(timeout, unit);
+  }
+
   public void send(String line) throws IOException {
     stdin.write(line + "\n");
     stdin.flush();
