@@ -80,6 +80,16 @@ public final class ChildServerSide implements ServerSide {
     process.request("SERVE " + fixture.name(), COMMAND_SECONDS);
   }
 
+  /** Runs {@code workload} in the child, against this side's connection; waits for its result. */
+  public IsolationWorkload.Result run(IsolationWorkload workload, long timeoutSeconds) {
+    return IsolationWorkload.Result.decode(process.request("RUN " + workload.arguments(), timeoutSeconds));
+  }
+
+  /** Tells the workload running in the child that the connection is about to close. */
+  public void closing() {
+    process.request("CLOSING", COMMAND_SECONDS);
+  }
+
   /** Detaches: the child shuts its connection down and lets go of the transport. */
   @Override
   public void close() {
@@ -278,13 +288,15 @@ public final class ChildServerSide implements ServerSide {
       return jvm.isAlive() && ended == null;
     }
 
-    /** The child's threads, for the report of a hang. */
+    /** The child's threads and the last lines of its stderr, for the report of a hang or a failure. */
     public String threadDump() {
+      String dump;
       try {
-        return unb64(request("DUMP", 10));
+        dump = unb64(request("DUMP", 10));
       } catch (RuntimeException | AssertionError e) {
-        return "(no thread dump from the server process: " + e + ")";
+        dump = "(no thread dump from the server process: " + e + ")";
       }
+      return dump + "\nthe server process's stderr, last lines:\n" + jvm.stderr();
     }
 
     /** Sends a command and waits for its answer; a failure or a missing answer fails the test. */

@@ -29,7 +29,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Protocol, one line each way per message, strings in Base64:
  *
  * <ul>
- *   <li>Commands {@code <seq> <verb> <args…>}; each is answered {@code R <seq> <result>} or {@code X
+ *   <li>Commands {@code <seq> <verb> <args…>} (ATTACH, ACTIVE, SERVED, SHUTDOWN, DRAINED, SHUTDOWN_NOW,
+ *       SERVE, RESPOND, FAIL, COMPLETE, RUN and CLOSING of an {@link IsolationWorkload}, DUMP, DETACH,
+ *       EXIT); each is answered {@code R <seq> <result>} or {@code X
  *       <seq> <status code, or -> <what was thrown>}.
  *   <li>Events {@code E <attachment> <kind> <args…>}: {@code HELD key request}, {@code BLOCKED key
  *       remainingNanos|-1}, {@code UNBLOCKED key code description}, {@code CANCEL_SEEN code description},
@@ -106,6 +108,10 @@ public final class ServerSideProcess {
         return;
       }
       try {
+        if (verb.equals("RUN") && current != null) {
+          // Known before the command's thread starts, so that a CLOSING right after it finds it.
+          current.workload = IsolationWorkload.fromArguments(Arrays.asList(w).subList(2, w.length));
+        }
         if (isSlow(verb)) {
           // Answered from a thread of its own, so that the commands after it go on meanwhile.
           Thread t = new Thread(() -> execute(seq, verb, w), "command-" + verb.toLowerCase() + "-" + seq);
@@ -121,7 +127,7 @@ public final class ServerSideProcess {
   }
 
   private static boolean isSlow(String verb) {
-    return verb.equals("DRAINED") || verb.equals("DUMP");
+    return verb.equals("DRAINED") || verb.equals("RUN") || verb.equals("DUMP");
   }
 
   private void execute(long seq, String verb, String[] w) {
@@ -187,6 +193,15 @@ public final class ServerSideProcess {
       case "COMPLETE":
         a.held(w[2]).onCompleted();
         return "";
+      case "RUN":
+        return a.workload.run(a.side.connection().channel()).encode();
+      case "CLOSING": {
+        IsolationWorkload workload = a.workload;
+        if (workload != null) {
+          workload.closing();
+        }
+        return "";
+      }
       case "DETACH":
         current = null;
         a.close();
@@ -205,6 +220,8 @@ public final class ServerSideProcess {
     final Map<String, StreamObserver<TestResponse>> held = new ConcurrentHashMap<>();
     final AtomicLong keys = new AtomicLong();
     final List<Thread> reporters = new ArrayList<>();
+    /** The stress this side runs against the test's side (RUN), if any. */
+    volatile IsolationWorkload workload;
     volatile boolean closed;
 
     Attachment(int number, Attached attached) {
