@@ -345,19 +345,29 @@ public final class HubPeer implements AutoCloseable {
     if (stopping || left.get()) {
       return;
     }
-    String why;
-    if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) == HubHeaderDescriptor.STATE_CLOSING) {
-      why = "the host is closing the hub";
-    } else if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) == PeerEntryDescriptor.ACTIVE
-        && mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) == epoch) {
+    String why = hostEndedAttachment();
+    if (why == null) {
       return;
-    } else {
-      why = "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)";
     }
     stopping = true; // once: the loop stops and this is not looked at again
     Thread leaving = new Thread(() -> hostGone(Status.UNAVAILABLE.withDescription(why)), "spoke-peer-leave");
     leaving.setDaemon(true);
     leaving.start();
+  }
+
+  /**
+   * Why the host ended this attachment, or null while it counts on it: it is closing the hub, or it took
+   * this plugin's peer entry back (the entry is no longer ACTIVE in this epoch).
+   */
+  private String hostEndedAttachment() {
+    if (mem.getIntAcquire(HubHeaderDescriptor.HUB_STATE) == HubHeaderDescriptor.STATE_CLOSING) {
+      return "the host is closing the hub";
+    }
+    if (mem.getIntAcquire(entry + PeerEntryDescriptor.STATE_OFFSET) == PeerEntryDescriptor.ACTIVE
+        && mem.getInt(entry + PeerEntryDescriptor.EPOCH_OFFSET) == epoch) {
+      return null;
+    }
+    return "the host took back this plugin's peer entry (it judged the plugin gone or disconnected it)";
   }
 
   /** The host went away or took the entry back: leave, and tell the host-gone listener. */
@@ -432,8 +442,17 @@ public final class HubPeer implements AutoCloseable {
 
     @Override
     public void violation(HubTransport t, String what) {
+      // NOTE: a host that takes a live plugin's entry back frees the slots of the frames still in its
+      // ring, so the plugin, reading on, finds descriptors whose slots are no longer in flight. The entry
+      // is marked first (the reclaim's CAS to DEAD precedes its slot scan), so reading it after the bad
+      // descriptor tells an ended attachment from a host that wrote garbage.
+      String ended = hostEndedAttachment();
       // On the thread holding the consumer role, which must not block: leave from a thread of its own.
       Thread leaving = new Thread(() -> {
+        if (ended != null) {
+          hostGone(Status.UNAVAILABLE.withDescription(ended));
+          return;
+        }
         log.error("leaving the hub: {}", what);
         leave(Status.INTERNAL.withDescription("this plugin left the hub: " + what), true, true);
       }, "spoke-peer-leave");
