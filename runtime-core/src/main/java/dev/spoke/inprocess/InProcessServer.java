@@ -37,8 +37,18 @@ public final class InProcessServer implements AutoCloseable {
     this.registry = registry;
     InMemoryTransport[] pair = InMemoryTransport.pair(name + "-client", name);
     this.transports = pair;
-    this.server = Connection.builder(pair[1]).registry(registry).executor(pool).localName(name).build().start();
-    this.client = Connection.builder(pair[0]).executor(pool).localName(name + "-client").build().start();
+    // NOTE: once the pool has stopped, a call started or cancelled afterwards (or racing the close) still
+    // has its ending to deliver: it runs on the thread that asked, rather than being refused and thrown at
+    // a caller who never hears how the call ended.
+    java.util.concurrent.Executor callbacks = task -> {
+      try {
+        pool.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException closed) {
+        task.run();
+      }
+    };
+    this.server = Connection.builder(pair[1]).registry(registry).executor(callbacks).localName(name).build().start();
+    this.client = Connection.builder(pair[0]).executor(callbacks).localName(name + "-client").build().start();
   }
 
   /** Starts serving {@code services} under the name "in-process". */

@@ -42,16 +42,6 @@ class InProcessCallIsolationTest extends AbstractCallIsolationTest {
     return 6;
   }
 
-  /**
-   * Not yet: {@link InProcessServer#close()} shuts its worker pool down while calls that race the close
-   * (or start after it) still need that pool to hear their close, so their start or cancel throws
-   * RejectedExecutionException instead of ending with UNAVAILABLE.
-   */
-  @Override
-  protected boolean closesUnderLoad() {
-    return false;
-  }
-
   @Override
   protected Subject newSubject() {
     ServiceRegistry registry = new ServiceRegistry().addService(new TestService().definition());

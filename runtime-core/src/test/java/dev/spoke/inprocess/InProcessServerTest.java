@@ -38,6 +38,54 @@ class InProcessServerTest {
   }
 
   @Test
+  void asyncCallsRacingTheCloseOrAfterItEndUnavailableAndThrowNothing() throws Exception {
+    for (int round = 0; round < 20; round++) {
+      TestService service = new TestService();
+      InProcessServer server = InProcessServer.start("unit", new ServiceRegistry().addService(service.definition()));
+      java.util.List<CompletableFuture<TestResponse>> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.List<Throwable> thrown = new java.util.concurrent.CopyOnWriteArrayList<>();
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      Thread[] callers = new Thread[3];
+      for (int t = 0; t < callers.length; t++) {
+        int id = t;
+        callers[t] = new Thread(() -> {
+          try {
+            go.await();
+            for (int i = 0; i < 200; i++) {
+              CompletableFuture<TestResponse> f = ClientCalls.futureUnaryCall(
+                  server.channel().newCall(TestService.UNARY, CallOptions.DEFAULT), TestRequest.newBuilder().setId(id * 1000 + i).build());
+              calls.add(f);
+              if (i % 3 == 0) {
+                f.cancel(true); // a cancel racing the close too
+              }
+            }
+          } catch (Throwable x) {
+            thrown.add(x);
+          }
+        });
+        callers[t].start();
+      }
+      go.countDown();
+      Thread.sleep(round % 4);
+      server.close();
+      for (Thread t : callers) {
+        t.join(10_000);
+      }
+      assertTrue(thrown.isEmpty(), "starting or cancelling a call threw: " + thrown);
+      for (CompletableFuture<TestResponse> f : calls) {
+        try {
+          f.get(10, TimeUnit.SECONDS); // answered before the close
+        } catch (java.util.concurrent.CancellationException cancelled) {
+          // cancelled by its caller
+        } catch (ExecutionException e) {
+          assertEquals(Status.Code.UNAVAILABLE, ((StatusRuntimeException) e.getCause()).getStatus().getCode(),
+              e.getCause().toString());
+        }
+      }
+    }
+  }
+
+  @Test
   void gracefulShutdownLetsRunningCallsFinish() throws Exception {
     TestService service = new TestService();
     InProcessServer server = InProcessServer.start("unit", new ServiceRegistry().addService(service.definition()));

@@ -116,7 +116,7 @@ public final class ChildServerSide implements ServerSide {
         break;
       }
       case "UNBLOCKED":
-        contexts.get(w[3]).cancellation = status(w[4], w[5]);
+        contexts.get(w[3]).cancelled(status(w[4], w[5]));
         break;
       case "CANCEL_SEEN":
         mirror.cancellationsSeen.add(status(w[3], w[4]));
@@ -178,7 +178,6 @@ public final class ChildServerSide implements ServerSide {
   /** The context of a call blocked in the child, as far as the child reported it. */
   private static final class RemoteContext extends CallContext {
     private final Deadline deadline;
-    volatile Status cancellation;
 
     RemoteContext(Deadline deadline) {
       this.deadline = deadline;
@@ -209,24 +208,9 @@ public final class ChildServerSide implements ServerSide {
       throw notHere("its trailers");
     }
 
-    @Override
-    public boolean isCancelled() {
-      return cancellation != null;
-    }
-
-    @Override
-    public Status getCancellationStatus() {
-      return cancellation;
-    }
-
-    @Override
-    public void addCancellationListener(Runnable listener, Executor executor) {
-      throw notHere("cancellation listeners");
-    }
-
-    @Override
-    public void removeCancellationListener(Runnable listener) {
-      throw notHere("cancellation listeners");
+    /** The child reported the call cancelled. */
+    void cancelled(Status status) {
+      cancel(status, dev.spoke.DirectExecutor.INSTANCE);
     }
 
     private static UnsupportedOperationException notHere(String what) {

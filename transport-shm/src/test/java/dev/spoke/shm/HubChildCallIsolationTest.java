@@ -52,16 +52,6 @@ class HubChildCallIsolationTest extends AbstractCallIsolationTest {
     return "hub, plugin in a child JVM";
   }
 
-  /**
-   * Not yet: when the host closes a plugin's connection under load, its reclaim frees slots of frames
-   * the plugin has not read yet, and the plugin, still reading, takes them for bad descriptors: it
-   * leaves the hub blaming the host, and its calls end INTERNAL instead of UNAVAILABLE.
-   */
-  @Override
-  protected boolean closesFromThisSide() {
-    return false;
-  }
-
   @Override
   protected Subject newSubject() throws Exception {
     if (child == null || !child.isAlive()) {
