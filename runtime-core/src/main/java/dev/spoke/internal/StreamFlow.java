@@ -51,7 +51,10 @@ final class StreamFlow {
   // ---------------------------------------------------------------------------------------------
   // Outbound
 
-  /** Spends one credit if there is one. When it spends the last, an onReady becomes due. */
+  /**
+   * Spends one credit if there is one. Spending the last makes {@link #isReady} false; the onReady that
+   * is then owed is marked by the grant that ends it ({@link #addCredits}), not here.
+   */
   boolean takeCredit() {
     for (;;) {
       int c = sendCredits;
@@ -59,17 +62,24 @@ final class StreamFlow {
         return false;
       }
       if (SEND_CREDITS.compareAndSet(this, c, c - 1)) {
-        if (c == 1) {
-          readyNoticeDue = true; // isReady() turns false: onReady is owed when credit returns
-        }
         return true;
       }
     }
   }
 
-  /** The receiver granted {@code n} more messages. Returns true if queued messages or an onReady wait on it. */
+  /**
+   * The receiver granted {@code n} more messages. Returns true if queued messages or an onReady wait on
+   * it: the call's executor must run.
+   */
   boolean addCredits(int n) {
-    SEND_CREDITS.getAndAdd(this, n);
+    int before = (int) SEND_CREDITS.getAndAdd(this, n);
+    if (before <= 0) {
+      // NOTE: the stream was not ready and this grant makes it ready. Deciding that from the add itself
+      // (one atomic step on the credits) leaves no window: had the sender marked the notice after its
+      // last credit's CAS, a grant landing between the two would report nothing and strand the onReady.
+      readyNoticeDue = true;
+      return true;
+    }
     return queuedCount > 0 || readyNoticeDue;
   }
 

@@ -73,6 +73,10 @@ public final class ThreadlessExecutor implements Executor {
    */
   public boolean waitAndDrain(long deadlineNanos) throws InterruptedException {
     assert Thread.currentThread() == owner : "waitAndDrain on " + Thread.currentThread() + ", owned by " + owner;
+    if (shutdown) {
+      dropQueued(); // a task that raced shutdown into the queue belongs to the ended call
+      return false;
+    }
     Runnable task = queue.poll();
     if (task == null) {
       InboundDelivery.relinquishAll();
@@ -102,7 +106,12 @@ public final class ThreadlessExecutor implements Executor {
     assert Thread.currentThread() == owner : "shutdown on " + Thread.currentThread() + ", owned by " + owner;
     shutdown = true;
     // NOTE: a task offered before the flag was seen is drained here; one offered after is dropped by
-    // execute. Either way nothing of this call survives it.
+    // execute; one whose execute read the flag before it was set but offered after this drain is
+    // dropped by the next waitAndDrain. Nothing of this call ever runs after it.
+    dropQueued();
+  }
+
+  private void dropQueued() {
     while (queue.poll() != null) {
       // dropped
     }
