@@ -36,6 +36,13 @@ class HostileRotationTest {
 
   private static final boolean SOAK = Boolean.getBoolean("spoke.soak");
   private static final long SOAK_MINUTES = Long.getLong("spoke.soak.minutes", 5);
+  private static final dev.spoke.testing.Figures FIGURES = new dev.spoke.testing.Figures();
+
+  @org.junit.jupiter.api.AfterAll
+  static void writeFigures() throws java.io.IOException {
+    FIGURES.writeTo(java.nio.file.Paths.get("target",
+        SOAK ? "reliability-figures-rotation-soak.md" : "reliability-figures-rotation.md"));
+  }
 
   @TempDir
   Path dir;
@@ -82,9 +89,9 @@ class HostileRotationTest {
     assertEquals(0, lost.get(), "calls of the well-behaved plugin failed: " + lost.get() + ", the first: " + firstLost.get());
     assertTrue(good.get() > 100, "the well-behaved plugin was hardly called: " + good.get());
     waitUntil("the pool is whole: every slot free and on its free list once", 15, () -> host.hub().poolProblems() == null);
-    FaultSuiteTest.count("hostile rotations beside a well-behaved plugin", rounds);
-    FaultSuiteTest.count("calls of the well-behaved plugin during the rotations, both ways", good.get());
-    FaultSuiteTest.count("of them lost", lost.get());
+    FIGURES.count("hostile rotations beside a well-behaved plugin", rounds);
+    FIGURES.count("calls of the well-behaved plugin during the rotations, both ways", good.get());
+    FIGURES.count("of them lost", lost.get());
   }
 
   private interface Scenario {
@@ -146,7 +153,7 @@ class HostileRotationTest {
       // UNAVAILABLE naming the plugin: FaultSuiteTest checks its wording
     }
     waitUntil("the killed plugin is reclaimed", 15, () -> victim.state() == PluginState.FAILED);
-    FaultSuiteTest.count("plugin processes killed with SIGKILL", 1);
+    FIGURES.count("plugin processes killed with SIGKILL", 1);
   }
 
   /** A plugin stops reading (SIGSTOP): it is declared hung and reclaimed; its calls end by then. */
@@ -161,7 +168,7 @@ class HostileRotationTest {
       // ended by the hang declaration, although it had no deadline
     }
     waitUntil("the hung plugin is reclaimed", 30, () -> stuck.state() == PluginState.FAILED);
-    FaultSuiteTest.count("hangs detected", 1);
+    FIGURES.count("hangs detected", 1);
   }
 
   /** A plugin calls the host as fast as it can: its excess is refused, the others are served. */
@@ -171,7 +178,7 @@ class HostileRotationTest {
         .flood(Payload.newBuilder().setRepeat(5_000).setData(ByteString.copyFrom(new byte[512])).build())
         .get(120, TimeUnit.SECONDS);
     flooder.close(Duration.ofSeconds(5));
-    FaultSuiteTest.count("calls a flooding plugin made to the host", 5_000);
+    FIGURES.count("calls a flooding plugin made to the host", 5_000);
   }
 
   /** A plugin writes broken descriptors of every kind: each refused, the plugin disconnected. */
@@ -183,7 +190,7 @@ class HostileRotationTest {
       Thread.sleep(50);
     }
     garbage.close(Duration.ofMillis(500));
-    FaultSuiteTest.count("garbage frames sent by a plugin", 2000);
+    FIGURES.count("garbage frames sent by a plugin", 2000);
   }
 
   /** A plugin holds every large slot, then is killed: the pool gets them back. */
