@@ -69,15 +69,21 @@ public final class SerializingExecutor implements Executor, Runnable {
     if (directNow && !running && RUNNING.compareAndSet(this, false, true)) {
       // Idle: run it now on this thread, then whatever others queued meanwhile. Unless tasks are still
       // queued (the last runner let go just as they came): this thread may have queued some of them
-      // itself, so it must not overtake them. On a delivering thread this is application code, which
-      // the transport's watchdog may take the thread's roles from if it runs too long.
+      // itself, so it must not overtake them.
+      runner = Thread.currentThread();
+      TaskQueue q = queue;
+      boolean behind = q != null && !q.isEmpty();
+      if (behind) {
+        q.offer(task);
+      }
+      // NOTE: the task's place is taken before the thread enters application code. On a delivering
+      // thread that code may have the thread's roles taken over by the transport's watchdog, and the
+      // next delivering thread then queues the tasks of the frames after this one: had this task been
+      // placed after that moment, it would run behind them (a stream's messages reordered, or its last
+      // message behind its close and dropped).
       boolean entered = InboundDelivery.enterApplicationCode();
       try {
-        runner = Thread.currentThread();
-        TaskQueue q = queue;
-        if (q != null && !q.isEmpty()) {
-          q.offer(task);
-        } else {
+        if (!behind) {
           runSafely(task);
         }
         drain();

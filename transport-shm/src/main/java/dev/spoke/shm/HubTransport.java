@@ -429,7 +429,10 @@ public final class HubTransport implements Transport {
         throw new IllegalStateException("frame committed without a kind");
       }
       checkOpen();
-      if (f.deadline == NO_WAIT || delivering()) {
+      // NOTE: a payload on the heap (claimed by a thread that must not wait) goes through the queue
+      // even if this thread may wait now: only the queue's flush moves it into a slot, so waiting for
+      // room here would never publish it.
+      if (f.heap != null || f.deadline == NO_WAIT || delivering()) {
         if (consumer.overflowDepth() > 0 || !tryPublish(f.header, f.payload, f.slotRef, f.heap)) {
           enqueueOverflow(f);
         }
