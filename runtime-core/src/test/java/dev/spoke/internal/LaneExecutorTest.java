@@ -43,7 +43,9 @@ class LaneExecutorTest {
       assertTrue(otherRan.await(10, TimeUnit.SECONDS));
       int position = ran.indexOf("other");
       // The flood's first task, then at most its two waiting ones: the other lane's task comes next.
-      assertTrue(position <= 3, "the other lane's task ran after " + position + " of the flood's: " + ran.subList(0, 5));
+      // The message is built only on failure, from a copy: the flood's tasks are still being added.
+      assertTrue(position <= 3, () -> "the other lane's task ran after " + position + " of the flood's: "
+          + firstOf(ran, 5));
       waitUntilAllRan(ran, 1001);
       List<String> floodOrder = new ArrayList<>(ran);
       floodOrder.remove("other");
@@ -117,6 +119,13 @@ class LaneExecutorTest {
       latch.await(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The first {@code n} entries of a synchronized list that other threads may still be adding to. */
+  private static List<String> firstOf(List<String> list, int n) {
+    synchronized (list) {
+      return new ArrayList<>(list.subList(0, Math.min(n, list.size())));
     }
   }
 }
