@@ -65,6 +65,15 @@ public final class ProtoMarshallers {
         metadataMarshaller(defaultInstance));
   }
 
+  /**
+   * The message type a marshaller made by {@link #marshaller} is for, as its default instance; null for
+   * any other marshaller. A bridge to another RPC system uses it to pick that system's own protobuf
+   * marshaller, so both sides put the same bytes on the wire.
+   */
+  public static MessageLite prototypeOf(Marshaller<?> marshaller) {
+    return marshaller instanceof ProtoMarshaller ? ((ProtoMarshaller<?>) marshaller).defaultInstance : null;
+  }
+
   private static final class ProtoMarshaller<T extends MessageLite> implements Marshaller<T> {
     private final Parser<T> parser;
     private final T defaultInstance;
