@@ -1,0 +1,379 @@
+package dev.spoke.grpc;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.ByteString;
+import dev.spoke.Channel;
+import dev.spoke.Metadata;
+import dev.spoke.Status;
+import dev.spoke.StatusRuntimeException;
+import dev.spoke.grpc.lab.Cancellation;
+import dev.spoke.grpc.lab.LabReply;
+import dev.spoke.grpc.lab.LabRequest;
+import dev.spoke.grpc.lab.LabSpoke;
+import dev.spoke.grpc.lab.ProbeService;
+import dev.spoke.stub.BlockingResponseStream;
+import dev.spoke.stub.ClientCallStreamObserver;
+import dev.spoke.stub.ClientResponseObserver;
+import dev.spoke.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a caller of the Lab sees, whatever carries the calls: each transport's test class supplies a
+ * channel to a Lab (and the host's Probe it calls back), and every test here must pass through each of
+ * them unchanged. The four shapes, deadlines, cancellation both ways and through a callback, metadata,
+ * errors, flow control, and messages up to the configured size.
+ */
+abstract class LabContract {
+
+  /** The largest message the transport under test is configured to carry. */
+  static final int MAX_MESSAGE = 16 << 20;
+
+  /** A channel to the Lab. */
+  abstract Channel lab();
+
+  /** The host's Probe, which the Lab calls back. */
+  abstract ProbeService probe();
+
+  private LabSpoke.LabBlockingStub blocking() {
+    return LabSpoke.newBlockingStub(lab()).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  private LabSpoke.LabStub async() {
+    return LabSpoke.newStub(lab()).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  private static LabRequest text(String text) {
+    return LabRequest.newBuilder().setText(text).build();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The four shapes
+
+  @Test
+  void unaryCarriesHeadersOneWayAndTrailersTheOther() {
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    String binary = new String(new char[] {0, 1, 0x7f, 0x80, 0xff, 'a'});
+    LabReply reply = blocking()
+        .withHeader("x-trace", "trace-1")
+        .withHeader("x-blob-bin", binary)
+        .withTrailersListener(trailers::set)
+        .echo(LabRequest.newBuilder().setText("hello").setData(ByteString.copyFromUtf8("data")).build());
+    assertEquals("hello", reply.getText());
+    assertEquals("data", reply.getData().toStringUtf8());
+    assertEquals("trace-1", reply.getHeadersMap().get("x-trace"));
+    assertEquals(binary, reply.getHeadersMap().get("x-blob-bin"), "a binary header arrives byte for byte");
+    assertEquals("echoed hello", trailers.get().get("x-lab-trailer"));
+  }
+
+  @Test
+  void serverStreamingDeliversEveryReplyInOrder() {
+    List<Integer> seen = new ArrayList<>();
+    try (BlockingResponseStream<LabReply> replies = blocking().count(LabRequest.newBuilder().setCount(500).setReplySize(100).build())) {
+      while (replies.hasNext()) {
+        LabReply r = replies.next();
+        assertEquals(100, r.getData().size());
+        seen.add(r.getIndex());
+      }
+    }
+    assertEquals(500, seen.size());
+    for (int i = 0; i < seen.size(); i++) {
+      assertEquals(i, seen.get(i));
+    }
+  }
+
+  @Test
+  void clientStreamingSumsEveryRequest() throws Exception {
+    CompletableFuture<LabReply> result = new CompletableFuture<>();
+    StreamObserver<LabRequest> requests = async().sum(observer(result));
+    for (int i = 1; i <= 1000; i++) {
+      requests.onNext(LabRequest.newBuilder().setNumber(i).build());
+    }
+    requests.onCompleted();
+    assertEquals(500_500, result.get(30, TimeUnit.SECONDS).getTotal());
+  }
+
+  @Test
+  void bidiStreamingAnswersEachRequestInOrder() throws Exception {
+    List<LabReply> replies = new ArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<LabRequest> requests = async().chat(new StreamObserver<>() {
+      @Override
+      public void onNext(LabReply value) {
+        replies.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        done.complete(null);
+      }
+    });
+    for (int i = 0; i < 200; i++) {
+      requests.onNext(text("m" + i));
+    }
+    requests.onCompleted();
+    done.get(30, TimeUnit.SECONDS);
+    assertEquals(200, replies.size());
+    for (int i = 0; i < 200; i++) {
+      assertEquals("m" + i, replies.get(i).getText());
+      assertEquals(i, replies.get(i).getIndex());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors
+
+  @Test
+  void aStatusErrorKeepsItsCodeDescriptionAndTrailers() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> blocking()
+        .echo(LabRequest.newBuilder().setText("no such page").setFailCode(Status.Code.NOT_FOUND.value()).build()));
+    assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+    assertEquals("no such page", e.getStatus().getDescription());
+    assertNotNull(e.getTrailers());
+    assertEquals("failed on purpose", e.getTrailers().get("x-lab-detail"));
+  }
+
+  @Test
+  void aHandlerThatThrowsEndsItsCallUnknownWithTheMessage() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class,
+        () -> blocking().echo(LabRequest.newBuilder().setThrowMessage("boom").build()));
+    assertEquals(Status.Code.UNKNOWN, e.getStatus().getCode());
+    assertEquals("java.lang.IllegalStateException: boom", e.getStatus().getDescription());
+  }
+
+  @Test
+  void anErrorInTheMiddleOfAStreamEndsIt() throws Exception {
+    List<LabReply> replies = new ArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<LabRequest> requests = async().chat(collect(replies, done));
+    requests.onNext(text("one"));
+    requests.onNext(LabRequest.newBuilder().setText("refused").setFailCode(Status.Code.PERMISSION_DENIED.value()).build());
+    ExecutionException e = assertThrows(ExecutionException.class, () -> done.get(30, TimeUnit.SECONDS));
+    Status s = Status.fromThrowable(e.getCause());
+    assertEquals(Status.Code.PERMISSION_DENIED, s.getCode());
+    assertEquals("refused", s.getDescription());
+    assertEquals(1, replies.size());
+    requests.onCompleted(); // after the end: dropped, not thrown
+  }
+
+  @Test
+  void anRpcTheServiceDoesNotImplementIsUnimplemented() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> blocking().missing(text("?")));
+    assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
+    assertTrue(e.getStatus().getDescription().contains("spoke.grpc.lab.Lab/Missing"), e.getStatus().toString());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Deadlines and cancellation
+
+  @Test
+  void theDeadlineTravelsToTheServer() {
+    LabReply reply = LabSpoke.newBlockingStub(lab()).withDeadlineAfter(5, TimeUnit.SECONDS).echo(text("t"));
+    assertTrue(reply.getDeadlineMillis() > 3000 && reply.getDeadlineMillis() <= 5000, "deadline left: " + reply.getDeadlineMillis());
+    assertEquals(-1, LabSpoke.newBlockingStub(lab()).echo(text("t")).getDeadlineMillis(), "no deadline, none seen");
+  }
+
+  @Test
+  void aDeadlineEndsTheCallOnBothSides() {
+    String id = UUID.randomUUID().toString();
+    long start = System.nanoTime();
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> {
+      try (BlockingResponseStream<LabReply> replies =
+          LabSpoke.newBlockingStub(lab()).withDeadlineAfter(500, TimeUnit.MILLISECONDS).hang(text(id))) {
+        while (replies.hasNext()) {
+          replies.next();
+        }
+      }
+    });
+    long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), e.getStatus().toString());
+    assertTrue(millis >= 450 && millis < 5000, "ended after " + millis + " ms");
+    Cancellation c = blocking().lastCancellation(text(id));
+    assertTrue(c.getSeen(), "the server saw the call end");
+    assertEquals(Status.Code.DEADLINE_EXCEEDED.value(), c.getCode(), c.toString());
+  }
+
+  @Test
+  void aCancelByTheClientReachesTheServer() throws Exception {
+    String id = UUID.randomUUID().toString();
+    CompletableFuture<Void> hanging = new CompletableFuture<>();
+    AtomicReference<ClientCallStreamObserver<LabRequest>> call = new AtomicReference<>();
+    async().hang(text(id), new ClientResponseObserver<LabRequest, LabReply>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<LabRequest> requestStream) {
+        call.set(requestStream);
+      }
+
+      @Override
+      public void onNext(LabReply value) {
+        hanging.complete(null);
+      }
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onCompleted() {}
+    });
+    hanging.get(30, TimeUnit.SECONDS); // the server has the call
+    call.get().cancel("the test is done with it", null);
+    Cancellation c = blocking().lastCancellation(text(id));
+    assertTrue(c.getSeen(), "the server saw the cancellation");
+    assertEquals(Status.Code.CANCELLED.value(), c.getCode(), c.toString());
+  }
+
+  @Test
+  void aServerThatEndsAStreamEarlyEndsItForTheClient() throws Exception {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    List<LabReply> replies = new ArrayList<>();
+    StreamObserver<LabRequest> requests = async().chat(collect(replies, done));
+    requests.onNext(LabRequest.newBuilder().setText("stop").setFailCode(Status.Code.CANCELLED.value()).build());
+    ExecutionException e = assertThrows(ExecutionException.class, () -> done.get(30, TimeUnit.SECONDS));
+    assertEquals(Status.Code.CANCELLED, Status.fromThrowable(e.getCause()).getCode());
+  }
+
+  @Test
+  void aDeadlineReachesTheHostThroughACallback() {
+    LabReply reply = LabSpoke.newBlockingStub(lab()).withDeadlineAfter(5, TimeUnit.SECONDS)
+        .withHeader("x-trace", "through")
+        .askHost(text("cb"));
+    assertEquals("host saw cb", reply.getText());
+    assertTrue(reply.getDeadlineMillis() > 3000 && reply.getDeadlineMillis() <= 5000,
+        "the host's call inherits the deadline of the call it serves: " + reply.getDeadlineMillis());
+  }
+
+  @Test
+  void aCancelReachesTheHostThroughACallbackInFlight() throws Exception {
+    String id = UUID.randomUUID().toString();
+    CompletableFuture<LabReply> call = LabSpoke.newStub(lab()).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .askHost(LabRequest.newBuilder().setText(id).setHang(true).build());
+    probe().started(id).get(30, TimeUnit.SECONDS); // the Lab is blocked in its call to the host
+    call.cancel(true);
+    Status s = probe().cancellation(id).get(10, TimeUnit.SECONDS);
+    assertEquals(Status.Code.CANCELLED, s.getCode(), s.toString());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Flow control and large messages
+
+  @Test
+  void aServerThatHonoursIsReadyWaitsForASlowClient() throws Exception {
+    int count = 200;
+    List<LabReply> replies = new ArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    AtomicReference<ClientCallStreamObserver<LabRequest>> call = new AtomicReference<>();
+    async().count(LabRequest.newBuilder().setCount(count).setReplySize(64 << 10).setHonourReady(true).build(),
+        new ClientResponseObserver<LabRequest, LabReply>() {
+          @Override
+          public void beforeStart(ClientCallStreamObserver<LabRequest> requestStream) {
+            requestStream.disableAutoRequestWithInitial(1);
+            call.set(requestStream);
+          }
+
+          @Override
+          public void onNext(LabReply value) {
+            replies.add(value);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            done.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            done.complete(null);
+          }
+        });
+    Thread.sleep(300); // the passage of time: the server fills what it may send, then must wait
+    call.get().request(count);
+    done.get(30, TimeUnit.SECONDS);
+    assertEquals(count, replies.size());
+    assertTrue(replies.get(count - 1).getNotReadySeen() > 0, "the server never found the call not ready");
+  }
+
+  @Test
+  void messagesUpToTheConfiguredSizeGoBothWays() {
+    byte[] big = new byte[MAX_MESSAGE - 1024];
+    new Random(42).nextBytes(big);
+    LabReply reply = blocking().echo(LabRequest.newBuilder().setData(ByteString.copyFrom(big)).build());
+    assertArrayEquals(big, reply.getData().toByteArray());
+    LabReply large = blocking().echo(LabRequest.newBuilder().setReplySize(MAX_MESSAGE - 1024).build());
+    assertEquals(MAX_MESSAGE - 1024, large.getData().size());
+  }
+
+  @Test
+  void aMessageOverTheConfiguredSizeFailsThatCallOnly() {
+    StatusRuntimeException up = assertThrows(StatusRuntimeException.class,
+        () -> blocking().echo(LabRequest.newBuilder().setData(ByteString.copyFrom(new byte[MAX_MESSAGE + 1024])).build()));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, up.getStatus().getCode(), up.getStatus().toString());
+    StatusRuntimeException down = assertThrows(StatusRuntimeException.class,
+        () -> blocking().echo(LabRequest.newBuilder().setReplySize(MAX_MESSAGE + 1024).build()));
+    assertEquals(Status.Code.RESOURCE_EXHAUSTED, down.getStatus().getCode(), down.getStatus().toString());
+    assertEquals("after", blocking().echo(text("after")).getText(), "the channel still works");
+  }
+
+  @Test
+  void largeHeadersPass() {
+    String value = "v".repeat(20_000);
+    LabReply reply = blocking().withHeader("x-large", value).echo(text("h"));
+    assertEquals(value, reply.getHeadersMap().get("x-large"));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private static <T> StreamObserver<T> observer(CompletableFuture<T> result) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(T value) {
+        result.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        result.complete(null);
+      }
+    };
+  }
+
+  private static StreamObserver<LabReply> collect(List<LabReply> replies, CompletableFuture<Void> done) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(LabReply value) {
+        replies.add(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        done.complete(null);
+      }
+    };
+  }
+}

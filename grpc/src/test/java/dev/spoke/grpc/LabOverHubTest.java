@@ -1,0 +1,49 @@
+package dev.spoke.grpc;
+
+import dev.spoke.Channel;
+import dev.spoke.grpc.lab.LabPlugin;
+import dev.spoke.grpc.lab.ProbeService;
+import dev.spoke.host.Plugin;
+import dev.spoke.host.PluginSpec;
+import dev.spoke.host.SpokeHost;
+import dev.spoke.shm.HubConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+
+/** The Lab's contract over the hub: a plugin process launched by a host, through its Plugin handle. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class LabOverHubTest extends LabContract {
+
+  private final ProbeService probe = new ProbeService();
+  private Path hubs;
+  private SpokeHost host;
+  private Plugin lab;
+
+  @BeforeAll
+  void launch() throws Exception {
+    hubs = Files.createTempDirectory("spoke-lab-hub");
+    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(hubs).build()).addService(probe).build();
+    lab = host.launch(PluginSpec.java("lab", LabPlugin.class).jvmArgs("-Xmx256m", "-XX:+UseSerialGC").build());
+  }
+
+  @AfterAll
+  void close() throws Exception {
+    if (host != null) {
+      host.close();
+    }
+    Files.deleteIfExists(hubs);
+  }
+
+  @Override
+  Channel lab() {
+    return lab.channel();
+  }
+
+  @Override
+  ProbeService probe() {
+    return probe;
+  }
+}
