@@ -290,6 +290,7 @@ public final class GrpcServer implements AutoCloseable {
       NettyServerBuilder b = NettyServerBuilder.forAddress(address, credentials)
           .maxInboundMessageSize(maxMessageSize)
           .maxInboundMetadataSize(MAX_METADATA_SIZE)
+          .permitKeepAliveTime(10, TimeUnit.SECONDS) // hosts ping their remote plugins (GrpcConnector)
           .fallbackHandlerRegistry(handlers)
           .callExecutor(handlers)
           .addService(health.getHealthService());

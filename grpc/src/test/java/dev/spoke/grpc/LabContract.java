@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * What a caller of the Lab sees, whatever carries the calls: each transport's test class supplies a
@@ -36,6 +37,7 @@ import org.junit.jupiter.api.Test;
  * them unchanged. The four shapes, deadlines, cancellation both ways and through a callback, metadata,
  * errors, flow control, and messages up to the configured size.
  */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 abstract class LabContract {
 
   /** The largest message the transport under test is configured to carry. */

@@ -1,9 +1,14 @@
 package dev.spoke.host;
 
+import dev.spoke.CallOptions;
 import dev.spoke.Channel;
+import dev.spoke.ClientCall;
 import dev.spoke.ClientInterceptor;
 import dev.spoke.ClientInterceptors;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServiceConfig;
 import dev.spoke.Status;
+import dev.spoke.internal.ConfiguredChannel;
 import dev.spoke.internal.SerializingExecutor;
 import dev.spoke.proto.control.ReadyRequest;
 import java.time.Duration;
@@ -36,6 +41,12 @@ import org.slf4j.LoggerFactory;
  * on the host's scheduler, which only times back-offs and wait-for-ready deadlines; state listeners run
  * on the host's event threads, in order per plugin.
  *
+ * <p>A remote plugin ({@link PluginSpec#remote}) runs elsewhere and is reached through a {@link
+ * RemoteLink}: its handle is the same, but the host starts and restarts no process. Its state is {@code
+ * READY} while it is reachable and says it serves, {@code UNAVAILABLE} while not (its link reconnects by
+ * itself), {@code STOPPED} once the host lets it go; {@link #restart()} reconnects at once; {@link
+ * #pid()} is 0, {@link #lastExit()} null and {@link #services()} empty, as the host cannot see them.
+ *
  * <p>Thread-safe.
  */
 public final class Plugin implements AutoCloseable {
@@ -48,7 +59,10 @@ public final class Plugin implements AutoCloseable {
   final Object lock = new Object();
   private final CompletableFuture<PluginExit> finished = new CompletableFuture<>();
   private final PluginChannel channel;
-  /** The channel the application gets: {@link #channel} behind the host's and the spec's interceptors. */
+  /**
+   * The channel the application gets: {@link #channel} (or a remote plugin's link, with the spec's
+   * service config) behind the host's and the spec's interceptors.
+   */
   private final Channel interceptedChannel;
   /** State-change notifications, in order, off the threads that change the state. */
   private final Executor events;
@@ -60,6 +74,12 @@ public final class Plugin implements AutoCloseable {
   /** Unexpected exits and failed restarts since the last process that ran stably; sets the back-off. */
   private int failuresInARow;
   private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
+  /** A remote plugin's link, once connected; null for a local plugin. */
+  private volatile RemoteLink remote;
+  /** The remote link's channel with the spec's service config; set with {@link #remote}. */
+  private volatile Channel remoteChannel;
+  /** Why a remote plugin was last unavailable, for errors; guarded by the lock. */
+  private String remoteTrouble;
 
   /** Told of each change of a plugin's state. */
   @FunctionalInterface
@@ -80,12 +100,16 @@ public final class Plugin implements AutoCloseable {
     this.channel = new PluginChannel(this, host);
     List<ClientInterceptor> interceptors = new ArrayList<>(host.pluginInterceptors());
     interceptors.addAll(spec.interceptors());
-    this.interceptedChannel = ClientInterceptors.intercept(channel, interceptors);
+    this.interceptedChannel = ClientInterceptors.intercept(spec.isRemote() ? new RemoteRouting() : channel, interceptors);
     this.events = new SerializingExecutor(host.eventExecutor());
   }
 
   /** The first launch: returns once the plugin is ready, or throws saying why it is not. */
   void launch() {
+    if (spec.isRemote()) {
+      connectRemote();
+      return;
+    }
     PluginProcess p;
     try {
       p = startProcess();
@@ -184,6 +208,7 @@ public final class Plugin implements AutoCloseable {
   private void moveTo(PluginState next) {
     PluginState from = state;
     state = next;
+    lock.notifyAll(); // a thread may wait for a remote plugin to be ready
     if (from == next || listeners.isEmpty()) {
       return;
     }
@@ -255,6 +280,10 @@ public final class Plugin implements AutoCloseable {
    * @throws PluginLaunchException if the new process does not get ready
    */
   public void restart() {
+    if (spec.isRemote()) {
+      reconnectRemote();
+      return;
+    }
     PluginProcess old;
     synchronized (lock) {
       if (stopRequested) {
@@ -309,7 +338,8 @@ public final class Plugin implements AutoCloseable {
       }
     }
     channel.failWaiting();
-    boolean graceful = p == null || p.stop(grace);
+    RemoteLink link = remote;
+    boolean graceful = link != null ? link.close(grace) : p == null || p.stop(grace);
     settle(PluginState.STOPPED);
     finished.complete(lastExit);
     return graceful;
@@ -490,6 +520,7 @@ public final class Plugin implements AutoCloseable {
       case STARTING: now = "is starting"; break;
       case READY: now = "is ready"; break;
       case RESTARTING: now = "is restarting"; break;
+      case UNAVAILABLE: now = "is unavailable"; break;
       case STOPPING: now = stopRequested ? "was stopped" : "is restarting"; break;
       case STOPPED: now = "was stopped"; break;
       default: now = "has failed for good"; break;
@@ -503,6 +534,114 @@ public final class Plugin implements AutoCloseable {
       return Status.UNAVAILABLE.withDescription("plugin '" + name() + "' cannot be called: " + lost.getDescription());
     }
     return Status.UNAVAILABLE.withDescription("no process of " + whyUnavailable());
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Remote plugins
+
+  /** The first connection to a remote plugin: returns once it is ready, or throws saying why it is not. */
+  private void connectRemote() {
+    RemoteConnector connector = spec.connector() != null ? spec.connector() : host.remoteConnector(spec);
+    RemoteLink link = connector.connect(name(), spec.target(), new RemoteLink.Events() {
+      @Override
+      public void ready() {
+        remoteChanged(PluginState.READY, null);
+      }
+
+      @Override
+      public void unavailable(String why) {
+        remoteChanged(PluginState.UNAVAILABLE, why);
+      }
+    });
+    ServiceConfig config = spec.serviceConfig();
+    remoteChannel = config.isEmpty() ? link.channel() : new ConfiguredChannel(link.channel(), config, host.executor());
+    remote = link;
+    if (!awaitRemoteReady()) {
+      String why;
+      synchronized (lock) {
+        why = remoteTrouble;
+      }
+      link.close(Duration.ZERO);
+      settle(PluginState.FAILED);
+      finished.complete(null);
+      throw new PluginLaunchException("remote plugin '" + name() + "' at " + spec.target() + " was not ready within "
+          + spec.readyTimeout().toMillis() + " ms" + (why != null ? ": " + why : ""));
+    }
+    log.info("remote plugin '{}' at {} ready", name(), spec.target());
+  }
+
+  /** restart() of a remote plugin: reconnect now, and wait for it as a launch does. */
+  private void reconnectRemote() {
+    synchronized (lock) {
+      if (stopRequested) {
+        throw new IllegalStateException("plugin '" + name() + "' was stopped");
+      }
+    }
+    remote.reconnectNow();
+    if (!awaitRemoteReady()) {
+      String why;
+      synchronized (lock) {
+        why = remoteTrouble;
+      }
+      throw new PluginLaunchException("remote plugin '" + name() + "' at " + spec.target() + " was not ready within "
+          + spec.readyTimeout().toMillis() + " ms of reconnecting" + (why != null ? ": " + why : ""));
+    }
+  }
+
+  /** Waits up to the ready timeout for a remote plugin to be ready; false if it was not (or was stopped). */
+  private boolean awaitRemoteReady() {
+    long deadline = System.nanoTime() + spec.readyTimeout().toNanos();
+    synchronized (lock) {
+      while (state != PluginState.READY && !stopRequested) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(lock, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return state == PluginState.READY;
+    }
+  }
+
+  /**
+   * A remote plugin's calls: to its link once connected. Before that (no handle has been handed out
+   * yet) to the local routing, which fails them as for a plugin without a ready process.
+   */
+  private final class RemoteRouting extends Channel {
+    @Override
+    public <ReqT, RespT> ClientCall<ReqT, RespT> newCall(MethodDescriptor<ReqT, RespT> method, CallOptions options) {
+      Channel c = remoteChannel;
+      return c != null ? c.newCall(method, options) : channel.newCall(method, options);
+    }
+
+    @Override
+    public String authority() {
+      Channel c = remoteChannel;
+      return c != null ? c.authority() : channel.authority();
+    }
+  }
+
+  /** A remote plugin's link says it is ready, or not; before its first READY it is still STARTING. */
+  private void remoteChanged(PluginState next, String why) {
+    synchronized (lock) {
+      if (why != null) {
+        remoteTrouble = why;
+      }
+      if (stopRequested || (next == PluginState.UNAVAILABLE && state == PluginState.STARTING)) {
+        return;
+      }
+      if (next == PluginState.UNAVAILABLE && state == PluginState.READY) {
+        log.warn("remote plugin '{}' is unavailable: {}", name(), why);
+      } else if (next == PluginState.READY && state == PluginState.UNAVAILABLE) {
+        log.info("remote plugin '{}' at {} is ready again", name(), spec.target());
+      }
+      moveTo(next);
+    }
   }
 
   @Override

@@ -29,7 +29,12 @@ import java.util.regex.Pattern;
  * which can override them; when the host itself runs with Spoke's assertions enabled (as tests do), the
  * plugin gets {@code -ea:dev.spoke...} too.
  *
- * <p>Immutable; build with {@link #java} or {@link #command}.
+ * <p>A plugin may also run elsewhere, on another machine or started by someone else, and serve on a
+ * network address: {@link #remote} describes one. The host then starts nothing; it connects through a
+ * {@link RemoteConnector}, and the plugin's handle is the same as a local one's, with reconnecting in
+ * place of restarting.
+ *
+ * <p>Immutable; build with {@link #java}, {@link #command} or {@link #remote}.
  */
 public final class PluginSpec {
 
@@ -58,6 +63,8 @@ public final class PluginSpec {
   private final Duration shutdownGrace;
   private final List<ClientInterceptor> interceptors;
   private final ServiceConfig serviceConfig;
+  private final String target;
+  private final RemoteConnector connector;
 
   private PluginSpec(Builder b) {
     this.name = b.name;
@@ -73,6 +80,8 @@ public final class PluginSpec {
     this.shutdownGrace = b.shutdownGrace;
     this.interceptors = List.copyOf(b.interceptors);
     this.serviceConfig = b.serviceConfig;
+    this.target = b.target;
+    this.connector = b.connector;
   }
 
   /** A plugin whose {@code main} is {@code mainClass}, run by this JVM's {@code java} on the host's class path. */
@@ -97,8 +106,39 @@ public final class PluginSpec {
     return b;
   }
 
+  /**
+   * A plugin that runs elsewhere and serves at {@code target} ({@code 10.0.0.7:7443}, say): the host
+   * connects to it with the spec's {@link Builder#connector connector}, or with the one found on the
+   * class path ({@code spoke-grpc} provides one for plaintext gRPC, for loopback and trusted networks).
+   * Its {@link Builder#readyTimeout ready timeout} bounds the wait for the first connection; its {@link
+   * Builder#shutdownGrace shutdown grace} the wait for calls in flight when the host lets it go.
+   */
+  public static Builder remote(String name, String target) {
+    if (target == null || target.isBlank()) {
+      throw new IllegalArgumentException("the target of remote plugin '" + name + "' is empty");
+    }
+    Builder b = new Builder(name);
+    b.target = target;
+    return b;
+  }
+
   public String name() {
     return name;
+  }
+
+  /** True for a plugin that runs elsewhere ({@link #remote}). */
+  public boolean isRemote() {
+    return target != null;
+  }
+
+  /** Where a remote plugin serves, or null for a local one. */
+  public String target() {
+    return target;
+  }
+
+  /** The connector a remote plugin is reached with, or null: the one found on the class path. */
+  public RemoteConnector connector() {
+    return connector;
   }
 
   public Duration readyTimeout() {
@@ -167,7 +207,8 @@ public final class PluginSpec {
 
   @Override
   public String toString() {
-    return "PluginSpec{" + name + ", " + (command != null ? String.join(" ", command) : "java " + mainClass) + "}";
+    String what = target != null ? "remote " + target : command != null ? String.join(" ", command) : "java " + mainClass;
+    return "PluginSpec{" + name + ", " + what + "}";
   }
 
   /** Builds a {@link PluginSpec}. */
@@ -185,6 +226,8 @@ public final class PluginSpec {
     private Duration shutdownGrace = Duration.ofSeconds(5);
     private final List<ClientInterceptor> interceptors = new ArrayList<>();
     private ServiceConfig serviceConfig = ServiceConfig.NONE;
+    private String target;
+    private RemoteConnector connector;
 
     private Builder(String name) {
       if (name == null || !NAME.matcher(name).matches()) {
@@ -262,6 +305,15 @@ public final class PluginSpec {
     }
 
     /**
+     * How the host reaches a {@link #remote} plugin: a connector configured for it (spoke-grpc's {@code
+     * GrpcConnector} with TLS and credentials, say). Default: the connector found on the class path.
+     */
+    public Builder connector(RemoteConnector remoteConnector) {
+      this.connector = Objects.requireNonNull(remoteConnector, "remoteConnector");
+      return this;
+    }
+
+    /**
      * The channel's per-method settings: retry policies, wait-for-ready and timeouts. Without one,
      * wait-for-ready calls that failed without having run (the process died before reading them) are
      * still made again on the next process.
@@ -271,7 +323,25 @@ public final class PluginSpec {
       return this;
     }
 
+    /**
+     * The spec. A remote plugin takes interceptors and a service config as a local one does.
+     *
+     * @throws IllegalArgumentException if a remote plugin is given what only a local one has (a class
+     *     path, JVM options, arguments, environment, a working directory, a restart policy), or a local
+     *     one a connector
+     */
     public PluginSpec build() {
+      if (target != null) {
+        boolean local = classpath != null || !jvmArgs.isEmpty() || !args.isEmpty() || !environment.isEmpty()
+            || workingDirectory != null || restartPolicy.maxRestarts() != 0;
+        if (local) {
+          throw new IllegalArgumentException("plugin '" + name + "' is remote (" + target + "): the host starts no process"
+              + " for it, so it takes no class path, JVM options, arguments, environment, working directory or"
+              + " restart policy (it reconnects by itself)");
+        }
+      } else if (connector != null) {
+        throw new IllegalArgumentException("plugin '" + name + "' is not remote: a connector is for PluginSpec.remote");
+      }
       return new PluginSpec(this);
     }
   }

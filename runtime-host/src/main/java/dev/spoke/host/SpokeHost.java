@@ -20,7 +20,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Iterator;
 import java.util.Objects;
+import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +44,11 @@ import org.slf4j.LoggerFactory;
  *   ...
  * }
  * }</pre>
+ *
+ * <p>A plugin may also run elsewhere and serve over the network ({@link PluginSpec#remote}); the host
+ * connects to it and hands out the same {@link Plugin} handle. For such plugins to call the host back,
+ * the host's services can be served over the network too ({@link #hostServices()}); the host itself
+ * never listens on a network.
  *
  * <p>{@link #close()} stops every plugin gracefully (GOAWAY, their grace period, then termination),
  * closes the hub and removes its file. A JVM shutdown hook does the same if the application exits
@@ -78,6 +85,8 @@ public final class SpokeHost implements AutoCloseable {
   private final int maxCallsPerPlugin;
   private final Thread shutdownHook;
   private volatile boolean closing;
+  /** The host's services for other transports, made on first use; guarded by this. */
+  private ServiceRegistry exported;
 
   private SpokeHost(Builder b) throws IOException {
     this.config = b.config.toBuilder().idleStrategy(b.idleStrategy != null ? b.idleStrategy : b.config.idleStrategy()).build();
@@ -111,10 +120,12 @@ public final class SpokeHost implements AutoCloseable {
   }
 
   /**
-   * Launches a plugin and waits until it is ready.
+   * Launches a plugin and waits until it is ready; for a {@link PluginSpec#remote remote} plugin, connects
+   * to it and waits until it is reachable and says it serves.
    *
    * @throws PluginLaunchException if its process cannot start, exits first, or never says READY in
-   *     time; the message has its exit status and last stderr lines
+   *     time; the message has its exit status and last stderr lines. A remote plugin: if it is not ready
+   *     within its ready timeout, saying why (its address and what the connection found)
    */
   public Plugin launch(PluginSpec spec) {
     if (closing) {
@@ -155,12 +166,36 @@ public final class SpokeHost implements AutoCloseable {
   /**
    * The plugin that made the call whose host-service callback runs on this thread, or null when the
    * thread serves no call of this host's plugins. For host services that answer each plugin
-   * differently.
+   * differently. Null as well for calls that came over a network transport ({@link #hostServices()}).
    */
   public Plugin caller() {
     Connection c = Connection.ofCurrentCall();
     Object a = c == null ? null : c.attachment();
     return a instanceof Plugin && plugins.contains(a) ? (Plugin) a : null;
+  }
+
+  /**
+   * The host's services as one registry that follows {@link #addService}, for serving them over a
+   * network transport as well, so that {@link PluginSpec#remote remote} plugins can call the host back:
+   * with spoke-grpc, {@code GrpcServer.builder("127.0.0.1:7444").registry(host.hostServices()).start()}.
+   * The same registry on every call.
+   */
+  public synchronized ServiceRegistry hostServices() {
+    if (exported == null) {
+      exported = newRegistry();
+      track(exported);
+    }
+    return exported;
+  }
+
+  /** The connector for a remote plugin whose spec names none: the one on the class path. */
+  RemoteConnector remoteConnector(PluginSpec spec) {
+    Iterator<RemoteConnector> found = ServiceLoader.load(RemoteConnector.class, SpokeHost.class.getClassLoader()).iterator();
+    if (!found.hasNext()) {
+      throw new PluginLaunchException("plugin '" + spec.name() + "' is remote (" + spec.target() + ") and no connector"
+          + " was given or found on the class path: add spoke-grpc, or give PluginSpec.remote(...).connector(...)");
+    }
+    return found.next();
   }
 
   /** The hub's file. */

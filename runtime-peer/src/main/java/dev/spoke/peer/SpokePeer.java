@@ -21,7 +21,10 @@ import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubPeer;
 import dev.spoke.stub.ClientCalls;
 import java.io.IOException;
+import java.time.Duration;
+import java.util.Iterator;
 import java.util.List;
+import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -64,6 +67,12 @@ import org.slf4j.LoggerFactory;
  * taken over after {@link dev.spoke.shm.HubConfig#handOffAfter()} (500 µs by default), so other calls
  * are never held up for longer. Bind a service with an executor of your own to run it there instead.
  *
+ * <p>Started with {@code --listen} instead of a hub's arguments (see {@link PeerArguments}), the same
+ * main runs as a remote plugin: it serves its services over the network on that address through the
+ * {@link RemoteServing} on its class path (spoke-grpc's: gRPC), {@link #hostChannel()} calls the host
+ * where {@code --host-target} says, and {@link #serve} says the plugin serves, then serves until the
+ * process is told to stop (SIGTERM: running calls get the shutdown grace period) and exits 0.
+ *
  * <p>Thread-safe.
  */
 public final class SpokePeer implements AutoCloseable {
@@ -85,10 +94,13 @@ public final class SpokePeer implements AutoCloseable {
   private static final long READY_TIMEOUT_SECONDS = 30;
 
   private final PeerArguments arguments;
+  /** The hub and the connection over it; null for a remote plugin. */
   private final HubPeer hub;
   private final WorkerPool pool;
   private final ServiceRegistry registry = new ServiceRegistry();
   private final Connection connection;
+  /** A remote plugin's endpoint on the network; null for a plugin on a hub. */
+  private final RemoteEndpoint remote;
   private final CompletableFuture<Integer> termination = new CompletableFuture<>();
   private final AtomicBoolean stopping = new AtomicBoolean();
   /** The channel {@link #hostChannel()} returns: the connection's, behind the interceptors given. */
@@ -105,8 +117,24 @@ public final class SpokePeer implements AutoCloseable {
         .localName("plugin '" + arguments.pluginName() + "'")
         .onGoAway(this::onGoAway)
         .build();
+    this.remote = null;
     this.hostChannel = connection.channel();
     hub.onHostGone(this::onHostGone);
+  }
+
+  /** A remote plugin: serves on the network through {@code serving}. */
+  private SpokePeer(PeerArguments arguments, RemoteServing serving) throws IOException {
+    this.arguments = arguments;
+    this.hub = null;
+    this.connection = null;
+    this.pool = WorkerPool.builder("spoke-" + arguments.pluginName()).build();
+    try {
+      this.remote = serving.start(arguments, registry, pool);
+      this.hostChannel = remote.hostChannel();
+    } catch (IOException | RuntimeException e) {
+      pool.shutdown();
+      throw e;
+    }
   }
 
   /**
@@ -132,11 +160,28 @@ public final class SpokePeer implements AutoCloseable {
    * @throws IOException if the hub is missing or unusable, or the entry cannot be taken, saying why
    */
   public static SpokePeer connect(PeerArguments arguments) throws IOException {
+    if (arguments.isRemote()) {
+      return listen(arguments);
+    }
     HubConfig config = HubConfig.builder().idleStrategy(arguments.idleStrategy()).build();
     HubPeer hub = HubPeer.attach(arguments.hubPath(), arguments.peerId(), arguments.token(), arguments.pluginName(), config);
     SpokePeer peer = new SpokePeer(arguments, hub);
     peer.connection.start();
     log.debug("plugin '{}' attached to {} as peer {}", arguments.pluginName(), arguments.hubPath(), arguments.peerId());
+    return peer;
+  }
+
+  /** A remote plugin: listens where the arguments say, until a signal stops the process. */
+  private static SpokePeer listen(PeerArguments arguments) throws IOException {
+    Iterator<RemoteServing> found = ServiceLoader.load(RemoteServing.class, SpokePeer.class.getClassLoader()).iterator();
+    if (!found.hasNext()) {
+      throw new IllegalArgumentException("--listen makes a remote plugin, which needs a network transport on the class"
+          + " path (spoke-grpc), and none was found");
+    }
+    SpokePeer peer = new SpokePeer(arguments, found.next());
+    Thread onSignal = new Thread(peer::stopAtSignal, "spoke-peer-signal");
+    Runtime.getRuntime().addShutdownHook(onSignal);
+    log.info("plugin '{}' serves on {}", arguments.pluginName(), peer.remote.address());
     return peer;
   }
 
@@ -170,8 +215,9 @@ public final class SpokePeer implements AutoCloseable {
   }
 
   /**
-   * A channel to the services the host serves; hand it to generated stubs. Its calls go through the
-   * interceptors given to {@link #interceptHostChannel} before it was asked for.
+   * A channel to the services the host serves; hand it to generated stubs. A remote plugin's goes to
+   * {@code --host-target}. Its calls go through the interceptors given to {@link #interceptHostChannel}
+   * before it was asked for.
    */
   public Channel hostChannel() {
     return hostChannel;
@@ -197,6 +243,11 @@ public final class SpokePeer implements AutoCloseable {
     return this;
   }
 
+  /** The address a remote plugin serves on ({@code 127.0.0.1:41237}), or null for a plugin on a hub. */
+  public String address() {
+    return remote != null ? remote.address() : null;
+  }
+
   /** The plugin's name, as the host knows it. */
   public String name() {
     return arguments.pluginName();
@@ -213,6 +264,10 @@ public final class SpokePeer implements AutoCloseable {
    * @throws StatusRuntimeException if the host does not answer within 30 s or refuses
    */
   public ReadyResponse ready() {
+    if (remote != null) {
+      remote.ready(); // hosts learn it from the network transport's health service
+      return ReadyResponse.getDefaultInstance();
+    }
     ReadyRequest request = ReadyRequest.newBuilder()
         .setPluginName(arguments.pluginName())
         .setPid(ProcessHandle.current().pid())
@@ -292,13 +347,35 @@ public final class SpokePeer implements AutoCloseable {
     if (!termination.complete(status)) {
       return;
     }
-    connection.shutdownNow(reason);
-    hub.close();
+    if (remote != null) {
+      remote.shutdown(Duration.ZERO);
+    } else {
+      connection.shutdownNow(reason);
+      hub.close();
+    }
     pool.shutdown();
+  }
+
+  /**
+   * A remote plugin's process is told to stop (SIGTERM, or the JVM exiting): no longer serving, no new
+   * calls, running calls get the grace period; then {@link #serve} returns its exit status.
+   */
+  private void stopAtSignal() {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    log.info("plugin '{}' is stopping; finishing running calls", name());
+    if (!remote.shutdown(arguments.shutdownGrace())) {
+      log.warn("plugin '{}': calls still running after the {} ms grace period were cancelled", name(),
+          arguments.shutdownGrace().toMillis());
+    }
+    terminate(EXIT_OK, Status.UNAVAILABLE.withDescription("plugin '" + name() + "' stopped"));
   }
 
   @Override
   public String toString() {
-    return "SpokePeer{" + name() + ", peer " + arguments.peerId() + "}";
+    return remote != null
+        ? "SpokePeer{" + name() + ", serving on " + remote.address() + "}"
+        : "SpokePeer{" + name() + ", peer " + arguments.peerId() + "}";
   }
 }
