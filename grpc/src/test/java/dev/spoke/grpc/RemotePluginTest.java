@@ -1,0 +1,197 @@
+package dev.spoke.grpc;
+
+import static dev.spoke.testing.Conditions.waitUntil;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.spoke.Status;
+import dev.spoke.StatusRuntimeException;
+import dev.spoke.grpc.lab.LabPlugin;
+import dev.spoke.grpc.lab.LabReply;
+import dev.spoke.grpc.lab.LabRequest;
+import dev.spoke.grpc.lab.LabSpoke;
+import dev.spoke.grpc.lab.ProbeService;
+import dev.spoke.host.Plugin;
+import dev.spoke.host.PluginLaunchException;
+import dev.spoke.host.PluginSpec;
+import dev.spoke.host.PluginState;
+import dev.spoke.host.SpokeHost;
+import dev.spoke.shm.HubConfig;
+import dev.spoke.testing.ChildJvm;
+import io.grpc.TlsChannelCredentials;
+import io.grpc.TlsServerCredentials;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A remote plugin in a child JVM listening on loopback, used through the host's Plugin handle: its
+ * crash and return, and the same over mutual TLS with a token.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RemotePluginTest {
+
+  @TempDir
+  Path dir;
+
+  private final ProbeService probe = new ProbeService();
+  private final List<AutoCloseable> resources = new ArrayList<>();
+  private SpokeHost host;
+
+  @BeforeEach
+  void host() throws Exception {
+    host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).build()).addService(probe).build();
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    host.close();
+    for (int i = resources.size() - 1; i >= 0; i--) {
+      resources.get(i).close();
+    }
+  }
+
+  private ChildJvm startPlugin(String... args) throws Exception {
+    ChildJvm child = ChildJvm.start(LabPlugin.class, args);
+    resources.add(child);
+    return child;
+  }
+
+  private static String listening(ChildJvm child) throws InterruptedException {
+    return child.awaitLine("LISTENING ", 30, TimeUnit.SECONDS).substring("LISTENING ".length());
+  }
+
+  private static LabSpoke.LabBlockingStub lab(Plugin plugin) {
+    return LabSpoke.newBlockingStub(plugin.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aKilledPluginIsUnavailableNamingItsAddressAndItsHandleReconnectsWhenItIsBack() throws Exception {
+    GrpcServer hostServer = GrpcServer.builder("127.0.0.1:0").registry(host.hostServices()).start();
+    resources.add(hostServer);
+    ChildJvm first = startPlugin("--listen=127.0.0.1:0", "--host-target=" + hostServer.address(), "--plugin-name=lab");
+    String address = listening(first);
+    Plugin plugin = host.launch(PluginSpec.remote("lab", address).build());
+    List<String> changes = new CopyOnWriteArrayList<>();
+    plugin.addStateListener((p, from, to) -> changes.add(from + "->" + to));
+    assertEquals(PluginState.READY, plugin.state());
+    assertEquals(0, plugin.pid(), "the host knows no process of a remote plugin");
+    assertEquals("host saw first", lab(plugin).askHost(LabRequest.newBuilder().setText("first").build()).getText());
+
+    first.kill9();
+    waitUntil("the plugin is unavailable", 10, () -> plugin.state() == PluginState.UNAVAILABLE);
+    StatusRuntimeException down = assertThrows(StatusRuntimeException.class,
+        () -> lab(plugin).echo(LabRequest.newBuilder().setText("while down").build()));
+    assertEquals(Status.Code.UNAVAILABLE, down.getStatus().getCode());
+    assertTrue(down.getStatus().getDescription().contains(address), down.getStatus().toString());
+    CompletableFuture<LabReply> waiting = LabSpoke.newStub(plugin.channel()).withWaitForReady()
+        .withDeadlineAfter(60, TimeUnit.SECONDS).echo(LabRequest.newBuilder().setText("waited").build());
+
+    ChildJvm second = startPlugin("--listen=" + address, "--host-target=" + hostServer.address(), "--plugin-name=lab");
+    assertEquals(address, listening(second), "back on the same address");
+    waitUntil("the plugin is ready again", 60, () -> plugin.state() == PluginState.READY);
+    assertEquals("waited", waiting.get(30, TimeUnit.SECONDS).getText(), "a wait-for-ready call made while it was down");
+    assertEquals("host saw again", lab(plugin).askHost(LabRequest.newBuilder().setText("again").build()).getText());
+    assertEquals(List.of("READY->UNAVAILABLE", "UNAVAILABLE->READY"), changes);
+
+    plugin.close();
+    assertEquals(PluginState.STOPPED, plugin.state());
+    assertTrue(second.isAlive(), "letting a remote plugin go leaves it running");
+  }
+
+  @Test
+  void restartReconnectsAtOnce() throws Exception {
+    ChildJvm child = startPlugin("--listen=127.0.0.1:0", "--plugin-name=lab");
+    Plugin plugin = host.launch(PluginSpec.remote("lab", listening(child)).build());
+    long start = System.nanoTime();
+    plugin.restart();
+    assertEquals(PluginState.READY, plugin.state());
+    assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 10);
+    StatusRuntimeException noHost = assertThrows(StatusRuntimeException.class,
+        () -> lab(plugin).askHost(LabRequest.newBuilder().setText("x").build()));
+    assertTrue(noHost.getStatus().getDescription().contains("--host-target"), noHost.getStatus().toString());
+  }
+
+  @Test
+  void aPluginThatIsNotThereFailsItsLaunchNamingItsAddressAndWhy() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort(); // closed again at once: nothing listens there
+    }
+    PluginLaunchException e = assertThrows(PluginLaunchException.class,
+        () -> host.launch(PluginSpec.remote("ghost", "127.0.0.1:" + port).readyTimeout(Duration.ofSeconds(2)).build()));
+    assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+    assertTrue(e.getMessage().toLowerCase().contains("refused"), e.getMessage());
+    assertTrue(host.plugins().isEmpty());
+  }
+
+  @Test
+  void overMutualTlsWithATokenCallsAndCallbacksWorkAndOthersAreRefused() throws Exception {
+    TestCertificates.Identity hostId = TestCertificates.create(dir, "host");
+    TestCertificates.Identity pluginId = TestCertificates.create(dir, "plugin");
+    Path trusted = TestCertificates.bundle(dir.resolve("trusted.pem"), hostId, pluginId);
+    String token = "s3cret-" + System.nanoTime();
+
+    GrpcServer hostServer = GrpcServer.builder("127.0.0.1:0")
+        .registry(host.hostServices())
+        .credentials(TlsServerCredentials.newBuilder()
+            .keyManager(hostId.certificate.toFile(), hostId.key.toFile())
+            .trustManager(trusted.toFile())
+            .clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+            .build())
+        .intercept(BearerToken.required(token))
+        .start();
+    resources.add(hostServer);
+    ChildJvm child = startPlugin("--listen=127.0.0.1:0", "--host-target=" + hostServer.address(), "--plugin-name=lab",
+        "--tls-cert=" + pluginId.certificate, "--tls-key=" + pluginId.key, "--tls-trust=" + trusted,
+        "--remote-token=" + token);
+    String address = listening(child);
+
+    GrpcConnector tls = GrpcConnector.builder()
+        .credentials(TlsChannelCredentials.newBuilder()
+            .keyManager(hostId.certificate.toFile(), hostId.key.toFile())
+            .trustManager(trusted.toFile())
+            .build())
+        .callCredentials(BearerToken.credentials(token))
+        .build();
+    Plugin plugin = host.launch(PluginSpec.remote("lab", address).connector(tls).build());
+    assertEquals("over TLS", lab(plugin).echo(LabRequest.newBuilder().setText("over TLS").build()).getText());
+    assertEquals("host saw back", lab(plugin).askHost(LabRequest.newBuilder().setText("back").build()).getText(),
+        "the plugin's callback went to the host over mutual TLS with the token");
+
+    PluginLaunchException plaintext = assertThrows(PluginLaunchException.class, () -> host.launch(
+        PluginSpec.remote("plaintext", address).readyTimeout(Duration.ofSeconds(2)).build()));
+    assertTrue(plaintext.getMessage().contains(address), plaintext.getMessage());
+
+    GrpcConnector wrongToken = GrpcConnector.builder()
+        .credentials(TlsChannelCredentials.newBuilder()
+            .keyManager(hostId.certificate.toFile(), hostId.key.toFile())
+            .trustManager(trusted.toFile())
+            .build())
+        .callCredentials(BearerToken.credentials("not-" + token))
+        .build();
+    PluginLaunchException refused = assertThrows(PluginLaunchException.class, () -> host.launch(
+        PluginSpec.remote("impostor", address).connector(wrongToken).readyTimeout(Duration.ofSeconds(3)).build()));
+    assertTrue(refused.getMessage().contains("UNAUTHENTICATED"), refused.getMessage());
+
+    GrpcConnector noClientCertificate = GrpcConnector.builder()
+        .credentials(TlsChannelCredentials.newBuilder().trustManager(trusted.toFile()).build())
+        .callCredentials(BearerToken.credentials(token))
+        .build();
+    assertThrows(PluginLaunchException.class, () -> host.launch(PluginSpec.remote("anonymous", address)
+        .connector(noClientCertificate).readyTimeout(Duration.ofSeconds(2)).build()));
+    assertFalse(host.plugins().stream().anyMatch(p -> !p.name().equals("lab")), "only the trusted one was added");
+  }
+}
