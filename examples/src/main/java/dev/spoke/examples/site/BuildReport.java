@@ -21,6 +21,8 @@ final class BuildReport {
     long firstPid;
     long lastPid;
     int restarts;
+    /** Where it served gRPC, when it ran as a separate server ({@code --remote}); null over the hub. */
+    String remoteAddress;
 
     PluginRow(String name, CallStats stats) {
       this.name = name;
@@ -80,6 +82,10 @@ final class BuildReport {
   final String killRequested;
   final List<PluginRow> plugins = new ArrayList<>();
   CallStats hostCallbacks;
+  /** The remote plugins' callbacks, which came over gRPC; null without {@code --remote}. */
+  CallStats remoteCallbacks;
+  /** Where the host served its service over gRPC for them, or null. */
+  String callbacksAddress;
   Path hubPath;
   final List<ClassRow> sizeClasses = new ArrayList<>();
   long inlineMessages;

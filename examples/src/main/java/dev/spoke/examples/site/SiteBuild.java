@@ -16,7 +16,9 @@ import dev.spoke.examples.site.api.TransformRequest;
 import dev.spoke.examples.site.code.CodeRunnerPlugin;
 import dev.spoke.examples.site.image.ImagePlugin;
 import dev.spoke.examples.site.minify.MinifierPlugin;
+import dev.spoke.grpc.GrpcServer;
 import dev.spoke.host.Plugin;
+import dev.spoke.host.PluginLaunchException;
 import dev.spoke.host.PluginSpec;
 import dev.spoke.host.RestartPolicy;
 import dev.spoke.host.SpokeHost;
@@ -50,6 +52,10 @@ import java.util.regex.Pattern;
  * One build of a site: starts a {@link SpokeHost} that serves {@link SiteHostService}, launches the
  * three plugins, hands them the site's files concurrently, writes what comes back, and reports.
  *
+ * <p>With {@code --remote}, a plugin runs instead as a separate process serving gRPC on loopback ({@link
+ * RemoteProcess}), as it would on another machine: the host connects to it by address and gets the same
+ * {@link Plugin} handle, and serves its own service over gRPC for that plugin's callbacks.
+ *
  * <p>Pages wait for the code samples they show; everything else runs at once, on small pools per kind
  * of work (the plugins do the work; the host's threads mostly wait for them). Every call has a
  * deadline, and is retried when its plugin dies under it ({@link Retrier}). A {@link CallMeter} counts the
@@ -82,13 +88,16 @@ final class SiteBuild {
   private final Map<String, Integer> totals = new LinkedHashMap<>();
   private final Map<String, CallStats> stats = new LinkedHashMap<>();
   private final Map<String, Plugin> plugins = new ConcurrentHashMap<>();
+  private final Map<String, RemoteProcess> remotes = new ConcurrentHashMap<>();
 
   SiteBuild(DemoOptions options, Console console) {
     this.options = options;
     this.console = console;
     this.report = new BuildReport(options.input, options.output, options.kill);
     for (String name : DemoOptions.PLUGINS) {
-      stats.put(name, new CallStats(name, payloads));
+      // A remote plugin's messages never touch the hub: they are kept out of its size-class figures.
+      PayloadSizes sizes = options.remote.contains(name) ? new PayloadSizes(HubConfig.DEFAULT_SIZE_CLASSES) : payloads;
+      stats.put(name, new CallStats(name, sizes));
     }
   }
 
@@ -113,25 +122,25 @@ final class SiteBuild {
         .build()) {                   // creates the hub in /dev/shm; close() stops the plugins and removes it
       // [END host-start]
       report.hubPath = host.hubPath();
-      launchAll(host);
-      report.launchMillis = elapsedMillis();
-      if (options.kill != null) {
-        killSwitch.arm(plugins.get(options.kill), stats.get(options.kill), expectedCalls(site, options.kill) / 3);
-      }
-      PoolWatch pool = PoolWatch.start(host::snapshot);
+      GrpcServer callbacks = null;
       try {
-        buildAll(site);
+        if (!options.remote.isEmpty()) {
+          report.remoteCallbacks = new CallStats("host callbacks", new PayloadSizes(HubConfig.DEFAULT_SIZE_CLASSES));
+          callbacks = serveOverGrpc(siteHost, new CallMeter(report.remoteCallbacks));
+          report.callbacksAddress = callbacks.address();
+        }
+        build(host, site, killSwitch, callbacks);
       } finally {
-        pool.stop();
-      }
-      recordPool(host.snapshot(), pool);
-      report.buildMillis = elapsedMillis() - report.launchMillis;
-      report.kill = killSwitch.settle(Retrier.PATIENCE);
-      report.poolFreeAfterBuild = host.snapshot().poolFullyFree();
-      for (BuildReport.PluginRow row : report.plugins) {
-        Plugin p = plugins.get(row.name);
-        row.lastPid = p.pid();
-        row.restarts = p.restarts();
+        remotes.forEach((name, process) -> {
+          Plugin p = plugins.get(name);
+          if (p != null) {
+            p.close(); // the host lets it go first, so that its end is no surprise
+          }
+          process.close();
+        });
+        if (callbacks != null) {
+          callbacks.close();
+        }
       }
     }
     report.hubFileRemoved = !Files.exists(report.hubPath);
@@ -139,11 +148,49 @@ final class SiteBuild {
     return report;
   }
 
+  /** Launches the plugins, builds the site with them, and records what happened. */
+  private void build(SpokeHost host, SiteFiles site, KillSwitch killSwitch, GrpcServer callbacks)
+      throws InterruptedException {
+    launchAll(host, callbacks);
+    report.launchMillis = elapsedMillis();
+    if (options.kill != null) {
+      killSwitch.arm(plugins.get(options.kill), stats.get(options.kill), expectedCalls(site, options.kill) / 3);
+    }
+    PoolWatch pool = PoolWatch.start(host::snapshot);
+    try {
+      buildAll(site);
+    } finally {
+      pool.stop();
+    }
+    recordPool(host.snapshot(), pool);
+    report.buildMillis = elapsedMillis() - report.launchMillis;
+    report.kill = killSwitch.settle(Retrier.PATIENCE);
+    report.poolFreeAfterBuild = host.snapshot().poolFullyFree();
+    for (BuildReport.PluginRow row : report.plugins) {
+      Plugin p = plugins.get(row.name);
+      RemoteProcess remote = remotes.get(row.name);
+      row.lastPid = remote != null ? remote.pid() : p.pid();
+      row.restarts = p.restarts();
+    }
+  }
+
+  /** The host's service over gRPC on loopback, for the callbacks of the remote plugins. */
+  private static GrpcServer serveOverGrpc(SiteHostService siteHost, CallMeter meter) throws IOException {
+    // [START host-serve-grpc]
+    GrpcServer callbacks = GrpcServer.builder("127.0.0.1:0")  // loopback, any free port
+        .addService(siteHost)                                 // what remote plugins call back
+        .intercept(meter)                                     // the same ServerInterceptors as on the hub
+        .start();
+    // [END host-serve-grpc]
+    return callbacks;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Plugins
 
-  private void launchAll(SpokeHost host) throws InterruptedException {
-    console.println("Launching 3 plugins ...");
+  private void launchAll(SpokeHost host, GrpcServer callbacks) throws InterruptedException {
+    console.println("Launching 3 plugins" + (options.remote.isEmpty() ? "" : " (" + String.join(", ", options.remote)
+        + " as a separate gRPC server on loopback)") + " ...");
     Map<String, Class<?>> mains = new LinkedHashMap<>();
     mains.put(MINIFIER, MinifierPlugin.class);
     mains.put(IMAGES, ImagePlugin.class);
@@ -151,16 +198,23 @@ final class SiteBuild {
     ExecutorService launcher = pool("launch", mains.size()); // the JVMs start in parallel
     try {
       Map<String, CompletableFuture<Plugin>> launches = new LinkedHashMap<>();
-      mains.forEach((name, main) -> launches.put(name,
-          CompletableFuture.supplyAsync(() -> launch(host, name, main, heap(name), new CallMeter(stats.get(name))), launcher)));
+      mains.forEach((name, main) -> {
+        CallMeter meter = new CallMeter(stats.get(name));
+        launches.put(name, CompletableFuture.supplyAsync(() -> options.remote.contains(name)
+            ? connect(host, name, main, heap(name), callbacks.address(), meter)
+            : launch(host, name, main, heap(name), meter), launcher));
+      });
       StringBuilder line = new StringBuilder("  ");
       for (Map.Entry<String, CompletableFuture<Plugin>> e : launches.entrySet()) {
         Plugin p = join(e.getValue());
         plugins.put(e.getKey(), p);
         BuildReport.PluginRow row = new BuildReport.PluginRow(e.getKey(), stats.get(e.getKey()));
-        row.firstPid = p.pid();
+        RemoteProcess remote = remotes.get(e.getKey());
+        row.firstPid = remote != null ? remote.pid() : p.pid();
+        row.remoteAddress = remote != null ? remote.address() : null;
         report.plugins.add(row);
-        line.append(line.length() > 2 ? ", " : "").append(p.name()).append(" (pid ").append(p.pid()).append(')');
+        line.append(line.length() > 2 ? ", " : "").append(p.name()).append(" (pid ").append(row.firstPid)
+            .append(remote != null ? ", gRPC on " + remote.address() : "").append(')');
       }
       console.println(line + String.format(" ready in %.1f s; hub %s", elapsedMillis() / 1000.0, host.hubPath()));
     } finally {
@@ -177,6 +231,31 @@ final class SiteBuild {
         .build());                                               // returns once the plugin said READY
   }
   // [END host-launch]
+
+  /**
+   * Starts a plugin as a separate gRPC server process on loopback ({@code --remote}), then connects to it
+   * as its host would to a plugin on another machine.
+   */
+  private Plugin connect(SpokeHost host, String name, Class<?> mainClass, String heap, String callbacks,
+      CallMeter meter) {
+    RemoteProcess process;
+    try {
+      process = RemoteProcess.start(name, mainClass, List.of(heap, "-XX:+UseSerialGC", "-Djava.awt.headless=true"), callbacks);
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start plugin '" + name + "' as a separate process: " + e.getMessage(), e);
+    }
+    remotes.put(name, process);
+    try {
+      // [START host-remote]
+      Plugin plugin = host.launch(PluginSpec.remote(name, process.address())  // it serves gRPC there
+          .intercept(meter)           // the same interceptors as a local plugin's
+          .build());                  // connects, and returns the same Plugin handle once it serves
+      // [END host-remote]
+      return plugin;
+    } catch (PluginLaunchException e) {
+      throw new IllegalStateException(e.getMessage() + process.describeEnd(), e);
+    }
+  }
 
   private static String heap(String plugin) {
     return plugin.equals(IMAGES) ? "-Xmx512m" : "-Xmx128m";

@@ -35,13 +35,23 @@ final class Summary {
     }
     out.add(String.format("  copied       %3d   other files, as they are", r.copiedFiles()));
     out.add("");
-    out.add("Calls          calls  failed  retried       sent   received      p50      p90      p99      max");
+    out.add("Calls          via   calls  failed  retried       sent   received      p50      p90      p99      max");
     for (BuildReport.PluginRow row : r.plugins) {
-      out.add(callRow(row.name, row.stats, String.valueOf(row.stats.retried())));
+      out.add(callRow(row.name, row.remoteAddress != null ? "gRPC" : "hub", row.stats, String.valueOf(row.stats.retried())));
     }
-    out.add(callRow("host callbacks", r.hostCallbacks, "-"));
+    out.add(callRow("host callbacks", "hub", r.hostCallbacks, "-"));
+    if (r.remoteCallbacks != null) {
+      out.add(callRow("host callbacks", "gRPC", r.remoteCallbacks, "-"));
+    }
     out.add("  (bytes from the caller's side: the host's callbacks send the site's files; latencies include each");
     out.add("  plugin's cold start, its first calls run before the JIT has compiled anything)");
+    for (BuildReport.PluginRow row : r.plugins) {
+      if (row.remoteAddress != null) {
+        out.add(String.format("  %s ran as a separate process (pid %d) serving gRPC on %s; the host connected to it", row.name,
+            row.firstPid, row.remoteAddress));
+        out.add(String.format("  by address and served its callbacks over gRPC on %s (loopback, plaintext).", r.callbacksAddress));
+      }
+    }
     out.add("");
     out.add(String.format("Hub size classes (peak: most slots seen in use at once, %d samples)", r.poolSamples));
     out.add("  slot size  slots  messages       bytes  peak");
@@ -84,8 +94,8 @@ final class Summary {
     out.add("");
   }
 
-  private static String callRow(String name, CallStats s, String retried) {
-    return String.format("  %-14s %5d  %6d  %7s  %9s  %9s  %7s  %7s  %7s  %7s", name, s.calls(), s.failed(), retried,
+  private static String callRow(String name, String via, CallStats s, String retried) {
+    return String.format("  %-14s %-4s %5d  %6d  %7s  %9s  %9s  %7s  %7s  %7s  %7s", name, via, s.calls(), s.failed(), retried,
         bytes(s.bytesSent()), bytes(s.bytesReceived()),
         millis(s.percentile(50)), millis(s.percentile(90)), millis(s.percentile(99)), millis(s.percentile(100)));
   }

@@ -38,9 +38,21 @@ class DemoOptionsTest {
   }
 
   @Test
+  void remotePluginsMayBeSeveral() {
+    DemoOptions o = DemoOptions.parse(new String[] {"--in", dir.toString(), "--remote", "images", "--remote=minifier"}, dir);
+    assertEquals(java.util.List.of("images", "minifier"), new java.util.ArrayList<>(o.remote));
+    assertTrue(DemoOptions.parse(new String[] {"--in", dir.toString()}, dir).remote.isEmpty());
+  }
+
+  @Test
   void mistakesAreExplained() {
     assertEquals("--kill takes one of minifier, images, code-runner, not 'fonts'",
         assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse(new String[] {"--in", dir.toString(), "--kill", "fonts"}, dir)).getMessage());
+    assertEquals("--remote takes one of minifier, images, code-runner, not 'fonts'",
+        assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse(new String[] {"--in", dir.toString(), "--remote", "fonts"}, dir)).getMessage());
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> DemoOptions.parse(new String[] {"--in", dir.toString(), "--remote", "images", "--kill", "images"}, dir))
+        .getMessage().contains("a remote plugin is not the host's to restart"));
     assertEquals("unknown option --fast",
         assertThrows(IllegalArgumentException.class, () -> DemoOptions.parse(new String[] {"--fast"}, dir)).getMessage());
     assertEquals("--out needs a value",

@@ -1,5 +1,6 @@
 package dev.spoke.examples.site;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -31,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The demo from end to end, as the README runs it: three real plugin processes build the bundled
  * sample site; then the output is checked file by file. A second build kills the image plugin
- * part-way and must still produce the whole site.
+ * part-way and must still produce the whole site; a third runs the image plugin as a separate gRPC
+ * server on loopback and must produce the same site.
  */
 class SiteDemoTest {
 
@@ -202,6 +204,34 @@ class SiteDemoTest {
     assertNotEquals(kill.group(1), kill.group(3), "a new process");
     assertTrue(Integer.parseInt(kill.group(2)) >= 1, "killed inside a call of the host's: at least that call was in flight");
     assertTrue(Integer.parseInt(kill.group(4)) >= 1, "the calls in flight were retried");
+    assertTrue(output.contains("Every file was built."), output);
+    assertTrue(output.contains("the hub file is gone"), output);
+  }
+
+  @Test
+  void aPluginServingGrpcOnLoopbackBuildsTheSameSite() throws IOException {
+    Path out = dir.resolve("site-remote");
+    ByteArrayOutputStream text = new ByteArrayOutputStream();
+    Console console = new Console(new PrintStream(text, true, StandardCharsets.UTF_8), false);
+    int status = SiteDemo.run(new String[] {"--in", SAMPLE.toString(), "--out", out.toString(), "--remote", "images"}, HOME, console);
+    String output = text.toString(StandardCharsets.UTF_8);
+
+    assertEquals(0, status, output);
+    assertEquals(expectedOutputs(), files(out), output);
+    for (String image : SiteFiles.scan(SAMPLE).images) {
+      for (String file : List.of(image, SiteFiles.thumbnailOf(image))) {
+        assertArrayEquals(Files.readAllBytes(plainOut.resolve(file)), Files.readAllBytes(out.resolve(file)),
+            file + " is the same whichever way the plugin was reached");
+      }
+    }
+    Matcher images = Pattern.compile("\n  images +gRPC +(\\d+) +0 ").matcher(output);
+    assertTrue(images.find(), output);
+    assertTrue(Integer.parseInt(images.group(1)) >= 5 * SiteFiles.scan(SAMPLE).images.size(), output);
+    Matcher callbacks = Pattern.compile("\n  host callbacks +gRPC +(\\d+) +0 ").matcher(output);
+    assertTrue(callbacks.find() && Integer.parseInt(callbacks.group(1)) > 0, "the image plugin fetched its PNGs over gRPC\n" + output);
+    assertTrue(Pattern.compile("\n  minifier +hub +\\d+ +0 ").matcher(output).find(), output);
+    assertTrue(output.contains("images ran as a separate process (pid "), output);
+    assertTrue(output.contains("serving gRPC on 127.0.0.1:"), output);
     assertTrue(output.contains("Every file was built."), output);
     assertTrue(output.contains("the hub file is gone"), output);
   }
