@@ -137,6 +137,12 @@ class RemotePluginTest {
     assertTrue(host.plugins().isEmpty());
   }
 
+  /** Launches {@code spec} on a thread of its own; completes with the launch's failure (or fails if it worked). */
+  private CompletableFuture<PluginLaunchException> refusal(PluginSpec.Builder spec) {
+    return CompletableFuture.supplyAsync(() -> assertThrows(PluginLaunchException.class,
+        () -> host.launch(spec.readyTimeout(Duration.ofSeconds(3)).build())));
+  }
+
   @Test
   void overMutualTlsWithATokenCallsAndCallbacksWorkAndOthersAreRefused() throws Exception {
     TestCertificates.Identity hostId = TestCertificates.create(dir, "host");
@@ -171,10 +177,6 @@ class RemotePluginTest {
     assertEquals("host saw back", lab(plugin).askHost(LabRequest.newBuilder().setText("back").build()).getText(),
         "the plugin's callback went to the host over mutual TLS with the token");
 
-    PluginLaunchException plaintext = assertThrows(PluginLaunchException.class, () -> host.launch(
-        PluginSpec.remote("plaintext", address).readyTimeout(Duration.ofSeconds(2)).build()));
-    assertTrue(plaintext.getMessage().contains(address), plaintext.getMessage());
-
     GrpcConnector wrongToken = GrpcConnector.builder()
         .credentials(TlsChannelCredentials.newBuilder()
             .keyManager(hostId.certificate.toFile(), hostId.key.toFile())
@@ -182,16 +184,18 @@ class RemotePluginTest {
             .build())
         .callCredentials(BearerToken.credentials("not-" + token))
         .build();
-    PluginLaunchException refused = assertThrows(PluginLaunchException.class, () -> host.launch(
-        PluginSpec.remote("impostor", address).connector(wrongToken).readyTimeout(Duration.ofSeconds(3)).build()));
-    assertTrue(refused.getMessage().contains("UNAUTHENTICATED"), refused.getMessage());
-
     GrpcConnector noClientCertificate = GrpcConnector.builder()
         .credentials(TlsChannelCredentials.newBuilder().trustManager(trusted.toFile()).build())
         .callCredentials(BearerToken.credentials(token))
         .build();
-    assertThrows(PluginLaunchException.class, () -> host.launch(PluginSpec.remote("anonymous", address)
-        .connector(noClientCertificate).readyTimeout(Duration.ofSeconds(2)).build()));
+    // Refused three ways, tried at once: plaintext, a wrong token, no client certificate.
+    CompletableFuture<PluginLaunchException> plaintext = refusal(PluginSpec.remote("plaintext", address));
+    CompletableFuture<PluginLaunchException> impostor = refusal(PluginSpec.remote("impostor", address).connector(wrongToken));
+    CompletableFuture<PluginLaunchException> anonymous =
+        refusal(PluginSpec.remote("anonymous", address).connector(noClientCertificate));
+    assertTrue(plaintext.get().getMessage().contains(address), plaintext.get().getMessage());
+    assertTrue(impostor.get().getMessage().contains("UNAUTHENTICATED"), impostor.get().getMessage());
+    assertTrue(anonymous.get().getMessage().contains(address), anonymous.get().getMessage());
     assertFalse(host.plugins().stream().anyMatch(p -> !p.name().equals("lab")), "only the trusted one was added");
   }
 }

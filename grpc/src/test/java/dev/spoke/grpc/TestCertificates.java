@@ -40,7 +40,7 @@ final class TestCertificates {
     char[] password = "test-only".toCharArray();
     Process keytool = new ProcessBuilder(List.of(
         Paths.get(System.getProperty("java.home"), "bin", "keytool").toString(),
-        "-genkeypair", "-alias", name, "-keyalg", "RSA", "-keysize", "2048", "-dname", "CN=" + name,
+        "-genkeypair", "-alias", name, "-keyalg", "EC", "-groupname", "secp256r1", "-dname", "CN=" + name,
         "-ext", "SAN=ip:127.0.0.1,dns:localhost", "-validity", "2", "-storetype", "PKCS12",
         "-keystore", store.toString(), "-storepass", new String(password), "-keypass", new String(password)))
         .redirectErrorStream(true).start();
