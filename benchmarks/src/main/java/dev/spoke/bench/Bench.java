@@ -19,7 +19,7 @@ import java.util.stream.Collectors;
  * tables and writes docs/BENCHMARKS.md, its latency chart, and the raw results.
  *
  * <pre>
- * Bench [quick|full|smoke] [--only=floor,spoke,grpc,jmh,idle] [--docs=DIR] [--work=DIR] [--no-docs]
+ * Bench [quick|full|smoke] [--only=floor,spoke,grpc,bridge,jmh,idle] [--docs=DIR] [--work=DIR] [--no-docs]
  *       (docs/ by default; a partial run, with --only, writes documents only where --docs says)
  *       [--command=TEXT] [--commit=TEXT]
  * Bench --from=benchmarks/target/bench-results.tsv [--docs=DIR]     (renders a saved run again)
@@ -29,7 +29,7 @@ import java.util.stream.Collectors;
  */
 public final class Bench {
 
-  static final List<String> SUITES = List.of("floor", "spoke", "grpc", "jmh", "idle");
+  static final List<String> SUITES = List.of("floor", "spoke", "grpc", "bridge", "jmh", "idle");
   static final String CHART_FILE = "benchmarks-latency.svg";
 
   private static final long START = System.nanoTime();
@@ -122,7 +122,7 @@ public final class Bench {
       results.addAll(Child.run("floor", FloorSuite.class, common, timeout));
     }
     for (Series s : Series.values()) {
-      if (only.contains(s.isGrpc() ? "grpc" : "spoke")) {
+      if (only.contains(s.isBridge() ? "bridge" : s.isGrpc() ? "grpc" : "spoke")) {
         List<String> a = new ArrayList<>(common);
         a.addAll(s.args);
         a.add("--sizes=" + Payloads.UNARY_SIZES.stream().map(String::valueOf).collect(Collectors.joining(",")));

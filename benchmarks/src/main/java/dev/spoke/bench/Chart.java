@@ -40,13 +40,15 @@ final class Chart {
       case GRPC_UDS_DIRECT: return "#d62728";
       case GRPC_UDS: return "#ff7f0e";
       case GRPC_TCP_DIRECT: return "#8c564b";
+      case BRIDGE_TCP_DIRECT: return "#2ca02c";
+      case BRIDGE_TCP: return "#98df8a";
       default: return "#e377c2";
     }
   }
 
-  /** A line's dashes: Spoke solid, gRPC over a Unix socket dashed, over TCP dash-dotted. */
+  /** A line's dashes: Spoke solid, gRPC over a Unix socket dashed, over TCP dash-dotted, Spoke over gRPC dotted. */
   private static String dashes(Series s) {
-    return !s.isGrpc() ? "" : s.isUds() ? "7,3" : "10,3,2,3";
+    return s.isBridge() ? "2,3" : !s.isGrpc() ? "" : s.isUds() ? "7,3" : "10,3,2,3";
   }
 
   String svg(String title) {

@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * The gRPC server of the benchmarks, in a JVM of its own as a plugin would be: serves Echo, prints
  * {@code LISTENING <address>}, and exits when its standard input closes (its client is done or died).
  *
- * <p>Arguments: {@code --transport=tcp|uds}, {@code --executor=direct|default}, {@code --socket=<path>}.
+ * <p>Arguments: {@code --transport=tcp|uds}, {@code --executor=direct|default}, {@code --socket=<path>},
+ * {@code --bridge=true} to serve Spoke's Echo through spoke-grpc instead of gRPC-java's.
  */
 public final class GrpcServerMain {
 
@@ -28,7 +29,7 @@ public final class GrpcServerMain {
     SocketAddress address = GrpcTransports.bindAddress(transport, socket);
     EventLoopGroup boss = GrpcTransports.eventLoops(1);
     EventLoopGroup workers = GrpcTransports.eventLoops(0);
-    Server server = GrpcTransports.startServer(transport, address, direct, boss, workers);
+    Server server = GrpcTransports.startServer(transport, address, direct, args.flag("bridge"), boss, workers);
     System.out.println("LISTENING " + GrpcTransports.describe(server, transport, address));
     System.out.flush();
     InputStream in = System.in;

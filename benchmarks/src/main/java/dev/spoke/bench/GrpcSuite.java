@@ -1,5 +1,6 @@
 package dev.spoke.bench;
 
+import dev.spoke.grpc.GrpcChannel;
 import io.grpc.ManagedChannel;
 import io.netty.channel.EventLoopGroup;
 import java.io.BufferedReader;
@@ -13,9 +14,12 @@ import java.util.List;
  * gRPC-java's side of the RPC benchmarks: this JVM is the client; it starts {@link GrpcServerMain} in a
  * JVM of its own and runs the same {@link Scenarios} Spoke runs.
  *
- * <p>Arguments: {@code --transport=tcp|uds}, {@code --executor=direct|default}, and those of {@link
- * Scenarios#run}. The series is named {@code grpc.<transport>.<executor>}; {@code direct} means {@code
- * directExecutor()} on the server and on the client channel.
+ * <p>Arguments: {@code --transport=tcp|uds}, {@code --executor=direct|default}, {@code --bridge=true|false},
+ * and those of {@link Scenarios#run}. The series is named {@code grpc.<transport>.<executor>}; {@code
+ * direct} means {@code directExecutor()} on the server and on the client channel. With {@code --bridge},
+ * the series {@code bridge.<transport>.<executor>} is Spoke over gRPC: the same channel and server, with
+ * Spoke's generated stubs on a {@code GrpcChannel} calling Spoke's Echo served through {@code
+ * GrpcServices}.
  */
 public final class GrpcSuite {
 
@@ -26,11 +30,12 @@ public final class GrpcSuite {
     String transport = args.get("transport");
     String executor = args.get("executor");
     boolean direct = executor.equals("direct");
-    String series = "grpc." + transport + "." + executor;
+    boolean bridge = args.flag("bridge");
+    String series = (bridge ? "bridge." : "grpc.") + transport + "." + executor;
     Path dir = Files.createTempDirectory("spoke-bench-grpc");
     String socket = dir.resolve("echo.sock").toString();
     Process server = Jvm.start(GrpcServerMain.class, Jvm.MEASURED,
-        List.of("--transport=" + transport, "--executor=" + executor, "--socket=" + socket));
+        List.of("--transport=" + transport, "--executor=" + executor, "--socket=" + socket, "--bridge=" + bridge));
     EventLoopGroup group = null;
     ManagedChannel channel = null;
     try {
@@ -51,7 +56,8 @@ public final class GrpcSuite {
       echo.start();
       group = GrpcTransports.eventLoops(0);
       channel = GrpcTransports.channel(address, direct, group);
-      Scenarios.run(series, EchoClient.grpc(channel), args);
+      EchoClient client = bridge ? EchoClient.spoke(GrpcChannel.of(channel), direct) : EchoClient.grpc(channel);
+      Scenarios.run(series, client, args);
       System.out.println(series + ": done");
     } finally {
       if (channel != null) {

@@ -1,5 +1,6 @@
 package dev.spoke.bench;
 
+import dev.spoke.grpc.GrpcServices;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.netty.NettyChannelBuilder;
@@ -20,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * gRPC-java over Netty's native epoll transport, on loopback TCP or a Unix domain socket, with gRPC's
  * default executors or {@code directExecutor()}. Everything else is gRPC's default, except the message
- * size limit, raised so that 16 MiB messages pass.
+ * size limit, raised so that 16 MiB messages pass. The server serves gRPC-java's Echo, or Spoke's through
+ * spoke-grpc (the bridge): the same server either way.
  */
 final class GrpcTransports {
 
@@ -46,15 +48,15 @@ final class GrpcTransports {
     }
   }
 
-  static Server startServer(String transport, SocketAddress address, boolean direct, EventLoopGroup boss,
-      EventLoopGroup workers) throws IOException {
+  static Server startServer(String transport, SocketAddress address, boolean direct, boolean bridge,
+      EventLoopGroup boss, EventLoopGroup workers) throws IOException {
     requireEpoll();
     NettyServerBuilder b = NettyServerBuilder.forAddress(address)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         .channelType(transport.equals("uds") ? EpollServerDomainSocketChannel.class : EpollServerSocketChannel.class)
         .maxInboundMessageSize(MAX_MESSAGE)
-        .addService(new EchoServices.Grpc());
+        .addService(bridge ? GrpcServices.toGrpc(new EchoServices.Spoke()) : new EchoServices.Grpc().bindService());
     if (direct) {
       b.directExecutor();
     }

@@ -31,7 +31,9 @@ final class Report {
     return "### Unary round trip, µs (p50 / p99)\n\n" + latencyTable()
         + "\nSpoke ÷ gRPC: " + Series.HEADLINE.label + " p50 ÷ the better p50 of gRPC over a Unix socket (direct or "
         + "default executor). Floor: the spin ping-pong, plus one copy of the payload each way at the measured copy "
-        + "bandwidth." + spinWarning() + "\n"
+        + "bandwidth. Spoke over gRPC: Spoke's generated stubs and Echo service through spoke-grpc, on the same "
+        + "gRPC-java server and channel as the gRPC TCP column before it, so the two differ by the bridge alone."
+        + spinWarning() + "\n"
         + "\n### Throughput: 16 B unary calls per second, by calls in flight\n\n" + throughputTable()
         + "\nSpoke ÷ best gRPC: " + Series.HEADLINE.label + " ÷ the best of the four gRPC configurations, here and below.\n"
         + "\n### Server streaming: 1 KiB messages per second\n\n" + streamTable()
@@ -232,11 +234,35 @@ final class Report {
         Format.sig3(overhead) + " B: " + Format.sig3(call) + " B per 16 B call over the hub − 2 × " + Format.sig3(message)
             + " B per message received", Standing.of(overhead, overhead <= 256)));
 
+    out.add(bridgeTarget());
+
     double cpu = results.idle("BALANCED").map(r -> r.num("totalShare")).orElse(Double.NaN);
     out.add(new Target("16 idle plugins (BALANCED) under 1% of one core in total",
         Format.percent(cpu) + " (LOW_CPU: " + idleShare("LOW_CPU") + "; 17 idle JVMs without Spoke: " + idleShare("NONE") + ")",
         Standing.of(cpu, cpu < 0.01)));
     return out;
+  }
+
+  /**
+   * Spoke over gRPC beside gRPC-java on the same transport and executors: 16 B p50 and the time per call
+   * with 64 in flight (the inverse of calls per second), as ratios to gRPC-java's; the worst one counts.
+   */
+  private Target bridgeTarget() {
+    List<String> parts = new ArrayList<>();
+    double worst = Double.NaN;
+    for (Series bridge : List.of(Series.BRIDGE_TCP_DIRECT, Series.BRIDGE_TCP)) {
+      Series grpc = bridge.grpcTwin();
+      double latency = p50(results.latency(bridge, 16)) / p50(results.latency(grpc, 16));
+      double perCall = rate(results.throughput(grpc, 64)) / rate(results.throughput(bridge, 64));
+      parts.add(bridge.label + ": p50 " + times(latency) + ", 64 in flight " + times(perCall));
+      for (double x : new double[] {latency, perCall}) {
+        if (!Double.isNaN(x) && (Double.isNaN(worst) || x > worst)) {
+          worst = x;
+        }
+      }
+    }
+    return new Target("Spoke over gRPC within 10% of gRPC-java on the same transport (16 B p50, time per call with 64 in flight)",
+        String.join("; ", parts) + " (each × gRPC-java's)", Standing.of(worst, worst <= 1.10));
   }
 
   private String targetTable() {

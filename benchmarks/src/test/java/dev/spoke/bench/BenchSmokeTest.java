@@ -3,6 +3,7 @@ package dev.spoke.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.spoke.grpc.GrpcChannel;
 import dev.spoke.host.Plugin;
 import dev.spoke.host.PluginSpec;
 import dev.spoke.host.SpokeHost;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Proves the harness works, in a few seconds, without measuring anything worth reading: each kind of
  * measurement runs briefly over the real transports (a plugin launched by SpokeHost, gRPC over a Unix
- * socket), a suite runs in a child JVM and its results come back, and the report and chart render.
+ * socket, gRPC-java and Spoke over gRPC on loopback TCP), a suite runs in a child JVM and its results come
+ * back, and the report and chart render.
  */
 class BenchSmokeTest {
 
@@ -46,7 +48,7 @@ class BenchSmokeTest {
 
     SocketAddress address = GrpcTransports.bindAddress("uds", dir.resolve("echo.sock").toString());
     EventLoopGroup loops = GrpcTransports.eventLoops(1);
-    Server server = GrpcTransports.startServer("uds", address, true, loops, loops);
+    Server server = GrpcTransports.startServer("uds", address, true, false, loops, loops);
     ManagedChannel channel = GrpcTransports.channel(GrpcTransports.describe(server, "uds", address), true, loops);
     try {
       results.add(m.latency(Series.GRPC_UDS_DIRECT.key, EchoClient.grpc(channel), 16));
@@ -54,6 +56,22 @@ class BenchSmokeTest {
       GrpcTransports.shutdown(channel);
       server.shutdownNow();
       loops.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    for (Series s : List.of(Series.GRPC_TCP_DIRECT, Series.BRIDGE_TCP_DIRECT)) {
+      SocketAddress tcp = GrpcTransports.bindAddress("tcp", null);
+      EventLoopGroup group = GrpcTransports.eventLoops(1);
+      Server tcpServer = GrpcTransports.startServer("tcp", tcp, true, s.isBridge(), group, group);
+      ManagedChannel tcpChannel = GrpcTransports.channel(GrpcTransports.describe(tcpServer, "tcp", tcp), true, group);
+      try {
+        EchoClient client = s.isBridge() ? EchoClient.spoke(GrpcChannel.of(tcpChannel), true) : EchoClient.grpc(tcpChannel);
+        results.add(m.latency(s.key, client, 16));
+        results.add(m.throughput(s.key, client, 16, 64));
+      } finally {
+        GrpcTransports.shutdown(tcpChannel);
+        tcpServer.shutdownNow();
+        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+      }
     }
 
     List<Result> floor = Child.run("floor", FloorSuite.class, List.of("--mode=smoke"), 60);
@@ -69,6 +87,10 @@ class BenchSmokeTest {
     assertTrue(summary.contains("| 16 B "), summary);
     assertTrue(all.latency(Series.SPOKE_DIRECT, 16).isPresent() && all.spin().isPresent(), summary);
     assertTrue(new Report(all).details().contains("Spoke direct"));
+    assertTrue(all.latency(Series.BRIDGE_TCP_DIRECT, 16).isPresent() && summary.contains("Spoke over gRPC TCP direct"), summary);
+    Report.Target bridge = new Report(all).targets().stream().filter(t -> t.goal.startsWith("Spoke over gRPC"))
+        .findFirst().orElseThrow();
+    assertTrue(bridge.standing != Report.Standing.NO_DATA && bridge.measured.contains("p50 "), bridge.measured);
     String svg = new Chart(all).svg("smoke");
     assertTrue(svg.startsWith("<svg") && svg.contains("<polyline"), svg);
   }

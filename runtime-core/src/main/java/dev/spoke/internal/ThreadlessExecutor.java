@@ -37,6 +37,8 @@ public final class ThreadlessExecutor implements Executor {
   private volatile boolean parked;
   private volatile boolean shutdown;
   private IntSupplier receiver;
+  /** How long the owner spins before it parks: {@link #MAX_SPIN_NANOS}, or 0 after {@link #parkWithoutSpinning}. */
+  private long maxSpinNanos = MAX_SPIN_NANOS;
 
   /** An executor owned by the calling thread, for one call. */
   public ThreadlessExecutor() {}
@@ -49,6 +51,16 @@ public final class ThreadlessExecutor implements Executor {
   /** While spinning, the owner calls {@code inboundReceiver} to deliver inbound frames itself. */
   public void receiveWith(IntSupplier inboundReceiver) {
     this.receiver = inboundReceiver;
+  }
+
+  /**
+   * The owner parks at once rather than spinning first: for a call over a network transport, whose
+   * response cannot come within the spin window, so that spinning would only take a CPU from the
+   * threads that carry it. The owner only.
+   */
+  public void parkWithoutSpinning() {
+    assert Thread.currentThread() == owner : "parkWithoutSpinning on " + Thread.currentThread() + ", owned by " + owner;
+    maxSpinNanos = 0;
   }
 
   @Override
@@ -130,7 +142,7 @@ public final class ThreadlessExecutor implements Executor {
           throw new InterruptedException(); // an interrupted waiter stops at once, spinning or parked
         }
         long now = System.nanoTime();
-        if (now - start > MAX_SPIN_NANOS || now - deadlineNanos >= 0) {
+        if (now - start >= maxSpinNanos || now - deadlineNanos >= 0) {
           return null;
         }
       }

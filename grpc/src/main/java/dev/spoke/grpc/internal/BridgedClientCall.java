@@ -7,7 +7,7 @@ import dev.spoke.Deadline;
 import dev.spoke.DirectExecutor;
 import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
-import dev.spoke.Status;
+import dev.spoke.internal.ThreadlessExecutor;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -69,6 +69,10 @@ public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT
     }
     if (options.getExecutor() != null) {
       grpcOptions = grpcOptions.withExecutor(options.getExecutor());
+      if (options.getExecutor() instanceof ThreadlessExecutor) {
+        // A blocking caller: its response takes a network round trip, far longer than it would spin.
+        ((ThreadlessExecutor) options.getExecutor()).parkWithoutSpinning();
+      }
     }
     if (options.isWaitForReady()) {
       grpcOptions = grpcOptions.withWaitForReady();
