@@ -11,6 +11,7 @@ import io.grpc.ServerInterceptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -43,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * unless given credentials; use a loopback address, or TLS. The health service ({@code
  * grpc.health.v1.Health}, for the whole server: service name {@code ""}) says {@code SERVING} once
  * started unless told otherwise ({@link Builder#notServingAtStart}), and {@code NOT_SERVING} from the
- * moment a shutdown begins, so that clients stop sending before it stops.
+ * moment a shutdown begins, so that clients stop sending before it stops. With {@link
+ * Builder#reflection()} it also answers gRPC's server reflection, so that tools such as grpcurl can list
+ * and call its services without their {@code .proto} files.
  *
  * <p>Messages may be up to {@link Builder#maxMessageSize} (default {@value #DEFAULT_MAX_MESSAGE_SIZE}
  * bytes, the largest slot of a default hub); headers and trailers up to Spoke's own limit.
@@ -196,6 +199,7 @@ public final class GrpcServer implements AutoCloseable {
     private Executor executor;
     private boolean direct;
     private boolean servingAtStart = true;
+    private boolean reflection;
 
     private Builder(SocketAddress address) {
       this.address = Objects.requireNonNull(address, "address");
@@ -273,6 +277,16 @@ public final class GrpcServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Answers gRPC's server reflection ({@code grpc.reflection.v1}) with the protobuf descriptors of the
+     * services, so that grpcurl and the like need no {@code .proto} files. It tells what the server serves
+     * to whoever can call it: off loopback, only with TLS and a token.
+     */
+    public Builder reflection() {
+      this.reflection = true;
+      return this;
+    }
+
     /** The health service says {@code NOT_SERVING} until {@link GrpcServer#setServing}. */
     public Builder notServingAtStart() {
       this.servingAtStart = false;
@@ -295,6 +309,9 @@ public final class GrpcServer implements AutoCloseable {
           .callExecutor(handlers)
           .addService(health.getHealthService());
       grpcServices.forEach(b::addService);
+      if (reflection) {
+        b.addService(ProtoReflectionServiceV1.newInstance());
+      }
       interceptors.forEach(b::intercept);
       if (direct) {
         b.directExecutor();

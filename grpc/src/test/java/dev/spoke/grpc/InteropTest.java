@@ -147,6 +147,43 @@ class InteropTest {
     assertEquals("q99", replies.get(99).getText());
   }
 
+  @Test
+  void reflectionDescribesTheSpokeServiceForToolsWithoutItsProto() throws Exception {
+    GrpcServer server = GrpcServer.builder("127.0.0.1:0").addService(new LabService(null)).reflection().start();
+    resources.add(server);
+    List<io.grpc.reflection.v1.ServerReflectionResponse> answers = new ArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<io.grpc.reflection.v1.ServerReflectionRequest> requests =
+        io.grpc.reflection.v1.ServerReflectionGrpc.newStub(channelTo(server.address())).serverReflectionInfo(
+            new StreamObserver<>() {
+              @Override
+              public void onNext(io.grpc.reflection.v1.ServerReflectionResponse value) {
+                answers.add(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {
+                done.completeExceptionally(t);
+              }
+
+              @Override
+              public void onCompleted() {
+                done.complete(null);
+              }
+            });
+    requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+    requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder()
+        .setFileContainingSymbol("spoke.grpc.lab.Lab").build());
+    requests.onCompleted();
+    done.get(30, TimeUnit.SECONDS);
+    assertTrue(answers.get(0).getListServicesResponse().getServiceList().stream()
+        .anyMatch(s -> s.getName().equals("spoke.grpc.lab.Lab")), answers.get(0).toString());
+    com.google.protobuf.DescriptorProtos.FileDescriptorProto file = com.google.protobuf.DescriptorProtos.FileDescriptorProto
+        .parseFrom(answers.get(1).getFileDescriptorResponse().getFileDescriptorProto(0));
+    assertEquals("spoke/grpc/lab/lab.proto", file.getName());
+    assertEquals("Echo", file.getService(0).getMethod(0).getName());
+  }
+
   // ---------------------------------------------------------------------------------------------
   // A Spoke stub, a gRPC-java service
 
