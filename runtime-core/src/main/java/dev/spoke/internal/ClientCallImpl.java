@@ -88,6 +88,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
    */
   private volatile boolean sending;
   private volatile boolean expiredWhileSending;
+  /** A cancel that found the CALL_START not yet marked sent; see {@link #sendCancel}. */
+  private volatile Status cancelToSend;
 
   // Receiving: on callExecutor.
   /** The server's CLOSE, handed from the receive thread to run() (published by the executor's queue). */
@@ -324,6 +326,13 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         .methodId(method.getMethodId()).timeoutNanos(timeoutNanos);
     f.commit();
     startSent = true;
+    // NOTE: startSent is written before cancelToSend is read; sendCancel writes cancelToSend before it
+    // reads startSent again. So a cancel that came between the commit and the line above is sent by one
+    // of the two, or by both (the server drops a CANCEL for a call it already ended).
+    Status late = cancelToSend;
+    if (late != null) {
+      sendCancelFrame(late);
+    }
   }
 
   /** The send is over: an expiry it held back now takes effect (unless the send ended the call). */
@@ -687,8 +696,15 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
 
   private void sendCancel(Status status) {
     if (!startSent) {
-      return; // the server never heard of this call
+      cancelToSend = status; // the CALL_START may be on its way: its sender sends this once it is (see sendStart)
+      if (!startSent) {
+        return; // the server never heard of this call, or will hear of the cancel from the sender
+      }
     }
+    sendCancelFrame(status);
+  }
+
+  private void sendCancelFrame(Status status) {
     try {
       // A cancel never waits: with no room it queues and goes out when the server reads again.
       conn.sendControl(FrameKind.CANCEL, callId, status.getCode().value(), 0, Transport.NO_WAIT);
