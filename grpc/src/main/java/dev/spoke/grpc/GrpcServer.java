@@ -192,6 +192,7 @@ public final class GrpcServer implements AutoCloseable {
   public static final class Builder {
     private final SocketAddress address;
     private ServiceRegistry registry = new ServiceRegistry();
+    private boolean ownRegistry = true;
     private final List<io.grpc.ServerServiceDefinition> grpcServices = new ArrayList<>();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
     private ServerCredentials credentials = InsecureServerCredentials.create();
@@ -219,10 +220,18 @@ public final class GrpcServer implements AutoCloseable {
 
     /**
      * Serves the services of {@code services}, now and as they change (a host's, say), instead of a
-     * registry of the server's own; services added to this builder go to it.
+     * registry of the server's own; services added to this builder afterwards go to it.
+     *
+     * @throws IllegalStateException if services were added to this builder before: they would be lost
      */
     public Builder registry(ServiceRegistry services) {
-      this.registry = Objects.requireNonNull(services, "services");
+      Objects.requireNonNull(services, "services");
+      if (ownRegistry && !registry.services().isEmpty()) {
+        throw new IllegalStateException("registry(...) is given after addService(...): give it first, and the"
+            + " services added after it go to it");
+      }
+      this.registry = services;
+      this.ownRegistry = false;
       return this;
     }
 
