@@ -13,7 +13,6 @@ import dev.spoke.shm.HubConfig;
 import dev.spoke.testing.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
@@ -39,9 +38,9 @@ class LabOverGrpcTest extends LabContract {
     hubs = Files.createTempDirectory("spoke-lab-grpc");
     host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(hubs).build()).addService(probe).build();
     hostServer = GrpcServer.builder("127.0.0.1:0").registry(host.hostServices()).start();
-    child = ChildJvm.start(LabPlugin.class, "--listen=127.0.0.1:0", "--host-target=" + hostServer.address(),
+    String address = Loopback.freeAddress();
+    child = ChildJvm.start(LabPlugin.class, "--listen=" + address, "--host-target=" + hostServer.address(),
         "--plugin-name=lab");
-    String address = child.awaitLine("LISTENING ", 30, TimeUnit.SECONDS).substring("LISTENING ".length());
     lab = host.launch(PluginSpec.remote("lab", address).build());
     assertEquals(PluginState.READY, lab.state());
   }

@@ -1,6 +1,7 @@
 package dev.spoke.peer;
 
 import dev.spoke.Channel;
+import java.io.IOException;
 import java.time.Duration;
 
 /**
@@ -10,7 +11,10 @@ import java.time.Duration;
  */
 public interface RemoteEndpoint {
 
-  /** The address it serves on, port resolved: {@code 127.0.0.1:41237}. */
+  /**
+   * The address it serves on: as the arguments gave it until {@link #ready()}, then as bound, port
+   * resolved ({@code 127.0.0.1:41237}).
+   */
   String address();
 
   /**
@@ -19,8 +23,13 @@ public interface RemoteEndpoint {
    */
   Channel hostChannel();
 
-  /** The plugin serves from now on: hosts that watch it see it ready. */
-  void ready();
+  /**
+   * The plugin's services are bound: it listens from now on, and hosts that watch it see it ready.
+   * Nothing listens before, so no call can reach a plugin whose services are not there yet.
+   *
+   * @throws IOException if it cannot listen on the address (in use, say), saying why
+   */
+  void ready() throws IOException;
 
   /**
    * Stops: hosts see it no longer serving, it takes no new calls, running calls get {@code grace} to

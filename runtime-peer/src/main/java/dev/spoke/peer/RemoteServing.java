@@ -14,11 +14,11 @@ import java.util.concurrent.Executor;
 public interface RemoteServing {
 
   /**
-   * Starts serving {@code services} (and those added to it later) on {@link PeerArguments#listen()},
-   * secured as the arguments say, with {@code executor} as the services' default executor. Until
-   * {@link RemoteEndpoint#ready()} the plugin says it does not serve yet.
+   * Prepares to serve {@code services} (and those added to it later) on {@link PeerArguments#listen()},
+   * secured as the arguments say, with {@code executor} as the services' default executor; it listens
+   * from {@link RemoteEndpoint#ready()} on. The channel to the host works at once.
    *
-   * @throws IOException if it cannot listen there, or the arguments' TLS files are unusable, saying why
+   * @throws IOException if the arguments' TLS files are unusable, saying why
    */
   RemoteEndpoint start(PeerArguments arguments, ServiceRegistry services, Executor executor) throws IOException;
 }

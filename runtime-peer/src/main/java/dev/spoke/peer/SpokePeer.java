@@ -21,6 +21,7 @@ import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubPeer;
 import dev.spoke.stub.ClientCalls;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
@@ -70,8 +71,10 @@ import org.slf4j.LoggerFactory;
  * <p>Started with {@code --listen} instead of a hub's arguments (see {@link PeerArguments}), the same
  * main runs as a remote plugin: it serves its services over the network on that address through the
  * {@link RemoteServing} on its class path (spoke-grpc's: gRPC), {@link #hostChannel()} calls the host
- * where {@code --host-target} says, and {@link #serve} says the plugin serves, then serves until the
- * process is told to stop (SIGTERM: running calls get the shutdown grace period) and exits 0.
+ * where {@code --host-target} says, and {@link #serve} starts listening (nothing listens before the
+ * services are bound), then serves until the process is told to stop (SIGTERM: running calls get the
+ * shutdown grace period) and exits 0; if it cannot listen there, it says why and exits {@value
+ * #EXIT_USAGE}.
  *
  * <p>Thread-safe.
  */
@@ -181,7 +184,6 @@ public final class SpokePeer implements AutoCloseable {
     SpokePeer peer = new SpokePeer(arguments, found.next());
     Thread onSignal = new Thread(peer::stopAtSignal, "spoke-peer-signal");
     Runtime.getRuntime().addShutdownHook(onSignal);
-    log.info("plugin '{}' serves on {}", arguments.pluginName(), peer.remote.address());
     return peer;
   }
 
@@ -243,7 +245,10 @@ public final class SpokePeer implements AutoCloseable {
     return this;
   }
 
-  /** The address a remote plugin serves on ({@code 127.0.0.1:41237}), or null for a plugin on a hub. */
+  /**
+   * The address a remote plugin serves on: as its arguments gave it until it is ready, then as bound
+   * ({@code 127.0.0.1:41237}); null for a plugin on a hub.
+   */
   public String address() {
     return remote != null ? remote.address() : null;
   }
@@ -261,11 +266,20 @@ public final class SpokePeer implements AutoCloseable {
   /**
    * Tells the host that the plugin is ready (its services are bound), and waits for the host's answer.
    *
+   * <p>A remote plugin starts listening now, and hosts learn that it is ready from its transport (for
+   * gRPC, the health service); the response is empty.
+   *
    * @throws StatusRuntimeException if the host does not answer within 30 s or refuses
+   * @throws UncheckedIOException if a remote plugin cannot listen on its address
    */
   public ReadyResponse ready() {
     if (remote != null) {
-      remote.ready(); // hosts learn it from the network transport's health service
+      try {
+        remote.ready();
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      log.info("plugin '{}' serves on {}", name(), remote.address());
       return ReadyResponse.getDefaultInstance();
     }
     ReadyRequest request = ReadyRequest.newBuilder()
@@ -290,6 +304,9 @@ public final class SpokePeer implements AutoCloseable {
     } catch (StatusRuntimeException e) {
       System.err.println("spoke plugin '" + name() + "': the host did not accept READY: " + e.getStatus());
       status = EXIT_HOST_GONE;
+    } catch (UncheckedIOException e) {
+      System.err.println("spoke plugin '" + name() + "': " + e.getCause().getMessage());
+      status = EXIT_USAGE;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       status = EXIT_HOST_GONE;

@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A remote plugin over gRPC, as {@code --listen} asks (found by {@link dev.spoke.peer.SpokePeer} with
  * {@link java.util.ServiceLoader}): a {@link GrpcServer} on the given address serving the plugin's
- * registry, health {@code NOT_SERVING} until the plugin is ready; and a channel to the host's services
- * at {@code --host-target}. TLS from the arguments' PEM files: the certificate and key serve and, for
+ * registry, started (bound) once the plugin is ready, so that no call arrives before its services are
+ * bound; and a channel to the host's services at {@code --host-target}. TLS from the arguments' PEM files: the certificate and key serve and, for
  * the host, identify the plugin as a client; the trusted certificates make it mutual both ways. The
  * remote token is required of callers and sent to the host.
  *
@@ -41,15 +41,13 @@ public final class GrpcRemoteServing implements RemoteServing {
 
   @Override
   public RemoteEndpoint start(PeerArguments arguments, ServiceRegistry services, Executor executor) throws IOException {
-    GrpcServer.Builder b = GrpcServer.builder(arguments.listen())
+    GrpcServer.Builder server = GrpcServer.builder(arguments.listen())
         .registry(services)
         .executor(executor)
-        .credentials(serverCredentials(arguments))
-        .notServingAtStart();
+        .credentials(serverCredentials(arguments));
     if (arguments.remoteToken() != null) {
-      b.intercept(BearerToken.required(arguments.remoteToken()));
+      server.intercept(BearerToken.required(arguments.remoteToken()));
     }
-    GrpcServer server = b.start();
     ManagedChannel toHost = null;
     Channel hostChannel;
     if (arguments.hostTarget() != null) {
@@ -61,7 +59,7 @@ public final class GrpcRemoteServing implements RemoteServing {
     } else {
       hostChannel = new NoHost(arguments.pluginName());
     }
-    return new Endpoint(server, toHost, hostChannel);
+    return new Endpoint(arguments.listen(), server, toHost, hostChannel);
   }
 
   private static ServerCredentials serverCredentials(PeerArguments a) throws IOException {
@@ -91,21 +89,25 @@ public final class GrpcRemoteServing implements RemoteServing {
     return a.remoteToken() == null ? c : CompositeChannelCredentials.create(c, BearerToken.credentials(a.remoteToken()));
   }
 
-  /** The endpoint: the server, and the channel to the host. */
+  /** The endpoint: the server, once started, and the channel to the host. */
   private static final class Endpoint implements RemoteEndpoint {
-    private final GrpcServer server;
+    private final String listen;
+    private final GrpcServer.Builder builder;
     private final ManagedChannel toHost;
     private final Channel hostChannel;
+    private GrpcServer server; // guarded by this
+    private boolean shutdown; // guarded by this
 
-    Endpoint(GrpcServer server, ManagedChannel toHost, Channel hostChannel) {
-      this.server = server;
+    Endpoint(String listen, GrpcServer.Builder builder, ManagedChannel toHost, Channel hostChannel) {
+      this.listen = listen;
+      this.builder = builder;
       this.toHost = toHost;
       this.hostChannel = hostChannel;
     }
 
     @Override
-    public String address() {
-      return server.address();
+    public synchronized String address() {
+      return server != null ? server.address() : listen;
     }
 
     @Override
@@ -114,13 +116,23 @@ public final class GrpcRemoteServing implements RemoteServing {
     }
 
     @Override
-    public void ready() {
-      server.setServing(true);
+    public synchronized void ready() throws IOException {
+      if (shutdown) {
+        throw new IOException("the plugin is stopping; it does not start listening on " + listen);
+      }
+      if (server == null) {
+        server = builder.start();
+      }
     }
 
     @Override
     public boolean shutdown(Duration grace) {
-      boolean finished = server.shutdown(grace);
+      GrpcServer s;
+      synchronized (this) {
+        shutdown = true;
+        s = server;
+      }
+      boolean finished = s == null || s.shutdown(grace);
       if (toHost != null) {
         toHost.shutdownNow();
         try {

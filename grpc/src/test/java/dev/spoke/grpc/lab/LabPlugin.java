@@ -13,9 +13,6 @@ public final class LabPlugin {
   public static void main(String[] args) {
     SpokePeer peer = SpokePeer.attach(args);
     peer.addService(new LabService(peer.hostChannel()));
-    if (peer.address() != null) {
-      System.out.println("LISTENING " + peer.address()); // a remote plugin: for the test that started it
-    }
     peer.serve();
   }
 }
