@@ -2,7 +2,8 @@
 # Spoke's site-build demo, in one command: builds what it needs, then builds the sample site with
 # three plugin processes and prints a summary.
 #
-#   examples/site-demo.sh [--in DIR] [--out DIR] [--kill minifier|images|code-runner] [--help]
+#   examples/site-demo.sh [--in DIR] [--out DIR] [--kill minifier|images|code-runner]
+#                         [--remote minifier|images|code-runner]... [--help]
 #
 # Why a script and not "mvn exec:...": the host launches its Java plugins on its own class path, so
 # the demo needs a JVM of its own with the real one (not Maven's); and run straight from here it has
