@@ -195,6 +195,7 @@ public final class GrpcServer implements AutoCloseable {
     private boolean ownRegistry = true;
     private final List<io.grpc.ServerServiceDefinition> grpcServices = new ArrayList<>();
     private final List<ServerInterceptor> interceptors = new ArrayList<>();
+    private final List<dev.spoke.ServerInterceptor> spokeInterceptors = new ArrayList<>();
     private ServerCredentials credentials = InsecureServerCredentials.create();
     private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
     private Executor executor;
@@ -262,6 +263,17 @@ public final class GrpcServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Runs a Spoke {@code interceptor} on every call to the Spoke services this server serves (the same
+     * interceptor a host or a plugin installs for the hub), after gRPC's interceptors and before those a
+     * service was bound with; the last given sees each call first. The registry itself is not changed:
+     * a host's services served over the hub do not see them.
+     */
+    public Builder intercept(dev.spoke.ServerInterceptor interceptor) {
+      spokeInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
     /** The largest message a call may receive, in bytes. Default {@value #DEFAULT_MAX_MESSAGE_SIZE}. */
     public Builder maxMessageSize(int bytes) {
       if (bytes <= 0) {
@@ -309,7 +321,7 @@ public final class GrpcServer implements AutoCloseable {
      */
     public GrpcServer start() throws IOException {
       HealthStatusManager health = new HealthStatusManager();
-      RegistryHandlers handlers = new RegistryHandlers(registry);
+      RegistryHandlers handlers = new RegistryHandlers(registry, spokeInterceptors);
       NettyServerBuilder b = NettyServerBuilder.forAddress(address, credentials)
           .maxInboundMessageSize(maxMessageSize)
           .maxInboundMetadataSize(MAX_METADATA_SIZE)

@@ -8,6 +8,7 @@ import dev.spoke.grpc.internal.GrpcMethods;
 import dev.spoke.grpc.internal.GrpcServiceDefinitions;
 import dev.spoke.grpc.internal.RegistryHandlers;
 import io.grpc.HandlerRegistry;
+import java.util.List;
 
 /**
  * Spoke services on any gRPC-java server: the same service implementation that serves a host over the
@@ -53,6 +54,6 @@ public final class GrpcServices {
    * give it to {@code ServerBuilder.fallbackHandlerRegistry}.
    */
   public static HandlerRegistry handlerRegistry(ServiceRegistry registry) {
-    return new RegistryHandlers(registry);
+    return new RegistryHandlers(registry, List.of());
   }
 }

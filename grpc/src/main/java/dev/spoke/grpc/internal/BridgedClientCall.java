@@ -3,10 +3,13 @@ package dev.spoke.grpc.internal;
 import dev.spoke.CallContext;
 import dev.spoke.CallOptions;
 import dev.spoke.ClientCall;
+import dev.spoke.Context;
+import dev.spoke.Contexts;
 import dev.spoke.Deadline;
 import dev.spoke.DirectExecutor;
 import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
+import dev.spoke.Status;
 import dev.spoke.internal.ThreadlessExecutor;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -16,14 +19,21 @@ import java.util.function.Consumer;
  * A Spoke {@link ClientCall} over a gRPC client call: what Spoke's stubs need, carried by gRPC-java.
  *
  * <p>The call's {@link CallOptions} become gRPC's: the deadline (the earlier of its own and that of the
- * server call it is made from, as over the hub), the executor that runs the listener (a blocking stub's
- * own thread included), wait-for-ready and the headers. A call made from a Spoke server call is
- * cancelled with it. Once cancelled, later messages and the half-close are dropped quietly, as over
- * the hub, where gRPC-java would throw.
+ * {@link Context} current at start, as over the hub), the executor that runs the listener (a blocking
+ * stub's own thread included), wait-for-ready and the headers. A call is cancelled with the context it
+ * was started in (a server call's included), and its listener runs with that context current. Once
+ * cancelled, later messages and the half-close are dropped quietly, as over the hub, where gRPC-java
+ * would throw.
+ *
+ * <p>Response headers: gRPC-java reports headers before every response, empty ones included; the
+ * listener hears {@link Listener#onHeaders} only when they hold an entry, as over the hub, where a
+ * server that sends no headers sends nothing. Trailers come with the rich status ({@code
+ * grpc-status-details-bin}) in them, for {@code StatusProto}.
  *
  * <p>As gRPC's {@code ClientCall}, not thread-safe except {@link #cancel}, which may race anything.
  */
-public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
+public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT>
+    implements Context.CancellationListener {
 
   private final io.grpc.Channel channel;
   private final io.grpc.MethodDescriptor<ReqT, RespT> grpcMethod;
@@ -34,8 +44,10 @@ public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT
   private volatile boolean cancelled;
   private volatile String cancelMessage;
   private volatile Throwable cancelCause;
-  private CallContext parent;
-  private Runnable parentCancellation;
+  /** The context current at start: its cancellation cancels the call; the listener runs with it current. */
+  private Context context = Context.ROOT;
+  /** True while this call listens to {@link #context}'s cancellation. */
+  private boolean watching;
 
   /**
    * @param target where the call goes, for messages: {@code plugin 'images' at 127.0.0.1:7443}
@@ -57,10 +69,13 @@ public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT
     }
     io.grpc.Metadata wire = GrpcConversions.toGrpc(options.getHeaders());
     GrpcConversions.putAll(wire, headers);
-    CallContext context = CallContext.current();
+    Context current = Context.current();
+    // A handler served over gRPC whose gRPC context is current: gRPC itself carries its deadline and
+    // cancellation to this call, with gRPC's own statuses; two mechanisms would race each other.
+    boolean byGrpc = BridgedServerCall.propagatedByGrpc(current);
     Deadline deadline = options.getDeadline();
-    if (context != null && context.getDeadline() != null) {
-      deadline = context.getDeadline().minimum(deadline);
+    if (!byGrpc && current.getDeadline() != null) {
+      deadline = current.getDeadline().minimum(deadline);
     }
     io.grpc.CallOptions grpcOptions = io.grpc.CallOptions.DEFAULT;
     if (deadline != null) {
@@ -78,20 +93,34 @@ public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT
       grpcOptions = grpcOptions.withWaitForReady();
     }
     io.grpc.ClientCall<ReqT, RespT> c = channel.newCall(grpcMethod, grpcOptions);
-    if (context != null && !BridgedServerCall.propagatedByGrpc(context)) {
-      parent = context;
-      parentCancellation = () -> cancel("the call that started this one (" + context.getMethodName()
-          + ") was cancelled: " + context.getCancellationStatus(), null);
-    }
-    if (parent != null) {
-      // Before the start, so that onClose, whenever it comes, finds it to remove.
-      parent.addCancellationListener(parentCancellation, DirectExecutor.INSTANCE);
+    context = current;
+    if (!byGrpc) {
+      // Before the start, so that onClose, whenever it comes, finds it to remove. Runs at once if the
+      // context is cancelled already (cancel() then waits for the start, below); a no-op for a context
+      // that cannot be cancelled (ROOT, outside any call).
+      watching = true;
+      current.addListener(this, DirectExecutor.INSTANCE);
     }
     c.start(new Outbound(listener), wire);
     call = c;
     if (cancelled) {
       c.cancel(cancelMessage, cancelCause); // cancelled before it started: gRPC refuses that order
     }
+  }
+
+  /** The context current at start was cancelled: so is this call. */
+  @Override
+  public void cancelled(Context cancelled) {
+    String why;
+    if (cancelled instanceof CallContext) {
+      CallContext parent = (CallContext) cancelled;
+      why = "the call that started this one (" + parent.getMethodName() + ") was cancelled: "
+          + parent.getCancellationStatus();
+    } else {
+      Status status = Contexts.statusFromCancelled(cancelled);
+      why = "the context this call was started in was cancelled: " + status;
+    }
+    cancel(why, cancelled.cancellationCause());
   }
 
   @Override
@@ -165,26 +194,55 @@ public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT
     }
 
     @Override
+    public void onHeaders(io.grpc.Metadata headers) {
+      Metadata spokeHeaders = GrpcConversions.fromGrpc(headers);
+      if (spokeHeaders.isEmpty()) {
+        return; // gRPC's own, or none the server chose to send
+      }
+      Context previous = context.attach();
+      try {
+        listener.onHeaders(spokeHeaders);
+      } finally {
+        context.detach(previous);
+      }
+    }
+
+    @Override
     public void onMessage(RespT message) {
-      listener.onMessage(message);
+      Context previous = context.attach();
+      try {
+        listener.onMessage(message);
+      } finally {
+        context.detach(previous);
+      }
     }
 
     @Override
     public void onClose(io.grpc.Status status, io.grpc.Metadata trailers) {
-      if (parent != null) {
-        parent.removeCancellationListener(parentCancellation);
+      if (watching) {
+        context.removeListener(BridgedClientCall.this);
       }
-      Metadata spokeTrailers = GrpcConversions.fromGrpc(trailers);
-      Consumer<Metadata> trailersListener = options.getTrailersListener();
-      if (trailersListener != null) {
-        trailersListener.accept(spokeTrailers);
+      Metadata spokeTrailers = GrpcConversions.fromGrpcTrailers(trailers);
+      Context previous = context.attach();
+      try {
+        Consumer<Metadata> trailersListener = options.getTrailersListener();
+        if (trailersListener != null) {
+          trailersListener.accept(spokeTrailers);
+        }
+        listener.onClose(GrpcConversions.fromGrpcForClient(status, target), spokeTrailers);
+      } finally {
+        context.detach(previous);
       }
-      listener.onClose(GrpcConversions.fromGrpcForClient(status, target), spokeTrailers);
     }
 
     @Override
     public void onReady() {
-      listener.onReady();
+      Context previous = context.attach();
+      try {
+        listener.onReady();
+      } finally {
+        context.detach(previous);
+      }
     }
   }
 

@@ -2,6 +2,7 @@ package dev.spoke.grpc.internal;
 
 import dev.spoke.CallContext;
 import dev.spoke.Deadline;
+import dev.spoke.DirectExecutor;
 import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.ServerCall;
@@ -10,11 +11,7 @@ import dev.spoke.ServerMethodDefinition;
 import dev.spoke.Status;
 import io.grpc.Grpc;
 import java.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -26,19 +23,26 @@ import org.slf4j.LoggerFactory;
  * <p>gRPC delivers the call's events one at a time on its call executor; each is handed to the Spoke
  * listener with the call's {@link CallContext} current, as Spoke's own transports do. A handler that
  * throws ends its call with the status the exception stands for (gRPC-java alone would cancel the call
- * as UNKNOWN). Cancellation reaches the context at once through gRPC's call context, not only when the
- * serialized {@code onCancel} gets its turn, so that a handler blocked in a nested call is released.
+ * as UNKNOWN), its trailers (a rich status included) with it. Cancellation reaches the context at once
+ * through gRPC's call context, not only when the serialized {@code onCancel} gets its turn, so that a
+ * handler blocked in a nested call is released.
  *
- * <p>{@link #sendMessage} and {@link #close} take this call's monitor, so they are safe from any thread;
- * {@link #isCancelled()} and {@link #isReady()} are lock-free.
+ * <p>Response headers: gRPC sends headers before the first message whatever the handler does, so a
+ * handler that sent none still sends an empty set; clients over the bridge hear {@code onHeaders} only
+ * for headers that hold something (see {@link BridgedClientCall}).
+ *
+ * <p>{@link #sendHeaders}, {@link #sendMessage} and {@link #close} take this call's monitor, so they are
+ * safe from any thread; {@link #isCancelled()} and {@link #isReady()} are lock-free.
  */
 public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
   private static final Logger log = LoggerFactory.getLogger(BridgedServerCall.class);
+  /** How far before the server's deadline a client's reset is still taken for that deadline. */
+  private static final long DEADLINE_SKEW_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final io.grpc.ServerCall<ReqT, RespT> call;
   private final MethodDescriptor<ReqT, RespT> method;
-  private final Context context;
+  private final BridgedContext context;
   /** Set by {@link #start} on the call executor, read there by every later event. */
   private Listener<ReqT> listener;
 
@@ -51,7 +55,7 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
       io.grpc.Metadata headers, io.grpc.Context grpcContext) {
     this.call = call;
     this.method = method;
-    this.context = new Context(headers, grpcContext);
+    this.context = new BridgedContext(headers, grpcContext);
   }
 
   /** The gRPC handler that serves {@code definition} with its Spoke handler. */
@@ -62,21 +66,68 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
   }
 
   private io.grpc.ServerCall.Listener<ReqT> start(ServerCallHandler<ReqT, RespT> handler) {
-    CallContext previous = CallContext.attach(context);
+    // gRPC runs this at once if its context is cancelled already, so no cancellation is missed.
+    context.grpcContext.addListener(context, Runnable::run);
+    Metadata headers;
     try {
-      listener = Objects.requireNonNull(handler.startCall(this),
+      headers = context.getHeaders();
+    } catch (RuntimeException e) {
+      close(Status.INTERNAL.withDescription("the request headers of " + method.getFullMethodName()
+          + " could not be read: " + e.getMessage()), null);
+      return new io.grpc.ServerCall.Listener<>() {};
+    }
+    dev.spoke.Context previous = context.attach();
+    try {
+      listener = Objects.requireNonNull(handler.startCall(this, headers),
           () -> "the handler of " + method.getFullMethodName() + " returned no listener");
     } catch (Throwable t) {
       handlerFailed(t);
       return new io.grpc.ServerCall.Listener<>() {};
     } finally {
-      CallContext.attach(previous);
+      context.detach(previous);
     }
     return new Inbound();
   }
 
   // ---------------------------------------------------------------------------------------------
   // ServerCall
+
+  @Override
+  public void sendHeaders(Metadata headers) {
+    Objects.requireNonNull(headers, "headers");
+    synchronized (this) {
+      if (closeRequested) {
+        throw new IllegalStateException("sendHeaders after close on " + method.getFullMethodName());
+      }
+      if (responseSent) {
+        throw new IllegalStateException("sendHeaders after the first message on " + method.getFullMethodName()
+            + "; headers go before it");
+      }
+      if (headersSent) {
+        throw new IllegalStateException("sendHeaders called twice on " + method.getFullMethodName());
+      }
+      int size = encodedSize(headers);
+      if (size > Metadata.MAX_ENCODED_BYTES) {
+        throw new IllegalArgumentException("response headers of " + method.getFullMethodName() + " take " + size
+            + " bytes; the limit is " + Metadata.MAX_ENCODED_BYTES + " (Metadata.MAX_ENCODED_BYTES)");
+      }
+      io.grpc.Metadata wire = GrpcConversions.toGrpc(headers); // throws on a key gRPC reserves
+      headersSent = true;
+      if (context.isCancelled()) {
+        return; // ignored, as over the hub
+      }
+      call.sendHeaders(wire);
+    }
+  }
+
+  /** Roughly what the headers take on the wire: names and values (gRPC adds its own per entry). */
+  private static int encodedSize(Metadata headers) {
+    int size = 0;
+    for (int i = 0; i < headers.size(); i++) {
+      size += headers.keyAt(i).length() + headers.bytesAt(i).length;
+    }
+    return size;
+  }
 
   @Override
   public void request(int numMessages) {
@@ -93,7 +144,7 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
       if (closeRequested) {
         throw new IllegalStateException("sendMessage after close on " + method.getFullMethodName());
       }
-      if (context.cancellation != null) {
+      if (context.isCancelled()) {
         return; // cancelled: dropped, as over the hub
       }
       if (responseSent && method.getType().serverSendsOneMessage()) {
@@ -119,8 +170,7 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
       }
       io.grpc.Metadata wire;
       try {
-        wire = GrpcConversions.toGrpc(context.trailers);
-        GrpcConversions.putAll(wire, trailers);
+        wire = GrpcConversions.toGrpcTrailers(context.trailers, trailers);
       } catch (IllegalArgumentException e) {
         status = Status.INTERNAL.withDescription("the trailers of " + method.getFullMethodName()
             + " could not be sent: " + e.getMessage());
@@ -136,7 +186,14 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
 
   @Override
   public boolean isCancelled() {
-    return context.isCancelled();
+    if (context.isCancelled()) {
+      return true;
+    }
+    if (call.isCancelled()) {
+      context.cancelFromGrpc(); // gRPC knew first; its context listener is on its way
+      return true;
+    }
+    return false;
   }
 
   @Override
@@ -183,62 +240,62 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
   private final class Inbound extends io.grpc.ServerCall.Listener<ReqT> {
     @Override
     public void onMessage(ReqT message) {
-      CallContext previous = CallContext.attach(context);
+      dev.spoke.Context previous = context.attach();
       try {
         listener.onMessage(message);
       } catch (Throwable t) {
         handlerFailed(t);
       } finally {
-        CallContext.attach(previous);
+        context.detach(previous);
       }
     }
 
     @Override
     public void onHalfClose() {
-      CallContext previous = CallContext.attach(context);
+      dev.spoke.Context previous = context.attach();
       try {
         listener.onHalfClose();
       } catch (Throwable t) {
         handlerFailed(t);
       } finally {
-        CallContext.attach(previous);
+        context.detach(previous);
       }
     }
 
     @Override
     public void onCancel() {
       context.cancelFromGrpc();
-      CallContext previous = CallContext.attach(context);
+      dev.spoke.Context previous = context.attach();
       try {
         listener.onCancel();
       } catch (Throwable t) {
         log.error("onCancel of {} threw", method.getFullMethodName(), t);
       } finally {
-        CallContext.attach(previous);
+        context.detach(previous);
       }
     }
 
     @Override
     public void onComplete() {
-      CallContext previous = CallContext.attach(context);
+      dev.spoke.Context previous = context.attach();
       try {
         listener.onComplete();
       } catch (Throwable t) {
         log.error("onComplete of {} threw", method.getFullMethodName(), t);
       } finally {
-        CallContext.attach(previous);
+        context.detach(previous);
       }
     }
 
     @Override
     public void onReady() {
-      CallContext previous = CallContext.attach(context);
+      dev.spoke.Context previous = context.attach();
       try {
         listener.onReady();
       } catch (Throwable t) {
         handlerFailed(t);
       } finally {
-        CallContext.attach(previous);
+        context.detach(previous);
       }
     }
   }
@@ -249,19 +306,15 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
    * the deadline passes or the connection goes (and, with no cause, when the call completes normally,
    * which is no cancellation).
    */
-  private final class Context extends CallContext implements io.grpc.Context.CancellationListener {
+  private final class BridgedContext extends CallContext implements io.grpc.Context.CancellationListener {
     private final io.grpc.Metadata grpcHeaders;
-    private final io.grpc.Context grpcContext;
+    final io.grpc.Context grpcContext;
     private final Deadline deadline;
     private volatile Metadata headers;
     /** Null until the handler asks for them; the handler's alone. */
     Metadata trailers;
-    volatile Status cancellation;
-    /** Each listener to its executor, or to a list of them if added more than once; guarded by this. */
-    private IdentityHashMap<Runnable, Object> listeners;
-    private boolean watching;
 
-    Context(io.grpc.Metadata grpcHeaders, io.grpc.Context grpcContext) {
+    BridgedContext(io.grpc.Metadata grpcHeaders, io.grpc.Context grpcContext) {
       this.grpcHeaders = grpcHeaders;
       this.grpcContext = grpcContext;
       io.grpc.Deadline d = grpcContext.getDeadline();
@@ -300,73 +353,6 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
       return trailers;
     }
 
-    @Override
-    public boolean isCancelled() {
-      if (cancellation != null) {
-        return true;
-      }
-      if (grpcContext.isCancelled() && grpcContext.cancellationCause() != null) {
-        cancelFromGrpc();
-        return true;
-      }
-      return call.isCancelled();
-    }
-
-    @Override
-    public Status getCancellationStatus() {
-      isCancelled();
-      return cancellation;
-    }
-
-    @Override
-    public void addCancellationListener(Runnable l, Executor executor) {
-      Objects.requireNonNull(l, "listener");
-      Objects.requireNonNull(executor, "executor");
-      boolean watch = false;
-      boolean added = false;
-      synchronized (this) {
-        if (cancellation == null) {
-          if (listeners == null) {
-            listeners = new IdentityHashMap<>(4);
-          }
-          Object previous = listeners.putIfAbsent(l, executor);
-          if (previous != null) {
-            List<Executor> several;
-            if (previous instanceof Executor) {
-              several = new ArrayList<>(2);
-              several.add((Executor) previous);
-              listeners.put(l, several);
-            } else {
-              @SuppressWarnings("unchecked")
-              List<Executor> list = (List<Executor>) previous;
-              several = list;
-            }
-            several.add(executor);
-          }
-          watch = !watching;
-          watching = true;
-          added = true; // NOTE: under the lock while not cancelled, so cancel() will run it
-        }
-      }
-      if (!added) {
-        run(l, executor); // already cancelled
-        return;
-      }
-      if (watch) {
-        // gRPC runs this at once if its context is already cancelled, so nothing is missed.
-        grpcContext.addListener(this, Runnable::run);
-      }
-    }
-
-    @Override
-    public void removeCancellationListener(Runnable l) {
-      synchronized (this) {
-        if (listeners != null) {
-          listeners.remove(l);
-        }
-      }
-    }
-
     /** gRPC cancelled its context: with no cause, the call completed normally. */
     @Override
     public void cancelled(io.grpc.Context ignored) {
@@ -377,57 +363,36 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
 
     /** Cancels this context with the status that says why gRPC ended the call. */
     void cancelFromGrpc() {
-      if (cancellation != null) {
+      if (isCancelled()) {
         return;
       }
       Throwable cause = grpcContext.cancellationCause();
       io.grpc.Status grpc = cause == null ? io.grpc.Status.CANCELLED : io.grpc.Status.fromThrowable(cause);
       Status status;
       if (cause instanceof TimeoutException || grpc.getCode() == io.grpc.Status.Code.DEADLINE_EXCEEDED
-          || (deadline != null && deadline.isExpired())) {
+          || deadlineAtHand()) {
         status = Status.DEADLINE_EXCEEDED.withDescription("the client's deadline passed (" + peer() + ")");
       } else if (grpc.getCode() == io.grpc.Status.Code.CANCELLED) {
         status = Status.CANCELLED.withDescription("cancelled by the client (" + peer() + ")");
       } else {
         status = GrpcConversions.fromGrpc(grpc).augmentDescription("the call from " + peer() + " ended");
       }
-      cancel(status);
+      // Listeners run on the executors they were added with; nothing of them runs here first.
+      cancel(status, DirectExecutor.INSTANCE);
     }
 
-    private void cancel(Status status) {
-      IdentityHashMap<Runnable, Object> toRun;
-      synchronized (this) {
-        if (cancellation != null) {
-          return;
-        }
-        cancellation = status;
-        toRun = listeners;
-        listeners = null;
-      }
-      if (toRun != null) {
-        toRun.forEach((l, executors) -> {
-          if (executors instanceof Executor) {
-            run(l, (Executor) executors);
-          } else {
-            @SuppressWarnings("unchecked")
-            List<Executor> list = (List<Executor>) executors;
-            list.forEach(e -> run(l, e));
-          }
-        });
-      }
+    /**
+     * True if the deadline has passed or is about to. NOTE: a client whose deadline passes resets the
+     * stream, and HTTP/2 says only "cancel": the server's own timer, started a network hop later, has
+     * not fired yet. A cancel that close to the deadline is taken for the deadline, as the client saw it.
+     */
+    private boolean deadlineAtHand() {
+      return deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= DEADLINE_SKEW_NANOS;
     }
 
-    private void run(Runnable l, Executor executor) {
-      try {
-        executor.execute(l);
-      } catch (Throwable t) {
-        log.error("a cancellation listener of {} threw", method.getFullMethodName(), t);
-      }
-    }
-
-    /** The gRPC context this one stands for. */
-    io.grpc.Context grpcContext() {
-      return grpcContext;
+    @Override
+    public String toString() {
+      return "CallContext{" + method.getFullMethodName() + " from " + peer() + " over gRPC}";
     }
   }
 
@@ -435,9 +400,9 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
    * True if {@code context} is one of these calls' and gRPC's context of that call is current: calls
    * made through gRPC from here inherit its deadline and cancellation from gRPC itself.
    */
-  static boolean propagatedByGrpc(CallContext context) {
-    return context instanceof BridgedServerCall<?, ?>.Context
-        && ((BridgedServerCall<?, ?>.Context) context).grpcContext() == io.grpc.Context.current();
+  static boolean propagatedByGrpc(dev.spoke.Context context) {
+    return context instanceof BridgedServerCall<?, ?>.BridgedContext
+        && ((BridgedServerCall<?, ?>.BridgedContext) context).grpcContext == io.grpc.Context.current();
   }
 
   @Override

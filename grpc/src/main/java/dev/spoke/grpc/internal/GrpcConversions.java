@@ -2,24 +2,29 @@ package dev.spoke.grpc.internal;
 
 import dev.spoke.Metadata;
 import dev.spoke.Status;
+import dev.spoke.protobuf.StatusProto;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one place where Spoke's statuses and metadata become gRPC's and back; every other class of the
- * bridge goes through here, so that a richer mapping (binary values, response headers, error details)
- * changes this class alone.
+ * bridge goes through here.
  *
  * <p>Statuses: the codes are the same numbers on both sides; the description travels; the cause is
- * local and kept. Metadata: entries keep their order and their keys; keys that gRPC or HTTP/2 own
+ * local and kept. Metadata: the values of each key keep their order; keys that gRPC or HTTP/2 own
  * ({@code grpc-*}, {@code content-type}, {@code te}, {@code user-agent}) are the transport's and are
- * neither handed to Spoke code nor accepted from it. Values of text keys must be printable ASCII, as
- * gRPC requires. A key ending in {@code -bin} is binary in gRPC: a Spoke value of such a key stands for
- * its bytes one character per byte (ISO-8859-1), so binary values cross the bridge byte for byte.
+ * neither handed to Spoke code nor accepted from it, except the rich status in the trailers ({@value
+ * StatusProto#DETAILS_KEY_NAME}), which passes both ways as it is. Keys and values follow the same rules
+ * on both sides: text keys hold printable ASCII, and a key ending in {@code -bin} holds bytes, which
+ * cross the bridge byte for byte.
  *
  * <p>Stateless and thread-safe.
  */
 public final class GrpcConversions {
+
+  private static final Logger log = LoggerFactory.getLogger(GrpcConversions.class);
 
   /** Keys of the transport, never mapped either way. */
   private static final Set<String> TRANSPORT_KEYS = Set.of("content-type", "te", "user-agent", "content-length");
@@ -66,81 +71,95 @@ public final class GrpcConversions {
   // Metadata
 
   /**
-   * gRPC metadata holding every entry of {@code metadata} (may be null), in order.
+   * gRPC metadata holding every entry of {@code headers} (may be null), in order, for request or
+   * response headers.
    *
-   * @throws IllegalArgumentException naming the key, if a key is reserved by gRPC or a text value is
-   *     not printable ASCII
+   * @throws IllegalArgumentException naming the key, if a key is reserved by gRPC
    */
-  public static io.grpc.Metadata toGrpc(Metadata metadata) {
+  public static io.grpc.Metadata toGrpc(Metadata headers) {
     io.grpc.Metadata out = new io.grpc.Metadata();
-    putAll(out, metadata);
+    putAll(out, headers, false);
+    return out;
+  }
+
+  /**
+   * gRPC trailers holding every entry of {@code first} and then of {@code second} (either may be null):
+   * as headers, and the rich status ({@value StatusProto#DETAILS_KEY_NAME}) passes as it is.
+   *
+   * @throws IllegalArgumentException naming the key, if a key is reserved by gRPC
+   */
+  public static io.grpc.Metadata toGrpcTrailers(Metadata first, Metadata second) {
+    io.grpc.Metadata out = new io.grpc.Metadata();
+    putAll(out, first, true);
+    putAll(out, second, true);
     return out;
   }
 
   /** Adds every entry of {@code metadata} (may be null) to {@code target}; see {@link #toGrpc(Metadata)}. */
   public static void putAll(io.grpc.Metadata target, Metadata metadata) {
+    putAll(target, metadata, false);
+  }
+
+  private static void putAll(io.grpc.Metadata target, Metadata metadata, boolean trailers) {
     if (metadata == null) {
       return;
     }
     for (int i = 0; i < metadata.size(); i++) {
       String key = metadata.keyAt(i);
-      String value = metadata.valueAt(i);
-      if (key.startsWith(RESERVED_PREFIX) || TRANSPORT_KEYS.contains(key)) {
+      if (isTransportKey(key) && !(trailers && key.equals(StatusProto.DETAILS_KEY_NAME))) {
         throw new IllegalArgumentException("metadata key '" + key + "' is reserved by gRPC and cannot be sent over it");
       }
-      if (key.endsWith(io.grpc.Metadata.BINARY_HEADER_SUFFIX)) {
-        target.put(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.BINARY_BYTE_MARSHALLER), latin1(key, value));
+      if (metadata.isBinaryAt(i)) {
+        // NOTE: the value is not copied: Metadata's values are not changed once put (bytesAt's contract).
+        target.put(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.BINARY_BYTE_MARSHALLER), metadata.bytesAt(i));
       } else {
-        checkAscii(key, value);
-        target.put(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.ASCII_STRING_MARSHALLER), value);
+        // Spoke checked the value when it was put: printable ASCII, as gRPC requires.
+        target.put(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.ASCII_STRING_MARSHALLER), metadata.valueAt(i));
       }
     }
   }
 
-  /** The Spoke metadata of gRPC {@code metadata}, without the transport's own keys. */
+  /** The Spoke metadata of gRPC request or response headers, without the transport's own keys. */
   public static Metadata fromGrpc(io.grpc.Metadata metadata) {
+    return fromGrpc(metadata, false);
+  }
+
+  /**
+   * The Spoke metadata of gRPC trailers, without the transport's own keys except the rich status
+   * ({@value StatusProto#DETAILS_KEY_NAME}), which {@link StatusProto#fromStatusAndTrailers} reads.
+   */
+  public static Metadata fromGrpcTrailers(io.grpc.Metadata metadata) {
+    return fromGrpc(metadata, true);
+  }
+
+  private static Metadata fromGrpc(io.grpc.Metadata metadata, boolean trailers) {
     Metadata out = new Metadata();
     if (metadata == null) {
       return out;
     }
     for (String key : metadata.keys()) {
-      if (key.startsWith(RESERVED_PREFIX) || key.startsWith(":") || TRANSPORT_KEYS.contains(key)) {
+      if (isTransportKey(key) && !(trailers && key.equals(StatusProto.DETAILS_KEY_NAME))) {
         continue;
       }
-      if (key.endsWith(io.grpc.Metadata.BINARY_HEADER_SUFFIX)) {
-        for (byte[] value : metadata.getAll(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.BINARY_BYTE_MARSHALLER))) {
-          out.put(key, new String(value, StandardCharsets.ISO_8859_1));
+      try {
+        if (key.endsWith(io.grpc.Metadata.BINARY_HEADER_SUFFIX)) {
+          for (byte[] value : metadata.getAll(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.BINARY_BYTE_MARSHALLER))) {
+            out.putWire(key, value); // kept as bytes, byte for byte
+          }
+        } else {
+          for (String value : metadata.getAll(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.ASCII_STRING_MARSHALLER))) {
+            out.putWire(key, value.getBytes(StandardCharsets.US_ASCII));
+          }
         }
-      } else {
-        for (String value : metadata.getAll(io.grpc.Metadata.Key.of(key, io.grpc.Metadata.ASCII_STRING_MARSHALLER))) {
-          out.put(key, value);
-        }
+      } catch (IllegalArgumentException e) {
+        // gRPC's rules for keys and values are Spoke's; an entry only a lenient peer would send is dropped.
+        log.debug("dropping metadata entry that Spoke cannot hold: {}", e.getMessage());
       }
     }
     return out;
   }
 
-  private static void checkAscii(String key, String value) {
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c < 0x20 || c > 0x7e) {
-        throw new IllegalArgumentException("the value of metadata key '" + key + "' has " + describe(c) + " at " + i
-            + "; gRPC carries only printable ASCII in text keys (end the key with -bin for bytes)");
-      }
-    }
-  }
-
-  private static byte[] latin1(String key, String value) {
-    for (int i = 0; i < value.length(); i++) {
-      if (value.charAt(i) > 0xff) {
-        throw new IllegalArgumentException("the value of binary metadata key '" + key + "' has " + describe(value.charAt(i))
-            + " at " + i + "; each character of a -bin value stands for one byte (0-255)");
-      }
-    }
-    return value.getBytes(StandardCharsets.ISO_8859_1);
-  }
-
-  private static String describe(char c) {
-    return String.format("U+%04X", (int) c);
+  private static boolean isTransportKey(String key) {
+    return key.startsWith(RESERVED_PREFIX) || key.startsWith(":") || TRANSPORT_KEYS.contains(key);
   }
 }

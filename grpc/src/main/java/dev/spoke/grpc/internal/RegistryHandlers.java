@@ -1,6 +1,8 @@
 package dev.spoke.grpc.internal;
 
 import dev.spoke.MethodDescriptor;
+import dev.spoke.ServerInterceptor;
+import dev.spoke.ServerInterceptors;
 import dev.spoke.ServerMethodDefinition;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
@@ -28,10 +30,14 @@ import java.util.concurrent.Executor;
 public final class RegistryHandlers extends HandlerRegistry implements ServerCallExecutorSupplier {
 
   private final ServiceRegistry registry;
+  /** The server's own Spoke interceptors, outside the registry's. */
+  private final List<ServerInterceptor> interceptors;
   private final ConcurrentHashMap<String, Entry> byName = new ConcurrentHashMap<>();
 
-  public RegistryHandlers(ServiceRegistry registry) {
+  /** Serves {@code registry}'s services, each call through {@code interceptors} first (the last sees it first). */
+  public RegistryHandlers(ServiceRegistry registry, List<ServerInterceptor> interceptors) {
     this.registry = registry;
+    this.interceptors = List.copyOf(interceptors);
   }
 
   @Override
@@ -55,7 +61,8 @@ public final class RegistryHandlers extends HandlerRegistry implements ServerCal
       return null; // not bound, or another method with the same id (the registry refuses collisions)
     }
     if (e == null || e.spoke != r.method()) {
-      byName.put(methodName, new Entry(id, r.method(), toGrpc(r.method(), registry)));
+      ServerMethodDefinition<?, ?> served = interceptors.isEmpty() ? r.method() : ServerInterceptors.intercept(r.method(), interceptors);
+      byName.put(methodName, new Entry(id, r.method(), toGrpc(served, registry)));
     }
     return r;
   }
