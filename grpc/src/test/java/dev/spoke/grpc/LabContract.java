@@ -3,22 +3,29 @@ package dev.spoke.grpc;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import dev.spoke.CancellableContext;
 import dev.spoke.Channel;
+import dev.spoke.Context;
 import dev.spoke.Metadata;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
+import dev.spoke.protobuf.StatusProto;
 import dev.spoke.grpc.lab.Cancellation;
+import dev.spoke.grpc.lab.EchoMetadata;
 import dev.spoke.grpc.lab.LabReply;
 import dev.spoke.grpc.lab.LabRequest;
+import dev.spoke.grpc.lab.LabService;
 import dev.spoke.grpc.lab.LabSpoke;
 import dev.spoke.grpc.lab.ProbeService;
 import dev.spoke.stub.BlockingResponseStream;
 import dev.spoke.stub.ClientCallStreamObserver;
 import dev.spoke.stub.ClientResponseObserver;
+import dev.spoke.stub.MetadataInterceptors;
 import dev.spoke.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,8 +41,9 @@ import org.junit.jupiter.api.Timeout;
 /**
  * What a caller of the Lab sees, whatever carries the calls: each transport's test class supplies a
  * channel to a Lab (and the host's Probe it calls back), and every test here must pass through each of
- * them unchanged. The four shapes, deadlines, cancellation both ways and through a callback, metadata,
- * errors, flow control, and messages up to the configured size.
+ * them unchanged. The four shapes, deadlines, cancellation both ways and through a callback, a
+ * {@link Context}'s deadline and cancellation, metadata (text and binary, request and response headers,
+ * trailers), errors with their rich details, flow control, and messages up to the configured size.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 abstract class LabContract {
@@ -64,20 +72,75 @@ abstract class LabContract {
   // ---------------------------------------------------------------------------------------------
   // The four shapes
 
+  /** Every byte value, and bytes that are not UTF-8: a binary value must arrive byte for byte. */
+  static final byte[] EVERY_BYTE = everyByte();
+
+  private static byte[] everyByte() {
+    byte[] b = new byte[256 + 3];
+    for (int i = 0; i < 256; i++) {
+      b[i] = (byte) i;
+    }
+    b[256] = (byte) 0xc3; // a UTF-8 lead byte without its continuation
+    b[257] = (byte) 0xff;
+    b[258] = 0;
+    return b;
+  }
+
+  static final Metadata.Key<byte[]> BLOB = Metadata.Key.of("x-blob-bin", Metadata.BINARY_BYTE_MARSHALLER);
+
   @Test
   void unaryCarriesHeadersOneWayAndTrailersTheOther() {
     AtomicReference<Metadata> trailers = new AtomicReference<>();
-    String binary = new String(new char[] {0, 1, 0x7f, 0x80, 0xff, 'a'});
+    Metadata headers = new Metadata();
+    headers.put(BLOB, EVERY_BYTE);
     LabReply reply = blocking()
         .withHeader("x-trace", "trace-1")
-        .withHeader("x-blob-bin", binary)
+        .withHeaders(headers)
         .withTrailersListener(trailers::set)
         .echo(LabRequest.newBuilder().setText("hello").setData(ByteString.copyFromUtf8("data")).build());
     assertEquals("hello", reply.getText());
     assertEquals("data", reply.getData().toStringUtf8());
     assertEquals("trace-1", reply.getHeadersMap().get("x-trace"));
-    assertEquals(binary, reply.getHeadersMap().get("x-blob-bin"), "a binary header arrives byte for byte");
+    assertArrayEquals(EVERY_BYTE, reply.getBinaryHeadersMap().get("x-blob-bin").toByteArray(),
+        "a binary header arrives byte for byte");
     assertEquals("echoed hello", trailers.get().get("x-lab-trailer"));
+  }
+
+  /** gRPC's interop case custom_metadata: a header echoed as a response header, a binary one as a trailer. */
+  @Test
+  void customMetadataComesBackAsResponseHeadersAndTrailers() throws Exception {
+    Metadata extra = new Metadata();
+    extra.put(EchoMetadata.INITIAL, "test_initial_metadata_value");
+    extra.put(EchoMetadata.TRAILING, EVERY_BYTE);
+    AtomicReference<Metadata> responseHeaders = new AtomicReference<>();
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    LabSpoke.LabBlockingStub unary = blocking().withHeaders(extra)
+        .withInterceptors(MetadataInterceptors.newCaptureMetadataInterceptor(responseHeaders, trailers));
+    assertEquals("m", unary.echo(text("m")).getText());
+    assertEquals("test_initial_metadata_value", responseHeaders.get().get(EchoMetadata.INITIAL));
+    assertArrayEquals(EVERY_BYTE, trailers.get().get(EchoMetadata.TRAILING), "the binary trailer, byte for byte");
+
+    // The same on a stream both ways (the interop case's second half).
+    AtomicReference<Metadata> streamHeaders = new AtomicReference<>();
+    AtomicReference<Metadata> streamTrailers = new AtomicReference<>();
+    List<LabReply> replies = new ArrayList<>();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    StreamObserver<LabRequest> requests = async().withHeaders(extra)
+        .withInterceptors(MetadataInterceptors.newCaptureMetadataInterceptor(streamHeaders, streamTrailers))
+        .chat(collect(replies, done));
+    requests.onNext(text("a"));
+    requests.onNext(text("b"));
+    requests.onCompleted();
+    done.get(30, TimeUnit.SECONDS);
+    assertEquals(2, replies.size());
+    assertEquals("test_initial_metadata_value", streamHeaders.get().get(EchoMetadata.INITIAL));
+    assertArrayEquals(EVERY_BYTE, streamTrailers.get().get(EchoMetadata.TRAILING));
+
+    // A server that sends no headers: the client hears none.
+    AtomicReference<Metadata> none = new AtomicReference<>();
+    blocking().withInterceptors(MetadataInterceptors.newCaptureMetadataInterceptor(none, new AtomicReference<>()))
+        .echo(text("plain"));
+    assertNull(none.get(), "no response headers were sent, none heard");
   }
 
   @Test
@@ -150,6 +213,17 @@ abstract class LabContract {
     assertEquals("no such page", e.getStatus().getDescription());
     assertNotNull(e.getTrailers());
     assertEquals("failed on purpose", e.getTrailers().get("x-lab-detail"));
+  }
+
+  @Test
+  void aRichErrorKeepsItsDetails() {
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> blocking().echo(LabRequest.newBuilder()
+        .setText("width must be positive").setFailCode(Status.Code.INVALID_ARGUMENT.value()).setRichError(true).build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+    assertEquals("width must be positive", e.getStatus().getDescription());
+    com.google.rpc.Status details = StatusProto.fromThrowable(e);
+    assertEquals(LabService.richError(Status.Code.INVALID_ARGUMENT.value(), "width must be positive"), details,
+        "the google.rpc.Status arrives whole, details included");
   }
 
   @Test
@@ -239,6 +313,45 @@ abstract class LabContract {
     Cancellation c = blocking().lastCancellation(text(id));
     assertTrue(c.getSeen(), "the server saw the cancellation");
     assertEquals(Status.Code.CANCELLED.value(), c.getCode(), c.toString());
+  }
+
+  @Test
+  void aCancelledContextCancelsTheCallsStartedInIt() throws Exception {
+    String id = UUID.randomUUID().toString();
+    CompletableFuture<Void> hanging = new CompletableFuture<>();
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    CancellableContext context = Context.current().withCancellation();
+    context.run(() -> async().hang(text(id), new StreamObserver<>() {
+      @Override
+      public void onNext(LabReply value) {
+        hanging.complete(null);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        closed.complete(Status.fromThrowable(t));
+      }
+
+      @Override
+      public void onCompleted() {
+        closed.complete(Status.OK);
+      }
+    }));
+    hanging.get(30, TimeUnit.SECONDS);
+    context.cancel(null);
+    assertEquals(Status.Code.CANCELLED, closed.get(10, TimeUnit.SECONDS).getCode());
+    Cancellation c = blocking().lastCancellation(text(id));
+    assertTrue(c.getSeen(), "the server saw the cancellation");
+    assertEquals(Status.Code.CANCELLED.value(), c.getCode(), c.toString());
+  }
+
+  @Test
+  void aContextsDeadlineBoundsTheCallsStartedInIt() throws Exception {
+    try (CancellableContext context = Context.current().withDeadlineAfter(4, TimeUnit.SECONDS)) {
+      LabReply reply = context.call(() -> LabSpoke.newBlockingStub(lab()).withDeadlineAfter(30, TimeUnit.SECONDS).echo(text("d")));
+      assertTrue(reply.getDeadlineMillis() > 2000 && reply.getDeadlineMillis() <= 4000,
+          "the earlier deadline, the context's, travels: " + reply.getDeadlineMillis());
+    }
   }
 
   @Test

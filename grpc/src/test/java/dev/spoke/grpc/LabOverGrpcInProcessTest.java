@@ -1,6 +1,7 @@
 package dev.spoke.grpc;
 
 import dev.spoke.Channel;
+import dev.spoke.grpc.lab.EchoMetadata;
 import dev.spoke.grpc.lab.LabService;
 import dev.spoke.grpc.lab.ProbeService;
 import io.grpc.InsecureChannelCredentials;
@@ -28,7 +29,10 @@ class LabOverGrpcInProcessTest extends LabContract {
   void start() throws Exception {
     hostServer = GrpcServer.builder("127.0.0.1:0").addService(probe).start();
     toHost = channel(hostServer.address());
-    labServer = GrpcServer.builder("127.0.0.1:0").addService(new LabService(GrpcChannel.of(toHost))).start();
+    labServer = GrpcServer.builder("127.0.0.1:0")
+        .addService(new LabService(GrpcChannel.of(toHost)))
+        .intercept(new EchoMetadata())
+        .start();
     toLab = channel(labServer.address());
   }
 

@@ -12,6 +12,7 @@ public final class LabPlugin {
 
   public static void main(String[] args) {
     SpokePeer peer = SpokePeer.attach(args);
+    peer.intercept(new EchoMetadata()); // custom_metadata, as gRPC's interop tests ask
     peer.addService(new LabService(peer.hostChannel()));
     peer.serve();
   }

@@ -1,10 +1,13 @@
 package dev.spoke.grpc.lab;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
+import com.google.rpc.ErrorInfo;
 import dev.spoke.CallContext;
 import dev.spoke.Channel;
 import dev.spoke.Metadata;
 import dev.spoke.Status;
+import dev.spoke.protobuf.StatusProto;
 import dev.spoke.stub.ServerCallStreamObserver;
 import dev.spoke.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
@@ -33,6 +36,9 @@ public final class LabService extends LabSpoke.LabImplBase {
   public void echo(LabRequest request, StreamObserver<LabReply> response) {
     if (!request.getThrowMessage().isEmpty()) {
       throw new IllegalStateException(request.getThrowMessage());
+    }
+    if (request.getFailCode() != 0 && request.getRichError()) {
+      throw StatusProto.toStatusRuntimeException(richError(request.getFailCode(), request.getText()));
     }
     if (request.getFailCode() != 0) {
       throw Status.fromCodeValue(request.getFailCode()).withDescription(request.getText())
@@ -157,13 +163,28 @@ public final class LabService extends LabSpoke.LabImplBase {
     return cancellations.computeIfAbsent(id, k -> new CompletableFuture<>());
   }
 
+  /**
+   * The rich status Echo fails with when asked to: {@code code} and {@code message}, and an ErrorInfo
+   * whose metadata holds the message, so that a test can tell one from another.
+   */
+  public static com.google.rpc.Status richError(int code, String message) {
+    return com.google.rpc.Status.newBuilder().setCode(code).setMessage(message)
+        .addDetails(Any.pack(ErrorInfo.newBuilder().setReason("LAB_REFUSED").setDomain("lab.spoke.dev")
+            .putMetadata("message", message).build()))
+        .build();
+  }
+
   /** A reply builder holding what the server saw of the call: its deadline and headers. */
   static LabReply.Builder seen(CallContext context) {
     LabReply.Builder b = LabReply.newBuilder();
     b.setDeadlineMillis(context.getDeadline() == null ? -1 : context.getDeadline().timeRemaining(TimeUnit.MILLISECONDS));
     Metadata headers = context.getHeaders();
     for (String key : headers.keys()) {
-      b.putHeaders(key, headers.get(key));
+      if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+        b.putBinaryHeaders(key, ByteString.copyFrom(headers.get(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER))));
+      } else {
+        b.putHeaders(key, headers.get(key));
+      }
     }
     return b;
   }
