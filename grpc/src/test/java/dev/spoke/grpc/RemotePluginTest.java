@@ -6,6 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.spoke.CallOptions;
+import dev.spoke.Channel;
+import dev.spoke.ClientCall;
+import dev.spoke.ClientInterceptor;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServiceConfig;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
 import dev.spoke.grpc.lab.LabPlugin;
@@ -37,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A remote plugin in a child JVM listening on loopback, used through the host's Plugin handle: its
- * crash and return, and the same over mutual TLS with a token.
+ * crash and return, its spec's interceptors and service config, and the same over mutual TLS with a
+ * token.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class RemotePluginTest {
@@ -103,6 +110,29 @@ class RemotePluginTest {
     plugin.close();
     assertEquals(PluginState.STOPPED, plugin.state());
     assertTrue(second.isAlive(), "letting a remote plugin go leaves it running");
+  }
+
+  @Test
+  void aRemoteSpecsInterceptorsAndServiceConfigApplyToItsChannel() throws Exception {
+    String address = Loopback.freeAddress();
+    startPlugin("--listen=" + address, "--plugin-name=lab");
+    List<String> seen = new CopyOnWriteArrayList<>();
+    ClientInterceptor counting = new ClientInterceptor() {
+      @Override
+      public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(
+          MethodDescriptor<ReqT, RespT> method, CallOptions options, Channel next) {
+        seen.add(method.getFullMethodName());
+        return next.newCall(method, options);
+      }
+    };
+    Plugin plugin = host.launch(PluginSpec.remote("lab", address)
+        .intercept(counting)
+        .serviceConfig(ServiceConfig.builder().timeout("spoke.grpc.lab.Lab/Echo", Duration.ofSeconds(4)).build())
+        .build());
+    LabReply reply = LabSpoke.newBlockingStub(plugin.channel()).echo(LabRequest.newBuilder().setText("cfg").build());
+    assertTrue(reply.getDeadlineMillis() > 2000 && reply.getDeadlineMillis() <= 4000,
+        "the service config's timeout reached the plugin: " + reply.getDeadlineMillis());
+    assertEquals(List.of("spoke.grpc.lab.Lab/Echo"), seen, "the spec's interceptor saw the call");
   }
 
   @Test
