@@ -352,6 +352,16 @@ abstract class LabContract {
       assertTrue(reply.getDeadlineMillis() > 2000 && reply.getDeadlineMillis() <= 4000,
           "the earlier deadline, the context's, travels: " + reply.getDeadlineMillis());
     }
+    try (CancellableContext context = Context.current().withDeadlineAfter(300, TimeUnit.MILLISECONDS)) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> context.run(() -> {
+        try (BlockingResponseStream<LabReply> replies = blocking().hang(text(UUID.randomUUID().toString()))) {
+          while (replies.hasNext()) {
+            replies.next();
+          }
+        }
+      }));
+      assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode(), "a context's deadline ends a call as its own");
+    }
   }
 
   @Test

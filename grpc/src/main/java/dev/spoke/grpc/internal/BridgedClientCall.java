@@ -117,6 +117,12 @@ public final class BridgedClientCall<ReqT, RespT> extends ClientCall<ReqT, RespT
       why = "the call that started this one (" + parent.getMethodName() + ") was cancelled: "
           + parent.getCancellationStatus();
     } else {
+      Deadline d = cancelled.getDeadline();
+      if (d != null && d.isExpired()) {
+        // gRPC's own deadline, no later than the context's, ends the call as DEADLINE_EXCEEDED, as a
+        // context's deadline ends a call over the hub; a cancel here would race it with CANCELLED.
+        return;
+      }
       Status status = Contexts.statusFromCancelled(cancelled);
       why = "the context this call was started in was cancelled: " + status;
     }
