@@ -15,7 +15,6 @@ import dev.spoke.grpc.lab.LabReply;
 import dev.spoke.grpc.lab.LabRequest;
 import dev.spoke.grpc.lab.LabService;
 import dev.spoke.grpc.lab.LabSpoke;
-import dev.spoke.grpc.lab.ProbeService;
 import dev.spoke.protobuf.StatusProto;
 import dev.spoke.stub.BlockingResponseStream;
 import dev.spoke.stub.MetadataInterceptors;
