@@ -37,8 +37,11 @@ import org.slf4j.LoggerFactory;
 public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT> {
 
   private static final Logger log = LoggerFactory.getLogger(BridgedServerCall.class);
-  /** How far before the server's deadline a client's reset is still taken for that deadline. */
-  private static final long DEADLINE_SKEW_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /**
+   * How far before the server's deadline a client's reset is still taken for that deadline, at most: a
+   * quarter of the call's timeout, up to this.
+   */
+  private static final long MAX_DEADLINE_SKEW_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
   private final io.grpc.ServerCall<ReqT, RespT> call;
   private final MethodDescriptor<ReqT, RespT> method;
@@ -310,6 +313,8 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
     private final io.grpc.Metadata grpcHeaders;
     final io.grpc.Context grpcContext;
     private final Deadline deadline;
+    /** See {@link #deadlineAtHand}. */
+    private final long deadlineSkewNanos;
     private volatile Metadata headers;
     /** Null until the handler asks for them; the handler's alone. */
     Metadata trailers;
@@ -318,7 +323,9 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
       this.grpcHeaders = grpcHeaders;
       this.grpcContext = grpcContext;
       io.grpc.Deadline d = grpcContext.getDeadline();
-      this.deadline = d == null ? null : Deadline.after(d.timeRemaining(TimeUnit.NANOSECONDS), TimeUnit.NANOSECONDS);
+      long timeout = d == null ? 0 : d.timeRemaining(TimeUnit.NANOSECONDS);
+      this.deadline = d == null ? null : Deadline.after(timeout, TimeUnit.NANOSECONDS);
+      this.deadlineSkewNanos = Math.min(MAX_DEADLINE_SKEW_NANOS, Math.max(0, timeout / 4));
     }
 
     @Override
@@ -384,10 +391,11 @@ public final class BridgedServerCall<ReqT, RespT> extends ServerCall<ReqT, RespT
     /**
      * True if the deadline has passed or is about to. NOTE: a client whose deadline passes resets the
      * stream, and HTTP/2 says only "cancel": the server's own timer, started a network hop later, has
-     * not fired yet. A cancel that close to the deadline is taken for the deadline, as the client saw it.
+     * not fired yet. A cancel that close to the deadline (a quarter of the timeout, at most 200 ms: room
+     * for the hop on a loaded machine) is taken for the deadline, as the client saw it.
      */
     private boolean deadlineAtHand() {
-      return deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= DEADLINE_SKEW_NANOS;
+      return deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= deadlineSkewNanos;
     }
 
     @Override
