@@ -12,9 +12,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +59,7 @@ public final class Plugin implements AutoCloseable {
   private volatile PluginProcess current;
   private volatile PluginExit lastExit;
   private volatile boolean stopRequested;
+  private final AtomicBoolean shutdownStarted = new AtomicBoolean();
   private int restarts;
   /** Unexpected exits and failed restarts since the last process that ran stably; sets the back-off. */
   private int failuresInARow;
@@ -100,6 +104,7 @@ public final class Plugin implements AutoCloseable {
   }
 
   private PluginProcess startProcess() {
+    spec.checkLaunchable(); // before anything is reserved: a main class that is not there fails here
     return PluginProcess.start(host, spec, this, this::onProcessExit, this::onDisconnected);
   }
 
@@ -283,10 +288,69 @@ public final class Plugin implements AutoCloseable {
     }
   }
 
-  /** Stops the plugin within its shutdown grace period; see {@link #close(Duration)}. */
+  /**
+   * Starts stopping the plugin, as {@link #close(Duration)} does with its shutdown grace period, and
+   * returns at once: calls already running get the grace period, new ones fail with {@code UNAVAILABLE}.
+   * {@link #awaitTermination} waits for the end. Idempotent.
+   */
+  public void shutdown() {
+    if (!shutdownStarted.compareAndSet(false, true)) {
+      return;
+    }
+    Thread stopper = new Thread(() -> {
+      try {
+        close(spec.shutdownGrace());
+      } catch (RuntimeException e) {
+        log.error("stopping plugin '{}' failed", name(), e);
+      }
+    }, "spoke-stop-" + name());
+    stopper.setDaemon(true);
+    stopper.start();
+  }
+
+  /**
+   * Waits until the plugin is down for good (stopped, or failed with no restart left), at most {@code
+   * timeout}.
+   *
+   * @return true if it is, false if the time ran out first
+   */
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    try {
+      finished.get(timeout, unit);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      return true; // never completed exceptionally; ended all the same
+    }
+  }
+
+  /** True once the plugin is down for good: stopped, or failed with no restart left. */
+  public boolean isTerminated() {
+    return finished.isDone();
+  }
+
+  /**
+   * Stops the plugin within its shutdown grace period: {@link #shutdown()}, then {@link
+   * #awaitTermination} for as long as a stop can take (the grace period, then termination of the process
+   * and its children). Idempotent.
+   */
   @Override
   public void close() {
-    close(spec.shutdownGrace());
+    shutdown();
+    long limit = stopLimit(spec.shutdownGrace()).toMillis();
+    try {
+      if (!awaitTermination(limit, TimeUnit.MILLISECONDS)) {
+        log.warn("plugin '{}' (pid {}) did not stop within {} ms; leaving it", name(), pid(), limit);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The longest a stop with this grace period takes: the grace, a second to exit, SIGTERM, SIGKILL, the exit seen. */
+  static Duration stopLimit(Duration grace) {
+    return grace.plusSeconds(1 + 2 + 5 + 10 + 2);
   }
 
   /**
@@ -407,8 +471,9 @@ public final class Plugin implements AutoCloseable {
       failures = failuresInARow;
     }
     Duration backoff = spec.restartPolicy().backoff(failures);
-    log.info("plugin '{}' restarts in {} ms (restart {} of {}, failure {} in a row)", name(), backoff.toMillis(),
-        attempt, spec.restartPolicy().maxRestarts(), failures);
+    int max = spec.restartPolicy().maxRestarts();
+    log.info("plugin '{}' restarts in {} ms (restart {}{}, failure {} in a row)", name(), backoff.toMillis(),
+        attempt, max == Integer.MAX_VALUE ? "" : " of " + max, failures);
     try {
       host.scheduler().schedule(() -> {
         Thread t = new Thread(this::restartNow, "spoke-restart-" + name());
