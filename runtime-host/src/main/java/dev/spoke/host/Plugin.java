@@ -375,6 +375,12 @@ public final class Plugin implements AutoCloseable {
     channel.failWaiting();
     boolean graceful = p == null || p.stop(grace);
     settle(PluginState.STOPPED);
+    if (inc != null && inc.process != null) {
+      PluginExit exit = lastExit;
+      log.info("plugin '{}' (pid {}) stopped{}", name(), inc.pid(), graceful ? ""
+          : "; it was terminated after its " + grace.toMillis() + " ms grace period"
+          + (exit != null ? " (" + exit.describe() + ")" : ""));
+    }
     finished.complete(lastExit);
     return graceful;
   }
