@@ -71,14 +71,14 @@ class MainTest {
     CodeGeneratorRequest request = Corpus.request("", List.of("spoke/golden/greeter.proto")).toBuilder()
         .setProtoFile(Corpus.allFiles().indexOf(Corpus.file("spoke/golden/greeter.proto")),
             Corpus.file("spoke/golden/greeter.proto").toBuilder().setSyntax("editions")
-                .setEdition(com.google.protobuf.DescriptorProtos.Edition.EDITION_2024))
+                .setEdition(com.google.protobuf.DescriptorProtos.Edition.EDITION_2026))
         .build();
     Run run = runInSubprocess(request.toByteArray());
     assertEquals(0, run.exitCode, run.stderr);
     assertEquals("", run.stderr);
     CodeGeneratorResponse response = CodeGeneratorResponse.parseFrom(run.stdout);
-    assertEquals("spoke/golden/greeter.proto uses edition 2024, which protoc-gen-spoke does not support (it supports "
-        + "proto2, proto3 and editions up to edition 2023)", response.getError());
+    assertEquals("spoke/golden/greeter.proto uses edition 2026, which protoc-gen-spoke does not support (it supports "
+        + "proto2, proto3 and editions up to edition 2024)", response.getError());
     assertEquals(0, response.getFileCount());
     assertArrayEquals(response.toByteArray(), run.stdout, "stdout holds the response and nothing else");
   }
