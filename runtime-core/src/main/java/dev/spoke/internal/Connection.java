@@ -293,9 +293,11 @@ public final class Connection implements FrameListener {
     int messageSize = message == null ? 0 : marshaller.serializedSize(message);
     long total = (long) metadataSize + messageSize;
     if (total > transport.maxPayloadLength()) {
+      String advice = transport.payloadLimitAdvice(total);
       throw Status.RESOURCE_EXHAUSTED
           .withDescription(describe(what) + " is " + total + " bytes; the largest payload "
-              + transport.remoteName() + " can carry is " + transport.maxPayloadLength() + " bytes")
+              + transport.remoteName() + " can carry is " + transport.maxPayloadLength() + " bytes"
+              + (advice != null ? "; " + advice : ""))
           .asException();
     }
     OutboundFrame frame;

@@ -155,6 +155,24 @@ public final class HubConfig {
     return sizeClasses.get(sizeClasses.size() - 1).slotSize();
   }
 
+  /**
+   * The sentence an error about a payload of {@code payloadLength} bytes, over the hub's {@code limit},
+   * ends with: the host's setting that raises the limit, with a size class that would hold it.
+   */
+  static String largerSlotsAdvice(long payloadLength, int limit) {
+    long size = Long.highestOneBit(Math.max(64, payloadLength - 1)) << 1; // the next power of two
+    if (size > HubLayout.MAX_TOTAL_SIZE / 2) {
+      return "the hub's slots are " + HubSnapshot.bytes(limit) + " at most, and one of " + HubSnapshot.bytes(payloadLength)
+          + " would not fit in a hub (2 GiB); send it in parts (a stream)";
+    }
+    int mib = (int) Math.max(1, size >> 20);
+    String slot = size >= (1 << 20) ? mib + " << 20" : String.valueOf(size);
+    return "the host allows larger payloads with a larger size class, such as SpokeHost.builder().hubConfig("
+        + "HubConfig.builder().addSizeClass(SizeClass.of(" + slot + ", 2)).build()) for " + HubSnapshot.bytes(size)
+        + " (the largest now is " + HubSnapshot.bytes(limit) + "; each slot takes its size of memory once used)";
+  }
+
+  /** A builder holding this configuration, to change some of it. */
   public Builder toBuilder() {
     return new Builder()
         .maxPeers(maxPeers)
@@ -227,8 +245,19 @@ public final class HubConfig {
       return this;
     }
 
+    /** The size classes; see {@link #sizeClasses(List)}. */
     public Builder sizeClasses(SizeClass... classes) {
       return sizeClasses(List.of(classes));
+    }
+
+    /**
+     * One more size class, beside those set so far (the defaults unless changed): the way to carry
+     * payloads larger than 16 MiB, {@code addSizeClass(SizeClass.of(64 << 20, 2))}.
+     */
+    public Builder addSizeClass(SizeClass sizeClass) {
+      List<SizeClass> more = new ArrayList<>(sizeClasses);
+      more.add(Objects.requireNonNull(sizeClass, "sizeClass"));
+      return sizeClasses(more);
     }
 
     /** Where hub files go; default: a directory only this user can read under /dev/shm. */
