@@ -170,7 +170,7 @@ final class SiteBuild {
 
   // [START host-launch]
   private static Plugin launch(SpokeHost host, String name, Class<?> mainClass, String heap, CallMeter meter) {
-    return host.launch(PluginSpec.java(name, mainClass)          // runs on this JVM's class path
+    return host.launch(PluginSpec.java(name, mainClass)          // runs where mainClass was loaded from
         .jvmArgs(heap, "-XX:+UseSerialGC", "-Djava.awt.headless=true")
         .restartPolicy(RestartPolicy.onFailure(3, Duration.ofMillis(200)))
         .intercept(meter)                                        // a ClientInterceptor: counts calls, bytes, latency
