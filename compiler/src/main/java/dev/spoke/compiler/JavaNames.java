@@ -1,5 +1,6 @@
 package dev.spoke.compiler;
 
+import com.google.protobuf.DescriptorProtos;
 import com.google.protobuf.DescriptorProtos.DescriptorProto;
 import com.google.protobuf.DescriptorProtos.Edition;
 import com.google.protobuf.DescriptorProtos.EnumDescriptorProto;
@@ -37,10 +38,19 @@ final class JavaNames {
   static final String EDITION_2024_OUTER_SUFFIX = "Proto";
 
   /** Knows {@code features.(pb.java)}, which requests carry as unknown fields unless parsed with it. */
-  private static final ExtensionRegistry JAVA_FEATURES = ExtensionRegistry.newInstance();
+  private static final class JavaFeaturesRegistry {
+    static final ExtensionRegistry INSTANCE = ExtensionRegistry.newInstance();
+
+    static {
+      JavaFeaturesProto.registerAllExtensions(INSTANCE);
+    }
+  }
 
   static {
-    JavaFeaturesProto.registerAllExtensions(JAVA_FEATURES);
+    // NOTE: protobuf's DescriptorProtos must be initialized before JavaFeaturesProto: the other way
+    // round, protobuf-java 4.x fails ("getDescriptor() called before internalInit()"), and nothing else
+    // guarantees it in a plugin's fresh JVM.
+    DescriptorProtos.getDescriptor();
   }
 
   /**
@@ -119,7 +129,8 @@ final class JavaNames {
       return JavaFeatures.getDefaultInstance();
     }
     try {
-      return FeatureSet.parseFrom(features.toByteString(), JAVA_FEATURES).getExtension(JavaFeaturesProto.java_);
+      return FeatureSet.parseFrom(features.toByteString(), JavaFeaturesRegistry.INSTANCE)
+          .getExtension(JavaFeaturesProto.java_);
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalArgumentException("unreadable features.(pb.java): " + e.getMessage(), e);
     }

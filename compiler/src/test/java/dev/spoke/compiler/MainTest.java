@@ -83,6 +83,28 @@ class MainTest {
     assertArrayEquals(response.toByteArray(), run.stdout, "stdout holds the response and nothing else");
   }
 
+  /**
+   * A fresh JVM given one small file (nothing before the generator has touched protobuf's descriptors):
+   * protobuf-java's own static initializers must run in the one order that works.
+   */
+  @Test
+  void inAFreshProcessASingleSimpleFileIsGenerated() throws Exception {
+    com.google.protobuf.DescriptorProtos.FileDescriptorProto file = com.google.protobuf.DescriptorProtos.FileDescriptorProto
+        .newBuilder().setName("s.proto").setPackage("s").setSyntax("proto3")
+        .addMessageType(com.google.protobuf.DescriptorProtos.DescriptorProto.newBuilder().setName("M"))
+        .addService(com.google.protobuf.DescriptorProtos.ServiceDescriptorProto.newBuilder().setName("S")
+            .addMethod(com.google.protobuf.DescriptorProtos.MethodDescriptorProto.newBuilder()
+                .setName("Do").setInputType(".s.M").setOutputType(".s.M")))
+        .build();
+    CodeGeneratorRequest request = CodeGeneratorRequest.newBuilder().addFileToGenerate("s.proto").addProtoFile(file).build();
+    Run run = runInSubprocess(request.toByteArray());
+    assertEquals(0, run.exitCode, run.stderr);
+    assertEquals("", run.stderr);
+    CodeGeneratorResponse response = CodeGeneratorResponse.parseFrom(run.stdout);
+    assertEquals("", response.getError());
+    assertEquals("s/SSpoke.java", response.getFile(0).getName());
+  }
+
   /** A separate JVM writes exactly the bytes the in-process generator returns, for the whole corpus. */
   @Test
   void inASeparateProcessTheOutputIsByteIdentical() throws Exception {
