@@ -20,6 +20,8 @@ import dev.spoke.transport.OutboundFrame;
 import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -160,6 +162,22 @@ public final class Connection implements FrameListener {
   /** Calls the other side started that this side has accepted. */
   public long callsServed() {
     return callsServed.sum();
+  }
+
+  /**
+   * The calls now in flight on this connection, both those this side made and those it serves, oldest
+   * first: for diagnostics. A snapshot, each call read once; cheap enough to take every second.
+   */
+  public List<CallInFlight> callsInFlight() {
+    List<CallInFlight> out = new ArrayList<>();
+    for (ClientCallImpl<?, ?> c : clientCalls.values()) {
+      out.add(c.inFlight());
+    }
+    for (ServerCallImpl<?, ?> c : serverCalls.values()) {
+      out.add(c.inFlight());
+    }
+    out.sort((a, b) -> Long.signum(a.startedNanos() - b.startedNanos()));
+    return out;
   }
 
   /** Calls in flight: started by this side and by the other side. */

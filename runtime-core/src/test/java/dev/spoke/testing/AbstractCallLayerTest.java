@@ -949,6 +949,34 @@ public abstract class AbstractCallLayerTest {
   }
 
   @Test
+  void callsInFlightListsEachSideWithItsMethodAgeAndDeadline() throws Exception {
+    long before = System.nanoTime();
+    CompletableFuture<TestResponse> running = futureUnary(TestRequest.newBuilder().setId(1).setHold(true).build(),
+        CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS));
+    TestService.Held h = service.held.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(h);
+    List<dev.spoke.internal.CallInFlight> out = client.callsInFlight();
+    List<dev.spoke.internal.CallInFlight> in = server.callsInFlight();
+    assertEquals(1, out.size(), out.toString());
+    assertEquals(1, in.size(), in.toString());
+    for (dev.spoke.internal.CallInFlight c : List.of(out.get(0), in.get(0))) {
+      assertEquals(TestService.UNARY.getFullMethodName(), c.fullMethodName());
+      assertEquals(MethodDescriptor.MethodType.UNARY, c.type());
+      assertTrue(c.startedNanos() - before >= 0 && c.startedNanos() - System.nanoTime() <= 0, c.toString());
+      assertTrue(c.hasDeadline(), c.toString());
+      long left = c.deadlineNanos() - System.nanoTime();
+      assertTrue(left > TimeUnit.SECONDS.toNanos(50) && left <= TimeUnit.SECONDS.toNanos(60), c.toString());
+    }
+    assertTrue(out.get(0).outgoing());
+    assertFalse(in.get(0).outgoing());
+    assertEquals(out.get(0).callId(), in.get(0).callId());
+    h.observer.onNext(TestService.response(h.request, 0));
+    h.observer.onCompleted();
+    assertEquals(1, await(running).getId());
+    waitUntil("both sides forget the call", () -> client.callsInFlight().isEmpty() && server.callsInFlight().isEmpty());
+  }
+
+  @Test
   void gracefulShutdownRefusesNewCallsAndLetsRunningOnesFinish() throws Exception {
     CompletableFuture<TestResponse> running =
         futureUnary(TestRequest.newBuilder().setId(1).setHold(true).build(), CallOptions.DEFAULT);
