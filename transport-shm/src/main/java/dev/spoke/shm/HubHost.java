@@ -114,6 +114,7 @@ public final class HubHost implements AutoCloseable {
   private final SharedBuffer mem;
   private final HubLayout layout;
   private final SlotAllocator slots;
+  private final HubInspection inspection;
   private final ReceiveLoop loop;
   private final Doorbell[] peerDoorbells;
   private final boolean[] launchedByHost;
@@ -149,6 +150,7 @@ public final class HubHost implements AutoCloseable {
     this.layout = file.layout();
     this.slots = new SlotAllocator(mem, layout);
     this.reconciler = new PoolReconciler(mem, layout, config);
+    this.inspection = new HubInspection(file.inspection(), layout.maxPeers);
     this.peerDoorbells = new Doorbell[layout.maxPeers];
     for (int i = 0; i < layout.maxPeers; i++) {
       peerDoorbells[i] = new Doorbell(mem, layout.peerEntryOffset(i) + PeerEntryDescriptor.DOORBELL_OFFSET);
@@ -252,6 +254,11 @@ public final class HubHost implements AutoCloseable {
 
   HubLayout layout() {
     return layout;
+  }
+
+  /** The writer of the hub's inspection region: method names and calls in flight, for {@code spoke-inspect}. */
+  public HubInspection inspection() {
+    return inspection;
   }
 
   /** Runs {@code listener(peerId, reason)} on the receive thread after a peer was reclaimed. Must not block. */
