@@ -375,9 +375,9 @@ public final class Plugin implements AutoCloseable {
     channel.failWaiting();
     boolean graceful = p == null || p.stop(grace);
     settle(PluginState.STOPPED);
-    if (inc != null && inc.process != null) {
+    if (p != null && p.process != null) {
       PluginExit exit = lastExit;
-      log.info("plugin '{}' (pid {}) stopped{}", name(), inc.pid(), graceful ? ""
+      log.info("plugin '{}' (pid {}) stopped{}", name(), p.pid(), graceful ? ""
           : "; it was terminated after its " + grace.toMillis() + " ms grace period"
           + (exit != null ? " (" + exit.describe() + ")" : ""));
     }
@@ -412,6 +412,14 @@ public final class Plugin implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** Hands the current process's calls in flight to {@code publisher}, if there is a process. */
+  void publishInspection(InspectionPublisher publisher) {
+    PluginProcess p = current;
+    if (p != null && !p.exited.isDone()) {
+      publisher.publishCalls(p.reservation, p.connection);
+    }
+  }
 
   /** Runs when a process of this plugin exits, for whatever reason (on the JDK's process-exit thread). */
   private void onProcessExit(PluginProcess p) {

@@ -5,12 +5,15 @@ import dev.spoke.ClientInterceptor;
 import dev.spoke.DirectExecutor;
 import dev.spoke.ServerInterceptor;
 import dev.spoke.ServerInterceptors;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServerMethodDefinition;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.InlineExecutor;
 import dev.spoke.internal.LaneExecutor;
+import dev.spoke.internal.PluginControl;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubHost;
@@ -80,6 +83,7 @@ public final class SpokeHost implements AutoCloseable {
   private final Set<ServiceRegistry> liveRegistries = ConcurrentHashMap.newKeySet();
   private final List<Plugin> plugins = new CopyOnWriteArrayList<>();
   private final int maxCallsPerPlugin;
+  private final InspectionPublisher inspection;
   private final Thread shutdownHook;
   private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private volatile boolean closing;
@@ -107,6 +111,9 @@ public final class SpokeHost implements AutoCloseable {
     this.events = WorkerPool.builder("spoke-host-events").build();
     this.hub = HubHost.create(config);
     hub.onHubLost(this::hubLost);
+    this.inspection = new InspectionPublisher(hub.inspection(), this::plugins);
+    publishHostNames();
+    this.inspection.start();
     this.shutdownHook = new Thread(this::closeFromHook, "spoke-host-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
@@ -143,7 +150,24 @@ public final class SpokeHost implements AutoCloseable {
     for (ServiceRegistry r : liveRegistries) {
       r.addService(b.service, serviceExecutor);
     }
+    publishHostNames();
     return this;
+  }
+
+  /** The names of the host's methods, plugin control included, for spoke-inspect. */
+  private void publishHostNames() {
+    List<MethodDescriptor<?, ?>> methods = new ArrayList<>();
+    for (Bound b : hostServices) {
+      for (ServerMethodDefinition<?, ?> m : b.service.getMethods()) {
+        methods.add(m.getMethodDescriptor());
+      }
+    }
+    methods.add(PluginControl.READY);
+    inspection.publishHostNames(methods);
+  }
+
+  InspectionPublisher inspectionPublisher() {
+    return inspection;
   }
 
   /** The plugins launched and not yet closed. */
@@ -277,6 +301,7 @@ public final class SpokeHost implements AutoCloseable {
       Thread.currentThread().interrupt();
     } finally {
       try {
+        inspection.stop();
         hub.close();
         scheduler.shutdownNow();
         events.shutdown();

@@ -218,6 +218,7 @@ public final class SpokePeer implements AutoCloseable {
         .setPid(ProcessHandle.current().pid())
         .setSpokeVersion(SpokeVersion.get())
         .addAllServices(registry.serviceNames())
+        .addAllMethods(registry.methodNames())
         .build();
     return ClientCalls.blockingUnaryCall(connection.channel(), PluginControl.READY,
         CallOptions.DEFAULT.withDeadlineAfter(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS), request);
