@@ -38,4 +38,15 @@ assert fat.isFile() : "mvn package wrote no ${fat}"
 def jar = run([java, '-jar', fat.path, 'Jar'])
 expect(jar, 'Jar', 'from the fat jar')
 quiet(jar, 'from the fat jar')
+
+// The inspector as the published artifact gives it: an executable jar that answers --help, and reports a
+// directory without hubs.
+def inspector = new File(localRepositoryPath,
+    "dev/spoke/spoke-transport-shm/${spokeVersion}/spoke-transport-shm-${spokeVersion}-inspect.jar")
+assert inspector.isFile() : "no ${inspector}"
+def help = run([java, '-jar', inspector.path, '--help'])
+assert help.startsWith('usage: spoke-inspect') && help.contains('--json') : help
+def empty = new File(basedir, 'target/no-hubs')
+empty.mkdirs()
+assert run([java, '-jar', inspector.path, '--json', empty.path]).trim() == '{"hubs":[]}'
 return true

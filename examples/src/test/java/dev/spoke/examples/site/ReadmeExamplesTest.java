@@ -119,6 +119,14 @@ class ReadmeExamplesTest {
       assertEquals(System.getProperty(property), m.group(1), property);
     }
     assertTrue(readme.contains("<maven.compiler.release>17</maven.compiler.release>"), "the pom block sets no release");
+    // The inspector's jar, as the README says to fetch and run it.
+    Matcher inspect = Pattern.compile("spoke-transport-shm[:-]([^:\\s]+?)(?::jar:inspect|-inspect\\.jar)").matcher(readme);
+    int found = 0;
+    while (inspect.find()) {
+      assertEquals(System.getProperty("spoke.version"), inspect.group(1), inspect.group());
+      found++;
+    }
+    assertTrue(found >= 2, "the README names the inspector's jar " + found + " times");
   }
 
   @Test
