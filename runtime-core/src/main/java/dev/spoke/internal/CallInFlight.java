@@ -11,6 +11,7 @@ import dev.spoke.MethodDescriptor;
 public final class CallInFlight {
   private final long callId;
   private final String fullMethodName;
+  private final int methodId;
   private final MethodDescriptor.MethodType type;
   private final boolean outgoing;
   private final long startedNanos;
@@ -20,6 +21,7 @@ public final class CallInFlight {
   CallInFlight(long callId, MethodDescriptor<?, ?> method, boolean outgoing, long startedNanos, Long deadlineNanos) {
     this.callId = callId;
     this.fullMethodName = method.getFullMethodName();
+    this.methodId = method.getMethodId();
     this.type = method.getType();
     this.outgoing = outgoing;
     this.startedNanos = startedNanos;
@@ -35,6 +37,11 @@ public final class CallInFlight {
   /** {@code package.Service/Method}. */
   public String fullMethodName() {
     return fullMethodName;
+  }
+
+  /** The method's id, as frames carry it. */
+  public int methodId() {
+    return methodId;
   }
 
   /** Unary, or which way it streams. */
