@@ -84,7 +84,7 @@ class InspectLiveTest {
           }
         });
         String text = out[0];
-        assertTrue(text.contains("layout 1.2"), text);
+        assertTrue(text.contains("layout 2.2"), text);
         // The busy plugin: fresh heartbeat, its call by name, with age and deadline.
         assertTrue(Pattern.compile("'busy' ACTIVE epoch \\d+ pid " + busy.pid() + " heartbeat \\d+\\.\\d s ago\n").matcher(text).find(), text);
         assertTrue(Pattern.compile("host → plugin spoke\\.it\\.Echo/Hang, call \\d+, unary, running \\d+\\.\\d s, deadline in 1\\d\\d\\.\\d s")
