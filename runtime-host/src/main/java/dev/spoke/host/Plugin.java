@@ -138,14 +138,17 @@ public final class Plugin implements AutoCloseable {
     }
   }
 
+  /** The plugin's name, as its spec gives it. */
   public String name() {
     return spec.name();
   }
 
+  /** How the plugin is launched, defaults included. */
   public PluginSpec spec() {
     return spec;
   }
 
+  /** Where the plugin is now; {@link #addStateListener} is told of every change. */
   public PluginState state() {
     return state;
   }
@@ -181,6 +184,7 @@ public final class Plugin implements AutoCloseable {
     listeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
+  /** Stops telling {@code listener} of changes; it may still be told of one under way. */
   public void removeStateListener(StateListener listener) {
     listeners.remove(listener);
   }

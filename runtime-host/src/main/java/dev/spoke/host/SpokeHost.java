@@ -118,6 +118,7 @@ public final class SpokeHost implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
+  /** A builder of a host with the default hub configuration and no services of its own yet. */
   public static Builder builder() {
     return new Builder();
   }
@@ -202,6 +203,7 @@ public final class SpokeHost implements AutoCloseable {
     return hub.snapshot();
   }
 
+  /** The configuration the hub was created with. */
   public HubConfig config() {
     return config;
   }
