@@ -164,6 +164,7 @@ public final class SpokePeer implements AutoCloseable {
     return this;
   }
 
+  /** Serves a service bound by hand ({@link ServerServiceDefinition#builder}) on {@code executor}. Add services before {@link #serve}. */
   public SpokePeer addService(ServerServiceDefinition service, Executor executor) {
     registry.addService(service, executor);
     return this;
