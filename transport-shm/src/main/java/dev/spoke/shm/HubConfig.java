@@ -52,18 +52,22 @@ public final class HubConfig {
     this.handOffAfter = b.handOffAfter;
   }
 
+  /** A builder holding the defaults. */
   public static Builder builder() {
     return new Builder();
   }
 
+  /** The defaults: see the class comment and the README's table. */
   public static HubConfig defaults() {
     return builder().build();
   }
 
+  /** Plugins the hub can hold at once. */
   public int maxPeers() {
     return maxPeers;
   }
 
+  /** Descriptors per ring, each direction of each plugin. */
   public int ringCapacity() {
     return ringCapacity;
   }
@@ -89,6 +93,7 @@ public final class HubConfig {
     return sealedMemory;
   }
 
+  /** How receive threads wait when there is nothing to read. */
   public IdleStrategy idleStrategy() {
     return idleStrategy;
   }
@@ -272,6 +277,7 @@ public final class HubConfig {
       return this;
     }
 
+    /** How receive threads wait; default BALANCED. */
     public Builder idleStrategy(IdleStrategy strategy) {
       this.idleStrategy = Objects.requireNonNull(strategy, "strategy");
       return this;
@@ -321,6 +327,7 @@ public final class HubConfig {
       return this;
     }
 
+    /** The configuration. */
     public HubConfig build() {
       return new HubConfig(this);
     }

@@ -81,10 +81,12 @@ public final class HubHost implements AutoCloseable {
       this.transport = transport;
     }
 
+    /** The peer entry set aside. */
     public int peerId() {
       return peerId;
     }
 
+    /** The entry's epoch for this launch; the plugin's token names it. */
     public int epoch() {
       return epoch;
     }
@@ -94,6 +96,7 @@ public final class HubHost implements AutoCloseable {
       return token;
     }
 
+    /** The plugin's name, as written in the entry. */
     public String name() {
       return name;
     }
@@ -244,6 +247,7 @@ public final class HubHost implements AutoCloseable {
     return lost;
   }
 
+  /** The configuration the hub was created with. */
   public HubConfig config() {
     return config;
   }

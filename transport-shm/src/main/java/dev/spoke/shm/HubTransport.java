@@ -233,6 +233,7 @@ public final class HubTransport implements Transport {
     this.remoteName = name;
   }
 
+  /** This side's name in messages: "host", or the plugin's. */
   public String localName() {
     return localName;
   }
