@@ -35,6 +35,7 @@ public final class ServiceRegistry {
       this.executor = executor;
     }
 
+    /** The method registered. */
     public ServerMethodDefinition<?, ?> method() {
       return method;
     }
