@@ -122,10 +122,12 @@ public final class Connection implements FrameListener {
     return channel;
   }
 
+  /** The services this side serves on the connection. */
   public ServiceRegistry registry() {
     return registry;
   }
 
+  /** The transport the connection runs over. */
   public Transport transport() {
     return transport;
   }
@@ -145,6 +147,7 @@ public final class Connection implements FrameListener {
     return ServerCallImpl.connectionOf(CallContext.current());
   }
 
+  /** This side's name in messages. */
   public String localName() {
     return localName;
   }
@@ -628,6 +631,7 @@ public final class Connection implements FrameListener {
       return this;
     }
 
+    /** This side's name in messages ("host", "plugin 'x'"). */
     public Builder localName(String name) {
       this.localName = name;
       return this;
@@ -653,6 +657,7 @@ public final class Connection implements FrameListener {
       return this;
     }
 
+    /** The connection, not started. */
     public Connection build() {
       Objects.requireNonNull(executor, "executor");
       return new Connection(this);

@@ -43,6 +43,7 @@ public final class DeadlineTimer {
       cancelled = true;
     }
 
+    /** True once the task was cancelled or fired. */
     public final boolean isCancelled() {
       return cancelled;
     }
