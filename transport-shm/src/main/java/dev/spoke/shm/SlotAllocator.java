@@ -325,7 +325,15 @@ final class SlotAllocator {
    */
   boolean freeOrphan(int sizeClass, int index, long word) {
     long rec = layout.slotRecordOffset(sizeClass, index);
-    return mem.compareAndSetLong(rec, word, SlotDescriptor.freeWord(SlotDescriptor.generation(word) + 1, NIL));
+    if (!mem.compareAndSetLong(rec, word, SlotDescriptor.freeWord(SlotDescriptor.generation(word) + 1, NIL))) {
+      return false;
+    }
+    int state = SlotDescriptor.state(word);
+    if (state == ALLOCATED || state == IN_FLIGHT) {
+      // It was counted in use when it was allocated (garbage in any other state never was).
+      mem.getAndAddInt(layout.classControlOffset(sizeClass) + SlotDescriptor.IN_USE_OFFSET, -1);
+    }
+    return true;
   }
 
   /** Frees by this process that left their slot off the list for the host's pool check to relink. */

@@ -61,6 +61,8 @@ class DefaultsTableTest {
     expected.put("heartbeat interval / timeout", seconds(hub.heartbeatInterval()) + " / " + seconds(hub.heartbeatTimeout()));
     expected.put("park limit (longest sleep of an idle receive loop)", seconds(hub.parkLimit()));
     expected.put("call executor (host services, callbacks)", "a worker pool of the host's");
+    expected.put("calls one plugin may have in flight to the host (more are refused with `RESOURCE_EXHAUSTED`)",
+        String.valueOf(dev.spoke.host.SpokeHost.DEFAULT_MAX_CALLS_PER_PLUGIN));
     Map<String, String> rows = table();
     assertEquals(List.copyOf(expected.keySet()), List.copyOf(rows.keySet()), "the table's rows");
     for (Map.Entry<String, String> e : expected.entrySet()) {
