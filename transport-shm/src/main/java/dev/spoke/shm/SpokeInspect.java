@@ -19,38 +19,43 @@ import java.util.List;
  *
  * <p>Run it as {@code java -jar spoke-transport-shm-VERSION-inspect.jar} (the executable jar published
  * beside the transport's), or {@code java -cp <a host's class path> dev.spoke.shm.SpokeInspect}; see
- * {@link #USAGE}.
+ * {@link #usage()}.
  *
  * <p>This is a command-line program: its output on stdout is its purpose.
  */
 public final class SpokeInspect {
 
-  /** What {@code --help} prints. */
-  static final String USAGE = String.join("\n",
-      "usage: spoke-inspect [--watch[=MS]] [--waiting=N] [--json] [HUB-FILE | DIRECTORY ...]",
-      "",
-      "Prints what a live Spoke hub holds, without disturbing it (the file is mapped read-only):",
-      "  - the host: pid, state, heartbeat;",
-      "  - each plugin's peer entry: name, state, pid, heartbeat, flagged STALE when older than twice",
-      "    the heartbeat interval (the plugin is stopped, hung or starved of CPU);",
-      "  - each plugin's calls in flight, both ways, oldest first: method, call id, how long it has run",
-      "    and its deadline, as the host published them (once a second);",
-      "  - both rings of each plugin: head, tail, depth now and the most found waiting at once, whether",
-      "    the reader is parked, and the descriptors waiting (kind, call id, method, payload);",
-      "  - the slot pool per size class: slots in use now, the most ever in use, and who holds them.",
-      "",
-      "With no file, inspects every hub in " + HubFile.defaultDirectory() + " (this user's).",
-      "",
-      "  --watch[=MS]   print again every MS milliseconds (default 1000) until interrupted",
-      "  --waiting=N    list up to N waiting descriptors per ring (default 16)",
-      "  --json         print {\"hubs\": [...]} on one line per round instead, for scripts",
-      "  -h, --help     this text",
-      "",
-      "Exit status: 0 done, 1 a hub could not be read, 2 a wrong command line.");
+  /**
+   * What {@code --help} prints. A method, not a constant: naming the default directory loads classes
+   * that start SLF4J, which must not happen before {@link #main} has quieted it.
+   */
+  static String usage() {
+    return String.join("\n",
+        "usage: spoke-inspect [--watch[=MS]] [--waiting=N] [--json] [HUB-FILE | DIRECTORY ...]",
+        "",
+        "Prints what a live Spoke hub holds, without disturbing it (the file is mapped read-only):",
+        "  - the host: pid, state, heartbeat;",
+        "  - each plugin's peer entry: name, state, pid, heartbeat, flagged STALE when older than twice",
+        "    the heartbeat interval (the plugin is stopped, hung or starved of CPU);",
+        "  - each plugin's calls in flight, both ways, oldest first: method, call id, how long it has run",
+        "    and its deadline, as the host published them (once a second);",
+        "  - both rings of each plugin: head, tail, depth now and the most found waiting at once, whether",
+        "    the reader is parked, and the descriptors waiting (kind, call id, method, payload);",
+        "  - the slot pool per size class: slots in use now, the most ever in use, and who holds them.",
+        "",
+        "With no file, inspects every hub in " + HubFile.defaultDirectory() + " (this user's).",
+        "",
+        "  --watch[=MS]   print again every MS milliseconds (default 1000) until interrupted",
+        "  --waiting=N    list up to N waiting descriptors per ring (default 16)",
+        "  --json         print {\"hubs\": [...]} on one line per round instead, for scripts",
+        "  -h, --help     this text",
+        "",
+        "Exit status: 0 done, 1 a hub could not be read, 2 a wrong command line.");
+  }
 
   private SpokeInspect() {}
 
-  /** Runs the command with {@code args} and exits with its status (see {@link #USAGE}). */
+  /** Runs the command with {@code args} and exits with its status (see {@link #usage()}). */
   public static void main(String[] args) {
     // A CLI with nothing to log: keep SLF4J's notice about having no logging backend off its output.
     System.setProperty("slf4j.internal.verbosity", "ERROR");
@@ -73,7 +78,7 @@ public final class SpokeInspect {
       } else if (a.equals("--json")) {
         json = true;
       } else if (a.equals("-h") || a.equals("--help")) {
-        out.println(USAGE);
+        out.println(usage());
         return 0;
       } else if (a.startsWith("-")) {
         err.println("spoke-inspect: unknown option " + a + " (try --help)");

@@ -121,7 +121,7 @@ class SpokeInspectTest {
   void helpDescribesTheOutputAndJsonIsOneLine() throws Exception {
     String[] help = run("--help");
     assertEquals("0", help[0]);
-    assertEquals(SpokeInspect.USAGE + System.lineSeparator(), help[1]);
+    assertEquals(SpokeInspect.usage() + System.lineSeparator(), help[1]);
     assertTrue(help[1].contains("STALE") && help[1].contains("--json") && help[1].contains("most ever in use"), help[1]);
     String[] none = run("--json", Files.createDirectory(dir.resolve("none")).toString());
     assertEquals("{\"hubs\":[]}" + System.lineSeparator(), none[1]);
