@@ -60,8 +60,9 @@ class InspectLiveTest {
   @Test
   void showsNamesCallsInFlightStaleHeartbeatsAndHighWaterMarks() throws Exception {
     TestCallbacks callbacks = new TestCallbacks();
-    try (SpokeHost host = SpokeHost.builder().hubConfig(HubConfig.builder().directory(dir).build())
-        .addService(callbacks).build()) {
+    // The stopped plugin must not be declared hung (and reclaimed) before the inspector has looked.
+    HubConfig config = HubConfig.builder().directory(dir).hungAfter(java.time.Duration.ofSeconds(60)).build();
+    try (SpokeHost host = SpokeHost.builder().hubConfig(config).addService(callbacks).build()) {
       Plugin busy = host.launch(PluginSpec.java("busy", EchoPlugin.class).jvmArgs("-Xmx128m").build());
       Plugin frozen = host.launch(PluginSpec.java("frozen", EchoPlugin.class).jvmArgs("-Xmx128m").build());
       // A call the busy plugin keeps running (it hangs until cancelled), with a 2 KB request in a slot.

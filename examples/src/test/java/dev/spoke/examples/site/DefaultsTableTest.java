@@ -60,7 +60,9 @@ class DefaultsTableTest {
     expected.put("send timeout (wait for a slot or ring entry, for calls without a deadline)", seconds(hub.sendTimeout()));
     expected.put("heartbeat interval / timeout", seconds(hub.heartbeatInterval()) + " / " + seconds(hub.heartbeatTimeout()));
     expected.put("park limit (longest sleep of an idle receive loop)", seconds(hub.parkLimit()));
-    expected.put("call executor (host services, callbacks)", "a worker pool of the host's");
+    expected.put("call executor (host services, callbacks)", "inline where their frames arrive");
+    expected.put("inline code may hold a delivering thread for", hub.handOffAfter().toNanos() / 1000 + " µs");
+    expected.put("a plugin may leave frames unread before it is declared hung", seconds(hub.hungAfter()));
     expected.put("calls one plugin may have in flight to the host (more are refused with `RESOURCE_EXHAUSTED`)",
         String.valueOf(dev.spoke.host.SpokeHost.DEFAULT_MAX_CALLS_PER_PLUGIN));
     Map<String, String> rows = table();
