@@ -153,7 +153,8 @@ public final class HubHost implements AutoCloseable {
     this.layout = file.layout();
     this.slots = new SlotAllocator(mem, layout);
     this.reconciler = new PoolReconciler(mem, layout, config);
-    this.inspection = new HubInspection(file.inspection(), layout.maxPeers);
+    this.inspection = new HubInspection(file.inspection(), layout.maxPeers, () -> lost != null,
+        t -> MemoryFault.is(t) && hubFault(t) != null);
     this.peerDoorbells = new Doorbell[layout.maxPeers];
     for (int i = 0; i < layout.maxPeers; i++) {
       peerDoorbells[i] = new Doorbell(mem, layout.peerEntryOffset(i) + PeerEntryDescriptor.DOORBELL_OFFSET);

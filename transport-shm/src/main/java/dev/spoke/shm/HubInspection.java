@@ -23,11 +23,16 @@ import static dev.spoke.shm.InspectionDescriptor.WRITTEN_AT_OFFSET;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
  * The host's writer of the hub's inspection region ({@link InspectionDescriptor}): the names of the
  * methods whose ids descriptors carry, and each plugin's calls in flight, for {@code spoke-inspect}.
  * Transport-level: it takes method ids and names as given (the call layer computes both).
+ *
+ * <p>Once the hub is lost (see {@link HubHost}) nothing is written any more; a memory fault met while
+ * writing, once the hub confirms its loss, ends that write quietly instead of reaching the caller.
  *
  * <p>Thread-safe: one writer at a time, which the tables' sequence words need.
  */
@@ -60,21 +65,27 @@ public final class HubInspection {
 
   private final SharedBuffer region;
   private final int maxPeers;
+  /** True once the hub is lost: its memory is not touched again. */
+  private final BooleanSupplier lost;
+  /** True if a throwable is a memory fault that lost the hub (asks the hub to check its file). */
+  private final Predicate<Throwable> hubFault;
 
-  HubInspection(SharedBuffer region, int maxPeers) {
+  HubInspection(SharedBuffer region, int maxPeers, BooleanSupplier lost, Predicate<Throwable> hubFault) {
     this.region = region;
     this.maxPeers = maxPeers;
+    this.lost = lost;
+    this.hubFault = hubFault;
   }
 
   /** Writes the names of the methods the host serves every plugin (method id → full name). */
   public synchronized void publishHostNames(Map<Integer, String> names) {
-    writeNames(InspectionDescriptor.hostNameTable(), 0, names);
+    write(() -> writeNames(InspectionDescriptor.hostNameTable(), 0, names));
   }
 
   /** Writes the names of the methods a plugin serves, for the peer entry {@code reservation} holds. */
   public synchronized void publishPeerNames(HubHost.Reservation reservation, Map<Integer, String> names) {
     checkPeer(reservation.peerId());
-    writeNames(InspectionDescriptor.peerNameTable(reservation.peerId()), reservation.epoch(), names);
+    write(() -> writeNames(InspectionDescriptor.peerNameTable(reservation.peerId()), reservation.epoch(), names));
   }
 
   /**
@@ -83,6 +94,24 @@ public final class HubInspection {
    */
   public synchronized void publishCalls(HubHost.Reservation reservation, List<Call> calls) {
     checkPeer(reservation.peerId());
+    write(() -> writeCalls(reservation, calls));
+  }
+
+  /** Runs {@code w} unless the hub is lost; a fault that loses the hub ends it (the hub says so, once). */
+  private void write(Runnable w) {
+    if (lost.getAsBoolean()) {
+      return;
+    }
+    try {
+      w.run();
+    } catch (InternalError e) {
+      if (!hubFault.test(e)) {
+        throw e;
+      }
+    }
+  }
+
+  private void writeCalls(HubHost.Reservation reservation, List<Call> calls) {
     long t = InspectionDescriptor.callTable(maxPeers, reservation.peerId());
     int n = Math.min(calls.size(), CALL_CAPACITY);
     long seq = beginWrite(t);

@@ -188,6 +188,9 @@ class HubLayoutTest {
       assertEquals(l.totalSize, file.buffer().getLong(HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET));
       assertEquals(InspectionDescriptor.length(l.maxPeers), file.buffer().getLong(HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET));
       assertEquals(l.totalSize + InspectionDescriptor.length(l.maxPeers), java.nio.file.Files.size(file.path()));
+      // The host's copy of its header holds the region's place: a check finds nothing to repair.
+      assertEquals(null, file.header().checkAndRepair());
+      assertEquals(l.totalSize, file.buffer().getLong(HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET));
       file.markReady();
       // A plugin maps only its part; an inspector maps the region too.
       assertEquals(null, HubFile.open(file.path()).inspection());
