@@ -456,9 +456,13 @@ public final class Plugin implements AutoCloseable {
           }
         }
       }
-      // Fail the calls at once; the hub then takes back the entry and every slot.
-      p.release(reason);
-      p.exited.complete(exit);
+      // Fail the calls at once; the hub then takes back the entry and every slot. Whatever happens
+      // there, the exit is known: a stop waiting for it must not wait in vain.
+      try {
+        p.release(reason);
+      } finally {
+        p.exited.complete(exit);
+      }
       if (!unexpected) {
         return;
       }
