@@ -186,11 +186,12 @@ final class SlotAllocator {
    */
   private void countAllocated(long ctl) {
     int inUse = mem.getAndAddInt(ctl + SlotDescriptor.IN_USE_OFFSET, 1) + 1;
-    for (int attempt = 0; attempt < 8; attempt++) { // bounded: a lost race to a higher mark is fine
-      int mark = mem.getIntVolatile(ctl + SlotDescriptor.IN_USE_HIGH_WATER_OFFSET);
-      if (inUse <= mark || mem.compareAndSetInt(ctl + SlotDescriptor.IN_USE_HIGH_WATER_OFFSET, mark, inUse)) {
-        return;
-      }
+    if (inUse > mem.getIntVolatile(ctl + SlotDescriptor.IN_USE_HIGH_WATER_OFFSET)) {
+      // NOTE: a plain release store, not a CAS: two raisers may race and the lower may win, which a
+      // diagnostic mark can afford. A CAS here runs seldom, so it stays interpreted, and an interpreted
+      // CAS on memory whose file another process truncated kills the JVM instead of raising the
+      // InternalError the hub turns into "the hub is lost".
+      mem.putIntRelease(ctl + SlotDescriptor.IN_USE_HIGH_WATER_OFFSET, inUse);
     }
   }
 
