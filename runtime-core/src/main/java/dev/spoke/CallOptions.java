@@ -98,6 +98,7 @@ public final class CallOptions {
     return waitForReady;
   }
 
+  /** These options with {@code newDeadline} (null: none). */
   public CallOptions withDeadline(Deadline newDeadline) {
     return new CallOptions(newDeadline, executor, headers, trailersListener, waitForReady, options);
   }
@@ -107,6 +108,7 @@ public final class CallOptions {
     return withDeadline(Deadline.after(duration, unit));
   }
 
+  /** These options with callbacks run on {@code newExecutor} (null: the channel's). */
   public CallOptions withExecutor(Executor newExecutor) {
     return new CallOptions(deadline, newExecutor, headers, trailersListener, waitForReady, options);
   }

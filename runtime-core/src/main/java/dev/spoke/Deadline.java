@@ -32,6 +32,7 @@ public final class Deadline implements Comparable<Deadline> {
     return nanoTime;
   }
 
+  /** True once the deadline has passed. */
   public boolean isExpired() {
     return timeRemaining(TimeUnit.NANOSECONDS) <= 0;
   }

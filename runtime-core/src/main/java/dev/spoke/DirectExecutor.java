@@ -11,6 +11,7 @@ import java.util.concurrent.Executor;
  * else (a sleep, I/O, a lock, a {@code Future.get()}): that holds up every other call of the connection.
  */
 public enum DirectExecutor implements Executor {
+  /** The one instance. */
   INSTANCE;
 
   @Override

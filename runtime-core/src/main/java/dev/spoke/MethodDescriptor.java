@@ -57,10 +57,12 @@ public final class MethodDescriptor<ReqT, RespT> {
     this.responseMarshaller = Objects.requireNonNull(b.responseMarshaller, "responseMarshaller");
   }
 
+  /** A builder with no marshallers yet. */
   public static <ReqT, RespT> Builder<ReqT, RespT> newBuilder() {
     return new Builder<>();
   }
 
+  /** A builder with the request's and the response's marshallers. */
   public static <ReqT, RespT> Builder<ReqT, RespT> newBuilder(
       Marshaller<ReqT> requestMarshaller, Marshaller<RespT> responseMarshaller) {
     return new Builder<ReqT, RespT>()
@@ -92,14 +94,17 @@ public final class MethodDescriptor<ReqT, RespT> {
     return hash;
   }
 
+  /** Unary, or which way it streams. */
   public MethodType getType() {
     return type;
   }
 
+  /** {@code package.Service/Method}, as calls name the method. */
   public String getFullMethodName() {
     return fullMethodName;
   }
 
+  /** {@code package.Service}. */
   public String getServiceName() {
     return serviceName;
   }
@@ -114,10 +119,12 @@ public final class MethodDescriptor<ReqT, RespT> {
     return methodId;
   }
 
+  /** How requests are written and read. */
   public Marshaller<ReqT> getRequestMarshaller() {
     return requestMarshaller;
   }
 
+  /** How responses are written and read. */
   public Marshaller<RespT> getResponseMarshaller() {
     return responseMarshaller;
   }
@@ -136,26 +143,31 @@ public final class MethodDescriptor<ReqT, RespT> {
 
     private Builder() {}
 
+    /** The method's type; required. */
     public Builder<ReqT, RespT> setType(MethodType type) {
       this.type = type;
       return this;
     }
 
+    /** The method's full name ({@link MethodDescriptor#generateFullMethodName}); required. */
     public Builder<ReqT, RespT> setFullMethodName(String fullMethodName) {
       this.fullMethodName = fullMethodName;
       return this;
     }
 
+    /** How requests are written and read; required. */
     public Builder<ReqT, RespT> setRequestMarshaller(Marshaller<ReqT> marshaller) {
       this.requestMarshaller = marshaller;
       return this;
     }
 
+    /** How responses are written and read; required. */
     public Builder<ReqT, RespT> setResponseMarshaller(Marshaller<RespT> marshaller) {
       this.responseMarshaller = marshaller;
       return this;
     }
 
+    /** The descriptor. */
     public MethodDescriptor<ReqT, RespT> build() {
       return new MethodDescriptor<>(this);
     }

@@ -69,6 +69,7 @@ public abstract class ServerCall<ReqT, RespT> {
   /** True if a message sent now would go out at once rather than wait for flow-control credit. */
   public abstract boolean isReady();
 
+  /** The method this call is of. */
   public abstract MethodDescriptor<ReqT, RespT> getMethodDescriptor();
 
   /** The call's context: deadline, headers, cancellation, trailers. */

@@ -17,15 +17,18 @@ public final class ServerMethodDefinition<ReqT, RespT> {
     this.handler = Objects.requireNonNull(handler, "handler");
   }
 
+  /** A method served by {@code handler}. */
   public static <ReqT, RespT> ServerMethodDefinition<ReqT, RespT> create(
       MethodDescriptor<ReqT, RespT> method, ServerCallHandler<ReqT, RespT> handler) {
     return new ServerMethodDefinition<>(method, handler);
   }
 
+  /** The method served. */
   public MethodDescriptor<ReqT, RespT> getMethodDescriptor() {
     return method;
   }
 
+  /** What starts each call of the method. */
   public ServerCallHandler<ReqT, RespT> getServerCallHandler() {
     return handler;
   }

@@ -20,6 +20,7 @@ public final class ServerServiceDefinition {
     this.methods = Collections.unmodifiableMap(new LinkedHashMap<>(methods));
   }
 
+  /** A builder of the definition of the service {@code serviceDescriptor} describes. */
   public static Builder builder(ServiceDescriptor serviceDescriptor) {
     return new Builder(serviceDescriptor);
   }
@@ -29,10 +30,12 @@ public final class ServerServiceDefinition {
     return new Builder(serviceName);
   }
 
+  /** The service's descriptor. */
   public ServiceDescriptor getServiceDescriptor() {
     return serviceDescriptor;
   }
 
+  /** The methods served. */
   public Collection<ServerMethodDefinition<?, ?>> getMethods() {
     return methods.values();
   }
@@ -58,11 +61,13 @@ public final class ServerServiceDefinition {
       this.serviceName = Objects.requireNonNull(serviceName, "serviceName");
     }
 
+    /** Serves {@code method} with {@code handler}. */
     public <ReqT, RespT> Builder addMethod(
         MethodDescriptor<ReqT, RespT> method, ServerCallHandler<ReqT, RespT> handler) {
       return addMethod(ServerMethodDefinition.create(method, handler));
     }
 
+    /** Serves a method defined already. */
     public <ReqT, RespT> Builder addMethod(ServerMethodDefinition<ReqT, RespT> def) {
       MethodDescriptor<ReqT, RespT> method = def.getMethodDescriptor();
       if (!serviceName.equals(method.getServiceName())) {
@@ -75,6 +80,7 @@ public final class ServerServiceDefinition {
       return this;
     }
 
+    /** The definition. */
     public ServerServiceDefinition build() {
       ServiceDescriptor descriptor = serviceDescriptor;
       if (descriptor == null) {

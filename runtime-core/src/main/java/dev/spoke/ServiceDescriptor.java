@@ -26,14 +26,17 @@ public final class ServiceDescriptor {
     }
   }
 
+  /** A builder of the descriptor of the service named {@code name} ({@code package.Service}). */
   public static Builder newBuilder(String name) {
     return new Builder(name);
   }
 
+  /** The service's full name. */
   public String getName() {
     return name;
   }
 
+  /** The service's methods. */
   public Collection<MethodDescriptor<?, ?>> getMethods() {
     return methods;
   }
@@ -58,16 +61,19 @@ public final class ServiceDescriptor {
       this.name = name;
     }
 
+    /** Adds one of the service's methods. */
     public Builder addMethod(MethodDescriptor<?, ?> method) {
       methods.add(Objects.requireNonNull(method, "method"));
       return this;
     }
 
+    /** The protobuf descriptor of the service, for reflection, or null (lite). */
     public Builder setSchemaDescriptor(Object schemaDescriptor) {
       this.schemaDescriptor = schemaDescriptor;
       return this;
     }
 
+    /** The descriptor. */
     public ServiceDescriptor build() {
       return new ServiceDescriptor(name, methods, schemaDescriptor);
     }

@@ -35,6 +35,7 @@ public final class ServiceRegistry {
       this.executor = executor;
     }
 
+    /** The method registered. */
     public ServerMethodDefinition<?, ?> method() {
       return method;
     }
@@ -117,6 +118,17 @@ public final class ServiceRegistry {
   /** The bound services, in binding order. */
   public synchronized List<ServerServiceDefinition> services() {
     return new ArrayList<>(services.values());
+  }
+
+  /** The full names of every method of the bound services ({@code package.Service/Method}), in binding order. */
+  public synchronized List<String> methodNames() {
+    List<String> out = new ArrayList<>();
+    for (ServerServiceDefinition service : services.values()) {
+      for (ServerMethodDefinition<?, ?> m : service.getMethods()) {
+        out.add(m.getMethodDescriptor().getFullMethodName());
+      }
+    }
+    return out;
   }
 
   /** The names of the bound services, in binding order. */

@@ -10,16 +10,19 @@ public class StatusException extends Exception {
   private final transient Status status;
   private final transient Metadata trailers;
 
+  /** An exception carrying {@code status}, without trailers. */
   public StatusException(Status status) {
     this(status, null);
   }
 
+  /** An exception carrying {@code status} and the trailers that came with it. */
   public StatusException(Status status, Metadata trailers) {
     super(status.toString(), status.getCause());
     this.status = status;
     this.trailers = trailers;
   }
 
+  /** The status the call ended with. */
   public final Status getStatus() {
     return status;
   }

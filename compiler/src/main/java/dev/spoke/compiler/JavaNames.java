@@ -1,9 +1,17 @@
 package dev.spoke.compiler;
 
+import com.google.protobuf.DescriptorProtos;
 import com.google.protobuf.DescriptorProtos.DescriptorProto;
+import com.google.protobuf.DescriptorProtos.Edition;
 import com.google.protobuf.DescriptorProtos.EnumDescriptorProto;
+import com.google.protobuf.DescriptorProtos.FeatureSet;
 import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import com.google.protobuf.ExtensionRegistry;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.JavaFeaturesProto;
+import com.google.protobuf.JavaFeaturesProto.JavaFeatures;
+import com.google.protobuf.JavaFeaturesProto.JavaFeatures.NestInFileClassFeature.NestInFileClass;
 import java.util.Set;
 
 /**
@@ -12,9 +20,12 @@ import java.util.Set;
  * generator gives the rpcs (the same as gRPC-java's, so code moves between the two unchanged).
  *
  * <p>The message rules mirror protoc's {@code java/name_resolver.cc} and {@code java/helpers.cc} for
- * proto2, proto3 and edition 2023 (edition 2024 moved to features such as {@code nest_in_file_class},
- * which this generator refuses rather than guesses). A test checks them against the classes protoc
- * really generated for the test corpus.
+ * proto2, proto3 and editions 2023 and 2024. Edition 2024 changed two of them: the default outer class
+ * name is the file's name with {@value #EDITION_2024_OUTER_SUFFIX} appended (never {@value
+ * #OUTER_CLASS_SUFFIX}; protoc refuses a clash), and {@code java_multiple_files} gave way to the feature
+ * {@code features.(pb.java).nest_in_file_class}, set per message, enum or service, by default NO: a type
+ * is a top-level class unless it asks to be nested in the outer class. A test checks the rules against the
+ * classes protoc really generated for the test corpus.
  *
  * <p>Stateless and thread-safe.
  */
@@ -22,6 +33,25 @@ final class JavaNames {
 
   /** Appended by protoc to a file's derived outer class name when a type in the file has that name. */
   static final String OUTER_CLASS_SUFFIX = "OuterClass";
+
+  /** Appended by protoc to every derived outer class name from edition 2024 on. */
+  static final String EDITION_2024_OUTER_SUFFIX = "Proto";
+
+  /** Knows {@code features.(pb.java)}, which requests carry as unknown fields unless parsed with it. */
+  private static final class JavaFeaturesRegistry {
+    static final ExtensionRegistry INSTANCE = ExtensionRegistry.newInstance();
+
+    static {
+      JavaFeaturesProto.registerAllExtensions(INSTANCE);
+    }
+  }
+
+  static {
+    // NOTE: protobuf's DescriptorProtos must be initialized before JavaFeaturesProto: the other way
+    // round, protobuf-java 4.x fails ("getDescriptor() called before internalInit()"), and nothing else
+    // guarantees it in a plugin's fresh JVM.
+    DescriptorProtos.getDescriptor();
+  }
 
   /**
    * Words that cannot be Java method names, or that would be confusing ones: the reserved keywords and
@@ -66,7 +96,44 @@ final class JavaNames {
       return file.getOptions().getJavaOuterClassname();
     }
     String derived = derivedOuterClassName(file.getName());
+    if (isEdition2024OrLater(file)) {
+      return derived + EDITION_2024_OUTER_SUFFIX;
+    }
     return declaresType(file, derived) ? derived + OUTER_CLASS_SUFFIX : derived;
+  }
+
+  /** True if the file is of edition 2024 or later, where Java names follow the features. */
+  static boolean isEdition2024OrLater(FileDescriptorProto file) {
+    return file.getSyntax().equals("editions") && file.hasEdition()
+        && file.getEdition().getNumber() >= Edition.EDITION_2024.getNumber();
+  }
+
+  /**
+   * True if protoc nests the class of a top-level message, enum or service with these {@code features}
+   * in the file's outer class: {@code java_multiple_files} unset before edition 2024, the feature {@code
+   * nest_in_file_class = YES} from it on.
+   */
+  static boolean nestedInOuterClass(FileDescriptorProto file, FeatureSet features) {
+    if (!isEdition2024OrLater(file)) {
+      return !file.getOptions().getJavaMultipleFiles();
+    }
+    return javaFeatures(features).getNestInFileClass() == NestInFileClass.YES;
+  }
+
+  /** The {@code (pb.java)} features of {@code features}, whether they were parsed as an extension or not. */
+  private static JavaFeatures javaFeatures(FeatureSet features) {
+    if (features.hasExtension(JavaFeaturesProto.java_)) {
+      return features.getExtension(JavaFeaturesProto.java_);
+    }
+    if (!features.getUnknownFields().hasField(JavaFeaturesProto.JAVA_FIELD_NUMBER)) {
+      return JavaFeatures.getDefaultInstance();
+    }
+    try {
+      return FeatureSet.parseFrom(features.toByteString(), JavaFeaturesRegistry.INSTANCE)
+          .getExtension(JavaFeaturesProto.java_);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalArgumentException("unreadable features.(pb.java): " + e.getMessage(), e);
+    }
   }
 
   /** The outer class name protoc derives from a file name: {@code foo/bar_baz.proto} → {@code BarBaz}. */

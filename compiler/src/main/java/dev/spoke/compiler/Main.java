@@ -24,6 +24,7 @@ public final class Main {
 
   private Main() {}
 
+  /** protoc's entry point: reads a CodeGeneratorRequest on stdin, writes the response on stdout; {@code --version} and {@code --help} answer on the command line. */
   public static void main(String[] args) {
     System.exit(run(args, System.in, System.out, System.err));
   }

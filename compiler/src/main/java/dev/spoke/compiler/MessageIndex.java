@@ -33,12 +33,10 @@ final class MessageIndex {
   MessageIndex(List<FileDescriptorProto> files) {
     for (FileDescriptorProto file : files) {
       String javaPackage = JavaNames.javaPackage(file);
-      List<String> enclosing = new ArrayList<>();
-      if (!file.getOptions().getJavaMultipleFiles()) {
-        enclosing.add(JavaNames.outerClassName(file));
-      }
       String protoPrefix = file.getPackage().isEmpty() ? "." : "." + file.getPackage() + ".";
       for (DescriptorProto message : file.getMessageTypeList()) {
+        List<String> enclosing = JavaNames.nestedInOuterClass(file, message.getOptions().getFeatures())
+            ? List.of(JavaNames.outerClassName(file)) : List.of();
         add(file, javaPackage, enclosing, protoPrefix, message, file.getOptions().getDeprecated());
       }
     }

@@ -41,11 +41,13 @@ public final class SpokeGenerator {
       | CodeGeneratorResponse.Feature.FEATURE_SUPPORTS_EDITIONS_VALUE;
   static final Edition MINIMUM_EDITION = Edition.EDITION_PROTO2;
   /**
-   * The newest edition whose Java class naming this generator knows. Edition 2024 replaces {@code
-   * java_multiple_files} with the {@code nest_in_file_class} feature and changes the default outer
-   * class name; until this generator implements that, it refuses such files rather than guessing names.
+   * The newest edition whose Java class naming this generator knows (see {@link JavaNames}); a newer one
+   * is refused rather than guessed at.
    */
-  static final Edition MAXIMUM_EDITION = Edition.EDITION_2023;
+  static final Edition MAXIMUM_EDITION = Edition.EDITION_2024;
+
+  /** The longest file name most file systems (ext4, XFS, APFS, NTFS) take, in bytes. */
+  static final int MAX_CLASS_FILE_NAME_BYTES = 255;
 
   private final String version;
 
@@ -105,6 +107,7 @@ public final class SpokeGenerator {
         checkOuterClassName(file);
         ProtoComments comments = new ProtoComments(file);
         for (int i = 0; i < file.getServiceCount(); i++) {
+          checkClassFileNames(file, file.getService(i));
           ServiceModel service = model(file, i, parameters, messages, comments);
           checkClassIsFree(file, service, protocClassesByPackage);
           JavaFile javaFile = generator.generate(service);
@@ -127,7 +130,7 @@ public final class SpokeGenerator {
       // different classes, and stubs call the getters through the outer class).
       Map<String, String> methodNames = new HashMap<>();
       Map<String, String> getterNames = new HashMap<>();
-      Map<String, String> methodIdNames = new HashMap<>();
+      Set<String> methodIdNames = new HashSet<>();
       boolean referencesDeprecated = false;
       for (int m = 0; m < service.getMethodCount(); m++) {
         MethodDescriptorProto method = service.getMethod(m);
@@ -138,7 +141,7 @@ public final class SpokeGenerator {
             method.getName(),
             JavaNames.methodName(method.getName()),
             JavaNames.methodDescriptorGetterName(method.getName()),
-            JavaNames.methodIdConstantName(method.getName()),
+            uniqueMethodIdConstant(methodIdNames, method.getName(), m),
             Shape.of(method.getClientStreaming(), method.getServerStreaming()),
             requestType.javaClass(),
             responseType.javaClass(),
@@ -146,7 +149,6 @@ public final class SpokeGenerator {
             comments.method(serviceIndex, m));
         claim(methodNames, rpc.methodName(), method, file, fullName);
         claim(getterNames, rpc.descriptorGetter(), method, file, fullName);
-        claim(methodIdNames, rpc.methodIdConstant(), method, file, fullName);
         rpcs.add(rpc);
       }
       return new ServiceModel(
@@ -160,6 +162,42 @@ public final class SpokeGenerator {
           referencesDeprecated,
           comments.service(serviceIndex),
           rpcs);
+    }
+
+    /**
+     * The private dispatch constant of the rpc at {@code index}: {@code METHODID_<NAME>}, or, when an
+     * earlier rpc took that (rpcs {@code Ab} and {@code AB} both make {@code METHODID_AB}), the same with
+     * the rpc's index appended. Nothing outside the generated class sees these names.
+     */
+    private String uniqueMethodIdConstant(Set<String> taken, String rpcName, int index) {
+      String name = JavaNames.methodIdConstantName(rpcName);
+      while (!taken.add(name)) {
+        name = name + "_" + index;
+      }
+      return name;
+    }
+
+    /**
+     * Refuses a service whose generated classes would have class-file names longer than file systems
+     * allow (255 bytes), which javac would only report as "File name too long".
+     */
+    private void checkClassFileNames(FileDescriptorProto file, ServiceDescriptorProto service) throws GeneratorException {
+      String outer = JavaNames.serviceClassName(service.getName());
+      String longest = outer + ".class";
+      for (String nested : ServiceGenerator.nestedClassNames(service.getName())) {
+        String classFile = outer + "$" + nested + ".class";
+        if (classFile.length() > longest.length()) {
+          longest = classFile;
+        }
+      }
+      int bytes = longest.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      if (bytes > MAX_CLASS_FILE_NAME_BYTES) {
+        int over = bytes - MAX_CLASS_FILE_NAME_BYTES;
+        throw new GeneratorException(file.getName() + ": the name of service " + service.getName() + " ("
+            + service.getName().length() + " characters) is too long for Java class files: " + longest.substring(0, 40)
+            + "… would be " + bytes + " bytes, and file systems allow " + MAX_CLASS_FILE_NAME_BYTES
+            + "; shorten the service name by at least " + (over + 1) / 2 + " characters");
+      }
     }
 
     /** Records that {@code method} uses {@code javaName}; refuses it if another rpc of the service already does. */
@@ -209,6 +247,13 @@ public final class SpokeGenerator {
             + "\" is also the name of a type declared in the file, so protoc cannot generate Java for it; "
             + "choose another java_outer_classname or rename the type");
       }
+      // From edition 2024 on protoc no longer renames a derived outer class that clashes: it refuses.
+      if (!file.getOptions().hasJavaOuterClassname() && JavaNames.isEdition2024OrLater(file)
+          && JavaNames.declaresType(file, JavaNames.outerClassName(file))) {
+        throw new GeneratorException(file.getName() + ": the outer class name protoc derives for it, \""
+            + JavaNames.outerClassName(file) + "\", is also the name of a type declared in the file, so protoc"
+            + " cannot generate Java for it; set java_outer_classname or rename the type");
+      }
     }
 
     /** Refuses a {@code <Service>Spoke} class that would replace a class protoc generates in the same package. */
@@ -229,11 +274,21 @@ public final class SpokeGenerator {
       for (FileDescriptorProto file : request.getProtoFileList()) {
         Set<String> names = byPackage.computeIfAbsent(JavaNames.javaPackage(file), p -> new HashSet<>());
         names.add(JavaNames.outerClassName(file));
-        if (file.getOptions().getJavaMultipleFiles()) {
-          file.getMessageTypeList().stream().map(DescriptorProto::getName).forEach(names::add);
-          file.getEnumTypeList().stream().map(EnumDescriptorProto::getName).forEach(names::add);
-          if (file.getOptions().getJavaGenericServices()) {
-            file.getServiceList().stream().map(ServiceDescriptorProto::getName).forEach(names::add);
+        for (DescriptorProto m : file.getMessageTypeList()) {
+          if (!JavaNames.nestedInOuterClass(file, m.getOptions().getFeatures())) {
+            names.add(m.getName());
+          }
+        }
+        for (EnumDescriptorProto e : file.getEnumTypeList()) {
+          if (!JavaNames.nestedInOuterClass(file, e.getOptions().getFeatures())) {
+            names.add(e.getName());
+          }
+        }
+        if (file.getOptions().getJavaGenericServices()) {
+          for (ServiceDescriptorProto sv : file.getServiceList()) {
+            if (!JavaNames.nestedInOuterClass(file, sv.getOptions().getFeatures())) {
+              names.add(sv.getName());
+            }
           }
         }
       }

@@ -31,10 +31,10 @@ class GeneratorErrorsTest {
 
   @Test
   void aNewerEditionIsRefusedRatherThanGuessed() {
-    FileDescriptorProto file = file("p/new.proto", "p").setSyntax("editions").setEdition(Edition.EDITION_2024)
+    FileDescriptorProto file = file("p/new.proto", "p").setSyntax("editions").setEdition(Edition.EDITION_2026)
         .addMessageType(message("M")).addService(service("S", rpc("Call", ".p.M", ".p.M"))).build();
-    assertEquals("p/new.proto uses edition 2024, which protoc-gen-spoke does not support (it supports proto2, proto3 "
-        + "and editions up to edition 2023)", error(request(file)));
+    assertEquals("p/new.proto uses edition 2026, which protoc-gen-spoke does not support (it supports proto2, proto3 "
+        + "and editions up to edition 2024)", error(request(file)));
   }
 
   @Test
@@ -45,12 +45,12 @@ class GeneratorErrorsTest {
 
   @Test
   void aMessageFromANewerEditionIsRefused() {
-    FileDescriptorProto dependency = file("p/types.proto", "p").setSyntax("editions").setEdition(Edition.EDITION_2024)
+    FileDescriptorProto dependency = file("p/types.proto", "p").setSyntax("editions").setEdition(Edition.EDITION_2026)
         .addMessageType(message("M")).build();
     FileDescriptorProto file = file("p/service.proto", "p").setSyntax("proto3").addDependency("p/types.proto")
         .addService(service("S", rpc("Call", ".p.M", ".p.M"))).build();
-    assertEquals("p/service.proto: rpc p.S.Call uses p.M from p/types.proto, but that file uses edition 2024, which "
-        + "protoc-gen-spoke does not support (it supports proto2, proto3 and editions up to edition 2023)",
+    assertEquals("p/service.proto: rpc p.S.Call uses p.M from p/types.proto, but that file uses edition 2026, which "
+        + "protoc-gen-spoke does not support (it supports proto2, proto3 and editions up to edition 2024)",
         error(request(List.of("p/service.proto"), dependency, file)));
   }
 
@@ -104,11 +104,30 @@ class GeneratorErrorsTest {
   }
 
   @Test
-  void rpcsWhoseMethodIdConstantsCollideAreRefused() {
-    FileDescriptorProto file = file("p/s.proto", "p").addMessageType(message("M"))
-        .addService(service("S", rpc("GetURL", ".p.M", ".p.M"), rpc("get_url", ".p.M", ".p.M"))).build();
-    assertEquals("p/s.proto: the rpcs GetURL and get_url of service p.S would both be named METHODID_GET_URL in Java; "
-        + "rename one of them", error(request(file)));
+  void anEdition2024OuterClassNameThatNamesATypeIsRefusedAsProtocDoes() {
+    // protoc 2024 no longer appends OuterClass: "clash.proto" derives ClashProto, and a message has that name.
+    FileDescriptorProto file = file("p/clash.proto", "p").setSyntax("editions").setEdition(Edition.EDITION_2024)
+        .addMessageType(message("ClashProto")).addService(service("S", rpc("Call", ".p.ClashProto", ".p.ClashProto")))
+        .build();
+    assertEquals("p/clash.proto: the outer class name protoc derives for it, \"ClashProto\", is also the name of a type"
+        + " declared in the file, so protoc cannot generate Java for it; set java_outer_classname or rename the type",
+        error(request(file)));
+  }
+
+  @Test
+  void aServiceNameTooLongForAClassFileIsRefusedSayingByHowMuch() {
+    String name = "S" + "x".repeat(115); // <Name>Spoke$<Name>BlockingStub.class: 2 x 116 + 24 = 256 bytes
+    FileDescriptorProto file = file("p/long.proto", "p").addMessageType(message("M"))
+        .addService(service(name, rpc("Call", ".p.M", ".p.M"))).build();
+    String error = error(request(file));
+    assertTrue(error.startsWith("p/long.proto: the name of service " + name + " (116 characters) is too long for Java"
+        + " class files: "), error);
+    assertTrue(error.endsWith("would be 256 bytes, and file systems allow 255; shorten the service name by at least 1"
+        + " characters"), error);
+    // One character shorter fits.
+    FileDescriptorProto fits = file("p/long.proto", "p").addMessageType(message("M"))
+        .addService(service(name.substring(1), rpc("Call", ".p.M", ".p.M"))).build();
+    assertFalse(Corpus.generate(request(fits)).hasError());
   }
 
   @Test
@@ -145,7 +164,7 @@ class GeneratorErrorsTest {
     assertEquals(0, response.getFileCount(), "no files alongside an error");
     assertEquals(SpokeGenerator.SUPPORTED_FEATURES, response.getSupportedFeatures());
     assertEquals(Edition.EDITION_PROTO2_VALUE, response.getMinimumEdition());
-    assertEquals(Edition.EDITION_2023_VALUE, response.getMaximumEdition());
+    assertEquals(Edition.EDITION_2024_VALUE, response.getMaximumEdition());
     return response.getError();
   }
 

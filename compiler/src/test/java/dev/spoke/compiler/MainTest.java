@@ -71,16 +71,38 @@ class MainTest {
     CodeGeneratorRequest request = Corpus.request("", List.of("spoke/golden/greeter.proto")).toBuilder()
         .setProtoFile(Corpus.allFiles().indexOf(Corpus.file("spoke/golden/greeter.proto")),
             Corpus.file("spoke/golden/greeter.proto").toBuilder().setSyntax("editions")
-                .setEdition(com.google.protobuf.DescriptorProtos.Edition.EDITION_2024))
+                .setEdition(com.google.protobuf.DescriptorProtos.Edition.EDITION_2026))
         .build();
     Run run = runInSubprocess(request.toByteArray());
     assertEquals(0, run.exitCode, run.stderr);
     assertEquals("", run.stderr);
     CodeGeneratorResponse response = CodeGeneratorResponse.parseFrom(run.stdout);
-    assertEquals("spoke/golden/greeter.proto uses edition 2024, which protoc-gen-spoke does not support (it supports "
-        + "proto2, proto3 and editions up to edition 2023)", response.getError());
+    assertEquals("spoke/golden/greeter.proto uses edition 2026, which protoc-gen-spoke does not support (it supports "
+        + "proto2, proto3 and editions up to edition 2024)", response.getError());
     assertEquals(0, response.getFileCount());
     assertArrayEquals(response.toByteArray(), run.stdout, "stdout holds the response and nothing else");
+  }
+
+  /**
+   * A fresh JVM given one small file (nothing before the generator has touched protobuf's descriptors):
+   * protobuf-java's own static initializers must run in the one order that works.
+   */
+  @Test
+  void inAFreshProcessASingleSimpleFileIsGenerated() throws Exception {
+    com.google.protobuf.DescriptorProtos.FileDescriptorProto file = com.google.protobuf.DescriptorProtos.FileDescriptorProto
+        .newBuilder().setName("s.proto").setPackage("s").setSyntax("proto3")
+        .addMessageType(com.google.protobuf.DescriptorProtos.DescriptorProto.newBuilder().setName("M"))
+        .addService(com.google.protobuf.DescriptorProtos.ServiceDescriptorProto.newBuilder().setName("S")
+            .addMethod(com.google.protobuf.DescriptorProtos.MethodDescriptorProto.newBuilder()
+                .setName("Do").setInputType(".s.M").setOutputType(".s.M")))
+        .build();
+    CodeGeneratorRequest request = CodeGeneratorRequest.newBuilder().addFileToGenerate("s.proto").addProtoFile(file).build();
+    Run run = runInSubprocess(request.toByteArray());
+    assertEquals(0, run.exitCode, run.stderr);
+    assertEquals("", run.stderr);
+    CodeGeneratorResponse response = CodeGeneratorResponse.parseFrom(run.stdout);
+    assertEquals("", response.getError());
+    assertEquals("s/SSpoke.java", response.getFile(0).getName());
   }
 
   /** A separate JVM writes exactly the bytes the in-process generator returns, for the whole corpus. */

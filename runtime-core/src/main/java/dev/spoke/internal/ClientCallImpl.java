@@ -64,6 +64,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private final CallOptions options;
   private final Executor callExecutor;
   private final long callId;
+  /** When the call was made, for diagnostics ({@link Connection#callsInFlight()}). */
+  private final long startedNanos = System.nanoTime();
   private final StreamFlow flow = new StreamFlow();
   /** Set once, by whichever ends the call first (see the class comment). */
   private volatile boolean ended;
@@ -115,6 +117,15 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       this.callExecutor = new SerializingExecutor(e);
     }
     this.callId = conn.nextCallId();
+  }
+
+  /**
+   * This call as diagnostics show it. Any thread.
+   * NOTE: reads the deadline without synchronization: a snapshot may miss one set a moment ago.
+   */
+  CallInFlight inFlight() {
+    Deadline d = deadline;
+    return new CallInFlight(callId, method, true, startedNanos, d == null ? null : d.nanoTime());
   }
 
   @Override

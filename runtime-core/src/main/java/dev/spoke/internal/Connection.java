@@ -20,6 +20,8 @@ import dev.spoke.transport.OutboundFrame;
 import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -120,10 +122,12 @@ public final class Connection implements FrameListener {
     return channel;
   }
 
+  /** The services this side serves on the connection. */
   public ServiceRegistry registry() {
     return registry;
   }
 
+  /** The transport the connection runs over. */
   public Transport transport() {
     return transport;
   }
@@ -143,6 +147,7 @@ public final class Connection implements FrameListener {
     return ServerCallImpl.connectionOf(CallContext.current());
   }
 
+  /** This side's name in messages. */
   public String localName() {
     return localName;
   }
@@ -160,6 +165,22 @@ public final class Connection implements FrameListener {
   /** Calls the other side started that this side has accepted. */
   public long callsServed() {
     return callsServed.sum();
+  }
+
+  /**
+   * The calls now in flight on this connection, both those this side made and those it serves, oldest
+   * first: for diagnostics. A snapshot, each call read once; cheap enough to take every second.
+   */
+  public List<CallInFlight> callsInFlight() {
+    List<CallInFlight> out = new ArrayList<>();
+    for (ClientCallImpl<?, ?> c : clientCalls.values()) {
+      out.add(c.inFlight());
+    }
+    for (ServerCallImpl<?, ?> c : serverCalls.values()) {
+      out.add(c.inFlight());
+    }
+    out.sort((a, b) -> Long.signum(a.startedNanos() - b.startedNanos()));
+    return out;
   }
 
   /** Calls in flight: started by this side and by the other side. */
@@ -293,9 +314,11 @@ public final class Connection implements FrameListener {
     int messageSize = message == null ? 0 : marshaller.serializedSize(message);
     long total = (long) metadataSize + messageSize;
     if (total > transport.maxPayloadLength()) {
+      String advice = transport.payloadLimitAdvice(total);
       throw Status.RESOURCE_EXHAUSTED
           .withDescription(describe(what) + " is " + total + " bytes; the largest payload "
-              + transport.remoteName() + " can carry is " + transport.maxPayloadLength() + " bytes")
+              + transport.remoteName() + " can carry is " + transport.maxPayloadLength() + " bytes"
+              + (advice != null ? "; " + advice : ""))
           .asException();
     }
     OutboundFrame frame;
@@ -608,6 +631,7 @@ public final class Connection implements FrameListener {
       return this;
     }
 
+    /** This side's name in messages ("host", "plugin 'x'"). */
     public Builder localName(String name) {
       this.localName = name;
       return this;
@@ -633,6 +657,7 @@ public final class Connection implements FrameListener {
       return this;
     }
 
+    /** The connection, not started. */
     public Connection build() {
       Objects.requireNonNull(executor, "executor");
       return new Connection(this);

@@ -43,6 +43,7 @@ public final class DeadlineTimer {
       cancelled = true;
     }
 
+    /** True once the task was cancelled or fired. */
     public final boolean isCancelled() {
       return cancelled;
     }
@@ -57,9 +58,20 @@ public final class DeadlineTimer {
   private int purgeThreshold = 1024;
 
   private DeadlineTimer(String name) {
-    thread = new Thread(this::loop, name);
+    // In the JVM's root thread group, not in the group of whichever thread first made a call: a runner
+    // such as mvn exec:java waits for (and tries to interrupt) every thread of the application's group
+    // when its main returns, and this thread is the process's, for as long as it runs.
+    thread = new Thread(rootThreadGroup(), this::loop, name);
     thread.setDaemon(true);
     thread.start();
+  }
+
+  private static ThreadGroup rootThreadGroup() {
+    ThreadGroup group = Thread.currentThread().getThreadGroup();
+    while (group.getParent() != null) {
+      group = group.getParent();
+    }
+    return group;
   }
 
   /** The process-wide timer. */

@@ -12,6 +12,7 @@ import dev.spoke.proto.control.ReadyResponse;
 public final class PluginControl {
   private PluginControl() {}
 
+  /** The control service's full name. */
   public static final String SERVICE_NAME = "spoke.control.PluginControl";
 
   /** A plugin's first call: it has attached, bound its services, and is ready for calls. */

@@ -51,6 +51,7 @@ public final class SerializingExecutor implements Executor, Runnable {
   @SuppressWarnings("unused") // accessed through RUNNING as well
   private volatile boolean running;
 
+  /** Runs tasks one at a time, in order, on {@code delegate}. */
   public SerializingExecutor(Executor delegate) {
     this.delegate = delegate;
     this.direct = delegate == DirectExecutor.INSTANCE;

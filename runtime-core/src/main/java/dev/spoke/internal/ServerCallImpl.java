@@ -53,6 +53,8 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   private final ServerMethodDefinition<ReqT, RespT> definition;
   private final MethodDescriptor<ReqT, RespT> method;
   private final long callId;
+  /** When the call's first frame arrived, for diagnostics ({@link Connection#callsInFlight()}). */
+  private final long startedNanos = System.nanoTime();
   private final Executor callExecutor;
   private final Deadline deadline;
   private final CallContextImpl context;
@@ -95,6 +97,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     this.callExecutor = callExecutor;
     this.deadline = timeoutNanos > 0 ? Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS) : null;
     this.context = new CallContextImpl();
+  }
+
+  /** This call as diagnostics show it. Any thread. */
+  CallInFlight inFlight() {
+    return new CallInFlight(callId, method, false, startedNanos, deadline == null ? null : deadline.nanoTime());
   }
 
   // ---------------------------------------------------------------------------------------------

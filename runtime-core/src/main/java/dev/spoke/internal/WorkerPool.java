@@ -82,6 +82,7 @@ public final class WorkerPool implements Executor, AutoCloseable {
     this.stallNanos = b.stallNanos;
   }
 
+  /** A builder of a pool whose threads are named after {@code name}. */
   public static Builder builder(String name) {
     return new Builder(name);
   }
@@ -448,6 +449,7 @@ public final class WorkerPool implements Executor, AutoCloseable {
       return this;
     }
 
+    /** The pool, with no threads started yet. */
     public WorkerPool build() {
       return new WorkerPool(this);
     }

@@ -11,6 +11,7 @@ import dev.spoke.Channel;
  * @param <S> the concrete stub type
  */
 public abstract class AbstractAsyncStub<S extends AbstractAsyncStub<S>> extends AbstractStub<S> {
+  /** An async stub calling over {@code channel} with {@code callOptions}. */
   protected AbstractAsyncStub(Channel channel, CallOptions callOptions) {
     super(channel, callOptions);
   }

@@ -10,6 +10,7 @@ import dev.spoke.Channel;
  * @param <S> the concrete stub type
  */
 public abstract class AbstractBlockingStub<S extends AbstractBlockingStub<S>> extends AbstractStub<S> {
+  /** A blocking stub calling over {@code channel} with {@code callOptions}. */
   protected AbstractBlockingStub(Channel channel, CallOptions callOptions) {
     super(channel, callOptions);
   }

@@ -22,6 +22,7 @@ public abstract class AbstractStub<S extends AbstractStub<S>> {
   private final Channel channel;
   private final CallOptions callOptions;
 
+  /** A stub calling over {@code channel} with {@code callOptions}. */
   protected AbstractStub(Channel channel, CallOptions callOptions) {
     this.channel = Objects.requireNonNull(channel, "channel");
     this.callOptions = Objects.requireNonNull(callOptions, "callOptions");
@@ -30,18 +31,22 @@ public abstract class AbstractStub<S extends AbstractStub<S>> {
   /** Creates a stub of the same type over {@code channel} with {@code callOptions}. */
   protected abstract S build(Channel channel, CallOptions callOptions);
 
+  /** The channel calls go over. */
   public final Channel getChannel() {
     return channel;
   }
 
+  /** The options every call of this stub gets. */
   public final CallOptions getCallOptions() {
     return callOptions;
   }
 
+  /** A stub like this one with {@code options} instead. */
   public final S withCallOptions(CallOptions options) {
     return build(channel, options);
   }
 
+  /** A stub like this one whose calls end at {@code deadline}. */
   public final S withDeadline(Deadline deadline) {
     return build(channel, callOptions.withDeadline(deadline));
   }
@@ -51,6 +56,7 @@ public abstract class AbstractStub<S extends AbstractStub<S>> {
     return build(channel, callOptions.withDeadlineAfter(duration, unit));
   }
 
+  /** Every call of the returned stub has {@code duration} from the moment this method is called. */
   public final S withDeadlineAfter(Duration duration) {
     return withDeadlineAfter(duration.toNanos(), TimeUnit.NANOSECONDS);
   }

@@ -8,5 +8,6 @@ package dev.spoke.stub;
  * @param <RespT> the response type
  */
 public interface ClientResponseObserver<ReqT, RespT> extends StreamObserver<RespT> {
+  /** Called before the call starts, with the stream of requests: for flow control and cancellation. */
   void beforeStart(ClientCallStreamObserver<ReqT> requestStream);
 }

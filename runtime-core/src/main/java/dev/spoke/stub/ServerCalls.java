@@ -23,41 +23,49 @@ public final class ServerCalls {
   /** A unary handler. */
   @FunctionalInterface
   public interface UnaryMethod<ReqT, RespT> {
+    /** Answers {@code request} through {@code responseObserver}: one value, then completion or an error. */
     void invoke(ReqT request, StreamObserver<RespT> responseObserver);
   }
 
   /** A server-streaming handler. */
   @FunctionalInterface
   public interface ServerStreamingMethod<ReqT, RespT> {
+    /** Answers {@code request} with a stream of values through {@code responseObserver}. */
     void invoke(ReqT request, StreamObserver<RespT> responseObserver);
   }
 
   /** A client-streaming handler: returns the observer that receives the requests. */
   @FunctionalInterface
   public interface ClientStreamingMethod<ReqT, RespT> {
+    /** Returns the observer of the call's requests; answers once through {@code responseObserver}. */
     StreamObserver<ReqT> invoke(StreamObserver<RespT> responseObserver);
   }
 
   /** A bidirectional handler: returns the observer that receives the requests. */
   @FunctionalInterface
   public interface BidiStreamingMethod<ReqT, RespT> {
+    /** Returns the observer of the call's requests; answers with a stream through {@code responseObserver}. */
     StreamObserver<ReqT> invoke(StreamObserver<RespT> responseObserver);
   }
 
+  /** The handler of a unary method implemented by {@code method}. */
   public static <ReqT, RespT> ServerCallHandler<ReqT, RespT> asyncUnaryCall(UnaryMethod<ReqT, RespT> method) {
     return new SingleRequestHandler<>(method::invoke);
   }
 
+  /** The handler of a server-streaming method implemented by {@code method}. */
   public static <ReqT, RespT> ServerCallHandler<ReqT, RespT> asyncServerStreamingCall(
       ServerStreamingMethod<ReqT, RespT> method) {
     return new SingleRequestHandler<>(method::invoke);
   }
 
+  /** The handler of a client-streaming method implemented by {@code method}. */
   public static <ReqT, RespT> ServerCallHandler<ReqT, RespT> asyncClientStreamingCall(
       ClientStreamingMethod<ReqT, RespT> method) {
     return new StreamingRequestHandler<>(method::invoke);
   }
 
+  /** The handler of a bidirectional-streaming method implemented by {@code method}. */
   public static <ReqT, RespT> ServerCallHandler<ReqT, RespT> asyncBidiStreamingCall(
       BidiStreamingMethod<ReqT, RespT> method) {
     return new StreamingRequestHandler<>(method::invoke);

@@ -10,10 +10,12 @@ package dev.spoke.stub;
  * @param <V> the value type
  */
 public interface StreamObserver<V> {
+  /** Receives the next value of the stream. */
   void onNext(V value);
 
   /** The stream failed; usually with a {@link dev.spoke.StatusRuntimeException} saying why. */
   void onError(Throwable t);
 
+  /** The stream ended without error; nothing follows. */
   void onCompleted();
 }

@@ -58,10 +58,12 @@ public final class FrameHeader {
     return this;
   }
 
+  /** The frame's kind. */
   public FrameKind kind() {
     return kind;
   }
 
+  /** Sets the frame's kind. */
   public FrameHeader kind(FrameKind kind) {
     this.kind = kind;
     return this;
@@ -72,11 +74,13 @@ public final class FrameHeader {
     return flags;
   }
 
+  /** Sets the flags, {@code FLAG_*} or-ed together. */
   public FrameHeader flags(int flags) {
     this.flags = flags;
     return this;
   }
 
+  /** True if {@code flag} is set. */
   public boolean hasFlag(int flag) {
     return (flags & flag) != 0;
   }
@@ -86,6 +90,7 @@ public final class FrameHeader {
     return callId;
   }
 
+  /** Sets the id of the call the frame belongs to. */
   public FrameHeader callId(long callId) {
     this.callId = callId;
     return this;
@@ -96,6 +101,7 @@ public final class FrameHeader {
     return methodId;
   }
 
+  /** Sets the id of the called method (CALL_START frames). */
   public FrameHeader methodId(int methodId) {
     this.methodId = methodId;
     return this;
@@ -106,6 +112,7 @@ public final class FrameHeader {
     return status;
   }
 
+  /** Sets the status code's number (CLOSE, CANCEL and GOAWAY frames). */
   public FrameHeader status(int status) {
     this.status = status;
     return this;
@@ -116,6 +123,7 @@ public final class FrameHeader {
     return credits;
   }
 
+  /** Sets how many more messages the receiver grants (REQUEST_CREDIT and RESPONSE_CREDIT frames). */
   public FrameHeader credits(int credits) {
     this.credits = credits;
     return this;
@@ -126,6 +134,7 @@ public final class FrameHeader {
     return timeoutNanos;
   }
 
+  /** Sets the nanoseconds the call has left when sent (CALL_START frames; 0: no deadline). */
   public FrameHeader timeoutNanos(long timeoutNanos) {
     this.timeoutNanos = timeoutNanos;
     return this;

@@ -56,6 +56,14 @@ public interface Transport {
   int maxPayloadLength();
 
   /**
+   * How a user makes room for a payload of {@code payloadLength} bytes, more than {@link
+   * #maxPayloadLength()}: a sentence for the error that refuses it, or null if the limit is fixed.
+   */
+  default String payloadLimitAdvice(long payloadLength) {
+    return null;
+  }
+
+  /**
    * Lets a thread that is waiting for a response on this transport deliver inbound frames itself, on
    * its own thread, when no other thread is delivering them at this moment: a blocking caller then
    * receives its response with no thread hand-off. It delivers only frames addressed to calls this side

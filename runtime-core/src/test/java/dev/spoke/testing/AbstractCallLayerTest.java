@@ -949,6 +949,41 @@ public abstract class AbstractCallLayerTest {
   }
 
   @Test
+  void callsInFlightListsEachSideWithItsMethodAgeAndDeadline() throws Exception {
+    long before = System.nanoTime();
+    CompletableFuture<TestResponse> running = futureUnary(TestRequest.newBuilder().setId(1).setHold(true).build(),
+        CallOptions.DEFAULT.withDeadlineAfter(60, TimeUnit.SECONDS));
+    TestService.Held h = service.held.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertNotNull(h);
+    // The server's own list where it runs in this JVM; a server in a child process is seen from here only.
+    Connection local = server instanceof LocalServerSide ? ((LocalServerSide) server).connection() : null;
+    List<dev.spoke.internal.CallInFlight> out = client.callsInFlight();
+    List<dev.spoke.internal.CallInFlight> in = local != null ? local.callsInFlight() : List.of();
+    assertEquals(1, out.size(), out.toString());
+    assertEquals(local != null ? 1 : 0, in.size(), in.toString());
+    List<dev.spoke.internal.CallInFlight> seen = new ArrayList<>(out);
+    seen.addAll(in);
+    for (dev.spoke.internal.CallInFlight c : seen) {
+      assertEquals(TestService.UNARY.getFullMethodName(), c.fullMethodName());
+      assertEquals(MethodDescriptor.MethodType.UNARY, c.type());
+      assertTrue(c.startedNanos() - before >= 0 && c.startedNanos() - System.nanoTime() <= 0, c.toString());
+      assertTrue(c.hasDeadline(), c.toString());
+      long left = c.deadlineNanos() - System.nanoTime();
+      assertTrue(left > TimeUnit.SECONDS.toNanos(50) && left <= TimeUnit.SECONDS.toNanos(60), c.toString());
+    }
+    assertTrue(out.get(0).outgoing());
+    if (local != null) {
+      assertFalse(in.get(0).outgoing());
+      assertEquals(out.get(0).callId(), in.get(0).callId());
+    }
+    h.observer.onNext(TestService.response(h.request, 0));
+    h.observer.onCompleted();
+    assertEquals(1, await(running).getId());
+    waitUntil("both sides forget the call",
+        () -> client.callsInFlight().isEmpty() && (local == null || local.callsInFlight().isEmpty()));
+  }
+
+  @Test
   void gracefulShutdownRefusesNewCallsAndLetsRunningOnesFinish() throws Exception {
     CompletableFuture<TestResponse> running =
         futureUnary(TestRequest.newBuilder().setId(1).setHold(true).build(), CallOptions.DEFAULT);

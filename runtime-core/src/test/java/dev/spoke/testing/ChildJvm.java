@@ -37,6 +37,11 @@ public final class ChildJvm implements AutoCloseable {
   }
 
   public static ChildJvm start(Class<?> main, String... args) throws IOException {
+    return start(System.getProperty("java.class.path"), main.getName(), args);
+  }
+
+  /** A child JVM running the class named {@code mainClass} on {@code classpath}. */
+  public static ChildJvm start(String classpath, String mainClass, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -44,11 +49,11 @@ public final class ChildJvm implements AutoCloseable {
     cmd.add("-ea"); // the ownership assertions run in child processes too
     cmd.add("-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
     cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(main.getName());
+    cmd.add(classpath);
+    cmd.add(mainClass);
     cmd.addAll(List.of(args));
     Process p = new ProcessBuilder(cmd).start();
-    return new ChildJvm(p, main.getSimpleName() + " " + String.join(" ", args));
+    return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args));
   }
 
   private void pump(BufferedReader reader, boolean out) {

@@ -17,9 +17,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,6 +73,7 @@ public final class Plugin implements AutoCloseable {
   private volatile PluginProcess current;
   private volatile PluginExit lastExit;
   private volatile boolean stopRequested;
+  private final AtomicBoolean shutdownStarted = new AtomicBoolean();
   private int restarts;
   /** Unexpected exits and failed restarts since the last process that ran stably; sets the back-off. */
   private int failuresInARow;
@@ -124,6 +128,7 @@ public final class Plugin implements AutoCloseable {
   }
 
   private PluginProcess startProcess() {
+    spec.checkLaunchable(); // before anything is reserved: a main class that is not there fails here
     return PluginProcess.start(host, spec, this, this::onProcessExit, this::onDisconnected);
   }
 
@@ -157,14 +162,17 @@ public final class Plugin implements AutoCloseable {
     }
   }
 
+  /** The plugin's name, as its spec gives it. */
   public String name() {
     return spec.name();
   }
 
+  /** How the plugin is launched, defaults included. */
   public PluginSpec spec() {
     return spec;
   }
 
+  /** Where the plugin is now; {@link #addStateListener} is told of every change. */
   public PluginState state() {
     return state;
   }
@@ -200,6 +208,7 @@ public final class Plugin implements AutoCloseable {
     listeners.add(Objects.requireNonNull(listener, "listener"));
   }
 
+  /** Stops telling {@code listener} of changes; it may still be told of one under way. */
   public void removeStateListener(StateListener listener) {
     listeners.remove(listener);
   }
@@ -312,10 +321,69 @@ public final class Plugin implements AutoCloseable {
     }
   }
 
-  /** Stops the plugin within its shutdown grace period; see {@link #close(Duration)}. */
+  /**
+   * Starts stopping the plugin, as {@link #close(Duration)} does with its shutdown grace period, and
+   * returns at once: calls already running get the grace period, new ones fail with {@code UNAVAILABLE}.
+   * {@link #awaitTermination} waits for the end. Idempotent.
+   */
+  public void shutdown() {
+    if (!shutdownStarted.compareAndSet(false, true)) {
+      return;
+    }
+    Thread stopper = new Thread(() -> {
+      try {
+        close(spec.shutdownGrace());
+      } catch (RuntimeException e) {
+        log.error("stopping plugin '{}' failed", name(), e);
+      }
+    }, "spoke-stop-" + name());
+    stopper.setDaemon(true);
+    stopper.start();
+  }
+
+  /**
+   * Waits until the plugin is down for good (stopped, or failed with no restart left), at most {@code
+   * timeout}.
+   *
+   * @return true if it is, false if the time ran out first
+   */
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    try {
+      finished.get(timeout, unit);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      return true; // never completed exceptionally; ended all the same
+    }
+  }
+
+  /** True once the plugin is down for good: stopped, or failed with no restart left. */
+  public boolean isTerminated() {
+    return finished.isDone();
+  }
+
+  /**
+   * Stops the plugin within its shutdown grace period: {@link #shutdown()}, then {@link
+   * #awaitTermination} for as long as a stop can take (the grace period, then termination of the process
+   * and its children). Idempotent.
+   */
   @Override
   public void close() {
-    close(spec.shutdownGrace());
+    shutdown();
+    long limit = stopLimit(spec.shutdownGrace()).toMillis();
+    try {
+      if (!awaitTermination(limit, TimeUnit.MILLISECONDS)) {
+        log.warn("plugin '{}' (pid {}) did not stop within {} ms; leaving it", name(), pid(), limit);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The longest a stop with this grace period takes: the grace, a second to exit, SIGTERM, SIGKILL, the exit seen. */
+  static Duration stopLimit(Duration grace) {
+    return grace.plusSeconds(1 + 2 + 5 + 10 + 2);
   }
 
   /**
@@ -341,6 +409,12 @@ public final class Plugin implements AutoCloseable {
     RemoteLink link = remote;
     boolean graceful = link != null ? link.close(grace) : p == null || p.stop(grace);
     settle(PluginState.STOPPED);
+    if (p != null && p.process != null) {
+      PluginExit exit = lastExit;
+      log.info("plugin '{}' (pid {}) stopped{}", name(), p.pid(), graceful ? ""
+          : "; it was terminated after its " + grace.toMillis() + " ms grace period"
+          + (exit != null ? " (" + exit.describe() + ")" : ""));
+    }
     finished.complete(lastExit);
     return graceful;
   }
@@ -373,6 +447,14 @@ public final class Plugin implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
+  /** Hands the current process's calls in flight to {@code publisher}, if there is a process. */
+  void publishInspection(InspectionPublisher publisher) {
+    PluginProcess p = current;
+    if (p != null && !p.exited.isDone()) {
+      publisher.publishCalls(p.reservation, p.connection);
+    }
+  }
+
   /** Runs when a process of this plugin exits, for whatever reason (on the JDK's process-exit thread). */
   private void onProcessExit(PluginProcess p) {
     try {
@@ -404,9 +486,13 @@ public final class Plugin implements AutoCloseable {
           }
         }
       }
-      // Fail the calls at once; the hub then takes back the entry and every slot.
-      p.release(reason);
-      p.exited.complete(exit);
+      // Fail the calls at once; the hub then takes back the entry and every slot. Whatever happens
+      // there, the exit is known: a stop waiting for it must not wait in vain.
+      try {
+        p.release(reason);
+      } finally {
+        p.exited.complete(exit);
+      }
       if (!unexpected) {
         return;
       }
@@ -437,8 +523,9 @@ public final class Plugin implements AutoCloseable {
       failures = failuresInARow;
     }
     Duration backoff = spec.restartPolicy().backoff(failures);
-    log.info("plugin '{}' restarts in {} ms (restart {} of {}, failure {} in a row)", name(), backoff.toMillis(),
-        attempt, spec.restartPolicy().maxRestarts(), failures);
+    int max = spec.restartPolicy().maxRestarts();
+    log.info("plugin '{}' restarts in {} ms (restart {}{}, failure {} in a row)", name(), backoff.toMillis(),
+        attempt, max == Integer.MAX_VALUE ? "" : " of " + max, failures);
     try {
       host.scheduler().schedule(() -> {
         Thread t = new Thread(this::restartNow, "spoke-restart-" + name());

@@ -18,10 +18,12 @@ public final class PluginExit {
     this.requested = requested;
   }
 
+  /** The plugin's name. */
   public String plugin() {
     return plugin;
   }
 
+  /** The pid of the process that ended. */
   public long pid() {
     return pid;
   }

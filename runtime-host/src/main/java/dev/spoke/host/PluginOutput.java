@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -17,19 +19,26 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
- * Forwards a plugin process's stdout and stderr, line by line, to SLF4J under the logger {@code
- * spoke.plugin.<name>}, and keeps the last lines of stderr for error messages.
+ * Forwards a plugin process's stdout and stderr to the host's SLF4J, each log entry once, and keeps the
+ * last lines of stderr for error messages.
  *
- * <p>Each line keeps the level it was written at, as far as its text shows: a level word near its
- * start ({@code ERROR}, {@code WARN}, {@code SEVERE}… as SLF4J, Log4j, Logback and java.util.logging
- * print them) sets it; a continuation line (a stack trace's {@code at …}, {@code Caused by:}) keeps the
- * level of the line before; any other line is INFO from stdout and WARN from stderr.
+ * <p>A line in the format Java plugins are started with ({@link PluginSpec#LOG_FORMAT_OPTIONS}: {@code
+ * LEVEL logger - message}, the level perhaps in brackets, perhaps after a {@code [thread]}) is logged at
+ * its own level under {@code spoke.plugin.<plugin>.<its logger>}, with only its message: the host's
+ * backend adds its own date, level and name, so nothing is printed twice, and {@code spoke.plugin.<plugin>}
+ * configures everything a plugin writes. Any other line is logged under {@code spoke.plugin.<plugin>} at
+ * the level its text shows ({@code ERROR}, {@code WARN}, {@code SEVERE}… near its start, as SLF4J,
+ * Log4j, Logback and java.util.logging print them), else INFO from stdout and WARN from stderr. A stack
+ * trace's lines ({@code at …}, {@code Caused by: …}) that arrive together with the entry they follow
+ * are logged with it as one entry, at its level.
  *
  * <p>Thread-safe.
  */
 final class PluginOutput {
 
   private static final int TAIL_LINES = 20;
+  /** An entry joins at most this many continuation lines, so one endless trace cannot hold the pump. */
+  private static final int MAX_JOINED_LINES = 500;
   /** A level word as log formats print it, within the first characters of a line. */
   private static final Pattern LEVEL_WORD =
       Pattern.compile("(?<![\\w.-])(TRACE|FINEST|FINER|FINE|DEBUG|INFO|CONFIG|WARN|WARNING|ERROR|SEVERE|FATAL)(?![\\w.-])");
@@ -37,43 +46,137 @@ final class PluginOutput {
   /** The first line of a printed exception: its class name, then perhaps a message. */
   private static final Pattern EXCEPTION_LINE =
       Pattern.compile("([a-zA-Z_$][\\w$]*\\.)+[A-Z][\\w$]*(Exception|Error|Throwable)(:|$)");
+  /**
+   * The line format plugins are started with: {@code LEVEL logger - message}, as slf4j-simple prints it
+   * with {@link PluginSpec#LOG_FORMAT_OPTIONS}; a {@code [thread] } before it or brackets around the
+   * level (slf4j-simple's other settings) are accepted too.
+   */
+  private static final Pattern ENTRY = Pattern.compile(
+      "(?:\\[[^\\]]*\\] )?\\[?(TRACE|DEBUG|INFO|WARN|ERROR)\\]? {1,2}([A-Za-z_$][\\w$]*(?:[.$-][\\w$]+)*) - (.*)",
+      Pattern.DOTALL);
 
-  private final Logger log;
+  /** Where forwarded entries go: SLF4J, or a test's list. */
+  interface Sink {
+    void log(String logger, Level level, String message);
+  }
+
+  /** The sink of a real host: SLF4J loggers, made once per name. */
+  private static final class Slf4jSink implements Sink {
+    private final Map<String, Logger> loggers = new ConcurrentHashMap<>();
+
+    @Override
+    public void log(String logger, Level level, String message) {
+      loggers.computeIfAbsent(logger, LoggerFactory::getLogger).atLevel(level).log(message);
+    }
+  }
+
   private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
   private final CountDownLatch closed = new CountDownLatch(2);
 
   PluginOutput(String pluginName, Process process) {
-    this.log = LoggerFactory.getLogger("spoke.plugin." + pluginName);
-    pump(process.getInputStream(), false, pluginName + "-stdout");
-    pump(process.getErrorStream(), true, pluginName + "-stderr");
+    Sink sink = new Slf4jSink();
+    pump(process.getInputStream(), new Forwarder(pluginName, false, sink), "plugin " + pluginName + " stdout");
+    pump(process.getErrorStream(), new Forwarder(pluginName, true, sink), "plugin " + pluginName);
   }
 
-  private void pump(InputStream in, boolean stderr, String threadName) {
+  private void pump(InputStream in, Forwarder forwarder, String threadName) {
     Thread t = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
         String line;
-        Level previous = null;
         while ((line = r.readLine()) != null) {
-          Level level = levelOf(line, previous, stderr);
-          previous = level;
-          log.atLevel(level).log("{}", line);
-          if (stderr) {
-            synchronized (stderrTail) {
-              stderrTail.add(line);
-              if (stderrTail.size() > TAIL_LINES) {
-                stderrTail.poll();
-              }
-            }
+          keep(line, forwarder.stderr);
+          forwarder.line(line);
+          // Lines already written join the entry they continue; the entry goes out once none are waiting.
+          while (r.ready() && (line = r.readLine()) != null) {
+            keep(line, forwarder.stderr);
+            forwarder.line(line);
           }
+          forwarder.flush();
         }
       } catch (IOException e) {
         // the process went away
       } finally {
+        forwarder.flush();
         closed.countDown();
       }
-    }, "spoke-plugin-" + threadName);
+    }, threadName);
     t.setDaemon(true);
     t.start();
+  }
+
+  private void keep(String line, boolean stderr) {
+    if (!stderr) {
+      return;
+    }
+    synchronized (stderrTail) {
+      stderrTail.add(line);
+      if (stderrTail.size() > TAIL_LINES) {
+        stderrTail.poll();
+      }
+    }
+  }
+
+  /**
+   * Turns one stream's lines into log entries: parses each, joins continuation lines to the entry before,
+   * and hands complete entries to the sink on {@link #flush()} or when the next entry starts.
+   * One pump thread's; not thread-safe.
+   */
+  static final class Forwarder {
+    private final String pluginLogger;
+    private final boolean stderr;
+    private final Sink sink;
+    private String logger;
+    private Level level;
+    private StringBuilder message;
+    private int joined;
+    /** The level of the last entry, for continuation lines that arrive on their own. */
+    private Level previousLevel;
+    private String previousLogger;
+
+    Forwarder(String pluginName, boolean stderr, Sink sink) {
+      this.pluginLogger = "spoke.plugin." + pluginName;
+      this.stderr = stderr;
+      this.sink = sink;
+    }
+
+    void line(String line) {
+      if (previousLevel != null && isContinuation(line)) {
+        if (message != null && joined < MAX_JOINED_LINES) {
+          message.append('\n').append(line);
+          joined++;
+          return;
+        }
+        flush();
+        start(previousLogger, previousLevel, line);
+        return;
+      }
+      flush();
+      Matcher m = ENTRY.matcher(line);
+      if (m.matches()) {
+        start(pluginLogger + "." + m.group(2), Level.valueOf(m.group(1)), m.group(3));
+      } else {
+        start(pluginLogger, levelOf(line, null, stderr), line);
+      }
+    }
+
+    private void start(String entryLogger, Level entryLevel, String text) {
+      logger = entryLogger;
+      level = entryLevel;
+      message = new StringBuilder(text);
+      joined = 0;
+      previousLogger = entryLogger;
+      previousLevel = entryLevel;
+    }
+
+    /** Hands the entry being built, if any, to the sink. */
+    void flush() {
+      if (message == null) {
+        return;
+      }
+      String text = message.toString();
+      message = null;
+      sink.log(logger, level, text);
+    }
   }
 
   /**

@@ -120,6 +120,7 @@ final class PluginProcess {
       log.warn("plugin '{}' runs Spoke {} and the host {}", name, ready.getSpokeVersion(), SpokeVersion.get());
     }
     log.info("plugin '{}' ready: pid {}, serves {}", name, process.pid(), ready.getServicesList());
+    host.inspectionPublisher().publishPluginNames(r, ready);
     return p;
   }
 

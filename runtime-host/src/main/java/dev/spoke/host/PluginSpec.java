@@ -14,11 +14,23 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * How to launch a plugin: a Java main class (on the host's own class path unless told otherwise, so
- * examples run without packaging) or any command line; its name, environment, working directory, how
- * long it may take to get ready, what happens when it fails, and how long it gets to stop; and, for its
- * channel, the interceptors its calls go through and its {@link ServiceConfig} (retries, wait-for-ready,
- * timeouts per method).
+ * How to launch a plugin: a Java main class or any command line; its name, environment, working
+ * directory, how long it may take to get ready, what happens when it fails, and how long it gets to stop.
+ *
+ * <p>A Java plugin runs on the class path its main class was loaded from in the host: the host's own
+ * {@code java.class.path} under {@code java -cp}, {@code java -jar} and most IDE runners; the entries of
+ * the class loader that loaded it under {@code mvn exec:java} and other runners that load the
+ * application in a class loader of their own; a Spring Boot executable jar through its own launcher.
+ * {@link Builder#classpath} sets it explicitly. A main class that is not on that class path is refused
+ * before any process starts, with an error that names the class and what to do.
+ *
+ * <p>Defaults, all shown by {@link #toString()}: ready timeout {@value #DEFAULT_READY_TIMEOUT_SECONDS}
+ * s; restart policy {@link RestartPolicy#onFailure()} (restart after every crash, back-off from 100 ms
+ * to 30 s); shutdown grace {@value #DEFAULT_SHUTDOWN_GRACE_SECONDS} s; the host's environment and
+ * working directory; JVM options {@link #DEFAULT_JVM_OPTIONS} and {@link #LOG_FORMAT_OPTIONS}.
+ *
+ * <p>For its channel, a spec also holds the interceptors its calls go through and its {@link
+ * ServiceConfig} (retries, wait-for-ready, timeouts per method).
  *
  * <p>A Java plugin gets the hub's path, its peer id and its name as arguments; any other command gets
  * them as {@code SPOKE_HUB_PATH}, {@code SPOKE_PEER_ID}, {@code SPOKE_PLUGIN_NAME}. The secret token
@@ -46,13 +58,33 @@ public final class PluginSpec {
    */
   public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-XX:PerfDataSamplingInterval=1000");
 
+  /**
+   * JVM options that give a Java plugin's slf4j-simple log lines the one format the host parses, {@code
+   * LEVEL logger - message} (no date, thread or brackets: the host's own log adds its), so each line is
+   * forwarded once, under the plugin's logger name and at its level (see {@link SpokeHost}). They come
+   * after {@link #DEFAULT_JVM_OPTIONS} and before the spec's own options, which can override them; a
+   * plugin that logs through another backend gets the same forwarding by printing that format.
+   */
+  public static final List<String> LOG_FORMAT_OPTIONS = List.of(
+      "-Dorg.slf4j.simpleLogger.showDateTime=false",
+      "-Dorg.slf4j.simpleLogger.showThreadName=false",
+      "-Dorg.slf4j.simpleLogger.showLogName=true",
+      "-Dorg.slf4j.simpleLogger.showShortLogName=false",
+      "-Dorg.slf4j.simpleLogger.levelInBrackets=false");
+
+  /** How long a plugin may take from start to READY unless {@link Builder#readyTimeout} says otherwise. */
+  public static final int DEFAULT_READY_TIMEOUT_SECONDS = 30;
+
+  /** How long a stopping plugin may take unless {@link Builder#shutdownGrace} says otherwise. */
+  public static final int DEFAULT_SHUTDOWN_GRACE_SECONDS = 5;
+
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,59}");
   /** Whether this JVM runs Spoke's assertions (as tests do); Java plugins then run them too. */
   private static final boolean SPOKE_ASSERTIONS = PluginSpec.class.desiredAssertionStatus();
 
   private final String name;
   private final String mainClass;
-  private final String classpath;
+  private final PluginClassPath classpath;
   private final List<String> jvmArgs;
   private final List<String> command;
   private final List<String> args;
@@ -65,11 +97,13 @@ public final class PluginSpec {
   private final ServiceConfig serviceConfig;
   private final String target;
   private final RemoteConnector connector;
+  /** Set once the main class was found on the class path, so restarts do not look again. */
+  private volatile boolean classpathChecked;
 
   private PluginSpec(Builder b) {
     this.name = b.name;
     this.mainClass = b.mainClass;
-    this.classpath = b.classpath;
+    this.classpath = b.command != null || b.target != null ? null : b.resolveClasspath();
     this.jvmArgs = List.copyOf(b.jvmArgs);
     this.command = b.command == null ? null : List.copyOf(b.command);
     this.args = List.copyOf(b.args);
@@ -84,12 +118,32 @@ public final class PluginSpec {
     this.connector = b.connector;
   }
 
-  /** A plugin whose {@code main} is {@code mainClass}, run by this JVM's {@code java} on the host's class path. */
+  /**
+   * A plugin whose {@code main} is {@code mainClass}, run by this JVM's {@code java} on the class path
+   * {@code mainClass} was loaded from (see the class comment).
+   *
+   * @param name the plugin's name: 1 to 60 letters, digits, '.', '_' or '-'; in logs, errors and the hub
+   */
   public static Builder java(String name, Class<?> mainClass) {
-    return java(name, mainClass.getName());
+    return java(name, mainClass.getName(), mainClass.getClassLoader());
   }
 
-  /** A plugin whose {@code main} is the class of that name. */
+  /**
+   * A plugin whose {@code main} is the class of that name as {@code loader} loads it, run on the class
+   * path that loader takes it from: for applications that load plugin code in class loaders of their own.
+   */
+  public static Builder java(String name, String mainClass, ClassLoader loader) {
+    Builder b = java(name, mainClass);
+    b.mainClassLoader = loader;
+    b.mainClassKnown = true;
+    return b;
+  }
+
+  /**
+   * A plugin whose {@code main} is the class of that name, run on the class path that class is loaded
+   * from in the host (found through the thread's context class loader), or on the host's own class path
+   * if the host cannot load it, or on {@link Builder#classpath}.
+   */
   public static Builder java(String name, String mainClass) {
     Builder b = new Builder(name);
     b.mainClass = Objects.requireNonNull(mainClass, "mainClass");
@@ -122,6 +176,7 @@ public final class PluginSpec {
     return b;
   }
 
+  /** The plugin's name, as given to {@link #java} or {@link #command}. */
   public String name() {
     return name;
   }
@@ -141,18 +196,50 @@ public final class PluginSpec {
     return connector;
   }
 
+  /** The plugin's main class, or null if it is started by a command line. */
+  public String mainClass() {
+    return mainClass;
+  }
+
+  /**
+   * The class path a Java plugin runs on, absolute entries in order (see the class comment for where it
+   * comes from); empty for a plugin started by a command line.
+   */
+  public List<String> classpath() {
+    return classpath == null ? List.of() : classpath.entries();
+  }
+
+  /** The JVM options of a Java plugin, after {@link #DEFAULT_JVM_OPTIONS} and {@link #LOG_FORMAT_OPTIONS}. */
+  public List<String> jvmArgs() {
+    return jvmArgs;
+  }
+
+  /** The plugin's own arguments, after Spoke's. */
+  public List<String> args() {
+    return args;
+  }
+
+  /** Variables set for the plugin on top of the host's environment. */
+  public Map<String, String> environment() {
+    return environment;
+  }
+
+  /** How long the plugin may take from start to READY. */
   public Duration readyTimeout() {
     return readyTimeout;
   }
 
+  /** What the host does when the plugin exits without being asked to. */
   public RestartPolicy restartPolicy() {
     return restartPolicy;
   }
 
+  /** How long a stopping plugin may take to finish its calls and exit before it is terminated. */
   public Duration shutdownGrace() {
     return shutdownGrace;
   }
 
+  /** The plugin's working directory, or null for the host's. */
   public Path workingDirectory() {
     return workingDirectory;
   }
@@ -165,6 +252,27 @@ public final class PluginSpec {
   /** The plugin channel's per-method settings; {@link ServiceConfig#NONE} by default. */
   public ServiceConfig serviceConfig() {
     return serviceConfig;
+  }
+
+  /**
+   * Throws if this spec cannot start a process that runs its main class: a Java plugin whose main class
+   * is not on its class path. Called before a launch reserves anything, so the error comes at once.
+   */
+  void checkLaunchable() {
+    if (classpath == null || classpathChecked) {
+      return;
+    }
+    String problem = classpath.checkHolds(mainClass);
+    if (problem != null) {
+      throw new PluginLaunchException("cannot launch plugin '" + name + "': " + problem + ". Pass the class itself,"
+          + " PluginSpec.java(\"" + name + "\", " + simpleName(mainClass) + ".class), to run it from where the host"
+          + " loaded it, or give the class path with PluginSpec.Builder.classpath(...)");
+    }
+    classpathChecked = true;
+  }
+
+  private static String simpleName(String className) {
+    return className.substring(className.lastIndexOf('.') + 1);
   }
 
   /** The command line of one launch. */
@@ -180,10 +288,16 @@ public final class PluginSpec {
     if (SPOKE_ASSERTIONS) {
       cmd.add("-ea:dev.spoke..."); // a host that checks Spoke's invariants has its plugins check them too
     }
+    cmd.addAll(LOG_FORMAT_OPTIONS);
     cmd.addAll(jvmArgs);
     cmd.add("-cp");
-    cmd.add(classpath != null ? classpath : System.getProperty("java.class.path"));
-    cmd.add(mainClass);
+    cmd.add(classpath.argument());
+    if (classpath.launcherClass() != null) {
+      cmd.add("-Dloader.main=" + mainClass); // Spring Boot's PropertiesLauncher runs this class
+      cmd.add(classpath.launcherClass());
+    } else {
+      cmd.add(mainClass);
+    }
     cmd.add("--hub-path=" + hubPath);
     cmd.add("--peer-id=" + peerId);
     cmd.add("--plugin-name=" + name);
@@ -205,25 +319,72 @@ public final class PluginSpec {
     return env;
   }
 
+  /**
+   * Everything a launch uses, defaults included: name, what runs and on which class path, options,
+   * timeouts, restart policy, working directory and the variables added to the environment; and the
+   * channel's interceptors (how many) and service config, when set.
+   */
   @Override
   public String toString() {
-    String what = target != null ? "remote " + target : command != null ? String.join(" ", command) : "java " + mainClass;
-    return "PluginSpec{" + name + ", " + what + "}";
+    StringBuilder sb = new StringBuilder("PluginSpec{").append(name).append(", ");
+    if (target != null) {
+      sb.append("remote ").append(target);
+    } else if (command != null) {
+      sb.append("command ").append(String.join(" ", command));
+    } else {
+      sb.append("java ").append(mainClass).append(", class path: ").append(classpath.describe())
+          .append(", JVM options ").append(jvmArgs.isEmpty() ? "the defaults" : "the defaults and " + jvmArgs);
+    }
+    if (!args.isEmpty()) {
+      sb.append(", args ").append(args);
+    }
+    sb.append(", ready timeout ").append(human(readyTimeout));
+    if (target == null) {
+      sb.append(", restart ").append(restartPolicy);
+    }
+    sb.append(", shutdown grace ").append(human(shutdownGrace));
+    if (target == null) {
+      sb.append(", working directory ").append(workingDirectory != null ? workingDirectory : "the host's")
+          .append(", environment ").append(environment.isEmpty() ? "the host's" : "the host's and " + environment.keySet());
+    }
+    if (!interceptors.isEmpty()) {
+      sb.append(", interceptors ").append(interceptors.size());
+    }
+    if (serviceConfig != ServiceConfig.NONE) {
+      sb.append(", service config ").append(serviceConfig);
+    }
+    sb.append('}');
+    return sb.toString();
+  }
+
+  /** 30 s, 200 ms, 1 min: a duration as a person writes it. */
+  static String human(Duration d) {
+    long ms = d.toMillis();
+    if (ms % 60_000 == 0 && ms >= 60_000) {
+      return ms / 60_000 + " min";
+    }
+    if (ms % 1000 == 0 && ms >= 1000) {
+      return ms / 1000 + " s";
+    }
+    return ms + " ms";
   }
 
   /** Builds a {@link PluginSpec}. */
   public static final class Builder {
     private final String name;
     private String mainClass;
+    private ClassLoader mainClassLoader;
+    private boolean mainClassKnown;
     private String classpath;
     private final List<String> jvmArgs = new ArrayList<>();
     private List<String> command;
     private final List<String> args = new ArrayList<>();
     private final Map<String, String> environment = new LinkedHashMap<>();
     private Path workingDirectory;
-    private Duration readyTimeout = Duration.ofSeconds(30);
-    private RestartPolicy restartPolicy = RestartPolicy.never();
-    private Duration shutdownGrace = Duration.ofSeconds(5);
+    private Duration readyTimeout = Duration.ofSeconds(DEFAULT_READY_TIMEOUT_SECONDS);
+    private RestartPolicy restartPolicy = RestartPolicy.onFailure();
+    private boolean restartPolicySet; // a remote plugin takes none: it reconnects by itself
+    private Duration shutdownGrace = Duration.ofSeconds(DEFAULT_SHUTDOWN_GRACE_SECONDS);
     private final List<ClientInterceptor> interceptors = new ArrayList<>();
     private ServiceConfig serviceConfig = ServiceConfig.NONE;
     private String target;
@@ -237,10 +398,46 @@ public final class PluginSpec {
       this.name = name;
     }
 
-    /** The class path of a Java plugin; default: the host's own. */
+    /**
+     * The class path of a Java plugin, entries separated by {@link java.io.File#pathSeparator}; default:
+     * where its main class was loaded from (see {@link PluginSpec}). For hosts whose class loader does
+     * not list its entries, or plugins whose classes the host does not have.
+     */
     public Builder classpath(String classpath) {
-      this.classpath = classpath;
+      this.classpath = Objects.requireNonNull(classpath, "classpath");
       return this;
+    }
+
+    /** The class path of a Java plugin as a list of directories and jars; see {@link #classpath(String)}. */
+    public Builder classpath(List<Path> entries) {
+      List<String> s = new ArrayList<>();
+      for (Path p : entries) {
+        s.add(p.toString());
+      }
+      return classpath(String.join(java.io.File.pathSeparator, s));
+    }
+
+    /** Where the plugin's class path comes from: given, derived from its main class's loader, or the host's. */
+    private PluginClassPath resolveClasspath() {
+      if (classpath != null) {
+        return PluginClassPath.given(classpath);
+      }
+      if (mainClassKnown) {
+        return PluginClassPath.of(name, mainClass, mainClassLoader);
+      }
+      ClassLoader context = Thread.currentThread().getContextClassLoader();
+      for (ClassLoader l : new ClassLoader[] {context, PluginSpec.class.getClassLoader()}) {
+        if (l == null) {
+          continue;
+        }
+        try {
+          // Not initialized: only where it comes from matters here.
+          return PluginClassPath.of(name, mainClass, Class.forName(mainClass, false, l).getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+          // not visible through this loader
+        }
+      }
+      return PluginClassPath.host(); // checkLaunchable() says so if it is not there either
     }
 
     /** JVM options of a Java plugin, such as {@code -Xmx256m}; after {@link #DEFAULT_JVM_OPTIONS}. */
@@ -255,16 +452,19 @@ public final class PluginSpec {
       return this;
     }
 
+    /** Sets a variable in the plugin's environment, on top of the host's. */
     public Builder environment(String key, String value) {
       environment.put(key, value);
       return this;
     }
 
+    /** Sets variables in the plugin's environment, on top of the host's. */
     public Builder environment(Map<String, String> variables) {
       environment.putAll(variables);
       return this;
     }
 
+    /** The plugin's working directory; default: the host's. */
     public Builder workingDirectory(Path dir) {
       this.workingDirectory = dir;
       return this;
@@ -276,9 +476,13 @@ public final class PluginSpec {
       return this;
     }
 
-    /** What happens when the plugin fails. Default: {@link RestartPolicy#never()}. */
+    /**
+     * What happens when the plugin exits without being asked to. Default: {@link RestartPolicy#onFailure()},
+     * restarted every time with a growing back-off; {@link RestartPolicy#never()} leaves it FAILED.
+     */
     public Builder restartPolicy(RestartPolicy policy) {
       this.restartPolicy = Objects.requireNonNull(policy, "policy");
+      this.restartPolicySet = true;
       return this;
     }
 
@@ -324,16 +528,18 @@ public final class PluginSpec {
     }
 
     /**
-     * The spec. A remote plugin takes interceptors and a service config as a local one does.
+     * The spec. For a Java plugin this works out its class path. A remote plugin takes interceptors and
+     * a service config as a local one does.
      *
-     * @throws IllegalArgumentException if a remote plugin is given what only a local one has (a class
-     *     path, JVM options, arguments, environment, a working directory, a restart policy), or a local
-     *     one a connector
+     * @throws IllegalArgumentException if no class path can start the main class (it was loaded by a
+     *     class loader that does not list its entries, or from a nested jar Spoke cannot start), saying
+     *     what to do; if a remote plugin is given what only a local one has (a class path, JVM options,
+     *     arguments, environment, a working directory, a restart policy), or a local one a connector
      */
     public PluginSpec build() {
       if (target != null) {
         boolean local = classpath != null || !jvmArgs.isEmpty() || !args.isEmpty() || !environment.isEmpty()
-            || workingDirectory != null || restartPolicy.maxRestarts() != 0;
+            || workingDirectory != null || restartPolicySet;
         if (local) {
           throw new IllegalArgumentException("plugin '" + name + "' is remote (" + target + "): the host starts no process"
               + " for it, so it takes no class path, JVM options, arguments, environment, working directory or"

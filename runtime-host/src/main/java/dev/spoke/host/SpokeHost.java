@@ -5,12 +5,15 @@ import dev.spoke.ClientInterceptor;
 import dev.spoke.DirectExecutor;
 import dev.spoke.ServerInterceptor;
 import dev.spoke.ServerInterceptors;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServerMethodDefinition;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.InlineExecutor;
 import dev.spoke.internal.LaneExecutor;
+import dev.spoke.internal.PluginControl;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubHost;
@@ -18,6 +21,7 @@ import dev.spoke.shm.HubSnapshot;
 import dev.spoke.shm.IdleStrategy;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Iterator;
@@ -27,9 +31,12 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +90,9 @@ public final class SpokeHost implements AutoCloseable {
   private final Set<ServiceRegistry> liveRegistries = ConcurrentHashMap.newKeySet();
   private final List<Plugin> plugins = new CopyOnWriteArrayList<>();
   private final int maxCallsPerPlugin;
+  private final InspectionPublisher inspection;
   private final Thread shutdownHook;
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private volatile boolean closing;
   /** The host's services for other transports, made on first use; guarded by this. */
   private ServiceRegistry exported;
@@ -111,10 +120,14 @@ public final class SpokeHost implements AutoCloseable {
     this.events = WorkerPool.builder("spoke-host-events").build();
     this.hub = HubHost.create(config);
     hub.onHubLost(this::hubLost);
+    this.inspection = new InspectionPublisher(hub.inspection(), this::plugins);
+    publishHostNames();
+    this.inspection.start();
     this.shutdownHook = new Thread(this::closeFromHook, "spoke-host-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
+  /** A builder of a host with the default hub configuration and no services of its own yet. */
   public static Builder builder() {
     return new Builder();
   }
@@ -149,7 +162,24 @@ public final class SpokeHost implements AutoCloseable {
     for (ServiceRegistry r : liveRegistries) {
       r.addService(b.service, serviceExecutor);
     }
+    publishHostNames();
     return this;
+  }
+
+  /** The names of the host's methods, plugin control included, for spoke-inspect. */
+  private void publishHostNames() {
+    List<MethodDescriptor<?, ?>> methods = new ArrayList<>();
+    for (Bound b : hostServices) {
+      for (ServerMethodDefinition<?, ?> m : b.service.getMethods()) {
+        methods.add(m.getMethodDescriptor());
+      }
+    }
+    methods.add(PluginControl.READY);
+    inspection.publishHostNames(methods);
+  }
+
+  InspectionPublisher inspectionPublisher() {
+    return inspection;
   }
 
   /** The plugins launched and not yet closed. */
@@ -208,17 +238,59 @@ public final class SpokeHost implements AutoCloseable {
     return hub.snapshot();
   }
 
+  /** The configuration the hub was created with. */
   public HubConfig config() {
     return config;
   }
 
   /**
+   * Starts stopping the host and returns at once: every plugin is stopped in parallel, each within its
+   * shutdown grace period (GOAWAY, running calls finish, then the process is terminated if it is still
+   * there), then the hub is closed and its file removed. New launches are refused from now on. {@link
+   * #awaitTermination} waits for the end. Idempotent.
+   */
+  public void shutdown() {
+    synchronized (this) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+    }
+    Thread stopper = new Thread(this::stopEverything, "spoke-host-shutdown");
+    stopper.setDaemon(true);
+    stopper.start();
+  }
+
+  /**
+   * Waits until a {@link #shutdown()} finished: every plugin stopped, the hub closed and its file gone;
+   * at most {@code timeout}.
+   *
+   * @return true if it finished, false if the time ran out first
+   */
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    try {
+      terminated.get(timeout, unit);
+      return true;
+    } catch (TimeoutException e) {
+      return false;
+    } catch (ExecutionException e) {
+      return true; // stopEverything never completes it exceptionally
+    }
+  }
+
+  /** True once a {@link #shutdown()} finished. */
+  public boolean isTerminated() {
+    return terminated.isDone();
+  }
+
+  /**
    * Stops every plugin (in parallel, each within its grace period), closes the hub and removes its
-   * file. Idempotent.
+   * file: {@link #shutdown()}, then {@link #awaitTermination} for as long as the slowest plugin's stop
+   * can take. Idempotent.
    */
   @Override
   public void close() {
-    shutdown();
+    shutdownAndWait();
     try {
       Runtime.getRuntime().removeShutdownHook(shutdownHook);
     } catch (IllegalStateException e) {
@@ -229,35 +301,53 @@ public final class SpokeHost implements AutoCloseable {
   private void closeFromHook() {
     if (!closing) {
       log.info("the JVM is exiting without closing the host; stopping its plugins");
-      shutdown();
+      shutdownAndWait();
     }
   }
 
-  private synchronized void shutdown() {
-    if (closing) {
-      return;
-    }
-    closing = true;
-    List<CompletableFuture<Void>> stops = new ArrayList<>();
+  private void shutdownAndWait() {
+    shutdown();
+    Duration longest = Duration.ZERO;
     for (Plugin p : plugins) {
-      CompletableFuture<Void> f = new CompletableFuture<>();
-      Thread t = new Thread(() -> {
-        try {
-          p.close();
-        } finally {
-          f.complete(null);
-        }
-      }, "spoke-stop-" + p.name());
-      t.setDaemon(true);
-      t.start();
-      stops.add(f);
+      Duration limit = Plugin.stopLimit(p.spec().shutdownGrace());
+      longest = limit.compareTo(longest) > 0 ? limit : longest;
     }
-    CompletableFuture.allOf(stops.toArray(new CompletableFuture<?>[0])).join();
-    hub.close();
-    scheduler.shutdownNow();
-    events.shutdown();
-    if (ownPool != null) {
-      ownPool.shutdown();
+    long millis = longest.plusSeconds(5).toMillis(); // and the hub's own close
+    try {
+      if (!awaitTermination(millis, TimeUnit.MILLISECONDS)) {
+        log.warn("the host did not finish stopping its plugins and closing the hub {} within {} ms", hub.path(), millis);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The shutdown thread: stops the plugins in parallel, then closes the hub. */
+  private void stopEverything() {
+    try {
+      for (Plugin p : plugins) {
+        p.shutdown();
+      }
+      for (Plugin p : plugins) {
+        long limit = Plugin.stopLimit(p.spec().shutdownGrace()).toMillis();
+        if (!p.awaitTermination(limit, TimeUnit.MILLISECONDS)) {
+          log.warn("plugin '{}' did not stop within {} ms; closing the hub anyway", p.name(), limit);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      try {
+        inspection.stop();
+        hub.close();
+        scheduler.shutdownNow();
+        events.shutdown();
+        if (ownPool != null) {
+          ownPool.shutdown();
+        }
+      } finally {
+        terminated.complete(null);
+      }
     }
   }
 

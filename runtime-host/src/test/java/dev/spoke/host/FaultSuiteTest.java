@@ -323,7 +323,7 @@ class FaultSuiteTest {
     host();
     Plugin fine = launch("fine", RestartPolicy.never());
     Plugin hoarder = host.launch(PluginSpec.java("hoarder", HoarderPlugin.class).jvmArgs("-Xmx64m")
-        .args("200000").build());
+        .args("200000").restartPolicy(RestartPolicy.never()).build());
     Random rnd = new Random(7);
     // Everything of 256 KiB and above is taken: a 200 KB call waits for its deadline, then says why.
     StatusRuntimeException e = null;
@@ -355,7 +355,7 @@ class FaultSuiteTest {
     Plugin fine = launch("fine", RestartPolicy.never());
     int frames = SOAK ? 200_000 : 20_000;
     Plugin garbage = host.launch(PluginSpec.java("garbage", GarbagePlugin.class).jvmArgs("-Xmx64m")
-        .args(String.valueOf(frames), "42").build());
+        .args(String.valueOf(frames), "42").restartPolicy(RestartPolicy.never()).build());
     Random rnd = new Random(8);
     int fineCalls = 0;
     // The garbage plugin keeps sending while the good one is called.

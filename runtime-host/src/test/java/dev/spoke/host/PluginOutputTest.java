@@ -2,11 +2,87 @@ package dev.spoke.host;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
-/** The level a forwarded plugin line is logged at. */
+/** How a plugin's output lines become the host's log entries: logger, level, message. */
 class PluginOutputTest {
+
+  private final List<String> entries = new ArrayList<>();
+
+  private PluginOutput.Forwarder forwarder(boolean stderr) {
+    return new PluginOutput.Forwarder("search", stderr, (logger, level, message) -> entries.add(level + " " + logger + " | " + message));
+  }
+
+  @Test
+  void anEntryInTheLaunchFormatKeepsItsLoggerAndLevelAndLosesItsPrefix() {
+    PluginOutput.Forwarder f = forwarder(true);
+    f.line("INFO dev.spoke.peer.SpokePeer - plugin 'search' attached");
+    f.line("[spoke-search-2] WARN dev.example.Index - slow segment merge: 2 s");
+    f.line("[ERROR] dev.example.Index$Merger - merge failed");
+    f.line("DEBUG  my-plugin.Loader - padded as Logback pads");
+    f.flush();
+    assertEquals(List.of(
+        "INFO spoke.plugin.search.dev.spoke.peer.SpokePeer | plugin 'search' attached",
+        "WARN spoke.plugin.search.dev.example.Index | slow segment merge: 2 s",
+        "ERROR spoke.plugin.search.dev.example.Index$Merger | merge failed",
+        "DEBUG spoke.plugin.search.my-plugin.Loader | padded as Logback pads"), entries);
+  }
+
+  @Test
+  void otherLinesGoUnderThePluginsLoggerAtTheLevelTheyShow() {
+    PluginOutput.Forwarder out = forwarder(false);
+    out.line("processed 38 pages");
+    out.flush();
+    PluginOutput.Forwarder err = forwarder(true);
+    err.line("OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes");
+    err.line("SEVERE: the plugin failed");
+    err.line("not.an.Entry - a dash alone does not make an entry");
+    err.flush();
+    assertEquals(List.of(
+        "INFO spoke.plugin.search | processed 38 pages",
+        "WARN spoke.plugin.search | OpenJDK 64-Bit Server VM warning: Sharing is only supported for boot loader classes",
+        "ERROR spoke.plugin.search | SEVERE: the plugin failed",
+        "WARN spoke.plugin.search | not.an.Entry - a dash alone does not make an entry"), entries);
+  }
+
+  @Test
+  void aStackTraceThatArrivesWithItsEntryIsPartOfIt() {
+    PluginOutput.Forwarder f = forwarder(true);
+    f.line("ERROR dev.example.Index - call failed");
+    f.line("java.lang.IllegalStateException: boom");
+    f.line("\tat dev.example.Index.merge(Index.java:42)");
+    f.line("Caused by: java.io.IOException: disk full");
+    f.line("\t... 12 more");
+    f.line("INFO dev.example.Index - next");
+    f.flush();
+    assertEquals(List.of(
+        "ERROR spoke.plugin.search.dev.example.Index | call failed\njava.lang.IllegalStateException: boom"
+            + "\n\tat dev.example.Index.merge(Index.java:42)\nCaused by: java.io.IOException: disk full\n\t... 12 more",
+        "INFO spoke.plugin.search.dev.example.Index | next"), entries);
+  }
+
+  @Test
+  void aContinuationThatComesLaterKeepsTheLoggerAndLevelOfItsEntry() {
+    PluginOutput.Forwarder f = forwarder(true);
+    f.line("ERROR dev.example.Index - call failed");
+    f.flush(); // nothing else was waiting: the entry went out alone
+    f.line("\tat dev.example.Index.merge(Index.java:42)");
+    f.flush();
+    assertEquals(List.of(
+        "ERROR spoke.plugin.search.dev.example.Index | call failed",
+        "ERROR spoke.plugin.search.dev.example.Index | \tat dev.example.Index.merge(Index.java:42)"), entries);
+  }
+
+  @Test
+  void aPluginCannotLogUnderAnotherPluginsOrTheHostsLoggers() {
+    PluginOutput.Forwarder f = forwarder(true);
+    f.line("ERROR dev.spoke.host.SpokeHost - the hub is corrupt");
+    f.flush();
+    assertEquals(List.of("ERROR spoke.plugin.search.dev.spoke.host.SpokeHost | the hub is corrupt"), entries);
+  }
 
   private static Level stderr(String line) {
     return PluginOutput.levelOf(line, null, true);

@@ -24,7 +24,7 @@ class RemoteSpecTest {
     assertTrue(spec.isRemote());
     assertEquals("10.0.0.7:7443", spec.target());
     assertNull(spec.connector());
-    assertEquals("PluginSpec{images, remote 10.0.0.7:7443}", spec.toString());
+    assertEquals("PluginSpec{images, remote 10.0.0.7:7443, ready timeout 3 s, shutdown grace 5 s}", spec.toString());
     assertFalse(PluginSpec.java("local", RemoteSpecTest.class).build().isRemote());
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PluginSpec.remote("images", "h:1")

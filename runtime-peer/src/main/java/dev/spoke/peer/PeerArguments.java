@@ -267,6 +267,7 @@ public final class PeerArguments {
     return remoteToken;
   }
 
+  /** The peer entry the host reserved for this plugin. */
   public int peerId() {
     return peerId;
   }
@@ -276,14 +277,17 @@ public final class PeerArguments {
     return token;
   }
 
+  /** The plugin's name, as the host knows it. */
   public String pluginName() {
     return pluginName;
   }
 
+  /** How the plugin's receive thread waits, as the host's hub is configured. */
   public IdleStrategy idleStrategy() {
     return idleStrategy;
   }
 
+  /** How long the plugin's running calls may take once the host asks it to stop. */
   public Duration shutdownGrace() {
     return shutdownGrace;
   }

@@ -211,6 +211,7 @@ public final class SpokePeer implements AutoCloseable {
     return this;
   }
 
+  /** Serves a service bound by hand ({@link ServerServiceDefinition#builder}) on {@code executor}. Add services before {@link #serve}. */
   public SpokePeer addService(ServerServiceDefinition service, Executor executor) {
     registry.addService(service, executor);
     return this;
@@ -287,6 +288,7 @@ public final class SpokePeer implements AutoCloseable {
         .setPid(ProcessHandle.current().pid())
         .setSpokeVersion(SpokeVersion.get())
         .addAllServices(registry.serviceNames())
+        .addAllMethods(registry.methodNames())
         .build();
     return ClientCalls.blockingUnaryCall(connection.channel(), PluginControl.READY,
         CallOptions.DEFAULT.withDeadlineAfter(READY_TIMEOUT_SECONDS, TimeUnit.SECONDS), request);

@@ -2,6 +2,7 @@ package dev.spoke.shm;
 
 import static dev.spoke.shm.FrameDescriptor.SEQUENCE_OFFSET;
 import static dev.spoke.shm.RingDescriptor.CONSUMER_PARKED_OFFSET;
+import static dev.spoke.shm.RingDescriptor.DEPTH_HIGH_WATER_OFFSET;
 import static dev.spoke.shm.RingDescriptor.HEAD_OFFSET;
 import static dev.spoke.shm.RingDescriptor.TAIL_OFFSET;
 
@@ -50,6 +51,8 @@ final class DescriptorRing {
   /** The consumer's private head: written by the consumer-role holder only (release), hinted at by others. */
   @SuppressWarnings("unused") // accessed through CONSUMER_HEAD as well
   private long consumerHead;
+  /** The consumer's copy of the shared high-water mark, so only a new maximum is written. */
+  private int depthHighWater;
 
   private static final java.lang.invoke.VarHandle CONSUMER_HEAD;
 
@@ -85,6 +88,7 @@ final class DescriptorRing {
       mem.putLong(entryOffsetAt(i) + SEQUENCE_OFFSET, 0);
     }
     mem.putIntVolatile(base + CONSUMER_PARKED_OFFSET, 0);
+    mem.putIntVolatile(base + DEPTH_HIGH_WATER_OFFSET, 0);
     mem.putLongVolatile(base + HEAD_OFFSET, start);
     mem.putLongVolatile(base + TAIL_OFFSET, start);
     headCache = start;
@@ -166,6 +170,7 @@ final class DescriptorRing {
   /** The consumer starts reading at the first position of {@code epoch}. */
   void startConsuming(int epoch) {
     consumerHead = RingDescriptor.basePosition(epoch);
+    depthHighWater = 0;
   }
 
   /** The position the consumer reads next. */
@@ -186,6 +191,23 @@ final class DescriptorRing {
   boolean hasNextHint() {
     long position = (long) CONSUMER_HEAD.getAcquire(this);
     return mem.getLongAcquire(entryOffset(position) + SEQUENCE_OFFSET) == position + 1;
+  }
+
+  /**
+   * Consumer, at the start of a batch it found waiting: records the ring's depth if it is the deepest
+   * seen in this epoch. One read of the tail per batch; a write only for a new maximum.
+   */
+  void noteDepth() {
+    long depth = mem.getLongVolatile(base + TAIL_OFFSET) - consumerHead;
+    if (depth > depthHighWater && depth <= capacity) {
+      depthHighWater = (int) depth;
+      mem.putIntRelease(base + DEPTH_HIGH_WATER_OFFSET, (int) depth);
+    }
+  }
+
+  /** The deepest the consumer found the ring at the start of a batch, in this epoch (0 before 2.2). */
+  int depthHighWater() {
+    return mem.getIntAcquire(base + DEPTH_HIGH_WATER_OFFSET);
   }
 
   /** Hands the entry at the consumer's position back to producers and moves on. */

@@ -52,18 +52,22 @@ public final class HubConfig {
     this.handOffAfter = b.handOffAfter;
   }
 
+  /** A builder holding the defaults. */
   public static Builder builder() {
     return new Builder();
   }
 
+  /** The defaults: see the class comment and the README's table. */
   public static HubConfig defaults() {
     return builder().build();
   }
 
+  /** Plugins the hub can hold at once. */
   public int maxPeers() {
     return maxPeers;
   }
 
+  /** Descriptors per ring, each direction of each plugin. */
   public int ringCapacity() {
     return ringCapacity;
   }
@@ -89,6 +93,7 @@ public final class HubConfig {
     return sealedMemory;
   }
 
+  /** How receive threads wait when there is nothing to read. */
   public IdleStrategy idleStrategy() {
     return idleStrategy;
   }
@@ -155,6 +160,24 @@ public final class HubConfig {
     return sizeClasses.get(sizeClasses.size() - 1).slotSize();
   }
 
+  /**
+   * The sentence an error about a payload of {@code payloadLength} bytes, over the hub's {@code limit},
+   * ends with: the host's setting that raises the limit, with a size class that would hold it.
+   */
+  static String largerSlotsAdvice(long payloadLength, int limit) {
+    long size = Long.highestOneBit(Math.max(64, payloadLength - 1)) << 1; // the next power of two
+    if (size > HubLayout.MAX_TOTAL_SIZE / 2) {
+      return "the hub's slots are " + HubSnapshot.bytes(limit) + " at most, and one of " + HubSnapshot.bytes(payloadLength)
+          + " would not fit in a hub (2 GiB); send it in parts (a stream)";
+    }
+    int mib = (int) Math.max(1, size >> 20);
+    String slot = size >= (1 << 20) ? mib + " << 20" : String.valueOf(size);
+    return "the host allows larger payloads with a larger size class, such as SpokeHost.builder().hubConfig("
+        + "HubConfig.builder().addSizeClass(SizeClass.of(" + slot + ", 2)).build()) for " + HubSnapshot.bytes(size)
+        + " (the largest now is " + HubSnapshot.bytes(limit) + "; each slot takes its size of memory once used)";
+  }
+
+  /** A builder holding this configuration, to change some of it. */
   public Builder toBuilder() {
     return new Builder()
         .maxPeers(maxPeers)
@@ -227,8 +250,19 @@ public final class HubConfig {
       return this;
     }
 
+    /** The size classes; see {@link #sizeClasses(List)}. */
     public Builder sizeClasses(SizeClass... classes) {
       return sizeClasses(List.of(classes));
+    }
+
+    /**
+     * One more size class, beside those set so far (the defaults unless changed): the way to carry
+     * payloads larger than 16 MiB, {@code addSizeClass(SizeClass.of(64 << 20, 2))}.
+     */
+    public Builder addSizeClass(SizeClass sizeClass) {
+      List<SizeClass> more = new ArrayList<>(sizeClasses);
+      more.add(Objects.requireNonNull(sizeClass, "sizeClass"));
+      return sizeClasses(more);
     }
 
     /** Where hub files go; default: a directory only this user can read under /dev/shm. */
@@ -243,6 +277,7 @@ public final class HubConfig {
       return this;
     }
 
+    /** How receive threads wait; default BALANCED. */
     public Builder idleStrategy(IdleStrategy strategy) {
       this.idleStrategy = Objects.requireNonNull(strategy, "strategy");
       return this;
@@ -292,6 +327,7 @@ public final class HubConfig {
       return this;
     }
 
+    /** The configuration. */
     public HubConfig build() {
       return new HubConfig(this);
     }

@@ -75,8 +75,12 @@ public final class HubFile {
   private final long hostStartMillis;
   private final int heartbeatIntervalMillis;
   private final int heartbeatTimeoutMillis;
+  /** The inspection region: the host's (read-write) or an inspector's (read-only); null for plugins and old hubs. */
+  private final SharedBuffer inspection;
+  private final int layoutVersion;
 
-  private HubFile(Path path, SharedBuffer buffer, HubLayout layout, HubBacking backing, FileChannel channel, HeaderValues values) {
+  private HubFile(Path path, SharedBuffer buffer, HubLayout layout, HubBacking backing, FileChannel channel,
+      HeaderValues values, SharedBuffer inspection, int layoutVersion) {
     this.path = path;
     this.buffer = buffer;
     this.layout = layout;
@@ -87,6 +91,13 @@ public final class HubFile {
     this.hostStartMillis = values.hostStartMillis;
     this.heartbeatIntervalMillis = values.heartbeatIntervalMillis;
     this.heartbeatTimeoutMillis = values.heartbeatTimeoutMillis;
+    this.inspection = inspection;
+    this.layoutVersion = layoutVersion;
+  }
+
+  /** The inspection region, or null where this process does not map one. */
+  SharedBuffer inspection() {
+    return inspection;
   }
 
   /**
@@ -236,14 +247,22 @@ public final class HubFile {
     Path dir = prepareDirectory(config);
     Supplier<Path> names = () ->
         dir.resolve(PREFIX + hostPid + "-" + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE) + SUFFIX);
-    HubBacking backing = HubBacking.create(names, layout.totalSize, config.sealedMemory());
+    // The inspection region follows the part plugins map; the backing holds both.
+    long inspectionLength = InspectionDescriptor.length(layout.maxPeers);
+    HubBacking backing = HubBacking.create(names, layout.totalSize + inspectionLength, config.sealedMemory());
     try {
       MappedByteBuffer mapped = backing.channel().map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize);
       SharedBuffer buffer = new SharedBuffer(mapped);
-      HeaderValues values = writeHeader(buffer, layout, config, hostPid, hostStartMillis);
+      SharedBuffer inspection = new SharedBuffer(
+          backing.channel().map(FileChannel.MapMode.READ_WRITE, layout.totalSize, inspectionLength));
+      inspection.putInt(InspectionDescriptor.REGION_VERSION_OFFSET, InspectionDescriptor.REGION_VERSION);
+      inspection.putInt(InspectionDescriptor.REGION_MAX_PEERS_OFFSET, layout.maxPeers);
+      // The header, inspection fields included, is complete before the host's guard takes its copy.
+      HeaderValues values = writeHeader(buffer, layout, config, hostPid, hostStartMillis, inspectionLength);
       // Named only now: a hub found in the directory always has its header.
       backing.publishName();
-      return new HubFile(backing.name(), buffer, layout, backing, null, values);
+      return new HubFile(backing.name(), buffer, layout, backing, null, values, inspection,
+          HubHeaderDescriptor.LAYOUT_VERSION);
     } catch (IOException | RuntimeException e) {
       backing.close();
       throw e;
@@ -255,7 +274,7 @@ public final class HubFile {
   }
 
   private static HeaderValues writeHeader(SharedBuffer b, HubLayout layout, HubConfig config, long hostPid,
-      long hostStartMillis) {
+      long hostStartMillis, long inspectionLength) {
     b.putLong(HubHeaderDescriptor.MAGIC_OFFSET, HubHeaderDescriptor.MAGIC);
     b.putInt(HubHeaderDescriptor.LAYOUT_VERSION_OFFSET, HubHeaderDescriptor.LAYOUT_VERSION);
     b.putLong(HubHeaderDescriptor.TOTAL_SIZE_OFFSET, layout.totalSize);
@@ -269,6 +288,8 @@ public final class HubFile {
     b.putLong(HubHeaderDescriptor.CLASS_CONTROL_OFFSET_OFFSET, layout.classControlOffset);
     b.putInt(HubHeaderDescriptor.HEARTBEAT_INTERVAL_MILLIS_OFFSET, millis(config.heartbeatInterval()));
     b.putInt(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET, millis(config.heartbeatTimeout()));
+    b.putLong(HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET, layout.totalSize);
+    b.putLong(HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET, inspectionLength);
     b.putLong(HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET, System.nanoTime());
     for (int c = 0; c < layout.classCount(); c++) {
       int e = HubHeaderDescriptor.sizeClassEntryOffset(c);
@@ -365,9 +386,18 @@ public final class HubFile {
         throw new HubFormatException(path, "the hub is " + HubHeaderDescriptor.stateName(state)
             + ", not READY: its host has not finished creating it, or is closing it");
       }
+      // Plugins have no use for the inspection region; an inspector maps it if the header places it sanely.
+      SharedBuffer inspection = null;
+      long at = header.getLong(HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET);
+      long length = header.getLong(HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET);
+      if (readOnly && at == layout.totalSize && length == InspectionDescriptor.length(layout.maxPeers)
+          && at + length <= size) {
+        inspection = new SharedBuffer(ch.map(FileChannel.MapMode.READ_ONLY, at, length));
+      }
       // A plugin keeps its descriptor, to see the file's size; an inspection holds nothing open.
       keep = !readOnly;
-      return new HubFile(path, buffer, layout, null, keep ? ch : null, values);
+      return new HubFile(path, buffer, layout, null, keep ? ch : null, values, inspection,
+          header.getInt(HubHeaderDescriptor.LAYOUT_VERSION_OFFSET));
     } finally {
       if (!keep) {
         ch.close();
@@ -570,7 +600,7 @@ public final class HubFile {
 
   /** A picture of the hub, listing up to {@code maxWaiting} descriptors per ring. */
   public HubSnapshot snapshot(int maxWaiting) {
-    return HubSnapshot.capture(path.toString(), buffer, layout, maxWaiting);
+    return HubSnapshot.capture(path.toString(), buffer, layout, maxWaiting, inspection, layoutVersion);
   }
 
   @Override

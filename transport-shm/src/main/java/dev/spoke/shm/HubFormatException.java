@@ -14,6 +14,7 @@ public final class HubFormatException extends IOException {
     this.path = path;
   }
 
+  /** The file that is not a usable hub. */
   public Path path() {
     return path;
   }

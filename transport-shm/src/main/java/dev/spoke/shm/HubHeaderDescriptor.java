@@ -29,7 +29,10 @@ package dev.spoke.shm;
  *  |                 class control offset (u64)                    |  72
  *  +-------------------------------+-------------------------------+
  *  |  heartbeat interval, ms (u32) |  heartbeat timeout, ms (u32)  |  80
- *  |                 reserved to 128                               |  88
+ *  +-------------------------------+-------------------------------+
+ *  |        inspection region offset (u64), since 2.2; 0 before    |  88
+ *  |        inspection region length (u64), since 2.2; 0 before    |  96
+ *  |                 reserved to 128                               | 104
  *  +---------------------------------------------------------------+
  *  |        host heartbeat, System.nanoTime (u64) — own line       | 128
  *  +-------------------------------+-------------------------------+
@@ -49,10 +52,13 @@ final class HubHeaderDescriptor {
   /** "SPOKEHUB" read as a little-endian long; a big-endian host reads it byte-swapped (foreign). */
   static final long MAGIC = 0x4255484B454B4F50L;
   /**
-   * Major in the high 16 bits: a different major cannot be read. Minor: additive changes (2.1: the
-   * peer entry's leave reason).
+   * Major in the high 16 bits: a different major cannot be read. Minor: additive changes, which older
+   * readers of the same major ignore. 2.0: a FREE slot's word carries its free-list link. 2.1: the peer
+   * entry's leave reason. 2.2: the inspection region ({@link InspectionDescriptor}, placed by the header
+   * at {@link #INSPECTION_OFFSET_OFFSET}), slots-in-use counters and high-water marks in the class control
+   * blocks, and a depth high-water mark in each ring.
    */
-  static final int LAYOUT_VERSION = 2 << 16 | 1;
+  static final int LAYOUT_VERSION = (2 << 16) | 2;
 
   static final int MAGIC_OFFSET = 0;
   static final int LAYOUT_VERSION_OFFSET = 8;
@@ -69,6 +75,9 @@ final class HubHeaderDescriptor {
   /** The host's heartbeat settings, so every plugin judges liveness the way the host was configured to. */
   static final int HEARTBEAT_INTERVAL_MILLIS_OFFSET = 80;
   static final int HEARTBEAT_TIMEOUT_MILLIS_OFFSET = 84;
+  /** Where the inspection region starts and how long it is: after the part plugins map; 0 and 0 before 2.2. */
+  static final int INSPECTION_OFFSET_OFFSET = 88;
+  static final int INSPECTION_LENGTH_OFFSET = 96;
   static final int HOST_HEARTBEAT_OFFSET = 128;
   static final int HOST_DOORBELL_OFFSET = 192;
   static final int SIZE_CLASS_TABLE_OFFSET = 256;
@@ -83,6 +92,11 @@ final class HubHeaderDescriptor {
   static final int STATE_INITIALIZING = 0;
   static final int STATE_READY = 1;
   static final int STATE_CLOSING = 2;
+
+  /** "2.2" for the layout version word {@code version}. */
+  static String versionName(int version) {
+    return (version >>> 16) + "." + (version & 0xFFFF);
+  }
 
   static int sizeClassEntryOffset(int sizeClass) {
     return SIZE_CLASS_TABLE_OFFSET + sizeClass * SIZE_CLASS_ENTRY_SIZE;
@@ -147,6 +161,12 @@ final class HubHeaderDescriptor {
     }
     if (offset >= HEARTBEAT_TIMEOUT_MILLIS_OFFSET && offset < HEARTBEAT_TIMEOUT_MILLIS_OFFSET + 4) {
       return "heartbeat timeout";
+    }
+    if (offset >= INSPECTION_OFFSET_OFFSET && offset < INSPECTION_LENGTH_OFFSET) {
+      return "inspection region offset";
+    }
+    if (offset >= INSPECTION_LENGTH_OFFSET && offset < INSPECTION_LENGTH_OFFSET + 8) {
+      return "inspection region length";
     }
     if (offset >= HOST_HEARTBEAT_OFFSET && offset < HOST_HEARTBEAT_OFFSET + 8) {
       return "host heartbeat";

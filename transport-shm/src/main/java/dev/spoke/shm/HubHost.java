@@ -81,10 +81,12 @@ public final class HubHost implements AutoCloseable {
       this.transport = transport;
     }
 
+    /** The peer entry set aside. */
     public int peerId() {
       return peerId;
     }
 
+    /** The entry's epoch for this launch; the plugin's token names it. */
     public int epoch() {
       return epoch;
     }
@@ -94,6 +96,7 @@ public final class HubHost implements AutoCloseable {
       return token;
     }
 
+    /** The plugin's name, as written in the entry. */
     public String name() {
       return name;
     }
@@ -114,6 +117,7 @@ public final class HubHost implements AutoCloseable {
   private final SharedBuffer mem;
   private final HubLayout layout;
   private final SlotAllocator slots;
+  private final HubInspection inspection;
   private final ReceiveLoop loop;
   private final Doorbell[] peerDoorbells;
   private final boolean[] launchedByHost;
@@ -149,6 +153,8 @@ public final class HubHost implements AutoCloseable {
     this.layout = file.layout();
     this.slots = new SlotAllocator(mem, layout);
     this.reconciler = new PoolReconciler(mem, layout, config);
+    this.inspection = new HubInspection(file.inspection(), layout.maxPeers, () -> lost != null,
+        t -> MemoryFault.is(t) && hubFault(t) != null);
     this.peerDoorbells = new Doorbell[layout.maxPeers];
     for (int i = 0; i < layout.maxPeers; i++) {
       peerDoorbells[i] = new Doorbell(mem, layout.peerEntryOffset(i) + PeerEntryDescriptor.DOORBELL_OFFSET);
@@ -242,6 +248,7 @@ public final class HubHost implements AutoCloseable {
     return lost;
   }
 
+  /** The configuration the hub was created with. */
   public HubConfig config() {
     return config;
   }
@@ -252,6 +259,11 @@ public final class HubHost implements AutoCloseable {
 
   HubLayout layout() {
     return layout;
+  }
+
+  /** The writer of the hub's inspection region: method names and calls in flight, for {@code spoke-inspect}. */
+  public HubInspection inspection() {
+    return inspection;
   }
 
   /** Runs {@code listener(peerId, reason)} on the receive thread after a peer was reclaimed. Must not block. */
@@ -369,7 +381,16 @@ public final class HubHost implements AutoCloseable {
     }
     LoopRequest r = new LoopRequest(reservation.peerId, reservation.epoch, reason, -1, true);
     requests.add(r);
-    loop.wake();
+    try {
+      loop.wake();
+    } catch (InternalError e) {
+      // The plugin left because the hub's file was truncated before the host found out: ringing the
+      // loop's doorbell faults. The hub is lost now, and nothing of it is reclaimed.
+      if (!MemoryFault.is(e) || hubFault(e) == null) {
+        throw e;
+      }
+      r.done.complete(null);
+    }
     return r.done;
   }
 

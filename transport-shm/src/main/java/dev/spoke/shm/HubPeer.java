@@ -180,14 +180,17 @@ public final class HubPeer implements AutoCloseable {
     return transport;
   }
 
+  /** The peer entry this plugin holds. */
   public int peerId() {
     return peerId;
   }
 
+  /** The host's pid, as the hub's header gives it. */
   public long hostPid() {
     return hostPid;
   }
 
+  /** The hub file. */
   public Path path() {
     return file.path();
   }

@@ -141,7 +141,8 @@ public final class HubTransport implements Transport {
     this.epoch = epoch;
     this.localName = localName;
     this.remoteName = remoteName;
-    this.maxPayloadLength = config.maxPayloadLength();
+    // The hub's own largest slot: a plugin's config has the default classes, the host may have set others.
+    this.maxPayloadLength = slots.slotSize(slots.classCount() - 1);
     this.sendTimeoutNanos = config.sendTimeout().toNanos();
     this.endpoint = endpoint;
     in.startConsuming(epoch);
@@ -164,6 +165,12 @@ public final class HubTransport implements Transport {
     endpoint.receiveLoop().wake(); // poll this transport now, not when the loop next wakes
   }
 
+  /** Names the host's setting that raises the limit, with a size class that would hold the payload. */
+  @Override
+  public String payloadLimitAdvice(long payloadLength) {
+    return HubConfig.largerSlotsAdvice(payloadLength, maxPayloadLength);
+  }
+
   @Override
   public OutboundFrame claim(int payloadLength, long deadlineNanos) throws StatusException {
     try {
@@ -177,7 +184,8 @@ public final class HubTransport implements Transport {
     checkOpen();
     if (payloadLength < 0 || payloadLength > maxPayloadLength) {
       throw Status.RESOURCE_EXHAUSTED.withDescription("a payload of " + payloadLength
-          + " bytes exceeds the largest slot of the hub (" + maxPayloadLength + " bytes)").asException();
+          + " bytes exceeds the largest slot of the hub (" + maxPayloadLength + " bytes); "
+          + payloadLimitAdvice(payloadLength)).asException();
     }
     Frame f = frames.get();
     if (f.inUse) {
@@ -225,6 +233,7 @@ public final class HubTransport implements Transport {
     this.remoteName = name;
   }
 
+  /** This side's name in messages: "host", or the plugin's. */
   public String localName() {
     return localName;
   }

@@ -261,6 +261,16 @@ final class ReceiveLoop implements InboundDelivery.Role {
           return;
         }
       }
+    } catch (Throwable t) {
+      // NOTE: HotSpot raises a fault in mapped memory (a hub file truncated by another process) at the
+      // thread's next safepoint check, which can be outside the round that made the access. The source
+      // explains such a fault (the hub is lost) and this thread ends quietly; anything else is recorded.
+      if (!source.fault(t)) {
+        if (firstFailure == null) {
+          firstFailure = t;
+        }
+        log.error("receive thread {} failed and ends", me.getName(), t);
+      }
     } finally {
       threads.remove(me);
       if (leader == me) {

@@ -281,6 +281,9 @@ final class RingConsumer implements InboundDelivery.Role {
     }
     Thread me = Thread.currentThread();
     int handled = flushOverflow();
+    if (in.hasNext()) {
+      in.noteDepth(); // for the inspector's high-water mark: once per batch
+    }
     for (int n = 0; n < limit && in.hasNext(); n++) {
       if (transport.closedStatus() != null) {
         break; // a reclaim waits for this role

@@ -13,9 +13,10 @@ package dev.spoke.shm;
  *  |  tail (u64): next position producers claim, by CAS            |   0
  *  +---------------------------------------------------------------+
  *  |  head (u64): next position the consumer reads, release        |  64
- *  +---------------------------------------------------------------+
- *  |  consumer parked (u32): 1 while nobody polls the ring          | 128
- *  +---------------------------------------------------------------+
+ *  +-------------------------------+-------------------------------+
+ *  |  consumer parked (u32): 1 while|  depth high-water (u32), since | 128
+ *  |  nobody polls the ring        |  2.2: written by the consumer  |
+ *  +-------------------------------+-------------------------------+
  *  |  entries: capacity x 64 bytes                                 | 192
  *  +---------------------------------------------------------------+
  * </pre>
@@ -30,6 +31,12 @@ final class RingDescriptor {
   static final int TAIL_OFFSET = 0;
   static final int HEAD_OFFSET = 64;
   static final int CONSUMER_PARKED_OFFSET = 128;
+  /**
+   * The most descriptors the consumer found waiting when it started a batch, in this epoch: a lower bound
+   * of the deepest the ring got. Written (rarely: only a new maximum) by the consumer, on the line it
+   * writes anyway.
+   */
+  static final int DEPTH_HIGH_WATER_OFFSET = 132;
   static final int ENTRIES_OFFSET = 192;
   static final int EPOCH_BITS = 16;
   static final int EPOCH_SHIFT = 64 - EPOCH_BITS;

@@ -25,10 +25,12 @@ public final class SizeClass {
     return new SizeClass(slotSize, slotCount);
   }
 
+  /** Bytes per slot. */
   public int slotSize() {
     return slotSize;
   }
 
+  /** Slots of this size. */
   public int slotCount() {
     return slotCount;
   }

@@ -172,11 +172,37 @@ final class SlotAllocator {
         continue;
       }
       if (mem.compareAndSetLong(rec, state, SlotDescriptor.stateWord(SlotDescriptor.generation(state), ALLOCATED, owner, NOBODY))) {
+        countAllocated(ctl);
         return ref(sizeClass, index, SlotDescriptor.generation(state));
       }
       // The slot was adopted by a rebuild between our two CASes (its generation moved): try again.
     }
     return NONE;
+  }
+
+  /**
+   * Counts an allocation of the class whose control block is at {@code ctl}, and raises the class's
+   * high-water mark if this passes it (see {@link SlotDescriptor}: for diagnostics only).
+   */
+  private void countAllocated(long ctl) {
+    int inUse = mem.getAndAddInt(ctl + SlotDescriptor.IN_USE_OFFSET, 1) + 1;
+    if (inUse > mem.getIntVolatile(ctl + SlotDescriptor.IN_USE_HIGH_WATER_OFFSET)) {
+      // NOTE: a plain release store, not a CAS: two raisers may race and the lower may win, which a
+      // diagnostic mark can afford. A CAS here runs seldom, so it stays interpreted, and an interpreted
+      // CAS on memory whose file another process truncated kills the JVM instead of raising the
+      // InternalError the hub turns into "the hub is lost".
+      mem.putIntRelease(ctl + SlotDescriptor.IN_USE_HIGH_WATER_OFFSET, inUse);
+    }
+  }
+
+  /** Slots of class {@code sizeClass} off the free list, as counted (see {@link SlotDescriptor}). */
+  int inUse(int sizeClass) {
+    return mem.getIntVolatile(layout.classControlOffset(sizeClass) + SlotDescriptor.IN_USE_OFFSET);
+  }
+
+  /** The most slots of class {@code sizeClass} ever in use at once, as counted. */
+  int inUseHighWater(int sizeClass) {
+    return mem.getIntVolatile(layout.classControlOffset(sizeClass) + SlotDescriptor.IN_USE_HIGH_WATER_OFFSET);
   }
 
   /**
@@ -216,6 +242,8 @@ final class SlotAllocator {
     if (!mem.compareAndSetLong(rec, expected, SlotDescriptor.freeWord(generation, NIL))) {
       return false; // not in the state the caller owns: a repeated or stale free, or reclaimed
     }
+    // Counted now, whoever links it: this push, or a rebuild that adopts it first.
+    mem.getAndAddInt(layout.classControlOffset(sizeClass) + SlotDescriptor.IN_USE_OFFSET, -1);
     push(sizeClass, index, generation);
     return true;
   }
@@ -280,6 +308,8 @@ final class SlotAllocator {
             break;
           }
           if (mem.compareAndSetLong(rec, w, SlotDescriptor.freeWord(SlotDescriptor.generation(w) + 1, NIL))) {
+            // Taken back without a push: the rebuild below links it, and the count goes down here.
+            mem.getAndAddInt(layout.classControlOffset(c) + SlotDescriptor.IN_USE_OFFSET, -1);
             freed++;
             break;
           }
@@ -296,7 +326,15 @@ final class SlotAllocator {
    */
   boolean freeOrphan(int sizeClass, int index, long word) {
     long rec = layout.slotRecordOffset(sizeClass, index);
-    return mem.compareAndSetLong(rec, word, SlotDescriptor.freeWord(SlotDescriptor.generation(word) + 1, NIL));
+    if (!mem.compareAndSetLong(rec, word, SlotDescriptor.freeWord(SlotDescriptor.generation(word) + 1, NIL))) {
+      return false;
+    }
+    int state = SlotDescriptor.state(word);
+    if (state == ALLOCATED || state == IN_FLIGHT) {
+      // It was counted in use when it was allocated (garbage in any other state never was).
+      mem.getAndAddInt(layout.classControlOffset(sizeClass) + SlotDescriptor.IN_USE_OFFSET, -1);
+    }
+    return true;
   }
 
   /** Frees by this process that left their slot off the list for the host's pool check to relink. */

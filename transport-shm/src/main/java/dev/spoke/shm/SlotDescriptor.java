@@ -9,10 +9,19 @@ package dev.spoke.shm;
  * <pre>
  *  +---------------------------------------------------------------+
  *  |  free-list head (u64): tag (31) | locked (1) | index (32)     |   0
- *  +---------------------------------------------------------------+
- *  |  reserved                                                     |   8
+ *  +-------------------------------+-------------------------------+
+ *  |  slots in use (u32), since 2.2|  most ever in use (u32)       |   8
+ *  +-------------------------------+-------------------------------+
+ *  |  reserved                                                     |  16
  *  +---------------------------------------------------------------+ 128
  * </pre>
+ *
+ * <p>Slots in use counts the slots off the free list: every allocation adds one after its pop, every
+ * free takes one off once its state is FREE (getAndAdd, on the cache line the head's CAS just took, so it costs
+ * next to nothing), the host's reclaim of a dead peer's slots takes one off for each, and an allocator
+ * raises the high-water mark by CAS when it passes it. A process that dies between a state change and its
+ * count leaves the count off by one for good (a window of nanoseconds). Diagnostics only: nothing decides
+ * anything by it.
  *
  * <p>Slot record (16 bytes):
  *
@@ -40,6 +49,8 @@ final class SlotDescriptor {
 
   static final int CLASS_CONTROL_LENGTH = 128;
   static final int FREE_HEAD_OFFSET = 0;
+  static final int IN_USE_OFFSET = 8;
+  static final int IN_USE_HIGH_WATER_OFFSET = 12;
 
   static final int RECORD_LENGTH = 16;
   static final int STATE_OFFSET = 0;

@@ -111,7 +111,9 @@ class HubCrossProcessTest {
   static void assertPoolWhole(HubHost host) {
     HubSnapshot s = host.snapshot();
     assertTrue(s.poolFullyFree(), () -> "the pool is not 100% free:\n" + s);
-    SlotAllocatorTest.assertListsIntact(host.memory(), host.layout());
+    // Processes are killed here mid-traffic: the slots-in-use counts may drift by the kills that landed
+    // between a slot's change and its count (documented); the lists themselves must be whole.
+    SlotAllocatorTest.assertListsIntact(host.memory(), host.layout(), false);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,12 @@ class HubLayoutTest {
     assertEquals(56, HubHeaderDescriptor.PEER_TABLE_OFFSET_OFFSET);
     assertEquals(64, HubHeaderDescriptor.RINGS_OFFSET_OFFSET);
     assertEquals(72, HubHeaderDescriptor.CLASS_CONTROL_OFFSET_OFFSET);
+    assertEquals(80, HubHeaderDescriptor.HEARTBEAT_INTERVAL_MILLIS_OFFSET);
+    assertEquals(84, HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET);
+    assertEquals(88, HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET);
+    assertEquals(96, HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET);
+    assertEquals("2.2", HubHeaderDescriptor.versionName(HubHeaderDescriptor.LAYOUT_VERSION));
+    assertTrue(HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET + 8 <= HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET);
     // Hot fields on cache lines of their own.
     assertEquals(0, HubHeaderDescriptor.HOST_HEARTBEAT_OFFSET % 64);
     assertEquals(0, HubHeaderDescriptor.HOST_DOORBELL_OFFSET % 64);
@@ -33,7 +39,7 @@ class HubLayoutTest {
     assertTrue(tableEnd <= HubHeaderDescriptor.LENGTH);
     assertEquals(0, HubHeaderDescriptor.SIZE_CLASS_TABLE_OFFSET % 8);
     assertEquals(4096, HubHeaderDescriptor.LENGTH);
-    assertEquals(2 << 16 | 1, HubHeaderDescriptor.LAYOUT_VERSION, "layout 2.1");
+    assertEquals(2 << 16 | 2, HubHeaderDescriptor.LAYOUT_VERSION, "layout 2.2");
   }
 
   @Test
@@ -44,7 +50,9 @@ class HubLayoutTest {
     assertEquals("size class count", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.SIZE_CLASS_COUNT_OFFSET));
     assertEquals("reserved", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.SIZE_CLASS_COUNT_OFFSET + 4));
     assertEquals("heartbeat timeout", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.HEARTBEAT_TIMEOUT_MILLIS_OFFSET));
-    assertEquals("reserved", HubHeaderDescriptor.fieldName(88));
+    assertEquals("inspection region offset", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET));
+    assertEquals("inspection region length", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET + 7));
+    assertEquals("reserved", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET + 8));
     assertEquals("size class 2 data offset", HubHeaderDescriptor.fieldName(
         HubHeaderDescriptor.sizeClassEntryOffset(2) + HubHeaderDescriptor.CLASS_DATA_OFFSET + 4));
     assertEquals("size class 15 reserved", HubHeaderDescriptor.fieldName(HubHeaderDescriptor.sizeClassEntryOffset(16) - 1));
@@ -118,9 +126,78 @@ class HubLayoutTest {
     assertEquals(192, RingDescriptor.ENTRIES_OFFSET);
     assertEquals(192 + 256 * 64, RingDescriptor.length(256));
     assertThrows(IllegalArgumentException.class, () -> RingDescriptor.checkCapacity(100));
+    assertEquals(132, RingDescriptor.DEPTH_HIGH_WATER_OFFSET);
+    assertTrue(RingDescriptor.DEPTH_HIGH_WATER_OFFSET / 64 == RingDescriptor.CONSUMER_PARKED_OFFSET / 64,
+        "written by the consumer, on the line it writes anyway");
     assertEquals(16, SlotDescriptor.RECORD_LENGTH);
     assertEquals(0, SlotDescriptor.STATE_OFFSET);
     assertEquals(128, SlotDescriptor.CLASS_CONTROL_LENGTH);
+    assertEquals(0, SlotDescriptor.FREE_HEAD_OFFSET);
+    assertEquals(8, SlotDescriptor.IN_USE_OFFSET);
+    assertEquals(12, SlotDescriptor.IN_USE_HIGH_WATER_OFFSET);
+    assertTrue(SlotDescriptor.IN_USE_HIGH_WATER_OFFSET + 4 <= 64, "on the head's cache line");
+  }
+
+  @Test
+  void inspectionRegionMatchesItsTable() {
+    assertEquals(0, InspectionDescriptor.REGION_VERSION_OFFSET);
+    assertEquals(4, InspectionDescriptor.REGION_MAX_PEERS_OFFSET);
+    assertEquals(4096, InspectionDescriptor.REGION_HEADER_LENGTH);
+    assertEquals(0, InspectionDescriptor.SEQUENCE_OFFSET);
+    assertEquals(8, InspectionDescriptor.EPOCH_OFFSET);
+    assertEquals(12, InspectionDescriptor.COUNT_OFFSET);
+    assertEquals(16, InspectionDescriptor.NAME_BYTES_OFFSET);
+    assertEquals(20, InspectionDescriptor.NAMES_LEFT_OUT_OFFSET);
+    assertEquals(64, InspectionDescriptor.NAME_ENTRIES_OFFSET);
+    assertEquals(16384, InspectionDescriptor.NAME_TABLE_LENGTH);
+    assertEquals(16, InspectionDescriptor.CALLS_IN_FLIGHT_OFFSET);
+    assertEquals(24, InspectionDescriptor.WRITTEN_AT_OFFSET);
+    assertEquals(64, InspectionDescriptor.CALL_ENTRIES_OFFSET);
+    assertEquals(32, InspectionDescriptor.CALL_ENTRY_LENGTH);
+    assertEquals(126, InspectionDescriptor.CALL_CAPACITY);
+    assertEquals(4096, InspectionDescriptor.CALL_TABLE_LENGTH);
+    assertEquals(4096, InspectionDescriptor.CALL_ENTRIES_OFFSET + InspectionDescriptor.CALL_CAPACITY * InspectionDescriptor.CALL_ENTRY_LENGTH);
+    int[][] entry = {
+      {InspectionDescriptor.CALL_ID_OFFSET, 8},
+      {InspectionDescriptor.CALL_METHOD_ID_OFFSET, 4},
+      {InspectionDescriptor.CALL_FLAGS_OFFSET, 4},
+      {InspectionDescriptor.CALL_STARTED_OFFSET, 8},
+      {InspectionDescriptor.CALL_DEADLINE_OFFSET, 8},
+    };
+    int next = 0;
+    for (int[] f : entry) {
+      assertEquals(next, f[0]);
+      assertEquals(0, f[0] % f[1], "aligned");
+      next = f[0] + f[1];
+    }
+    assertEquals(InspectionDescriptor.CALL_ENTRY_LENGTH, next);
+    // 32 peers: header, 33 name tables, 32 call tables; every table page-aligned.
+    assertEquals(4096 + 33 * 16384 + 32 * 4096, InspectionDescriptor.length(32));
+    assertEquals(4096, InspectionDescriptor.hostNameTable());
+    assertEquals(4096 + 16384 * 4, InspectionDescriptor.peerNameTable(3));
+    assertEquals(4096 + 16384 * 33 + 4096 * 3, InspectionDescriptor.callTable(32, 3));
+    assertEquals(8 + 12, InspectionDescriptor.nameEntryLength(10), "names padded to 4 bytes");
+  }
+
+  @Test
+  void theInspectionRegionFollowsThePartPluginsMap(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    HubConfig config = SlotAllocatorTest.SMALL.toBuilder().directory(dir).build();
+    HubFile file = HubFile.create(config, 1, 0);
+    try {
+      HubLayout l = file.layout();
+      assertEquals(l.totalSize, file.buffer().getLong(HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET));
+      assertEquals(InspectionDescriptor.length(l.maxPeers), file.buffer().getLong(HubHeaderDescriptor.INSPECTION_LENGTH_OFFSET));
+      assertEquals(l.totalSize + InspectionDescriptor.length(l.maxPeers), java.nio.file.Files.size(file.path()));
+      // The host's copy of its header holds the region's place: a check finds nothing to repair.
+      assertEquals(null, file.header().checkAndRepair());
+      assertEquals(l.totalSize, file.buffer().getLong(HubHeaderDescriptor.INSPECTION_OFFSET_OFFSET));
+      file.markReady();
+      // A plugin maps only its part; an inspector maps the region too.
+      assertEquals(null, HubFile.open(file.path()).inspection());
+      assertTrue(HubFile.openReadOnly(file.path()).inspection() != null);
+    } finally {
+      file.close();
+    }
   }
 
   @Test

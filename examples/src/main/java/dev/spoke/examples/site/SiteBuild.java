@@ -115,12 +115,10 @@ final class SiteBuild {
     SiteHostService siteHost = new SiteHostService(site, killSwitch::onCallback);
     CallMeter callbackMeter = new CallMeter(report.hostCallbacks);
 
-    // [START host-start]
     try (SpokeHost host = SpokeHost.builder()
         .addService(siteHost)         // what the plugins call back
         .intercept(callbackMeter)     // a ServerInterceptor: counts the plugins' calls to the host
         .build()) {                   // creates the hub in /dev/shm; close() stops the plugins and removes it
-      // [END host-start]
       report.hubPath = host.hubPath();
       GrpcServer callbacks = null;
       try {
@@ -222,15 +220,13 @@ final class SiteBuild {
     }
   }
 
-  // [START host-launch]
   private static Plugin launch(SpokeHost host, String name, Class<?> mainClass, String heap, CallMeter meter) {
-    return host.launch(PluginSpec.java(name, mainClass)          // runs on this JVM's class path
+    return host.launch(PluginSpec.java(name, mainClass)          // runs where mainClass was loaded from
         .jvmArgs(heap, "-XX:+UseSerialGC", "-Djava.awt.headless=true")
         .restartPolicy(RestartPolicy.onFailure(3, Duration.ofMillis(200)))
         .intercept(meter)                                        // a ClientInterceptor: counts calls, bytes, latency
         .build());                                               // returns once the plugin said READY
   }
-  // [END host-launch]
 
   /**
    * Starts a plugin as a separate gRPC server process on loopback ({@code --remote}), then connects to it
@@ -362,13 +358,11 @@ final class SiteBuild {
   /** Minifies a page or a stylesheet; the minifier asks the host about each link in it. */
   private Object minify(String path, String content, boolean page) throws IOException {
     MinifyResponse result = call(MINIFIER, () -> {
-      // [START host-call]
       MinifierSpoke.MinifierBlockingStub minifier = MinifierSpoke.newBlockingStub(channel(MINIFIER))
           .withWaitForReady()                      // while the plugin restarts, wait for it
           .withDeadlineAfter(30, TimeUnit.SECONDS);
       MinifyRequest request = MinifyRequest.newBuilder().setPath(path).setContent(content).build();
       return page ? minifier.minifyHtml(request) : minifier.minifyCss(request);
-      // [END host-call]
     });
     byte[] minified = result.getContent().getBytes(StandardCharsets.UTF_8);
     write(path, minified);

@@ -17,54 +17,97 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * The README's "use Spoke in your project" is the examples' own code: each block marked
- * {@code <!-- example: FILE#NAME -->} must be, to the character, the region of FILE between the lines
- * that say {@code [START NAME]} and {@code [END NAME]}, less their common indentation. And the quick
+ * The README's code is the code of projects the build builds and runs: each block marked {@code <!--
+ * example: SOURCE ... -->} must be, to the character, each SOURCE it names. A SOURCE is a whole file
+ * ({@code path}), or regions of one ({@code path#name}, {@code path#first+second}: the lines between
+ * {@code [START name]} and {@code [END name]}, less their common indentation, regions joined by a blank
+ * line). {@code @property@} values in a source (the integration tests' poms) stand for the build's own
+ * versions. Every Java block is marked, and comes with its imports, so it compiles as shown. And the quick
  * start has exactly its two commands.
  */
 class ReadmeExamplesTest {
 
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize(); // surefire runs in examples/
-  private static final Pattern BLOCK = Pattern.compile("<!-- example: (\\S+)#(\\S+) -->\\n```\\w*\\n(.*?)```\\n", Pattern.DOTALL);
+  private static final Pattern BLOCK =
+      Pattern.compile("^( *)<!-- example: (.+?) -->\\n\\1```\\w*\\n(.*?)\\1```\\n", Pattern.DOTALL | Pattern.MULTILINE);
+  private static final Pattern FENCE = Pattern.compile("^( *)```(\\w*)\\n(.*?)^\\1```$", Pattern.DOTALL | Pattern.MULTILINE);
   private static final Pattern MARK = Pattern.compile("\\[START ([\\w-]+)]");
+  private static final Pattern PROPERTY = Pattern.compile("@([\\w.-]+)@");
+  /** Where regions are marked for the README. */
+  private static final List<String> MARKED = List.of("examples/pom.xml", "examples/src/main", "examples/src/it");
 
   private static String readme() throws IOException {
     return Files.readString(ROOT.resolve("README.md"));
   }
 
   @Test
-  void everyMarkedBlockIsTheRegionItNames() throws IOException {
+  void everyMarkedBlockIsTheSourcesItNames() throws IOException {
     Matcher m = BLOCK.matcher(readme());
     List<String> differ = new ArrayList<>();
     int blocks = 0;
     while (m.find()) {
       blocks++;
-      String region = region(ROOT.resolve(m.group(1)), m.group(2));
-      if (!region.equals(m.group(3))) {
-        differ.add(m.group(1) + "#" + m.group(2) + " is now:\n" + region);
+      String indent = m.group(1);
+      String block = Stream.of(m.group(3).split("\n", -1))
+          .map(l -> l.startsWith(indent) ? l.substring(indent.length()) : l).collect(Collectors.joining("\n"));
+      for (String source : m.group(2).trim().split("\\s+")) {
+        String text = source(source);
+        if (!text.equals(block)) {
+          differ.add(source + " is now:\n" + text);
+        }
       }
     }
-    assertTrue(blocks >= 8, "only " + blocks + " marked blocks in the README");
-    assertEquals(List.of(), differ, "README blocks that differ from the examples (paste the region in)");
+    assertTrue(blocks >= 12, "only " + blocks + " marked blocks in the README");
+    assertEquals(List.of(), differ, "README blocks that differ from their sources (paste the source in)");
   }
 
   @Test
-  void everyRegionOfTheExamplesIsInTheReadme() throws IOException {
+  void everyRegionMarkedForTheReadmeIsInIt() throws IOException {
     Set<String> inReadme = new TreeSet<>();
     Matcher m = BLOCK.matcher(readme());
     while (m.find()) {
-      inReadme.add(m.group(1) + "#" + m.group(2));
+      for (String source : m.group(2).trim().split("\\s+")) {
+        int hash = source.indexOf('#');
+        if (hash >= 0) {
+          for (String name : source.substring(hash + 1).split("\\+")) {
+            inReadme.add(source.substring(0, hash) + "#" + name);
+          }
+        }
+      }
     }
     Set<String> marked = new TreeSet<>();
-    try (Stream<Path> files = Stream.concat(Stream.of(ROOT.resolve("examples/pom.xml")), Files.walk(ROOT.resolve("examples/src/main")))) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        Matcher mark = MARK.matcher(Files.readString(f));
-        while (mark.find()) {
-          marked.add(ROOT.relativize(f).toString().replace('\\', '/') + "#" + mark.group(1));
+    for (String root : MARKED) {
+      try (Stream<Path> files = Files.walk(ROOT.resolve(root))) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          Matcher mark = MARK.matcher(Files.readString(f));
+          while (mark.find()) {
+            marked.add(ROOT.relativize(f).toString().replace('\\', '/') + "#" + mark.group(1));
+          }
         }
       }
     }
     assertEquals(marked, inReadme);
+  }
+
+  @Test
+  void everyJavaBlockIsMarkedAndComesWithItsImports() throws IOException {
+    String readme = readme();
+    Matcher fence = FENCE.matcher(readme);
+    List<String> bad = new ArrayList<>();
+    while (fence.find()) {
+      if (!fence.group(2).equals("java")) {
+        continue;
+      }
+      String before = readme.substring(0, fence.start());
+      String lastLine = before.substring(before.lastIndexOf('\n', before.length() - 2) + 1).trim();
+      String code = fence.group(3);
+      if (!lastLine.startsWith("<!-- example: ")) {
+        bad.add("not marked with its source:\n" + code);
+      } else if (!code.startsWith("package ") && !code.contains("\nimport ") && !code.startsWith("import ")) {
+        bad.add("no imports:\n" + code);
+      }
+    }
+    assertEquals(List.of(), bad);
   }
 
   @Test
@@ -75,6 +118,16 @@ class ReadmeExamplesTest {
       assertTrue(m.find(), "the README sets no " + property);
       assertEquals(System.getProperty(property), m.group(1), property);
     }
+    assertTrue(readme.contains("<maven.compiler.release>17</maven.compiler.release>"), "the pom block sets no release");
+    // The inspector's jar, as the README says to fetch and run it.
+    // (Its name with VERSION, in prose, stands for any.)
+    Matcher inspect = Pattern.compile("spoke-transport-shm[:-](\\d[^:\\s]*?)(?::jar:inspect|-inspect\\.jar)").matcher(readme);
+    int found = 0;
+    while (inspect.find()) {
+      assertEquals(System.getProperty("spoke.version"), inspect.group(1), inspect.group());
+      found++;
+    }
+    assertTrue(found >= 2, "the README names the inspector's jar " + found + " times");
   }
 
   @Test
@@ -88,6 +141,34 @@ class ReadmeExamplesTest {
     }
     assertEquals(List.of("examples/site-demo.sh\n./mvnw -B verify\n"), blocks);
     assertTrue(Files.isExecutable(ROOT.resolve("examples/site-demo.sh")));
+  }
+
+  /** A whole file, or its regions joined by blank lines, with {@code @property@} replaced by the build's value. */
+  static String source(String source) throws IOException {
+    int hash = source.indexOf('#');
+    String text;
+    if (hash < 0) {
+      text = Files.readString(ROOT.resolve(source));
+    } else {
+      Path file = ROOT.resolve(source.substring(0, hash));
+      List<String> regions = new ArrayList<>();
+      for (String name : source.substring(hash + 1).split("\\+")) {
+        regions.add(region(file, name));
+      }
+      text = String.join("\n", regions);
+    }
+    Matcher p = PROPERTY.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (p.find()) {
+      String name = p.group(1).equals("project.version") ? "spoke.version" : p.group(1);
+      String value = System.getProperty(name);
+      if (value == null) {
+        throw new AssertionError(source + " uses @" + p.group(1) + "@, which the test is not given (examples/pom.xml)");
+      }
+      p.appendReplacement(out, Matcher.quoteReplacement(value));
+    }
+    p.appendTail(out);
+    return out.toString();
   }
 
   /** The lines strictly between the START and END marks of {@code name}, dedented, each ending in a newline. */

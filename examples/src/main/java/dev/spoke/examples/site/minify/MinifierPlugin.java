@@ -1,5 +1,6 @@
 package dev.spoke.examples.site.minify;
 
+// [START imports]
 import dev.spoke.examples.site.api.BrokenLink;
 import dev.spoke.examples.site.api.LinkRequest;
 import dev.spoke.examples.site.api.MinifierSpoke;
@@ -11,6 +12,7 @@ import dev.spoke.peer.SpokePeer;
 import dev.spoke.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
+// [END imports]
 
 /**
  * The minifier plugin: serves {@code Minifier}, and asks the host ({@code SiteHost.ResolveLink}) about
