@@ -17,7 +17,7 @@ for arg in "$@"; do
   case "$arg" in
     -h|--help)
       cat <<'USAGE'
-usage: site-demo [--in DIR] [--out DIR] [--kill PLUGIN]
+usage: site-demo [--in DIR] [--out DIR] [--kill PLUGIN] [--remote PLUGIN]...
 
 Builds a static site with three plugin processes: a minifier, an image processor and a code
 runner, all talking to this host through one shared-memory hub.
@@ -27,6 +27,10 @@ runner, all talking to this host through one shared-memory hub.
                  earlier build made it; any other folder that is not empty is refused
   --kill PLUGIN  kill that plugin (minifier, images, code-runner) with SIGKILL part-way
                  through, to see it restarted and its calls retried; the site is still complete
+  --remote PLUGIN
+                 run that plugin as a separate process serving gRPC on loopback, as a plugin on
+                 another machine would: the host connects to it by address, the build is the
+                 same, and the summary shows its calls beside the hub's (may be repeated)
   --help         this text
 USAGE
       exit 0

@@ -16,10 +16,14 @@ import dev.spoke.examples.site.api.TransformRequest;
 import dev.spoke.examples.site.code.CodeRunnerPlugin;
 import dev.spoke.examples.site.image.ImagePlugin;
 import dev.spoke.examples.site.minify.MinifierPlugin;
+// [START grpc-imports]
 import dev.spoke.grpc.GrpcServer;
+// [END grpc-imports]
+// [START remote-imports]
 import dev.spoke.host.Plugin;
 import dev.spoke.host.PluginLaunchException;
 import dev.spoke.host.PluginSpec;
+// [END remote-imports]
 import dev.spoke.host.RestartPolicy;
 import dev.spoke.host.SpokeHost;
 import dev.spoke.shm.HubConfig;
