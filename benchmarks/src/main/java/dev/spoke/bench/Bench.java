@@ -127,6 +127,7 @@ public final class Bench {
         a.addAll(s.args);
         a.add("--sizes=" + Payloads.UNARY_SIZES.stream().map(String::valueOf).collect(Collectors.joining(",")));
         a.add("--inflight=" + Report.IN_FLIGHT.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        a.add("--gaps=" + Report.GAPS_MICROS.stream().map(String::valueOf).collect(Collectors.joining(",")));
         a.add("--stream=true");
         results.addAll(Child.run(s.key, s.suite, a, timeout));
       }

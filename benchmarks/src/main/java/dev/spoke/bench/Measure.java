@@ -161,6 +161,50 @@ final class Measure {
     return r.put("p50min", lo).put("p50max", hi);
   }
 
+  /**
+   * Bursty traffic: round trips of 16 B requests, each after a pause of {@code gapMicros}, so the
+   * receive threads on both sides have gone quiet (spinning, then parked) before each call arrives.
+   * Pauses under 100 µs are spun, as a caller busy with other work; longer ones are parked, as a thread
+   * waiting for work. At least {@link #BURSTY_MIN_CALLS} calls, for the mode's measuring time.
+   */
+  Result bursty(String series, EchoClient client, int gapMicros) throws InterruptedException {
+    Payload request = Payloads.ofSize(16);
+    check(client.unary(request), request);
+    long gapNanos = TimeUnit.MICROSECONDS.toNanos(gapMicros);
+    Histogram all = histogram();
+    long measureNanos = mode.measure.toNanos();
+    long start = System.nanoTime();
+    for (long n = 0; ; n++) {
+      pause(gapNanos);
+      long t0 = System.nanoTime();
+      Payload response = client.unary(request);
+      long t1 = System.nanoTime();
+      check(response, request);
+      record(all, t1 - t0);
+      if (n + 1 >= BURSTY_MIN_CALLS && t1 - start >= measureNanos) {
+        break;
+      }
+    }
+    return percentiles(Result.of("bursty", series).put("size", 16).put("gap", gapMicros), all);
+  }
+
+  /** The fewest calls a bursty point makes, whatever the mode: enough for a p99. */
+  static final int BURSTY_MIN_CALLS = 200;
+
+  private static void pause(long nanos) throws InterruptedException {
+    if (nanos <= 0) {
+      return;
+    }
+    long until = System.nanoTime() + nanos;
+    if (nanos < 100_000) {
+      while (System.nanoTime() - until < 0) {
+        Thread.onSpinWait();
+      }
+      return;
+    }
+    sleepUntil(until);
+  }
+
   private static void check(Payload response, Payload request) {
     if (response.getData().size() != request.getData().size()) {
       throw new IllegalStateException("a response of " + response.getData().size() + " data bytes to a request of "

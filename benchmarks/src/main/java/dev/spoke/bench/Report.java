@@ -13,6 +13,8 @@ import java.util.function.Function;
 final class Report {
 
   static final List<Integer> IN_FLIGHT = List.of(1, 8, 64);
+  /** The pauses before each call of the bursty scenario, µs. */
+  static final List<Integer> GAPS_MICROS = List.of(0, 10, 100, 1_000, 10_000);
   /** The idle hosts, in the order they start; NONE is the floor: JVMs without Spoke. */
   static final List<String> IDLE_STRATEGIES = List.of("BALANCED", "LOW_CPU", "NONE");
 
@@ -36,6 +38,9 @@ final class Report {
         + spinWarning() + "\n"
         + "\n### Throughput: 16 B unary calls per second, by calls in flight\n\n" + throughputTable()
         + "\nSpoke ÷ best gRPC: " + Series.HEADLINE.label + " ÷ the best of the four gRPC configurations, here and below.\n"
+        + "\n### Bursty: a 16 B unary call after each pause, µs (p50 / p99)\n\n" + burstyTable()
+        + "\nPauses under 100 µs are spun by the caller, longer ones parked: the receive threads on both sides have "
+        + "gone quiet before each call.\n"
         + "\n### Server streaming: 1 KiB messages per second\n\n" + streamTable()
         + "\n### Idle plugins and launch\n\n" + idleTable() + "\n" + launchTable()
         + "\n### The machine's floors\n\n" + floorTable()
@@ -82,6 +87,20 @@ final class Report {
         row.add(results.throughput(s, n).map(r -> Format.count(r.num("rate"))).orElse(NONE));
       }
       row.add(Format.ratio(rate(results.throughput(Series.HEADLINE, n)), rate(results.bestThroughput(grpcSeries(), n))));
+      t.row(row);
+    }
+    return t.toString();
+  }
+
+  private String burstyTable() {
+    List<String> header = new ArrayList<>(List.of("pause"));
+    Series.COLUMNS.forEach(c -> header.add(c.label));
+    MarkdownTable t = new MarkdownTable(header);
+    for (int gap : GAPS_MICROS) {
+      List<String> row = new ArrayList<>(List.of(gap == 0 ? "none" : Format.micros(gap * 1000.0) + " µs"));
+      for (Series c : Series.COLUMNS) {
+        row.add(results.bursty(c, gap).map(r -> Format.micros(r.num("p50")) + " / " + Format.micros(r.num("p99"))).orElse(NONE));
+      }
       t.row(row);
     }
     return t.toString();
@@ -209,6 +228,13 @@ final class Report {
         times(tp) + ": " + Format.count(rate(results.throughput(Series.HEADLINE, 64))) + " vs "
             + label(results.bestThroughput(grpcSeries(), 64)) + " " + Format.count(rate(results.bestThroughput(grpcSeries(), 64)))
             + " calls/s", Standing.of(tp, tp >= 20)));
+
+    Optional<Result> burstDefault = results.bursty(Series.SPOKE_POOL, 100);
+    Optional<Result> burstDirect = results.bursty(Series.HEADLINE, 100);
+    double burst = p50(burstDefault);
+    out.add(new Target("bursty: 16 B unary p50 ≤ 5 µs with 100 µs pauses, default executors",
+        us(burstDefault) + " (" + Series.HEADLINE.label + ": " + us(burstDirect) + ")",
+        Standing.of(burst / 1000, burst <= 5_000)));
 
     for (int size : List.of(1 << 20, 16 << 20)) {
       Optional<Result> s = results.latency(Series.HEADLINE, size);

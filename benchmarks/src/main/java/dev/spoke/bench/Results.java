@@ -35,6 +35,10 @@ final class Results {
     return find("throughput", s.key, r -> r.number("inflight").orElse(-1) == inFlight);
   }
 
+  Optional<Result> bursty(Series s, int gapMicros) {
+    return find("bursty", s.key, r -> r.number("gap").orElse(-1) == gapMicros);
+  }
+
   Optional<Result> stream(Series s) {
     return find("stream", s.key, r -> true);
   }

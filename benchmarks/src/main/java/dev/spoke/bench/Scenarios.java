@@ -14,7 +14,7 @@ final class Scenarios {
 
   /**
    * Runs what {@code args} asks for: {@code --sizes=16,1k,...}, {@code --inflight=1,8,64},
-   * {@code --stream=true}.
+   * {@code --gaps=0,10,100} (µs between bursty calls), {@code --stream=true}.
    */
   static void run(String series, EchoClient client, Args args) throws InterruptedException {
     Measure m = new Measure(args.mode());
@@ -26,6 +26,16 @@ final class Scenarios {
       point(series, "throughput", inFlight, () -> {
         try {
           return m.throughput(series, client, Payloads.THROUGHPUT_SIZE, inFlight);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        }
+      });
+    }
+    for (int gap : args.getInts("gaps")) {
+      point(series, "bursty", gap, () -> {
+        try {
+          return m.bursty(series, client, gap);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted", e);
@@ -66,6 +76,9 @@ final class Scenarios {
       case "throughput":
         return String.format("%-24s %2d in flight  %12s calls/s  (slices %s..%s)", r.series(), (long) r.num("inflight"),
             Format.count(r.num("rate")), Format.count(r.num("rateMin")), Format.count(r.num("rateMax")));
+      case "bursty":
+        return String.format("%-24s 16 B after %6d µs  p50 %9s  p99 %9s  (n=%d)", r.series(), (long) r.num("gap"),
+            Format.micros(r.num("p50")), Format.micros(r.num("p99")), (long) r.num("n"));
       case "stream":
         return String.format("%-24s stream of %s  %12s msgs/s", r.series(), Payloads.label(r.size()), Format.count(r.num("rate")));
       default:

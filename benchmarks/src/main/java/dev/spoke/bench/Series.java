@@ -13,7 +13,7 @@ enum Series {
   GRPC_UDS_DIRECT("grpc.uds.direct", "gRPC UDS direct", GrpcSuite.class, "--transport=uds", "--executor=direct"),
   SPOKE_DIRECT_SPIN("spoke.direct.BUSY_SPIN", "Spoke direct, busy-spin", SpokeSuite.class, "--executor=direct", "--idle=BUSY_SPIN"),
   GRPC_UDS("grpc.uds.default", "gRPC UDS", GrpcSuite.class, "--transport=uds", "--executor=default"),
-  SPOKE_POOL("spoke.pool.BALANCED", "Spoke pool", SpokeSuite.class, "--executor=pool", "--idle=BALANCED"),
+  SPOKE_POOL("spoke.pool.BALANCED", "Spoke default", SpokeSuite.class, "--executor=pool", "--idle=BALANCED"),
   GRPC_TCP_DIRECT("grpc.tcp.direct", "gRPC TCP direct", GrpcSuite.class, "--transport=tcp", "--executor=direct"),
   BRIDGE_TCP_DIRECT("bridge.tcp.direct", "Spoke over gRPC TCP direct", GrpcSuite.class, "--transport=tcp",
       "--executor=direct", "--bridge=true"),

@@ -43,6 +43,7 @@ class BenchSmokeTest {
       results.add(m.latency(Series.SPOKE_DIRECT.key, spoke, 1 << 20));
       results.add(m.throughput(Series.SPOKE_DIRECT.key, spoke, 16, 8));
       results.add(m.stream(Series.SPOKE_DIRECT.key, spoke));
+      results.add(m.bursty(Series.SPOKE_DIRECT.key, spoke, 100));
       assertTrue(host.snapshot().poolFullyFree(), "slots left in use: " + host.snapshot());
     }
 
@@ -86,6 +87,7 @@ class BenchSmokeTest {
     String summary = new Report(all).summary();
     assertTrue(summary.contains("| 16 B "), summary);
     assertTrue(all.latency(Series.SPOKE_DIRECT, 16).isPresent() && all.spin().isPresent(), summary);
+    assertTrue(all.bursty(Series.SPOKE_DIRECT, 100).isPresent() && summary.contains("| 100 µs "), summary);
     assertTrue(new Report(all).details().contains("Spoke direct"));
     assertTrue(all.latency(Series.BRIDGE_TCP_DIRECT, 16).isPresent() && summary.contains("Spoke over gRPC TCP direct"), summary);
     Report.Target bridge = new Report(all).targets().stream().filter(t -> t.goal.startsWith("Spoke over gRPC"))
