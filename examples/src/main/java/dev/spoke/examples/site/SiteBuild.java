@@ -167,7 +167,7 @@ final class SiteBuild {
     recordPool(host.snapshot(), pool);
     report.buildMillis = elapsedMillis() - report.launchMillis;
     report.kill = killSwitch.settle(Retrier.PATIENCE);
-    report.poolFreeAfterBuild = host.snapshot().poolFullyFree();
+    report.poolFreeAfterBuild = poolFreesWithin(host, Duration.ofSeconds(2));
     for (BuildReport.PluginRow row : report.plugins) {
       Plugin p = plugins.get(row.name);
       RemoteProcess remote = remotes.get(row.name);
@@ -529,5 +529,21 @@ final class SiteBuild {
       }
       throw new IllegalStateException(e.getCause());
     }
+  }
+
+  /**
+   * Whether every slot of the pool is free within {@code patience}: the last responses' slots are freed
+   * by the threads that delivered them, just after their callbacks returned, so a look taken the moment
+   * the build's last call completed can still see a few in flight.
+   */
+  private static boolean poolFreesWithin(SpokeHost host, Duration patience) throws InterruptedException {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (!host.snapshot().poolFullyFree()) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
   }
 }
