@@ -446,7 +446,12 @@ public final class ClientCalls {
           call.request(1);
         }
         try {
-          executor.waitAndDrain(Long.MAX_VALUE);
+          if (!executor.waitAndDrain(Long.MAX_VALUE)) {
+            // NOTE: with no deadline, only an executor already shut down returns empty-handed: this stream
+            // was closed, or gave up on a cancelled call that never closed. Waiting again would spin.
+            throw Status.CANCELLED.withDescription("the response stream of " + method.getFullMethodName()
+                + " was closed").asRuntimeException();
+          }
         } catch (InterruptedException e) {
           call.cancel("the waiting thread was interrupted", e);
           drainUntilClosed();
