@@ -469,7 +469,36 @@ class HostPluginTest {
   static void signal(String signal, long pid) throws Exception {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
     assertEquals(0, kill.waitFor(), "kill -" + signal + " " + pid);
+    if (signal.equals("STOP")) {
+      awaitStopped(pid);
+    }
   }
+
+  /**
+   * Waits until every thread of {@code pid} is stopped ('T' in /proc): kill returns once the signal is
+   * sent, and a thread running on another CPU may still take a frame off its ring meanwhile.
+   */
+  static void awaitStopped(long pid) throws Exception {
+    Path tasks = java.nio.file.Paths.get("/proc", Long.toString(pid), "task");
+    waitUntil("every thread of process " + pid + " is stopped", 10, () -> {
+      try (java.util.stream.Stream<Path> all = java.nio.file.Files.list(tasks)) {
+        return all.allMatch(t -> threadState(t) == 'T');
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    });
+  }
+
+  /** The state letter of a thread from its /proc stat line (the field after the parenthesised name). */
+  private static char threadState(Path task) {
+    try {
+      String stat = java.nio.file.Files.readString(task.resolve("stat"), java.nio.charset.StandardCharsets.US_ASCII);
+      return stat.charAt(stat.lastIndexOf(')') + 2);
+    } catch (java.io.IOException e) {
+      return 'T'; // the thread ended: it runs no more
+    }
+  }
+
 
   @Test
   void launchFailuresSayWhatWentWrong() throws Exception {

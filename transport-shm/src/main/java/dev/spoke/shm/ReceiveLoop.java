@@ -234,6 +234,14 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private Thread newThread() {
     Thread t = new Thread(this::runThread, name + "-" + threadIds.incrementAndGet());
     t.setDaemon(true);
+    // NOTE: a fault in a truncated hub's memory is raised at a later safepoint check, possibly again
+    // while the thread's own handler deals with the first: the last chance to take it for the lost hub
+    // it is, rather than an uncaught error printed on stderr.
+    t.setUncaughtExceptionHandler((thread, e) -> {
+      if (!source.fault(e)) {
+        log.error("receive thread {} died", thread.getName(), e);
+      }
+    });
     threads.add(t);
     return t;
   }
