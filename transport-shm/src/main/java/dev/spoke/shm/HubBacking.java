@@ -44,6 +44,9 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe.
  */
 abstract class HubBacking {
+  /** How many random hub names are tried before giving up: each one found taken was put there. */
+  private static final int NAME_ATTEMPTS = 100;
+
 
   private static final Logger log = LoggerFactory.getLogger(HubBacking.class);
   private static final FileAttribute<Set<PosixFilePermission>> FILE_0600 =
@@ -186,14 +189,17 @@ abstract class HubBacking {
 
     @Override
     void publishName() throws IOException {
-      for (;;) {
+      for (int attempt = 0; ; attempt++) {
         Path candidate = names.get();
         try {
           Files.createSymbolicLink(candidate, attachPath);
           name = candidate;
           return;
         } catch (FileAlreadyExistsException e) {
-          // astronomically unlikely; pick another name
+          // astronomically unlikely; pick another name (bounded: random names that keep existing are planted)
+          if (attempt >= NAME_ATTEMPTS) {
+            throw e;
+          }
         }
       }
     }
@@ -274,14 +280,17 @@ abstract class HubBacking {
     static PlainFile create(Supplier<Path> names, long size) throws IOException {
       Path path;
       FileChannel channel;
-      for (;;) {
+      for (int attempt = 0; ; attempt++) {
         path = names.get();
         try {
           channel = FileChannel.open(path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
               StandardOpenOption.WRITE), FILE_0600);
           break;
         } catch (FileAlreadyExistsException e) {
-          // astronomically unlikely; pick another name
+          // astronomically unlikely; pick another name (bounded: random names that keep existing are planted)
+          if (attempt >= NAME_ATTEMPTS) {
+            throw e;
+          }
         } catch (UnsupportedOperationException e) {
           channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
           break;
