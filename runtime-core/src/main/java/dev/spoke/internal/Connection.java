@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,6 +93,8 @@ public final class Connection implements FrameListener {
   private final Channel channel = new ConnectionChannel();
   /** Lets a blocking caller receive its response on its own thread (see Transport). */
   final IntSupplier callerReceiver;
+  /** Whether an error a blocking caller met is a fault in the transport's memory (see ThreadlessExecutor). */
+  final Predicate<Throwable> callerFaultExplained;
 
   private Connection(Builder b) {
     this.transport = b.transport;
@@ -104,6 +107,7 @@ public final class Connection implements FrameListener {
     this.maxIncomingCalls = b.maxIncomingCalls;
     this.incomingLimitSetting = b.incomingLimitSetting;
     this.callerReceiver = () -> transport.receiveOnCallerThread(16);
+    this.callerFaultExplained = e -> transport.explainFault(e) != null;
   }
 
   /** Starts configuring a connection over {@code transport}. */

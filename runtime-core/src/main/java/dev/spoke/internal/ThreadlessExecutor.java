@@ -3,6 +3,7 @@ package dev.spoke.internal;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntSupplier;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +38,7 @@ public final class ThreadlessExecutor implements Executor {
   private volatile boolean parked;
   private volatile boolean shutdown;
   private IntSupplier receiver;
+  private Predicate<Throwable> faultExplained;
   /** How long the owner spins before it parks: {@link #MAX_SPIN_NANOS}, or 0 after {@link #parkWithoutSpinning}. */
   private long maxSpinNanos = MAX_SPIN_NANOS;
 
@@ -50,7 +52,18 @@ public final class ThreadlessExecutor implements Executor {
 
   /** While spinning, the owner calls {@code inboundReceiver} to deliver inbound frames itself. */
   public void receiveWith(IntSupplier inboundReceiver) {
+    receiveWith(inboundReceiver, null);
+  }
+
+  /**
+   * As {@link #receiveWith(IntSupplier)}, for a receiver that reads mapped memory which another process
+   * can take away: a fault in it may reach the owner late, wherever it waits next (see {@link
+   * #waitAndDrain}). {@code faultExplained} tells whether such an error is the transport's (which it has
+   * then closed, so the call's close is queued here) rather than a bug to rethrow.
+   */
+  public void receiveWith(IntSupplier inboundReceiver, Predicate<Throwable> faultExplained) {
     this.receiver = inboundReceiver;
+    this.faultExplained = faultExplained;
   }
 
   /**
@@ -92,10 +105,7 @@ public final class ThreadlessExecutor implements Executor {
     Runnable task = queue.poll();
     if (task == null) {
       InboundDelivery.relinquishAll();
-      task = spin(deadlineNanos);
-    }
-    if (task == null) {
-      task = park(deadlineNanos);
+      task = await(deadlineNanos);
       if (task == null) {
         return false;
       }
@@ -126,6 +136,36 @@ public final class ThreadlessExecutor implements Executor {
   private void dropQueued() {
     while (queue.poll() != null) {
       // dropped
+    }
+  }
+
+  /** Spins, then parks, until a task is queued or the deadline passes (null). */
+  private Runnable await(long deadlineNanos) throws InterruptedException {
+    for (int faults = 0; ; faults++) {
+      try {
+        Runnable task = spin(deadlineNanos);
+        return task != null ? task : park(deadlineNanos);
+      } catch (InternalError e) {
+        // NOTE: HotSpot raises a fault met by an access to mapped memory in compiled code only at the
+        // thread's next transition into the VM, which may be here, long after the receive (or the send)
+        // that met it returned. If the transport explains it, it has closed itself and the call with
+        // it: wait on for the call's close. Bounded, as each fault needs an access of its own.
+        if (faults >= 3 || !explains(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private boolean explains(InternalError e) {
+    Predicate<Throwable> f = faultExplained;
+    if (f == null) {
+      return false;
+    }
+    try {
+      return f.test(e);
+    } catch (InternalError late) {
+      return f.test(late); // the same fault raised once more while the first was looked at
     }
   }
 

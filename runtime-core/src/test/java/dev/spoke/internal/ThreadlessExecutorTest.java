@@ -1,0 +1,85 @@
+package dev.spoke.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The owner's wait when the caller receive meets a fault in mapped memory: the JVM raises it late, in
+ * the wait, and the executor must hand it to the transport rather than to the caller.
+ */
+class ThreadlessExecutorTest {
+
+  private static InternalError fault() {
+    return new InternalError("a fault occurred in a recent unsafe memory access operation in compiled Java code");
+  }
+
+  private static long inSeconds(int s) {
+    return System.nanoTime() + TimeUnit.SECONDS.toNanos(s);
+  }
+
+  @Test
+  void aFaultTheTransportExplainsEndsInTheCallsCloseNotInTheCaller() throws Exception {
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    List<String> ran = new ArrayList<>();
+    AtomicInteger receives = new AtomicInteger();
+    List<Throwable> explained = new ArrayList<>();
+    executor.receiveWith(() -> {
+      receives.incrementAndGet();
+      throw fault();
+    }, e -> {
+      explained.add(e);
+      executor.execute(() -> ran.add("closed")); // as a transport closing itself closes the call
+      return true;
+    });
+    assertTrue(executor.waitAndDrain(inSeconds(10)));
+    assertEquals(List.of("closed"), ran);
+    assertEquals(1, explained.size());
+    assertEquals(1, receives.get());
+    executor.shutdown();
+  }
+
+  @Test
+  void aFaultNobodyExplainsIsRethrown() {
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    InternalError error = fault();
+    executor.receiveWith(() -> {
+      throw error;
+    }, e -> false);
+    assertSame(error, assertThrows(InternalError.class, () -> executor.waitAndDrain(inSeconds(10))));
+    executor.shutdown();
+  }
+
+  @Test
+  void faultsThatKeepComingAreRethrownAfterAFew() {
+    // A transport that says "mine" but never closes (so the wait would go on meeting faults for ever).
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    AtomicInteger explained = new AtomicInteger();
+    executor.receiveWith(() -> {
+      throw fault();
+    }, e -> {
+      explained.incrementAndGet();
+      return true;
+    });
+    assertThrows(InternalError.class, () -> executor.waitAndDrain(inSeconds(10)));
+    assertEquals(3, explained.get());
+    executor.shutdown();
+  }
+
+  @Test
+  void withoutAReceiverTheWaitEndsAtItsDeadline() throws Exception {
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    long start = System.nanoTime();
+    assertFalse(executor.waitAndDrain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)));
+    assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(50));
+    executor.shutdown();
+  }
+}
