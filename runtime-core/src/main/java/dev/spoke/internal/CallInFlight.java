@@ -29,6 +29,12 @@ public final class CallInFlight {
     this.deadlineNanos = deadlineNanos == null ? 0 : deadlineNanos;
   }
 
+  /** A first-seen stamp for a call (see {@link #startedNanos}): now, never 0 (which means "not seen"). */
+  static long stampNow() {
+    long now = System.nanoTime();
+    return now == 0 ? 1 : now;
+  }
+
   /** The call's id on its connection (each side numbers the calls it starts). */
   public long callId() {
     return callId;
@@ -54,7 +60,11 @@ public final class CallInFlight {
     return outgoing;
   }
 
-  /** {@link System#nanoTime()} when this side created the call. */
+  /**
+   * {@link System#nanoTime()} when diagnostics first saw the call: it started no later. A call is not
+   * stamped when it starts (a clock read is a noticeable part of a short call); diagnostics look once a
+   * second, so a call's age reads short by less than that.
+   */
   public long startedNanos() {
     return startedNanos;
   }
@@ -71,8 +81,8 @@ public final class CallInFlight {
 
   @Override
   public String toString() {
-    return (outgoing ? "call " : "served call ") + callId + " " + fullMethodName + ", started "
-        + (System.nanoTime() - startedNanos) / 1_000_000 + " ms ago"
+    return (outgoing ? "call " : "served call ") + callId + " " + fullMethodName + ", in flight for at least "
+        + (System.nanoTime() - startedNanos) / 1_000_000 + " ms"
         + (hasDeadline ? ", deadline in " + (deadlineNanos - System.nanoTime()) / 1_000_000 + " ms" : ", no deadline");
   }
 }

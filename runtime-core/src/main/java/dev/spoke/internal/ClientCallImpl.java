@@ -65,7 +65,11 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private final Executor callExecutor;
   private final long callId;
   /** When the call was made, for diagnostics ({@link Connection#callsInFlight()}). */
-  private final long startedNanos = System.nanoTime();
+  /**
+   * When diagnostics first saw this call ({@link CallInFlight#startedNanos}), 0 before: not stamped at
+   * creation, as a clock read is a noticeable part of a short call.
+   */
+  private volatile long seenNanos;
   private final StreamFlow flow = new StreamFlow();
   /** Set once, by whichever ends the call first (see the class comment). */
   private volatile boolean ended;
@@ -125,7 +129,17 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
    */
   CallInFlight inFlight() {
     Deadline d = deadline;
-    return new CallInFlight(callId, method, true, startedNanos, d == null ? null : d.nanoTime());
+    return new CallInFlight(callId, method, true, seen(), d == null ? null : d.nanoTime());
+  }
+
+  /** The first-seen stamp, taken now if diagnostics never saw the call. Any thread; racing stamps are both right. */
+  private long seen() {
+    long s = seenNanos;
+    if (s == 0) {
+      s = CallInFlight.stampNow();
+      seenNanos = s;
+    }
+    return s;
   }
 
   @Override

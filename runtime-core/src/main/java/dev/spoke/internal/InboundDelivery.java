@@ -56,7 +56,7 @@ public final class InboundDelivery {
     private static final long TAKEN_OVER = -1;
 
     private final Thread thread;
-    /** System.nanoTime() (never 0) when the thread entered application code; 0 while it is not in it. */
+    /** The {@link WatchClock} tick (never 0) when the thread entered application code; 0 while it is not in it. */
     @SuppressWarnings("unused") // through SINCE
     private volatile long applicationCodeSince;
 
@@ -69,25 +69,34 @@ public final class InboundDelivery {
       return thread;
     }
 
-    /** How long the thread has been in application code at {@code now}, or 0 if it is not. */
-    public long inApplicationCodeFor(long now) {
+    /**
+     * For a watchdog: how long until the thread, if it stays in the application code it runs now,
+     * has run it for {@code limitNanos} (0: it has); {@code limitNanos} if it runs none, or has only
+     * just entered it (its time is counted from the next {@link WatchClock#tick}).
+     */
+    public long dueIn(long limitNanos, long now) {
       long since = applicationCodeSince;
-      return since > 0 ? now - since : 0;
+      if (since <= 0) {
+        return limitNanos;
+      }
+      return Math.max(0, limitNanos - WatchClock.elapsedSince(since, now));
     }
 
     /**
-     * A watchdog: if the thread has run application code for at least {@code limitNanos}, claims its
-     * roles; true if it did. The thread then touches none of them again, and the caller must take them
-     * over (or release them).
+     * A watchdog: if the thread has run application code for at least {@code limitNanos} by {@code
+     * now} (a {@link System#nanoTime()} value), claims its roles; true if it did. The thread then
+     * touches none of them again, and the caller must take them over (or release them).
      */
     public boolean tryTakeOver(long limitNanos, long now) {
       long since = applicationCodeSince;
-      return since > 0 && now - since >= limitNanos && SINCE.compareAndSet(this, since, TAKEN_OVER);
+      return since > 0 && WatchClock.elapsedSince(since, now) >= limitNanos
+          && SINCE.compareAndSet(this, since, TAKEN_OVER);
     }
 
     void enter() {
-      long now = System.nanoTime();
-      applicationCodeSince = now == 0 ? 1 : now;
+      // NOTE: the watch clock's tick, not System.nanoTime(): entering application code is on every
+      // inline call's path, and a clock read costs more there than the watchdog needs (see WatchClock).
+      applicationCodeSince = WatchClock.current();
     }
 
     /**
@@ -110,6 +119,40 @@ public final class InboundDelivery {
 
   private static final ThreadLocal<Held> HELD = ThreadLocal.withInitial(Held::new);
 
+  /**
+   * A thread made to deliver (a receive loop's): it keeps its state in a field, not in a thread-local
+   * map, as its every poll of a ring reads it.
+   */
+  private static final class DeliveryThread extends Thread {
+    Held held;
+
+    DeliveryThread(Runnable task, String name) {
+      super(task, name);
+    }
+  }
+
+  /**
+   * A new thread for a transport's receiving, whose state here costs a field read rather than a
+   * thread-local lookup. Not started.
+   */
+  public static Thread newDeliveryThread(Runnable task, String name) {
+    return new DeliveryThread(task, name);
+  }
+
+  private static Held held() {
+    Thread t = Thread.currentThread();
+    if (t instanceof DeliveryThread) {
+      DeliveryThread d = (DeliveryThread) t;
+      Held h = d.held;
+      if (h == null) {
+        h = new Held();
+        d.held = h; // only ever read and written by the thread itself
+      }
+      return h;
+    }
+    return HELD.get();
+  }
+
   /** The roles one thread holds, innermost last. */
   private static final class Held {
     Role[] roles = new Role[4];
@@ -125,12 +168,12 @@ public final class InboundDelivery {
 
   /** The calling thread's state, for a transport to record whose roles it lent. */
   public static Delivering current() {
-    return HELD.get().state;
+    return held().state;
   }
 
   /** The calling thread now holds {@code role}; pair with {@link #leave}. */
   public static void enter(Role role) {
-    Held h = HELD.get();
+    Held h = held();
     if (h.count == h.roles.length) {
       h.roles = Arrays.copyOf(h.roles, h.count * 2);
     }
@@ -142,7 +185,7 @@ public final class InboundDelivery {
    * or taken over before). A no-op if the role is not registered.
    */
   public static void leave(Role role) {
-    Held h = HELD.get();
+    Held h = held();
     for (int i = h.count - 1; i >= 0; i--) {
       if (h.roles[i] == role) {
         System.arraycopy(h.roles, i + 1, h.roles, i, h.count - i - 1);
@@ -154,7 +197,7 @@ public final class InboundDelivery {
 
   /** True if the calling thread holds any delivery role. */
   public static boolean holdsAny() {
-    return HELD.get().count > 0;
+    return held().count > 0;
   }
 
   /**
@@ -162,7 +205,7 @@ public final class InboundDelivery {
    * the thread holds none (the usual case for an application thread).
    */
   public static void relinquishAll() {
-    Held h = HELD.get();
+    Held h = held();
     if (h.count > 0 && h.applicationDepth > 0 && !h.state.stopWatch()) {
       // The watchdog took the roles over a moment ago: they are not ours to hand on any more.
       forgetRoles(h);
@@ -181,7 +224,7 @@ public final class InboundDelivery {
    * to {@link #leaveApplicationCode}.
    */
   public static boolean enterApplicationCode() {
-    Held h = HELD.get();
+    Held h = held();
     if (h.count == 0 && h.applicationDepth == 0) {
       return false;
     }
@@ -196,7 +239,7 @@ public final class InboundDelivery {
     if (!entered) {
       return;
     }
-    Held h = HELD.get();
+    Held h = held();
     if (--h.applicationDepth == 0 && !h.state.stopWatch()) {
       // Taken over while away: the roles are another thread's now. Forget them without a word to
       // them, and stop delivering.
@@ -216,16 +259,16 @@ public final class InboundDelivery {
    * watchdog judges it by how long it has been in that code, not by what it does inside.
    */
   public static boolean inApplicationCode() {
-    return HELD.get().applicationDepth > 0;
+    return held().applicationDepth > 0;
   }
 
   /** True if the calling thread's roles were taken over while it ran application code. */
   public static boolean takenOver() {
-    return HELD.get().takenOver;
+    return held().takenOver;
   }
 
   /** The calling thread is back where it takes roles afresh (a receive loop's follower). */
   public static void clearTakenOver() {
-    HELD.get().takenOver = false;
+    held().takenOver = false;
   }
 }

@@ -54,7 +54,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   private final MethodDescriptor<ReqT, RespT> method;
   private final long callId;
   /** When the call's first frame arrived, for diagnostics ({@link Connection#callsInFlight()}). */
-  private final long startedNanos = System.nanoTime();
+  /**
+   * When diagnostics first saw this call ({@link CallInFlight#startedNanos}), 0 before: not stamped at
+   * creation, as a clock read is a noticeable part of a short call.
+   */
+  private volatile long seenNanos;
   private final Executor callExecutor;
   private final Deadline deadline;
   private final CallContextImpl context;
@@ -101,7 +105,17 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
 
   /** This call as diagnostics show it. Any thread. */
   CallInFlight inFlight() {
-    return new CallInFlight(callId, method, false, startedNanos, deadline == null ? null : deadline.nanoTime());
+    return new CallInFlight(callId, method, false, seen(), deadline == null ? null : deadline.nanoTime());
+  }
+
+  /** The first-seen stamp, taken now if diagnostics never saw the call. Any thread; racing stamps are both right. */
+  private long seen() {
+    long s = seenNanos;
+    if (s == 0) {
+      s = CallInFlight.stampNow();
+      seenNanos = s;
+    }
+    return s;
   }
 
   // ---------------------------------------------------------------------------------------------

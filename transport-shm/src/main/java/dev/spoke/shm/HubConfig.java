@@ -148,8 +148,10 @@ public final class HubConfig {
   /**
    * How long application code may run inline on a thread that delivers frames (a handler or callback
    * run where its frame arrived, the default) before another thread takes over delivering, so that
-   * other calls wait no longer than this behind a handler that blocks or computes. Blocking Spoke calls
-   * hand over at once, whatever this is.
+   * other calls wait no longer than about this behind a handler that blocks or computes: its thread is
+   * taken over once it has run the code this long, and within twice this (the watchdog looks when the
+   * first thread could be due, not on a fixed beat). Blocking Spoke calls hand over at once, whatever
+   * this is.
    */
   public Duration handOffAfter() {
     return handOffAfter;

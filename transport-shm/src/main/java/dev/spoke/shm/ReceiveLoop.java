@@ -1,6 +1,7 @@
 package dev.spoke.shm;
 
 import dev.spoke.internal.InboundDelivery;
+import dev.spoke.internal.WatchClock;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -232,7 +233,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
   }
 
   private Thread newThread() {
-    Thread t = new Thread(this::runThread, name + "-" + threadIds.incrementAndGet());
+    Thread t = InboundDelivery.newDeliveryThread(this::runThread, name + "-" + threadIds.incrementAndGet());
     t.setDaemon(true);
     // NOTE: a fault in a truncated hub's memory is raised at a later safepoint check, possibly again
     // while the thread's own handler deals with the first: the last chance to take it for the lost hub
@@ -399,11 +400,19 @@ final class ReceiveLoop implements InboundDelivery.Role {
   }
 
   /**
-   * The standby's watch: while the leader is awake, look every half hand-off limit whether the leader
-   * or a holder of a ring's consumer role has been in application code too long, and take its roles
-   * over; while the leader sleeps, sleep. Returns when this thread leads, or is no longer the standby.
+   * The standby's watch: while the leader is awake, look whether the leader or a holder of a ring's
+   * consumer role has been in application code too long, and take its roles over; while the leader
+   * sleeps, sleep. Returns when this thread leads, or is no longer the standby.
+   *
+   * <p>Each look ticks the {@link WatchClock} and comes when the first thread watched could be due:
+   * after the whole limit if nobody was in application code or everybody had just entered it (whoever
+   * entered since the last tick cannot be due before the next tick plus the limit). So a thread is taken
+   * over after at least the limit and at most about twice it, and a busy loop whose handlers return at
+   * once wakes its standby once per limit only: on a machine of two cores each wake-up is a thread a
+   * spinning one must make room for, and a timed park costs a VM exit or two.
    */
   private void standBy(Thread me) {
+    long lookAfter = handOffAfterNanos / 2;
     while (standby == me && !source.stopping()) {
       if (parked) {
         standbyAsleep = true;
@@ -413,28 +422,38 @@ final class ReceiveLoop implements InboundDelivery.Role {
           LockSupport.parkNanos(this, parkLimitNanos * 8);
         }
         standbyAsleep = false;
+        lookAfter = handOffAfterNanos / 2;
         continue;
       }
-      LockSupport.parkNanos(this, handOffAfterNanos / 2);
-      if (takeOverStuck(me)) {
+      LockSupport.parkNanos(this, lookAfter);
+      long now = System.nanoTime();
+      WatchClock.tick(now);
+      long next = takeOverStuck(me, now);
+      if (next < 0) {
         // This thread leads now; someone else stands by.
         STANDBY.compareAndSet(this, me, null);
         promoteIdleToStandby();
         return;
       }
+      lookAfter = next;
     }
   }
 
   /**
    * Takes the roles of a thread stuck in application code: the consumer roles it holds, and the
-   * loop's leadership if it leads (then this thread leads). True if this thread now leads.
+   * loop's leadership if it leads (then this thread leads). Returns -1 if this thread now leads, else
+   * how long until the next look: until the first thread watched could be due, at most the limit.
    */
-  private boolean takeOverStuck(Thread me) {
-    long now = System.nanoTime();
+  private long takeOverStuck(Thread me, long now) {
     Thread stuckLeader = leader;
     InboundDelivery.Delivering ls = leaderState;
-    boolean leaderTaken = stuckLeader != null && ls != null && ls.thread() == stuckLeader
-        && ls.tryTakeOver(handOffAfterNanos, now);
+    long next = handOffAfterNanos;
+    boolean leaderTaken = false;
+    if (stuckLeader != null && ls != null && ls.thread() == stuckLeader) {
+      long left = ls.dueIn(handOffAfterNanos, now);
+      leaderTaken = left == 0 && ls.tryTakeOver(handOffAfterNanos, now);
+      next = Math.min(next, left);
+    }
     for (HubTransport t : source.transports()) {
       if (t == null) {
         continue;
@@ -445,18 +464,30 @@ final class ReceiveLoop implements InboundDelivery.Role {
       if (owner == null || os == null || os.thread() != owner) {
         continue;
       }
-      if ((leaderTaken && owner == stuckLeader) || os.tryTakeOver(handOffAfterNanos, now)) {
+      if (leaderTaken && owner == stuckLeader) {
         c.takeOverFrom(owner);
+        continue;
+      }
+      long left = os.dueIn(handOffAfterNanos, now);
+      if (left == 0 && os.tryTakeOver(handOffAfterNanos, now)) {
+        c.takeOverFrom(owner);
+      } else {
+        next = Math.min(next, left);
       }
     }
     if (leaderTaken && LEADER.compareAndSet(this, stuckLeader, me)) {
       log.debug("{}: {} ran application code for over {} µs; {} took over receiving", name, stuckLeader.getName(),
           handOffAfterNanos / 1000, me.getName());
       takeOvers++;
-      return true;
+      return -1;
     }
-    return false;
+    // NOTE: never less than a small step, so that a thread due but not taken (it left its code at
+    // that very moment) cannot make the standby spin.
+    return Math.max(next, MIN_LOOK_NANOS);
   }
+
+  /** The shortest wait between two looks of the standby. */
+  private static final long MIN_LOOK_NANOS = 20_000;
 
   /** Makes an idle follower the standby (it takes the job when it next looks), or starts one. */
   private void promoteIdleToStandby() {

@@ -229,6 +229,12 @@ final class RingConsumer implements InboundDelivery.Role {
 
   /** The receive loop's leader: delivers up to {@code limit} frames if nobody else is delivering them. */
   int pollAsReceiver(int limit) {
+    // NOTE: looked at before the role is taken: a spinning leader then pays a read of an idle ring, not
+    // a CAS pair (and the thread-state bookkeeping) on the line a waiting caller takes the role through.
+    // A frame published just after the look is found on the next round, or by the re-check before park.
+    if (!in.hasNextHint() && overflowCount.get() == 0) {
+      return 0;
+    }
     if (!tryAcquire(true)) {
       return 0;
     }
