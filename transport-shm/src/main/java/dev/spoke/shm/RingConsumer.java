@@ -255,7 +255,15 @@ final class RingConsumer implements InboundDelivery.Role {
   int receiveOnCallerThread(int limit) {
     // A handler that runs inline and waits for a call of its own is handed its response by the loop:
     // were it to take the role, the watchdog would judge it by how long its handler has run.
-    if (!transport.hasListener() || InboundDelivery.inApplicationCode() || !tryAcquire(true)) {
+    if (!transport.hasListener() || InboundDelivery.inApplicationCode()) {
+      return -1;
+    }
+    // NOTE: as in pollAsReceiver, an idle ring is looked at before the role is taken; only when there
+    // is nothing to deliver and no parked flag to clear (whose clearing the role's release answers for).
+    if (!in.hasNextHint() && overflowCount.get() == 0 && !in.isConsumerParked()) {
+      return 0;
+    }
+    if (!tryAcquire(true)) {
       return -1;
     }
     try {
