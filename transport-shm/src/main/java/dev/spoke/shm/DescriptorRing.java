@@ -194,18 +194,24 @@ final class DescriptorRing {
   }
 
   /**
-   * Consumer, at the start of a batch it found waiting: records the ring's depth if it is the deepest
-   * seen in this epoch. One read of the tail per batch; a write only for a new maximum.
+   * Consumer, at the end of a batch that began at {@code batchStart}: records how many descriptors the
+   * batch found waiting if that is the most seen in this epoch. The count is what the batch took; only
+   * when it stopped at its limit ({@code stoppedAtLimit}) is the tail read for what still waits, as the
+   * tail's line is the producers' to CAS and a read of it per batch made each of their claims a miss.
+   * A write only for a new maximum.
    */
-  void noteDepth() {
-    long depth = mem.getLongVolatile(base + TAIL_OFFSET) - consumerHead;
+  void noteDepth(long batchStart, boolean stoppedAtLimit) {
+    long depth = consumerHead - batchStart;
+    if (stoppedAtLimit) {
+      depth += mem.getLongVolatile(base + TAIL_OFFSET) - consumerHead;
+    }
     if (depth > depthHighWater && depth <= capacity) {
       depthHighWater = (int) depth;
       mem.putIntRelease(base + DEPTH_HIGH_WATER_OFFSET, (int) depth);
     }
   }
 
-  /** The deepest the consumer found the ring at the start of a batch, in this epoch (0 before 2.2). */
+  /** The most descriptors one batch of the consumer found waiting, in this epoch (0 before 2.2). */
   int depthHighWater() {
     return mem.getIntAcquire(base + DEPTH_HIGH_WATER_OFFSET);
   }

@@ -107,6 +107,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private volatile Thread standby;
   /** True while the standby sleeps because the leader is parked; the leader wakes it when it wakes. */
   private volatile boolean standbyAsleep;
+  /** How many times the leader woke from a park; the leader's own counter, read by the standby. */
+  private volatile long leaderWakes;
   private final long handOffAfterNanos;
   /** The leader's delivering state, for the standby. */
   private volatile InboundDelivery.Delivering leaderState;
@@ -365,6 +367,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
       doorbell.await(sequence, retrySoon ? OVERFLOW_RETRY_NANOS : parkNanos);
     }
     parked = false;
+    leaderWakes = leaderWakes + 1; // the leader's only: no lost update
     if (standbyAsleep) {
       LockSupport.unpark(standby); // it watches the leader while the leader is awake
     }
@@ -401,8 +404,9 @@ final class ReceiveLoop implements InboundDelivery.Role {
 
   /**
    * The standby's watch: while the leader is awake, look whether the leader or a holder of a ring's
-   * consumer role has been in application code too long, and take its roles over; while the leader
-   * sleeps, sleep. Returns when this thread leads, or is no longer the standby.
+   * consumer role has been in application code too long, and take its roles over; once the leader has
+   * slept through a whole look, sleep until it wakes. Returns when this thread leads, or is no longer
+   * the standby.
    *
    * <p>Each look ticks the {@link WatchClock} and comes when the first thread watched could be due:
    * after the whole limit if nobody was in application code or everybody had just entered it (whoever
@@ -413,8 +417,12 @@ final class ReceiveLoop implements InboundDelivery.Role {
    */
   private void standBy(Thread me) {
     long lookAfter = handOffAfterNanos / 2;
+    long wakesAtLastLook = -1;
     while (standby == me && !source.stopping()) {
-      if (parked) {
+      if (parked && leaderWakes == wakesAtLastLook) {
+        // The leader has not woken since the last look and sleeps now: sleep until it wakes. (A leader
+        // that parks and wakes between calls keeps the standby on its timed looks instead: a wake-up of
+        // the standby on every wake of the leader costs more than a look per limit.)
         standbyAsleep = true;
         // NOTE: standbyAsleep is written before `parked` is read again; the leader writes `parked`
         // before it reads standbyAsleep. So either we see it awake, or it sees us asleep and wakes us.
@@ -423,8 +431,10 @@ final class ReceiveLoop implements InboundDelivery.Role {
         }
         standbyAsleep = false;
         lookAfter = handOffAfterNanos / 2;
+        wakesAtLastLook = -1;
         continue;
       }
+      wakesAtLastLook = leaderWakes;
       LockSupport.parkNanos(this, lookAfter);
       long now = System.nanoTime();
       WatchClock.tick(now);

@@ -295,10 +295,9 @@ final class RingConsumer implements InboundDelivery.Role {
     }
     Thread me = Thread.currentThread();
     int handled = flushOverflow();
-    if (in.hasNext()) {
-      in.noteDepth(); // for the inspector's high-water mark: once per batch
-    }
-    for (int n = 0; n < limit && in.hasNext(); n++) {
+    long batchStart = in.consumerPosition();
+    int n = 0;
+    for (; n < limit && in.hasNext(); n++) {
       if (transport.closedStatus() != null) {
         break; // a reclaim waits for this role
       }
@@ -377,6 +376,7 @@ final class RingConsumer implements InboundDelivery.Role {
         return handled; // application code this frame ran blocked: the role was given up or taken over
       }
     }
+    in.noteDepth(batchStart, n == limit); // for the inspector's high-water mark: once per batch
     return handled;
   }
 
