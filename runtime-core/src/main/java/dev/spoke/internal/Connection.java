@@ -356,7 +356,14 @@ public final class Connection implements FrameListener {
       if (s == null) {
         throw e;
       }
-      frame.abort();
+      try {
+        frame.abort();
+      } catch (InternalError late) {
+        // The abort touched the same lost memory: the loss is reported already.
+        if (transport.explainFault(late) == null) {
+          throw late;
+        }
+      }
       throw s.withDescription(describe(what) + ": " + s.getDescription()).asException();
     }
   }

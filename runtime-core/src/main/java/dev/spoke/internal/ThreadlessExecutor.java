@@ -157,6 +157,15 @@ public final class ThreadlessExecutor implements Executor {
     }
   }
 
+  /**
+   * True if {@code e}, met by the owner while it worked for this call (sending or waiting), is a fault
+   * in its transport's memory that the transport explains: the transport has then closed, and the call
+   * with it, so the call's close is or will be queued here. The owner only.
+   */
+  public boolean isTransportFault(Throwable e) {
+    return e instanceof InternalError && explains((InternalError) e);
+  }
+
   private boolean explains(InternalError e) {
     Predicate<Throwable> f = faultExplained;
     if (f == null) {

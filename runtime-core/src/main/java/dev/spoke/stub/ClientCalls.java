@@ -99,8 +99,14 @@ public final class ClientCalls {
         call.sendMessage(request);
         call.halfClose();
       } catch (RuntimeException | Error e) {
+        // A fault in the transport's own memory (raised late by the JVM, maybe here): the transport
+        // closes itself and the call with its own status, which says what happened.
+        boolean transportFault = executor.isTransportFault(e);
         call.cancel("the request could not be sent", e);
         interrupted = awaitCloseAfterCancel(executor, listener, method);
+        if (transportFault && listener.done && !listener.status.isOk()) {
+          throw listener.status.asRuntimeException(listener.trailers);
+        }
         throw e;
       }
       while (!listener.done) {
@@ -138,9 +144,13 @@ public final class ClientCalls {
       call.sendMessage(request);
       call.halfClose();
     } catch (RuntimeException | Error e) {
+      boolean transportFault = executor.isTransportFault(e); // as in blockingUnaryCall
       call.cancel("the request could not be sent", e);
       stream.drainUntilClosed();
-      throw e;
+      if (!transportFault) {
+        throw e;
+      }
+      // The stream holds the call's close: reading it throws the transport's status.
     }
     return stream;
   }

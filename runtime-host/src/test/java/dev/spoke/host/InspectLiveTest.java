@@ -52,10 +52,6 @@ class InspectLiveTest {
     }
   }
 
-  private static void signal(String signal, long pid) throws Exception {
-    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
-    assertEquals(0, kill.waitFor(), "kill -" + signal + " " + pid);
-  }
 
   @Test
   void showsNamesCallsInFlightStaleHeartbeatsAndHighWaterMarks() throws Exception {
@@ -69,7 +65,7 @@ class InspectLiveTest {
       CompletableFuture<Payload> hanging = EchoSpoke.newStub(busy.channel()).withDeadlineAfter(120, TimeUnit.SECONDS)
           .hang(EchoPlugin.payload(1, ByteString.copyFrom(new byte[2000])));
       assertEquals("hanging", callbacks.events.poll(30, TimeUnit.SECONDS).getKind());
-      signal("STOP", frozen.pid());
+      HostPluginTest.signal("STOP", frozen.pid()); // returns once every thread is stopped
       try {
         // A call the stopped plugin will not take off its ring.
         CompletableFuture<Payload> stuck = EchoSpoke.newStub(frozen.channel()).withDeadlineAfter(60, TimeUnit.SECONDS)
@@ -115,7 +111,7 @@ class InspectLiveTest {
         assertTrue(json.contains("\"inUseHighWater\":"), json);
         stuck.cancel(true);
       } finally {
-        signal("CONT", frozen.pid());
+        HostPluginTest.signal("CONT", frozen.pid());
       }
       hanging.cancel(true);
     }

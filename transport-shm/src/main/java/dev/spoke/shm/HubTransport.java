@@ -293,7 +293,20 @@ public final class HubTransport implements Transport {
 
   @Override
   public Status explainFault(Throwable error) {
-    return MemoryFault.is(error) ? endpoint.hubFault(this, error) : null;
+    Throwable fault = error;
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return MemoryFault.is(fault) ? endpoint.hubFault(this, fault) : null;
+      } catch (InternalError late) {
+        // NOTE: HotSpot raises a fault met in compiled code at the thread's next safepoint check, which
+        // can be here, while the first is looked at: the same hub's fault, once more. Bounded.
+        if (attempt < 3 && MemoryFault.is(late)) {
+          fault = late;
+          continue;
+        }
+        throw late;
+      }
+    }
   }
 
   /**
@@ -301,24 +314,11 @@ public final class HubTransport implements Transport {
    * rethrown when it is not the hub's.
    */
   private Status faultStatus(InternalError e) {
-    InternalError fault = e;
-    for (int attempt = 0; ; attempt++) {
-      try {
-        Status s = explainFault(fault);
-        if (s != null) {
-          return s;
-        }
-      } catch (InternalError late) {
-        // NOTE: HotSpot raises a fault met in compiled code at the thread's next safepoint check, which
-        // can be here, while the first is handled: the same hub's fault, once more. Bounded.
-        if (attempt < 3 && MemoryFault.is(late)) {
-          fault = late;
-          continue;
-        }
-        throw late;
-      }
-      throw fault;
+    Status s = explainFault(e);
+    if (s == null) {
+      throw e;
     }
+    return s;
   }
 
   /** Marks the transport closed and tells the listener; true the first time. */
