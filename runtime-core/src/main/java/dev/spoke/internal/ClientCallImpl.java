@@ -616,9 +616,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       try {
         message = method.getResponseMarshaller().parse(bytes, 0, bytes.length);
       } catch (IOException | RuntimeException e) {
-        Status s = Status.INTERNAL.withDescription(
-            "could not parse a response of " + method.getFullMethodName() + " from " + conn.remoteName() + ": " + e)
-            .withCause(e);
+        Status s = conn.parseFailure("a response of " + method.getFullMethodName(), e);
         cancelWith(s, true);
         closeListener(s, new Metadata());
         return;

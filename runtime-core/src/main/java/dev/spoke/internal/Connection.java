@@ -368,6 +368,19 @@ public final class Connection implements FrameListener {
     }
   }
 
+  /**
+   * The status for a message that did not parse: INTERNAL, unless the transport's memory was lost under
+   * it (a payload copied from a truncated file reads as garbage before the JVM raises the fault), when
+   * the transport's own status says so.
+   */
+  Status parseFailure(String what, Exception e) {
+    Status lost = transport.explainFault(e);
+    if (lost != null) {
+      return lost.withDescription(what + ": " + lost.getDescription());
+    }
+    return Status.INTERNAL.withDescription("could not parse " + what + " from " + remoteName() + ": " + e).withCause(e);
+  }
+
   /** A call that sends payloads, named in error messages only when an error needs it (not per send). */
   interface PayloadOwner {
     /** For example "request of pkg.Service/Method (call 7)". */

@@ -267,9 +267,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       try {
         message = method.getRequestMarshaller().parse(bytes, 0, bytes.length);
       } catch (IOException | RuntimeException e) {
-        endAbnormally(Status.INTERNAL.withDescription(
-            "could not parse a request of " + method.getFullMethodName() + " from " + conn.remoteName() + ": " + e)
-            .withCause(e), true);
+        endAbnormally(conn.parseFailure("a request of " + method.getFullMethodName(), e), true);
         return;
       }
       try {

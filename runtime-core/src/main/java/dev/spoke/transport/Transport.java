@@ -81,8 +81,9 @@ public interface Transport {
   /**
    * Explains an error the call layer met while it wrote into or read from one of this transport's
    * payload buffers: a transport over a memory-mapped file gets the JVM's {@link InternalError} for an
-   * access that faulted once the file was truncated, and answers with the status the caller is to see
-   * (and closes itself). Returns null when the error is not the transport's to explain (the default);
+   * access that faulted once the file was truncated (or a payload that read as garbage and did not
+   * parse, before that fault was raised), and answers with the status the caller is to see (and closes
+   * itself). Returns null when the error is not the transport's to explain (the default);
    * the caller then lets it propagate.
    */
   default Status explainFault(Throwable error) {

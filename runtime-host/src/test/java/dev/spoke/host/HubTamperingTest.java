@@ -296,6 +296,8 @@ class HubTamperingTest {
       FIGURES.count("plain hub files " + kind + " by another process, the hub declared lost", 1);
       FIGURES.count("calls failed UNAVAILABLE naming the lost hub (" + kind + ")", count(report, "lost"));
       FIGURES.count("raw errors (InternalError) seen by callers (" + kind + ")", count(report, "raw"));
+      FIGURES.count("late faults the JVM raised in the callers' own code, outside the runtime (" + kind + ")",
+          count(report, "raw-outside"));
       FIGURES.count("bytes the host logged, in all (" + kind + ")", logged);
     }
   }

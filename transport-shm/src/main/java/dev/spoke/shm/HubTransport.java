@@ -296,7 +296,9 @@ public final class HubTransport implements Transport {
     Throwable fault = error;
     for (int attempt = 0; ; attempt++) {
       try {
-        return MemoryFault.is(fault) ? endpoint.hubFault(this, fault) : null;
+        // Any error met in the hub's memory is checked against the file: a payload copied out of a
+        // truncated file can read as garbage (and fail to parse) before the JVM raises the fault.
+        return endpoint.hubFault(this, fault);
       } catch (InternalError late) {
         // NOTE: HotSpot raises a fault met in compiled code at the thread's next safepoint check, which
         // can be here, while the first is looked at: the same hub's fault, once more. Bounded.
