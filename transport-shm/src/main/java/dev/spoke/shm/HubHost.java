@@ -484,6 +484,9 @@ public final class HubHost implements AutoCloseable {
   }
 
   private boolean hasDueRequest() {
+    if (requests.isEmpty()) {
+      return false; // the usual case, at every park of the loop: no clock read, no iterator
+    }
     long now = System.nanoTime();
     for (LoopRequest r : requests) {
       if (now - r.notBefore >= 0) {
