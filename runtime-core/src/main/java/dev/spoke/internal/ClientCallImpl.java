@@ -129,17 +129,10 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
    */
   CallInFlight inFlight() {
     Deadline d = deadline;
-    return new CallInFlight(callId, method, true, seen(), d == null ? null : d.nanoTime());
-  }
-
-  /** The first-seen stamp, taken now if diagnostics never saw the call. Any thread; racing stamps are both right. */
-  private long seen() {
-    long s = seenNanos;
-    if (s == 0) {
-      s = CallInFlight.stampNow();
-      seenNanos = s;
+    if (seenNanos == 0) {
+      seenNanos = CallInFlight.stampNow(); // racing stamps are both right
     }
-    return s;
+    return new CallInFlight(callId, method, true, seenNanos, d == null ? null : d.nanoTime());
   }
 
   @Override

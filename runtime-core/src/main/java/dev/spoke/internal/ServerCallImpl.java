@@ -105,17 +105,10 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
 
   /** This call as diagnostics show it. Any thread. */
   CallInFlight inFlight() {
-    return new CallInFlight(callId, method, false, seen(), deadline == null ? null : deadline.nanoTime());
-  }
-
-  /** The first-seen stamp, taken now if diagnostics never saw the call. Any thread; racing stamps are both right. */
-  private long seen() {
-    long s = seenNanos;
-    if (s == 0) {
-      s = CallInFlight.stampNow();
-      seenNanos = s;
+    if (seenNanos == 0) {
+      seenNanos = CallInFlight.stampNow(); // racing stamps are both right
     }
-    return s;
+    return new CallInFlight(callId, method, false, seenNanos, deadline == null ? null : deadline.nanoTime());
   }
 
   // ---------------------------------------------------------------------------------------------
