@@ -136,7 +136,12 @@ public final class WorkerPool implements Executor, AutoCloseable {
         continue;
       }
       long before = finished.get();
-      LockSupport.parkNanos(this, stallNanos);
+      // NOTE: a park can end early (an unpark meant for the idle wait above, or none at all): wait out
+      // the whole interval, or a burst of short tasks would grow the pool on a moment's silence.
+      long until = System.nanoTime() + stallNanos;
+      for (long left = stallNanos; left > 0 && !shutdown; left = until - System.nanoTime()) {
+        LockSupport.parkNanos(this, left);
+      }
       if (!backlog.isEmpty() && finished.get() == before && runningWorkers() < processors
           && startWorker(null, maxThreads)) {
         log.debug("worker pool '{}': every worker is busy and none finished a task in {} µs; now {} workers", name,
