@@ -167,15 +167,9 @@ public final class ThreadlessExecutor implements Executor {
   }
 
   private boolean explains(InternalError e) {
+    // The transport looks past the same fault raised again while it looks (Transport#explainFault).
     Predicate<Throwable> f = faultExplained;
-    if (f == null) {
-      return false;
-    }
-    try {
-      return f.test(e);
-    } catch (InternalError late) {
-      return f.test(late); // the same fault raised once more while the first was looked at
-    }
+    return f != null && f.test(e);
   }
 
   private Runnable spin(long deadlineNanos) throws InterruptedException {

@@ -227,12 +227,17 @@ final class RingConsumer implements InboundDelivery.Role {
   // ---------------------------------------------------------------------------------------------
   // Delivering
 
+  /** No frame in the ring and none queued: looked at without the role, a hint. */
+  private boolean nothingWaiting() {
+    return !in.hasNextHint() && overflowCount.get() == 0;
+  }
+
   /** The receive loop's leader: delivers up to {@code limit} frames if nobody else is delivering them. */
   int pollAsReceiver(int limit) {
     // NOTE: looked at before the role is taken: a spinning leader then pays a read of an idle ring, not
     // a CAS pair (and the thread-state bookkeeping) on the line a waiting caller takes the role through.
     // A frame published just after the look is found on the next round, or by the re-check before park.
-    if (!in.hasNextHint() && overflowCount.get() == 0) {
+    if (nothingWaiting()) {
       return 0;
     }
     if (!tryAcquire(true)) {
@@ -260,7 +265,7 @@ final class RingConsumer implements InboundDelivery.Role {
     }
     // NOTE: as in pollAsReceiver, an idle ring is looked at before the role is taken; only when there
     // is nothing to deliver and no parked flag to clear (whose clearing the role's release answers for).
-    if (!in.hasNextHint() && overflowCount.get() == 0 && !in.isConsumerParked()) {
+    if (nothingWaiting() && !in.isConsumerParked()) {
       return 0;
     }
     if (!tryAcquire(true)) {
