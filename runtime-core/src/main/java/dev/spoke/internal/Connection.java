@@ -93,6 +93,8 @@ public final class Connection implements FrameListener {
   private final Channel channel = new ConnectionChannel();
   /** Lets a blocking caller receive its response on its own thread (see Transport). */
   final IntSupplier callerReceiver;
+  /** Ends a blocking caller's receiving on its own thread (see Transport). */
+  final Runnable callerReceiveEnd;
   /** Whether an error a blocking caller met is a fault in the transport's memory (see ThreadlessExecutor). */
   final Predicate<Throwable> callerFaultExplained;
 
@@ -107,6 +109,7 @@ public final class Connection implements FrameListener {
     this.maxIncomingCalls = b.maxIncomingCalls;
     this.incomingLimitSetting = b.incomingLimitSetting;
     this.callerReceiver = () -> transport.receiveOnCallerThread(16);
+    this.callerReceiveEnd = transport::endReceiveOnCallerThread;
     this.callerFaultExplained = e -> transport.explainFault(e) != null;
   }
 

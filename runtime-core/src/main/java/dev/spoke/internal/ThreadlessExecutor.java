@@ -38,6 +38,7 @@ public final class ThreadlessExecutor implements Executor {
   private volatile boolean parked;
   private volatile boolean shutdown;
   private IntSupplier receiver;
+  private Runnable receiverEnd;
   private Predicate<Throwable> faultExplained;
   /** How long the owner spins before it parks: {@link #MAX_SPIN_NANOS}, or 0 after {@link #parkWithoutSpinning}. */
   private long maxSpinNanos = MAX_SPIN_NANOS;
@@ -52,17 +53,21 @@ public final class ThreadlessExecutor implements Executor {
 
   /** While spinning, the owner calls {@code inboundReceiver} to deliver inbound frames itself. */
   public void receiveWith(IntSupplier inboundReceiver) {
-    receiveWith(inboundReceiver, null);
+    receiveWith(inboundReceiver, null, null);
   }
 
   /**
-   * As {@link #receiveWith(IntSupplier)}, for a receiver that reads mapped memory which another process
-   * can take away: a fault in it may reach the owner late, wherever it waits next (see {@link
-   * #waitAndDrain}). {@code faultExplained} tells whether such an error is the transport's (which it has
-   * then closed, so the call's close is queued here) rather than a bug to rethrow.
+   * As {@link #receiveWith(IntSupplier)}, for a receiver that may keep what it needs to deliver (a
+   * transport's delivery role) from one look to the next: {@code receiverEnd} runs whenever the owner
+   * stops spinning, on every path, to give it back. And for a receiver that reads mapped memory which
+   * another process can take away: a fault in it may reach the owner late, wherever it waits next (see
+   * {@link #waitAndDrain}). {@code faultExplained} tells whether such an error is the transport's (which
+   * it has then closed, so the call's close is queued here) rather than a bug to rethrow. Either may be
+   * null.
    */
-  public void receiveWith(IntSupplier inboundReceiver, Predicate<Throwable> faultExplained) {
+  public void receiveWith(IntSupplier inboundReceiver, Runnable receiverEnd, Predicate<Throwable> faultExplained) {
     this.receiver = inboundReceiver;
+    this.receiverEnd = receiverEnd;
     this.faultExplained = faultExplained;
   }
 
@@ -173,8 +178,19 @@ public final class ThreadlessExecutor implements Executor {
   }
 
   private Runnable spin(long deadlineNanos) throws InterruptedException {
-    long start = System.nanoTime();
     IntSupplier r = receiver;
+    try {
+      return spin(deadlineNanos, r);
+    } finally {
+      Runnable end = receiverEnd;
+      if (r != null && end != null) {
+        end.run(); // the receiver gives back what it kept between looks
+      }
+    }
+  }
+
+  private Runnable spin(long deadlineNanos, IntSupplier r) throws InterruptedException {
+    long start = System.nanoTime();
     for (int i = 0; ; i++) {
       Runnable task = queue.poll();
       if (task != null) {

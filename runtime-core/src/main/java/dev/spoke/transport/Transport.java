@@ -71,12 +71,23 @@ public interface Transport {
    * the first frame of any other kind, which it leaves to the receive thread: an application thread
    * never runs another call's handler.
    *
+   * <p>A transport may keep the delivery role for the calling thread from one call to the next, so
+   * that a caller spinning for its response does not take and give back the role on every look; it
+   * still gives it back as soon as a frame of another kind waits. A thread that called this must call
+   * {@link #endReceiveOnCallerThread()} when it stops looking, on every path.
+   *
    * @return frames delivered (0 if none was waiting), or -1 if another thread is delivering now or the
    *     transport does not support it (the default; the caller then waits to be handed its frame)
    */
   default int receiveOnCallerThread(int maxFrames) {
     return -1;
   }
+
+  /**
+   * The calling thread stops looking for its response through {@link #receiveOnCallerThread}: the
+   * transport gives back whatever it kept for it. A no-op if it kept nothing (the default).
+   */
+  default void endReceiveOnCallerThread() {}
 
   /**
    * Explains an error the call layer met while it wrote into or read from one of this transport's

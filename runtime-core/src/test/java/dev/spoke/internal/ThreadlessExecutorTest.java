@@ -32,10 +32,11 @@ class ThreadlessExecutorTest {
     List<String> ran = new ArrayList<>();
     AtomicInteger receives = new AtomicInteger();
     List<Throwable> explained = new ArrayList<>();
+    AtomicInteger ends = new AtomicInteger();
     executor.receiveWith(() -> {
       receives.incrementAndGet();
       throw fault();
-    }, e -> {
+    }, ends::incrementAndGet, e -> {
       explained.add(e);
       executor.execute(() -> ran.add("closed")); // as a transport closing itself closes the call
       return true;
@@ -44,6 +45,8 @@ class ThreadlessExecutorTest {
     assertEquals(List.of("closed"), ran);
     assertEquals(1, explained.size());
     assertEquals(1, receives.get());
+    // One end per spin: the spin the fault stopped, and the one that found the close.
+    assertEquals(2, ends.get(), "the receiver is ended when a fault stops the spin, too");
     executor.shutdown();
   }
 
@@ -53,7 +56,7 @@ class ThreadlessExecutorTest {
     InternalError error = fault();
     executor.receiveWith(() -> {
       throw error;
-    }, e -> false);
+    }, null, e -> false);
     assertSame(error, assertThrows(InternalError.class, () -> executor.waitAndDrain(inSeconds(10))));
     executor.shutdown();
   }
@@ -65,7 +68,7 @@ class ThreadlessExecutorTest {
     AtomicInteger explained = new AtomicInteger();
     executor.receiveWith(() -> {
       throw fault();
-    }, e -> {
+    }, null, e -> {
       explained.incrementAndGet();
       return true;
     });
@@ -80,6 +83,29 @@ class ThreadlessExecutorTest {
     long start = System.nanoTime();
     assertFalse(executor.waitAndDrain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50)));
     assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(50));
+    executor.shutdown();
+  }
+
+  @Test
+  void theReceiverIsEndedOnEveryWayOutOfTheSpin() throws Exception {
+    // A receiver may keep a transport's delivery role between looks: whatever ends the spin — a task,
+    // the deadline, an interrupt — it must be told, once per spin, or the role stays with this thread.
+    AtomicInteger looks = new AtomicInteger();
+    AtomicInteger ends = new AtomicInteger();
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    executor.receiveWith(() -> {
+      if (looks.incrementAndGet() == 3) {
+        executor.execute(() -> {});
+      }
+      return 0;
+    }, ends::incrementAndGet, null);
+    assertTrue(executor.waitAndDrain(inSeconds(10)));
+    assertEquals(1, ends.get(), "ended when a task arrived");
+    assertFalse(executor.waitAndDrain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1)));
+    assertEquals(2, ends.get(), "ended when the deadline passed");
+    Thread.currentThread().interrupt();
+    assertThrows(InterruptedException.class, () -> executor.waitAndDrain(inSeconds(10)));
+    assertEquals(3, ends.get(), "ended when the owner was interrupted");
     executor.shutdown();
   }
 }

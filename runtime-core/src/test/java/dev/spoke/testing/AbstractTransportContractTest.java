@@ -893,6 +893,7 @@ public abstract class AbstractTransportContractTest {
         }
         assertEquals(3, e.a.receiveOnCallerThread(16), "the caller delivers the three responses, then stops at " + stopper);
         assertEquals(0, e.a.receiveOnCallerThread(16), "the caller delivers nothing past " + stopper);
+        e.a.endReceiveOnCallerThread();
         assertEquals(all.size() + 3, atA.ids.size());
         for (int i = all.size(); i < all.size() + 3; i++) {
           assertEquals(Thread.currentThread(), atA.threads.get(i), "delivered by the caller");
@@ -932,6 +933,43 @@ public abstract class AbstractTransportContractTest {
       assertEquals(2, e.a.receiveOnCallerThread(2));
       assertEquals(1, e.a.receiveOnCallerThread(2));
       assertEquals(0, e.a.receiveOnCallerThread(2));
+      e.a.endReceiveOnCallerThread();
+    }
+    assertIds(sent, atA.ids, "b → a");
+    assertNothingHeld(e);
+  }
+
+  @Test
+  void aCallerThatStopsLookingLeavesLaterFramesToTheReceiveThread() throws Exception {
+    // A caller may keep the delivery role between its looks; once it says it stopped looking, a frame
+    // that comes later must reach the receive thread, whether that thread spins or sleeps.
+    Endpoints e = open(Room.AMPLE);
+    new Recorder("b").start(e.b);
+    Recorder atA = new Recorder("a");
+    atA.expectedKind = FrameKind.RESPONSE_MESSAGE;
+    atA.start(e.a);
+    if (!callerReceiveSupported()) {
+      e.a.endReceiveOnCallerThread(); // harmless without caller receive
+      return;
+    }
+    List<Long> sent = new ArrayList<>();
+    for (int round = 0; round < 6; round++) { // each stall takes a peer entry of the hub's 8
+      long first = id(2, 2 * round, 8);
+      try (AutoCloseable stalled = stallReceiveThread(e)) {
+        send(e.b, first, FrameKind.RESPONSE_MESSAGE, inSeconds(WAIT_SECONDS));
+        sent.add(first);
+        assertEquals(1, e.a.receiveOnCallerThread(16));
+        assertEquals(0, e.a.receiveOnCallerThread(16));
+        e.a.endReceiveOnCallerThread();
+      }
+      if (round % 2 == 1) {
+        Thread.sleep(5); // let the receive thread go to sleep
+      }
+      long later = id(2, 2 * round + 1, round * 300);
+      send(e.b, later, FrameKind.RESPONSE_MESSAGE, inSeconds(WAIT_SECONDS));
+      sent.add(later);
+      atA.awaitFrames(sent.size());
+      assertNotEquals(Thread.currentThread(), atA.threads.get(sent.size() - 1), "the later frame is the receive thread's");
     }
     assertIds(sent, atA.ids, "b → a");
     assertNothingHeld(e);
@@ -963,6 +1001,7 @@ public abstract class AbstractTransportContractTest {
         assertEquals(-1, e.a.receiveOnCallerThread(16), "a caller may not deliver while the receive thread does");
       }
     } finally {
+      e.a.endReceiveOnCallerThread();
       release.countDown();
     }
     atA.awaitFrames(2);
@@ -1093,6 +1132,7 @@ public abstract class AbstractTransportContractTest {
       }, "unstaller");
       helper.start();
       assertEquals(1, e.a.receiveOnCallerThread(16), "the caller stops once it gave its role up");
+      e.a.endReceiveOnCallerThread();
       helper.join(TimeUnit.SECONDS.toMillis(2 * WAIT_SECONDS));
       assertFalse(helper.isAlive());
     } finally {

@@ -292,6 +292,15 @@ public final class HubTransport implements Transport {
   }
 
   @Override
+  public void endReceiveOnCallerThread() {
+    try {
+      consumer.endReceiveOnCallerThread();
+    } catch (InternalError e) {
+      faultStatus(e); // the hub is lost: the transport is closed, and the caller's call with it
+    }
+  }
+
+  @Override
   public Status explainFault(Throwable error) {
     Throwable fault = error;
     for (int attempt = 0; ; attempt++) {

@@ -255,9 +255,17 @@ final class RingConsumer implements InboundDelivery.Role {
    * else is delivering: its response then crosses no thread at all. While it polls, the ring's parked
    * flag stays clear, so the remote rings no doorbell for frames someone is already spinning on.
    *
+   * <p>The caller keeps the role from one poll to the next while only responses come (a spinning
+   * caller would otherwise take and give it back, with the parked flag's write and a fence, on every
+   * look), until {@link #endReceiveOnCallerThread}. It gives the role back at once when a frame of any
+   * other kind is at the head, so that the receive loop delivers it.
+   *
    * @return frames delivered (0 if none waited), or -1 if another thread is delivering right now
    */
   int receiveOnCallerThread(int limit) {
+    if (owner == Thread.currentThread()) {
+      return deliverAsCaller(limit); // kept from this caller's previous poll
+    }
     // A handler that runs inline and waits for a call of its own is handed its response by the loop:
     // were it to take the role, the watchdog would judge it by how long its handler has run.
     if (!transport.hasListener() || InboundDelivery.inApplicationCode()) {
@@ -271,15 +279,42 @@ final class RingConsumer implements InboundDelivery.Role {
     if (!tryAcquire(true)) {
       return -1;
     }
+    in.consumerParked(false);
+    return deliverAsCaller(limit);
+  }
+
+  /** A caller holding the role delivers responses, and keeps the role only while nothing else waits. */
+  private int deliverAsCaller(int limit) {
+    boolean keep = false;
     try {
-      in.consumerParked(false);
       int delivered = deliver(limit, true);
       if (delivered > 0) {
         deliveredByCallers.add(delivered);
       }
+      // Stopped short of the limit with frames left: at a frame that is not a response (or the
+      // transport closed); the receive loop's to deliver.
+      keep = owner == Thread.currentThread() && !InboundDelivery.takenOver() && transport.closedStatus() == null
+          && !violated && (delivered == limit || !in.hasNext());
       return delivered;
     } finally {
+      if (!keep) {
+        release();
+      }
+    }
+  }
+
+  /**
+   * The caller that polled through {@link #receiveOnCallerThread} stops waiting: gives back the role it
+   * kept, if it still holds it. Safe to call on any path, whether or not it holds the role.
+   */
+  void endReceiveOnCallerThread() {
+    if (owner == Thread.currentThread()) {
       release();
+    }
+    if (InboundDelivery.takenOver() && !InboundDelivery.inApplicationCode() && !InboundDelivery.holdsAny()) {
+      // Its role was taken over while a callback it delivered ran long; back in its own code, the
+      // thread may take roles again on its next wait.
+      InboundDelivery.clearTakenOver();
     }
   }
 

@@ -67,6 +67,7 @@ class CallerReceiveTest {
           for (int i = 0; i < spins; i++) {
             r.transport().receiveOnCallerThread(4);
           }
+          r.transport().endReceiveOnCallerThread();
           if (rnd.nextInt(8) == 0) {
             java.util.concurrent.locks.LockSupport.parkNanos(rnd.nextInt(300_000));
           }

@@ -113,6 +113,7 @@ class RingOwnershipTest {
         while (!stop.get()) {
           r.transport().receiveOnCallerThread(4);
         }
+        r.transport().endReceiveOnCallerThread();
       }, "test-caller");
       caller.start();
       try {
