@@ -60,8 +60,20 @@ public final class InboundDelivery {
     @SuppressWarnings("unused") // through SINCE
     private volatile long applicationCodeSince;
 
+    /** The roles were taken over while the thread ran application code: it stops delivering. Its own field. */
+    private boolean takenOver;
+
     Delivering(Thread thread) {
       this.thread = thread;
+    }
+
+    /**
+     * {@link InboundDelivery#takenOver()} for a thread that keeps its own state at hand (a receive loop
+     * polling in a tight loop): a plain read of a field only that thread writes. The owner thread only.
+     */
+    public boolean rolesTakenOver() {
+      assert Thread.currentThread() == thread : "rolesTakenOver on " + Thread.currentThread() + ", state of " + thread;
+      return takenOver;
     }
 
     /** The thread this state belongs to. */
@@ -159,8 +171,6 @@ public final class InboundDelivery {
     int count;
     /** Nesting depth of application code on this thread (the state is set at 0 → 1 only). */
     int applicationDepth;
-    /** The roles were taken over while this thread ran application code: stop delivering. */
-    boolean takenOver;
     final Delivering state = new Delivering(Thread.currentThread());
   }
 
@@ -250,7 +260,7 @@ public final class InboundDelivery {
   private static void forgetRoles(Held h) {
     Arrays.fill(h.roles, 0, h.count, null);
     h.count = 0;
-    h.takenOver = true;
+    h.state.takenOver = true;
   }
 
   /**
@@ -264,11 +274,11 @@ public final class InboundDelivery {
 
   /** True if the calling thread's roles were taken over while it ran application code. */
   public static boolean takenOver() {
-    return held().takenOver;
+    return held().state.takenOver;
   }
 
   /** The calling thread is back where it takes roles afresh (a receive loop's follower). */
   public static void clearTakenOver() {
-    held().takenOver = false;
+    held().state.takenOver = false;
   }
 }

@@ -293,12 +293,13 @@ final class ReceiveLoop implements InboundDelivery.Role {
 
   /** Runs the loop while this thread leads. */
   private void lead(Thread me) {
-    leaderState = InboundDelivery.current();
+    InboundDelivery.Delivering self = InboundDelivery.current();
+    leaderState = self;
     InboundDelivery.enter(this);
     try {
-      while (leader == me && !source.stopping() && !InboundDelivery.takenOver()) {
+      while (leader == me && !source.stopping() && !self.rolesTakenOver()) {
         try {
-          round();
+          round(self);
         } catch (Throwable t) {
           if (source.fault(t)) {
             continue; // the source explained it (the hub was lost) and the loop stops
@@ -317,18 +318,18 @@ final class ReceiveLoop implements InboundDelivery.Role {
     }
   }
 
-  private void round() {
+  private void round(InboundDelivery.Delivering self) {
     int work = source.otherWork();
     HubTransport[] transports = source.transports();
     for (HubTransport t : transports) {
       if (t != null) {
         work += t.consumer().pollAsReceiver(BATCH);
-        if (InboundDelivery.takenOver() || !isLoopThread()) {
+        if (self.rolesTakenOver() || !isLoopThread()) {
           return; // a handler run on this frame gave the loop away, or had it taken: poll no other ring
         }
       }
     }
-    if (!isLoopThread() || InboundDelivery.takenOver()) {
+    if (!isLoopThread() || self.rolesTakenOver()) {
       return; // a handler this thread ran gave the loop away, or had it taken: it is another thread's now
     }
     if (work > 0) {

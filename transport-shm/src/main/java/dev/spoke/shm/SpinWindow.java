@@ -14,6 +14,7 @@ final class SpinWindow {
   private final long max;
   private long window;
   private long idleSince = -1;
+  private int idleRounds;
 
   SpinWindow(IdleStrategy strategy) {
     this.min = strategy.minSpinNanos();
@@ -31,6 +32,11 @@ final class SpinWindow {
 
   /** Nothing to do: true to keep spinning, false to park now. */
   boolean keepSpinning() {
+    // NOTE: the clock is read on every 8th idle round only: a read costs as much as a look at an idle
+    // ring, and the window is far longer than 8 rounds.
+    if ((++idleRounds & 7) != 0 && idleSince >= 0) {
+      return true;
+    }
     long now = System.nanoTime();
     if (idleSince < 0) {
       idleSince = now;
