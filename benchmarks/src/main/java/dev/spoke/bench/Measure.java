@@ -326,9 +326,14 @@ final class Measure {
   }
 
   private static void sleepUntil(long deadline) throws InterruptedException {
+    // NOTE: parkNanos, not Thread.sleep: sleep rounds a sub-millisecond pause up to a whole millisecond,
+    // which made a "100 µs" gap one of 1.1 ms.
     long left;
     while ((left = deadline - System.nanoTime()) > 0) {
-      TimeUnit.NANOSECONDS.sleep(left);
+      java.util.concurrent.locks.LockSupport.parkNanos(left);
+      if (Thread.interrupted()) {
+        throw new InterruptedException();
+      }
     }
   }
 }
