@@ -9,10 +9,12 @@ public enum IdleStrategy {
   /** Never parks: lowest latency, one core per waiting thread at 100%. For benchmarks and dedicated machines. */
   BUSY_SPIN(Long.MAX_VALUE, Long.MAX_VALUE),
   /**
-   * The default: spins for an adaptive window of up to 50 µs (longer while spinning pays off, shorter
-   * while it does not), then parks. Traffic flowing keeps the window open; an idle hub parks at once.
+   * The default: spins for an adaptive window, then parks. The window follows the gaps between frames
+   * (see {@code SpinWindow}): traffic whose pauses are short enough to spin through — up to about 270
+   * µs — keeps it open, so each call after such a pause is answered at once; longer pauses and an idle
+   * hub shrink it to 2 µs, and an idle hub parks at once.
    */
-  BALANCED(2_000, 50_000),
+  BALANCED(2_000, 400_000),
   /** Spins only briefly (2 µs) before it parks: least CPU, for hubs that are idle most of the time. */
   LOW_CPU(0, 2_000);
 

@@ -341,9 +341,22 @@ final class ReceiveLoop implements InboundDelivery.Role {
       Thread.onSpinWait();
       return;
     }
+    int callerTakes = callerTakes(transports);
     quietWake = !park(transports);
     parkNanos = quietWake ? Math.min(parkNanos * 2, parkLimitNanos * 8) : parkLimitNanos;
-    spin.parked();
+    // A ring while blocking callers poll these rings is mostly for them (they spin for their own
+    // responses): were the loop to learn from it and spin longer, it would take a core from them.
+    spin.parked(!quietWake && callerTakes == callerTakes(transports));
+  }
+
+  private static int callerTakes(HubTransport[] transports) {
+    int n = 0;
+    for (HubTransport t : transports) {
+      if (t != null) {
+        n += t.consumer().callerTakes();
+      }
+    }
+    return n;
   }
 
   /** Parks until rung or the park limit passes; false if it woke with nobody having rung. */

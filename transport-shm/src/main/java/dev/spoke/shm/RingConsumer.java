@@ -89,6 +89,8 @@ final class RingConsumer implements InboundDelivery.Role {
   private volatile InboundDelivery.Delivering ownerState;
   /** Frames delivered by callers polling for their own response rather than by the receive loop. */
   private final LongAdder deliveredByCallers = new LongAdder();
+  /** How many times a blocking caller took the role; written by the holder, read by the loop. */
+  private volatile int callerTakes;
   /** Set by the owner when the remote wrote something invalid: nothing more is read. */
   private volatile boolean violated;
 
@@ -279,6 +281,7 @@ final class RingConsumer implements InboundDelivery.Role {
     if (!tryAcquire(true)) {
       return -1;
     }
+    callerTakes = callerTakes + 1; // the role's holder only: no lost update
     in.consumerParked(false);
     return deliverAsCaller(limit);
   }
@@ -473,6 +476,11 @@ final class RingConsumer implements InboundDelivery.Role {
   /** For the parking loop's re-check: frames wait that no caller is delivering. */
   boolean hasInboundForReceiver() {
     return owner == null && hasInbound();
+  }
+
+  /** How many times a blocking caller took the role so far: the loop sees whether callers poll this ring. */
+  int callerTakes() {
+    return callerTakes;
   }
 
   /** How many inbound frames were delivered by waiting callers themselves (the no-hand-off path). */

@@ -2,54 +2,117 @@ package dev.spoke.shm;
 
 /**
  * The adaptive spin window of a receive loop: how long to keep polling after the last frame before
- * parking. It doubles (up to the strategy's maximum) each time work turns up while spinning, because
- * spinning then paid off; it halves (down to the minimum) each time the loop had to park anyway,
- * because spinning then only burnt a core. On 2 vCPUs that matters: spinners compete with the
- * application for the same cores.
+ * parking. A parked loop costs a doorbell's system call on both sides and a wake-up of tens of µs on the
+ * machines Spoke targets; a spinning one answers at once but burns a core, which on 2 vCPUs the
+ * application needs too. So the window follows the gaps between frames:
  *
- * <p>Not thread-safe: one per receive thread.
+ * <ul>
+ *   <li>A frame that came after a gap the loop spun through, or that rang it awake after a gap it could
+ *       have spun through (up to the strategy's maximum), sets the window to at least one and a half
+ *       times that gap: steady traffic with pauses of 10 or 100 µs keeps the loop spinning from its
+ *       first pause on, not after thousands of calls.
+ *   <li>Frames found while spinning double the window up to 50 µs (or the strategy's maximum, if
+ *       lower): a loop whose traffic flows rides out its peer's short stalls without parking.
+ *   <li>A park that ran out its time, a gap too long to spin through, or a ring after which the loop
+ *       found nothing to do (a blocking caller took the frame itself) halves the window (down to the
+ *       minimum): spinning then only burnt a core.
+ * </ul>
+ *
+ * <p>The clock is read once every eight idle rounds (a read costs as much as a look at an idle ring),
+ * so gaps shorter than eight rounds teach it nothing: the minimum window covers them.
+ *
+ * <p>Not thread-safe: one per receive loop, handed on with the leader's role.
  */
 final class SpinWindow {
+  /** The window a loop starts with, if its strategy allows that much. */
+  private static final long INITIAL_NANOS = 25_000;
+  /** The window that frames found while spinning open it to, at least (doubling each time). */
+  private static final long FLOWING_NANOS = 50_000;
+  /** Idle rounds between clock reads; a power of two. */
+  private static final int ROUNDS_PER_CLOCK_READ = 8;
+
   private final long min;
   private final long max;
+  /** System::nanoTime, or a test's clock. */
+  private final java.util.function.LongSupplier clock;
   private long window;
+  /** When the current idle stretch began, or -1 while working. */
   private long idleSince = -1;
   private int idleRounds;
+  /** After a park that something rang: when the idle stretch before it began; else -1. */
+  private long rungAfter = -1;
 
   SpinWindow(IdleStrategy strategy) {
-    this.min = strategy.minSpinNanos();
-    this.max = strategy.maxSpinNanos();
-    this.window = max == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(min, max / 2);
+    this(strategy, System::nanoTime);
   }
 
-  /** Work was found; if it came while spinning, spinning paid off. */
+  /** With a clock of the test's own. */
+  SpinWindow(IdleStrategy strategy, java.util.function.LongSupplier clock) {
+    this.clock = clock;
+    this.min = strategy.minSpinNanos();
+    this.max = strategy.maxSpinNanos();
+    this.window = max == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(min, Math.min(max / 2, INITIAL_NANOS));
+  }
+
+  /** Work was found; if it came after a gap spun through, or rang the loop awake, learn from the gap. */
   void worked() {
-    if (idleSince >= 0 && window != Long.MAX_VALUE) {
-      window = Math.min(max, Math.max(window * 2, 1_000));
+    if (window != Long.MAX_VALUE) {
+      if (rungAfter >= 0) {
+        long gap = clock.getAsLong() - rungAfter;
+        if (gap <= max / 3 * 2) {
+          cover(gap); // spinning that long would have answered at once
+        } else {
+          window = Math.max(min, window / 2);
+        }
+      } else if (idleSince >= 0) {
+        // Found while spinning: spinning pays off. Traffic that flows keeps a window of FLOWING_NANOS
+        // at least, against a peer's short stalls (a preempted thread, a pause of its JIT or GC).
+        window = Math.max(window, Math.min(max, Math.min(window * 2, FLOWING_NANOS)));
+        if (idleRounds >= ROUNDS_PER_CLOCK_READ) {
+          cover(clock.getAsLong() - idleSince);
+        }
+      }
     }
+    rungAfter = -1;
     idleSince = -1;
+    idleRounds = 0;
   }
 
   /** Nothing to do: true to keep spinning, false to park now. */
   boolean keepSpinning() {
-    // NOTE: the clock is read on every 8th idle round only: a read costs as much as a look at an idle
-    // ring, and the window is far longer than 8 rounds.
-    if ((++idleRounds & 7) != 0 && idleSince >= 0) {
+    if (rungAfter >= 0) {
+      // Rung awake, but nothing came for this loop (a caller took it): no reason to spin longer.
+      window = Math.max(min, window / 2);
+      rungAfter = -1;
+    }
+    if ((++idleRounds & (ROUNDS_PER_CLOCK_READ - 1)) != 0 && idleSince >= 0) {
       return true;
     }
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     if (idleSince < 0) {
       idleSince = now;
     }
     return now - idleSince < window;
   }
 
-  /** The loop parked: spin less next time. */
-  void parked() {
-    if (window != Long.MAX_VALUE) {
+  /**
+   * The loop parked and woke: {@code rung} if something rang it for itself, false if its time ran out
+   * (or the ring was for a blocking caller polling the ring). A park that ran out halves the window;
+   * after a ring, the next round tells (see {@link #worked}).
+   */
+  void parked(boolean rung) {
+    if (rung && idleSince >= 0) {
+      rungAfter = idleSince;
+    } else if (window != Long.MAX_VALUE) {
       window = Math.max(min, window / 2);
     }
     idleSince = -1;
+    idleRounds = 0;
+  }
+
+  /** Widens the window to one and a half times {@code gap}, within the maximum; never narrows it. */
+  private void cover(long gap) {
+    window = Math.min(max, Math.max(window, gap + gap / 2));
   }
 
   long windowNanos() {

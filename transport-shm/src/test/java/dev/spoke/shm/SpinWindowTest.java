@@ -1,0 +1,101 @@
+package dev.spoke.shm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** The adaptive spin window follows the gaps between frames, on a clock of the test's own. */
+class SpinWindowTest {
+
+  private long now = 1_000_000_000L;
+  private final SpinWindow window = new SpinWindow(IdleStrategy.BALANCED, () -> now);
+
+  /**
+   * The loop goes idle and the next frame comes {@code gapNanos} later: it is found while spinning if
+   * the window is still open then, else it rings the parked loop. Returns whether it was spun for.
+   */
+  private boolean frameAfter(long gapNanos) {
+    long step = 100;
+    for (long t = 0; t < gapNanos; t += step) {
+      if (!window.keepSpinning()) {
+        now += gapNanos - t; // parked until the frame rang
+        window.parked(true);
+        window.worked(); // the round after the wake finds it
+        return false;
+      }
+      now += step;
+    }
+    window.worked();
+    return true;
+  }
+
+  @Test
+  void aFrameThatRingsAfterAShortGapOpensTheWindowAtOnce() {
+    assertEquals(25_000, window.windowNanos(), "the starting window");
+    assertEquals(false, frameAfter(100_000), "a 100 µs gap outlasts the starting window");
+    assertEquals(150_000, window.windowNanos(), "one and a half times the gap");
+    for (int i = 0; i < 100; i++) {
+      assertTrue(frameAfter(100_000), "every later 100 µs pause is spun through");
+    }
+    assertEquals(150_000, window.windowNanos(), "gaps it covers leave it as it is");
+    assertTrue(frameAfter(120_000));
+    assertEquals(180_000, window.windowNanos(), "a longer gap spun through widens it");
+  }
+
+  @Test
+  void longGapsAndQuietParksCloseItDownToTheMinimum() {
+    frameAfter(300_000); // rung after 300 µs: spinning that long would cost more than a wake-up
+    assertEquals(12_500, window.windowNanos());
+    for (int i = 0; i < 10; i++) {
+      window.keepSpinning();
+      now += 1_000_000_000L;
+      window.parked(false); // the park ran out its time
+    }
+    assertEquals(IdleStrategy.BALANCED.minSpinNanos(), window.windowNanos());
+  }
+
+  @Test
+  void itNeverGrowsBeyondTheStrategysMaximum() {
+    long max = IdleStrategy.BALANCED.maxSpinNanos();
+    for (long gap = 10_000; gap <= max / 3 * 2; gap += 10_000) {
+      frameAfter(gap);
+      assertTrue(window.windowNanos() <= max, window.windowNanos() + " after a gap of " + gap);
+    }
+    assertEquals(390_000, window.windowNanos());
+    frameAfter(max); // too long to spin for
+    assertEquals(195_000, window.windowNanos());
+  }
+
+  @Test
+  void aRingThatBringsThisLoopNothingClosesIt() {
+    // The loop was rung for a frame a blocking caller then took itself: spinning longer would not
+    // have served this loop, only taken a core from that caller.
+    window.keepSpinning();
+    now += 50_000;
+    window.parked(true);
+    window.keepSpinning(); // the round after the wake found nothing
+    assertEquals(12_500, window.windowNanos());
+  }
+
+  @Test
+  void flowingTrafficKeepsItAtFiftyMicrosecondsAndNoMore() {
+    for (int i = 0; i < 1000; i++) {
+      window.keepSpinning();
+      now += 1_000;
+      window.worked();
+    }
+    assertEquals(50_000, window.windowNanos());
+  }
+
+  @Test
+  void busySpinNeverStops() {
+    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
+    for (int i = 0; i < 100; i++) {
+      now += 1_000_000_000L;
+      assertTrue(busy.keepSpinning());
+    }
+    busy.parked(false);
+    assertEquals(Long.MAX_VALUE, busy.windowNanos());
+  }
+}
