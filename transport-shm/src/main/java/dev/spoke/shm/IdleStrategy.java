@@ -6,7 +6,11 @@ package dev.spoke.shm;
  * sides (~50 µs end to end on the machines Spoke targets), while a spinning one answers in ~0.1 µs.
  */
 public enum IdleStrategy {
-  /** Never parks: lowest latency, one core per waiting thread at 100%. For benchmarks and dedicated machines. */
+  /**
+   * Never parks: lowest latency, one core per waiting thread at 100%. For benchmarks and dedicated
+   * machines. Like every strategy's spin, it yields its core every few µs of idle spinning, so that on a
+   * machine with fewer cores than busy threads the others are not held up for a whole time slice.
+   */
   BUSY_SPIN(Long.MAX_VALUE, Long.MAX_VALUE),
   /**
    * The default: spins for an adaptive window, then parks. The window follows the gaps between frames

@@ -28,6 +28,8 @@ final class SpinWindow {
   private static final long INITIAL_NANOS = 25_000;
   /** The window that frames found while spinning open it to, at least (doubling each time). */
   private static final long FLOWING_NANOS = 50_000;
+  /** Idle rounds between yields of the core (a few µs of spinning); a power of two. */
+  private static final int ROUNDS_PER_YIELD = 128;
   /** Idle rounds between clock reads; a power of two. */
   private static final int ROUNDS_PER_CLOCK_READ = 8;
 
@@ -93,6 +95,11 @@ final class SpinWindow {
       idleSince = now;
     }
     return now - idleSince < window;
+  }
+
+  /** While spinning: true once every {@link #ROUNDS_PER_YIELD} idle rounds, when the loop yields its core. */
+  boolean yieldNow() {
+    return (idleRounds & (ROUNDS_PER_YIELD - 1)) == 0;
   }
 
   /**
