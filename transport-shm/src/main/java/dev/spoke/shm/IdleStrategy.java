@@ -8,8 +8,8 @@ package dev.spoke.shm;
 public enum IdleStrategy {
   /**
    * Never parks: lowest latency, one core per waiting thread at 100%. For benchmarks and dedicated
-   * machines. Like every strategy's spin, it yields its core every few µs of idle spinning, so that on a
-   * machine with fewer cores than busy threads the others are not held up for a whole time slice.
+   * machines. It yields its core every few µs of idle spinning, so that on a machine with fewer cores
+   * than busy threads the others are not held up for a whole time slice.
    */
   BUSY_SPIN(Long.MAX_VALUE, Long.MAX_VALUE),
   /**

@@ -339,9 +339,9 @@ final class ReceiveLoop implements InboundDelivery.Role {
     }
     if (!quietWake && spin.keepSpinning()) {
       if (spin.yieldNow()) {
-        // NOTE: a spinner that is not alone on its core (the application's threads, a caller spinning
-        // for its response, the other side's loop on a machine of two cores) lets them run now rather
-        // than at the end of its time slice; alone, the yield returns at once.
+        // NOTE: a loop that never parks, when it is not alone on its core (the application's threads,
+        // a caller spinning for its response, the other side's loop on a machine of two cores), lets
+        // them run now rather than at the end of its time slice; alone, the yield returns at once.
         Thread.yield();
       } else {
         Thread.onSpinWait();

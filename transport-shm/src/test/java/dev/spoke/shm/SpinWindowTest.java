@@ -89,6 +89,22 @@ class SpinWindowTest {
   }
 
   @Test
+  void onlyALoopThatNeverParksYieldsItsCore() {
+    int yields = 0;
+    for (int i = 0; i < 1024; i++) {
+      window.keepSpinning();
+      yields += window.yieldNow() ? 1 : 0;
+    }
+    assertEquals(0, yields, "BALANCED gives its core up by parking");
+    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
+    for (int i = 0; i < 1024; i++) {
+      busy.keepSpinning();
+      yields += busy.yieldNow() ? 1 : 0;
+    }
+    assertEquals(8, yields, "BUSY_SPIN yields every 128 idle rounds");
+  }
+
+  @Test
   void busySpinNeverStops() {
     SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
     for (int i = 0; i < 100; i++) {
