@@ -911,13 +911,18 @@ public abstract class AbstractTransportContractTest {
     assertNothingHeld(e);
   }
 
-  @Test
-  void aCallerDeliversAtMostWhatItAskedFor() throws Exception {
-    Endpoints e = open(Room.AMPLE);
+  /** Starts a recorder on each end; a's expects responses only. Returns a's. */
+  private Recorder startExpectingResponsesAtA(Endpoints e) {
     new Recorder("b").start(e.b);
     Recorder atA = new Recorder("a");
     atA.expectedKind = FrameKind.RESPONSE_MESSAGE;
-    atA.start(e.a);
+    return atA.start(e.a);
+  }
+
+  @Test
+  void aCallerDeliversAtMostWhatItAskedFor() throws Exception {
+    Endpoints e = open(Room.AMPLE);
+    Recorder atA = startExpectingResponsesAtA(e);
     if (!callerReceiveSupported()) {
       assertEquals(-1, e.a.receiveOnCallerThread(2));
       return;
@@ -944,10 +949,7 @@ public abstract class AbstractTransportContractTest {
     // A caller may keep the delivery role between its looks; once it says it stopped looking, a frame
     // that comes later must reach the receive thread, whether that thread spins or sleeps.
     Endpoints e = open(Room.AMPLE);
-    new Recorder("b").start(e.b);
-    Recorder atA = new Recorder("a");
-    atA.expectedKind = FrameKind.RESPONSE_MESSAGE;
-    atA.start(e.a);
+    Recorder atA = startExpectingResponsesAtA(e);
     if (!callerReceiveSupported()) {
       e.a.endReceiveOnCallerThread(); // harmless without caller receive
       return;
