@@ -95,8 +95,7 @@ public interface Transport {
    * access that faulted once the file was truncated (or a payload that read as garbage and did not
    * parse, before that fault was raised), and answers with the status the caller is to see (and closes
    * itself), looking past the same fault raised again while it looks. Returns null when the error is
-   * not the transport's to explain (the default);
-   * the caller then lets it propagate.
+   * not the transport's to explain (the default); the caller then lets it propagate.
    */
   default Status explainFault(Throwable error) {
     return null;

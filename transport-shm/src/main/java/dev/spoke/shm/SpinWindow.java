@@ -64,7 +64,7 @@ final class SpinWindow {
         if (gap <= max / 3 * 2) {
           cover(gap); // spinning that long would have answered at once
         } else {
-          window = Math.max(min, window / 2);
+          narrow();
         }
       } else if (idleSince >= 0) {
         // Found while spinning: spinning pays off. Traffic that flows keeps a window of FLOWING_NANOS
@@ -84,7 +84,7 @@ final class SpinWindow {
   boolean keepSpinning() {
     if (rungAfter >= 0) {
       // Rung awake, but nothing came for this loop (a caller took it): no reason to spin longer.
-      window = Math.max(min, window / 2);
+      narrow();
       rungAfter = -1;
     }
     if ((++idleRounds & (ROUNDS_PER_CLOCK_READ - 1)) != 0 && idleSince >= 0) {
@@ -115,10 +115,15 @@ final class SpinWindow {
     if (rung && idleSince >= 0) {
       rungAfter = idleSince;
     } else if (window != Long.MAX_VALUE) {
-      window = Math.max(min, window / 2);
+      narrow();
     }
     idleSince = -1;
     idleRounds = 0;
+  }
+
+  /** Halves the window, down to the minimum: spinning did not pay off. */
+  private void narrow() {
+    window = Math.max(min, window / 2);
   }
 
   /** Widens the window to one and a half times {@code gap}, within the maximum; never narrows it. */
