@@ -220,7 +220,8 @@ class HubTamperingTest {
         FIGURES.count("truncations of sealed memory by another process, refused by the kernel", 1);
       }
       String r = vandal("replace", name.toString()).awaitLine("DONE", 30, TimeUnit.SECONDS);
-      assertFalse(Files.isSymbolicLink(name), r);
+      // Not a look at the name itself: the host may have put it back already.
+      assertTrue(r.startsWith("DONE replaced it with a file of 8192"), r);
       waitUntil("the host puts the hub's name back", 10,
           () -> Files.isSymbolicLink(name) && memory.equals(readLink(name)));
       FIGURES.count("hub names replaced by another process, put back by the host", 1);
