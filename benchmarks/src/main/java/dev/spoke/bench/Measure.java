@@ -9,8 +9,14 @@ import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 
 /**
- * The measurement loops, the same for every framework: warm up for the mode's warm-up time, then
- * measure. Latency is the round trip of one blocking call, recorded per call in an HdrHistogram;
+ * The measurement loops, the same for every framework: warm up until the figure is steady, then
+ * measure. A point warms in slices of {@value #WARMUP_SLICE_MILLIS} ms for at least the mode's warm-up
+ * time and on until the figure is no better than the best by 5% three slices in a row and the JIT
+ * compilers of both processes used under {@value #QUIET_JIT_PERCENT}% of the time {@value #QUIET_SLICES}
+ * slices in a row (tiered compilation comes in waves: C1 first, C2 thousands of calls later), up to the
+ * mode's cap;
+ * whether it got steady, how long it took, and how much the compilers ran while the point was measured
+ * go into the result. Latency is the round trip of one blocking call, recorded per call in an HdrHistogram;
  * throughput counts completions with a fixed number of calls kept in flight. Every measured period is
  * cut into {@value #SLICES} slices, and the spread across slices is reported beside the figure, so an
  * unsteady run shows.
@@ -22,6 +28,14 @@ final class Measure {
   static final int SLICES = 5;
 
   private static final long HIGHEST_NANOS = TimeUnit.MINUTES.toNanos(5);
+
+  static final int WARMUP_SLICE_MILLIS = 50;
+
+  /** The compilers' share of a warm-up slice (summed over the processes) under which the JIT counts as done. */
+  static final int QUIET_JIT_PERCENT = 2;
+
+  /** How many warm-up slices in a row the compilers must be quiet. */
+  static final int QUIET_SLICES = 6;
 
   private final Mode mode;
 
@@ -51,7 +65,8 @@ final class Measure {
 
   /**
    * The suite's warm-up, until the call path is compiled: blocking calls in batches until the time per
-   * call stops falling (three batches in a row no better than the best by 5%) and at least {@link
+   * call stops falling (three batches in a row no better than the best by 5%, the compilers quiet in
+   * each; see {@link #warmUntilSteady}) and at least {@link
    * Mode#suiteWarmupCalls} were made; then as many async calls, 8 in flight. Each half stops at half of
    * {@link Mode#suiteWarmupCap}. A framework whose path takes longer to compile gets longer: a fixed time
    * would measure the slower one half-compiled.
@@ -65,13 +80,16 @@ final class Measure {
     int batch = Math.max(1, Math.min(500, mode.suiteWarmupCalls / 10));
     double best = Double.MAX_VALUE;
     int steady = 0;
+    int quiet = 0;
     long calls = 0;
+    long jit = ProcCpu.compilerNanos();
     while (System.nanoTime() - end < 0) {
       long t0 = System.nanoTime();
       for (int i = 0; i < batch; i++) {
         check(client.unary(request), request);
       }
-      double perCall = (System.nanoTime() - t0) / (double) batch;
+      long t1 = System.nanoTime();
+      double perCall = (t1 - t0) / (double) batch;
       calls += batch;
       if (perCall < best * 0.95) {
         best = perCall;
@@ -79,11 +97,14 @@ final class Measure {
       } else {
         steady++;
       }
-      if (calls >= mode.suiteWarmupCalls && steady >= 3) {
+      long jitNow = ProcCpu.compilerNanos();
+      quiet = (jitNow - jit) * 100 < QUIET_JIT_PERCENT * (System.nanoTime() - t0) ? quiet + 1 : 0;
+      jit = jitNow;
+      if (calls >= mode.suiteWarmupCalls && steady >= 3 && quiet >= 3) {
         break;
       }
     }
-    boolean converged = steady >= 3;
+    boolean converged = steady >= 3 && quiet >= 3;
     long blockingNanos = System.nanoTime() - start;
     AtomicLong completed = new AtomicLong();
     AtomicInteger outstanding = new AtomicInteger();
@@ -99,7 +120,7 @@ final class Measure {
     loop.stop = true;
     drain(outstanding, failure, "the warm-up");
     return String.format("%d blocking calls in %.1f s (%s at %s µs a call), %d async calls",
-        calls, blockingNanos / 1e9, converged ? "steady" : "still improving when time ran out", Format.micros(best),
+        calls, blockingNanos / 1e9, converged ? "steady" : "not steady when time ran out", Format.micros(best),
         completed.get());
   }
 
@@ -118,17 +139,71 @@ final class Measure {
     }
   }
 
+  /** One slice of a point's warm-up: works until {@code sliceEnd} and returns the nanoseconds per unit of work. */
+  private interface WarmupSlice {
+    double run(long sliceEnd) throws InterruptedException;
+  }
+
+  /**
+   * Warms a point until its figure stops improving and the JIT is done with it (see the class comment)
+   * and records how in {@code r}: {@code warmup} (ns) and {@code warmSteady}. A fixed warm-up time
+   * measured a quick run's points while both processes' C2 compilers still took most of a core (16 B
+   * p50 from 0.8 to 68 µs from one run to the next, server streaming at a seventh of its full-run rate);
+   * a point that is still improving at the cap says so.
+   */
+  private void warmUntilSteady(Result r, WarmupSlice slice) throws InterruptedException {
+    long start = System.nanoTime();
+    long least = start + mode.warmup.toNanos();
+    long cap = start + mode.warmupCap.toNanos();
+    long sliceNanos = TimeUnit.MILLISECONDS.toNanos(WARMUP_SLICE_MILLIS);
+    double best = Double.MAX_VALUE;
+    int steady = 0;
+    int quiet = 0;
+    long jit = ProcCpu.compilerNanos();
+    long now = start;
+    do {
+      double perUnit = slice.run(now + sliceNanos);
+      if (perUnit < best * 0.95) {
+        best = perUnit;
+        steady = 0;
+      } else {
+        steady++;
+      }
+      long jitNow = ProcCpu.compilerNanos();
+      long end = System.nanoTime();
+      quiet = (jitNow - jit) * 100 < QUIET_JIT_PERCENT * (end - now) ? quiet + 1 : 0;
+      jit = jitNow;
+      now = end;
+    } while (now - cap < 0 && (now - least < 0 || steady < 3 || quiet < QUIET_SLICES));
+    r.put("warmup", now - start).put("warmSteady", steady >= 3 && quiet >= QUIET_SLICES);
+  }
+
+  /**
+   * Records in {@code r} the compilers' CPU while a point was measured, as a share of the measured time
+   * ({@code jitShare}; see {@link #warmUntilSteady}).
+   */
+  private static void recordJit(Result r, long jitBefore, long start) {
+    long used = ProcCpu.compilerNanos() - jitBefore;
+    r.put("jitShare", Math.round(used * 1e4 / Math.max(1, System.nanoTime() - start)) / 1e4);
+  }
+
   /** Round trips of {@code size}-byte requests through blocking calls. */
-  Result latency(String series, EchoClient client, int size) {
+  Result latency(String series, EchoClient client, int size) throws InterruptedException {
     Payload request = Payloads.ofSize(size);
     Payload first = client.unary(request);
     if (!first.equals(request)) {
       throw new IllegalStateException(series + ": the echo of a " + Payloads.label(size) + " request came back different");
     }
-    long warmEnd = System.nanoTime() + mode.warmup.toNanos();
-    for (int n = 0; n < 3 || System.nanoTime() - warmEnd < 0; n++) {
-      check(client.unary(request), request);
-    }
+    Result r = Result.of("latency", series).put("size", size);
+    warmUntilSteady(r, sliceEnd -> {
+      long t0 = System.nanoTime();
+      int calls = 0;
+      do {
+        check(client.unary(request), request);
+        calls++;
+      } while (System.nanoTime() - sliceEnd < 0);
+      return (System.nanoTime() - t0) / (double) calls;
+    });
     Histogram all = histogram();
     Histogram[] slices = new Histogram[SLICES];
     for (int i = 0; i < SLICES; i++) {
@@ -136,6 +211,7 @@ final class Measure {
     }
     long measureNanos = mode.measure.toNanos();
     long maxNanos = mode.maxMeasure().toNanos();
+    long jit = ProcCpu.compilerNanos();
     long start = System.nanoTime();
     for (long n = 0; ; n++) {
       long t0 = System.nanoTime();
@@ -149,7 +225,8 @@ final class Measure {
         break;
       }
     }
-    Result r = percentiles(Result.of("latency", series).put("size", size), all);
+    recordJit(r, jit, start);
+    percentiles(r, all);
     long lo = Long.MAX_VALUE;
     long hi = 0;
     for (Histogram s : slices) {
@@ -222,8 +299,19 @@ final class Measure {
     for (int i = 0; i < inFlight; i++) {
       loop.issue();
     }
-    Thread.sleep(mode.warmup.toMillis());
+    Result r = Result.of("throughput", series).put("size", size).put("inflight", inFlight);
+    warmUntilSteady(r, sliceEnd -> {
+      long c = completed.get();
+      long t = System.nanoTime();
+      sleepUntil(sliceEnd);
+      long done = completed.get() - c;
+      if (failure.get() != null) {
+        throw new IllegalStateException("a call failed during " + series + "'s warm-up", failure.get());
+      }
+      return done == 0 ? Double.MAX_VALUE : (System.nanoTime() - t) / (double) done;
+    });
     long sliceNanos = mode.measure.toNanos() / SLICES;
+    long jit = ProcCpu.compilerNanos();
     long c0 = completed.get();
     long t0 = System.nanoTime();
     long prevCount = c0;
@@ -240,11 +328,11 @@ final class Measure {
       prevCount = c;
       prevTime = t;
     }
+    recordJit(r, jit, t0);
     loop.stop = true;
     drain(outstanding, failure, series + "'s throughput run");
     double rate = (prevCount - c0) * 1e9 / (prevTime - t0);
-    return Result.of("throughput", series).put("size", size).put("inflight", inFlight)
-        .put("n", prevCount - c0).put("rate", Math.round(rate)).put("rateMin", Math.round(lo)).put("rateMax", Math.round(hi));
+    return r.put("n", prevCount - c0).put("rate", Math.round(rate)).put("rateMin", Math.round(lo)).put("rateMax", Math.round(hi));
   }
 
   /** Keeps calls going: every completion issues the next call, until stopped. */
@@ -291,12 +379,18 @@ final class Measure {
   }
 
   /** Messages per second of server-streaming calls of {@value Payloads#STREAM_MESSAGES} messages each. */
-  Result stream(String series, EchoClient client) {
+  Result stream(String series, EchoClient client) throws InterruptedException {
     Payload request = Payloads.ofSize(Payloads.STREAM_SIZE, Payloads.STREAM_MESSAGES);
-    long warmEnd = System.nanoTime() + mode.warmup.toNanos();
-    do {
-      streamOnce(client, request);
-    } while (System.nanoTime() - warmEnd < 0);
+    Result r = Result.of("stream", series).put("size", Payloads.STREAM_SIZE);
+    warmUntilSteady(r, sliceEnd -> {
+      long t0 = System.nanoTime();
+      long messages = 0;
+      do {
+        messages += streamOnce(client, request);
+      } while (System.nanoTime() - sliceEnd < 0);
+      return (System.nanoTime() - t0) / (double) messages;
+    });
+    long jit = ProcCpu.compilerNanos();
     long start = System.nanoTime();
     long messages = 0;
     double lo = Double.MAX_VALUE;
@@ -312,8 +406,9 @@ final class Measure {
       hi = Math.max(hi, rate);
       calls++;
     } while (now - start < mode.measure.toNanos() || calls < 3);
+    recordJit(r, jit, start);
     double rate = messages * 1e9 / (now - start);
-    return Result.of("stream", series).put("size", Payloads.STREAM_SIZE).put("n", messages)
+    return r.put("n", messages)
         .put("rate", Math.round(rate)).put("rateMin", Math.round(lo)).put("rateMax", Math.round(hi));
   }
 

@@ -118,6 +118,39 @@ final class ProcCpu {
     return new Sample(pid, excludedTid < 0 ? statTicks(proc) * NANOS_PER_TICK : 0, threads);
   }
 
+  /**
+   * CPU time the JIT compiler threads have used, in ns, summed over this process and every process it
+   * started (the server of a suite runs in a child): while it grows, what is measured is still being
+   * compiled, and on a machine of two cores the compilers also take the cores the calls need.
+   */
+  static long compilerNanos() {
+    long sum = compilerNanos(ProcessHandle.current().pid());
+    for (long pid : ProcessHandle.current().descendants().mapToLong(ProcessHandle::pid).toArray()) {
+      sum += compilerNanos(pid);
+    }
+    return sum;
+  }
+
+  private static long compilerNanos(long pid) {
+    long sum = 0;
+    try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : tasks) {
+        try {
+          String name = Files.readString(task.resolve("comm"));
+          if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+            String schedstat = Files.readString(task.resolve("schedstat")).trim();
+            sum += Long.parseLong(schedstat.substring(0, schedstat.indexOf(' ')));
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread exited while we read
+        }
+      }
+    } catch (IOException e) {
+      // the process exited
+    }
+    return sum;
+  }
+
   /** utime + stime of a process, in ticks, or 0 if it is gone. */
   static long statTicks(Path proc) {
     try {

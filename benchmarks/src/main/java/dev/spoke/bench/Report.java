@@ -329,7 +329,22 @@ final class Report {
           Format.sig3(r.num("rate") * r.num("size") / 1e6), Format.count(r.num("rateMin")) + " – " + Format.count(r.num("rateMax")),
           String.valueOf((long) r.num("n"))));
     }
-    sb.append(st).append("\n### In-process micro-benchmarks (JMH), all\n\n").append(jmhTable(-1));
+    sb.append(st);
+    List<String> unsteady = new ArrayList<>();
+    for (Result r : results.all()) {
+      boolean compiling = r.has("jitShare") && r.num("jitShare") > Scenarios.JIT_NOTED;
+      if (Scenarios.unsteady(r) || compiling) {
+        unsteady.add(r.series() + " " + r.metric() + " " + (r.has("inflight") ? r.get("inflight") + " in flight" : Payloads.label(r.size()))
+            + " (" + (Scenarios.unsteady(r) ? "not steady after " + Format.sig3(r.num("warmup") / 1e6) + " ms" : "")
+            + (Scenarios.unsteady(r) && compiling ? "; " : "")
+            + (compiling ? "compilers ran " + Format.percent(r.num("jitShare")) + " of the measured time" : "") + ")");
+      }
+    }
+    sb.append("\nEach point warmed up until its figure was steady and the JIT compilers of both processes were quiet (see "
+        + "\"Running it\"); ")
+        .append(unsteady.isEmpty() ? "every point got there, and no compiler ran more than 5% of a point's measured time."
+            : "these points did not, or the compilers ran more than 5% of the time they were measured: " + String.join("; ", unsteady) + ".")
+        .append("\n\n### In-process micro-benchmarks (JMH), all\n\n").append(jmhTable(-1));
     List<Result> failures = results.failures();
     if (!failures.isEmpty()) {
       sb.append("\n### Failures\n\n");

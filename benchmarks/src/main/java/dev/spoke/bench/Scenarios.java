@@ -1,7 +1,5 @@
 package dev.spoke.bench;
 
-import java.util.function.Supplier;
-
 /**
  * The client half of every RPC suite, the same for both frameworks: unary latency per payload size,
  * throughput per number of calls in flight, server-streaming throughput. Each figure is printed as a
@@ -23,24 +21,10 @@ final class Scenarios {
       point(series, "latency", size, () -> m.latency(series, client, size));
     }
     for (int inFlight : args.getInts("inflight")) {
-      point(series, "throughput", inFlight, () -> {
-        try {
-          return m.throughput(series, client, Payloads.THROUGHPUT_SIZE, inFlight);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted", e);
-        }
-      });
+      point(series, "throughput", inFlight, () -> m.throughput(series, client, Payloads.THROUGHPUT_SIZE, inFlight));
     }
     for (int gap : args.getInts("gaps")) {
-      point(series, "bursty", gap, () -> {
-        try {
-          return m.bursty(series, client, gap);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted", e);
-        }
-      });
+      point(series, "bursty", gap, () -> m.bursty(series, client, gap));
     }
     if (args.flag("stream")) {
       point(series, "stream", Payloads.STREAM_SIZE, () -> m.stream(series, client));
@@ -50,7 +34,12 @@ final class Scenarios {
     }
   }
 
-  private static void point(String series, String metric, int param, Supplier<Result> measurement) {
+  /** One measured point. */
+  private interface Measurement {
+    Result get() throws InterruptedException;
+  }
+
+  private static void point(String series, String metric, int param, Measurement measurement) throws InterruptedException {
     try {
       Result r = measurement.get();
       r.emit();
@@ -69,6 +58,20 @@ final class Scenarios {
 
   /** One progress line for the console. */
   static String describe(Result r) {
+    return figure(r) + (unsteady(r) ? "  [not steady after " + Format.sig3(r.num("warmup") / 1e6) + " ms of warm-up]" : "")
+        + (r.has("jitShare") && r.num("jitShare") > JIT_NOTED ? "  [JIT compilers ran " + Format.percent(r.num("jitShare"))
+            + " of the time measured]" : "");
+  }
+
+  /** The compilers' share of a point's measured time beyond which the console says so. */
+  static final double JIT_NOTED = 0.05;
+
+  /** Whether a point's warm-up reached its cap with its figure still improving or the JIT still compiling. */
+  static boolean unsteady(Result r) {
+    return r.has("warmSteady") && !Boolean.parseBoolean(r.get("warmSteady"));
+  }
+
+  private static String figure(Result r) {
     switch (r.metric()) {
       case "latency":
         return String.format("%-24s unary %-7s p50 %9s  p99 %9s  p99.9 %9s  (n=%d)", r.series(), Payloads.label(r.size()),
