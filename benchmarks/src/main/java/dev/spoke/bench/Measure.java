@@ -65,8 +65,8 @@ final class Measure {
 
   /**
    * The suite's warm-up, until the call path is compiled: blocking calls in batches until the time per
-   * call stops falling (three batches in a row no better than the best by 5%, the compilers quiet in
-   * each; see {@link #warmUntilSteady}) and at least {@link
+   * call stops falling and the compilers are quiet (the rule of {@link #warmUntilSteady}, a batch for a
+   * slice) and at least {@link
    * Mode#suiteWarmupCalls} were made; then as many async calls, 8 in flight. Each half stops at half of
    * {@link Mode#suiteWarmupCap}. A framework whose path takes longer to compile gets longer: a fixed time
    * would measure the slower one half-compiled.
@@ -78,33 +78,20 @@ final class Measure {
     long start = System.nanoTime();
     long end = start + mode.suiteWarmupCap.toNanos() / 2;
     int batch = Math.max(1, Math.min(500, mode.suiteWarmupCalls / 10));
-    double best = Double.MAX_VALUE;
-    int steady = 0;
-    int quiet = 0;
+    Steadiness steadiness = new Steadiness();
     long calls = 0;
-    long jit = ProcCpu.compilerNanos();
     while (System.nanoTime() - end < 0) {
       long t0 = System.nanoTime();
       for (int i = 0; i < batch; i++) {
         check(client.unary(request), request);
       }
-      long t1 = System.nanoTime();
-      double perCall = (t1 - t0) / (double) batch;
       calls += batch;
-      if (perCall < best * 0.95) {
-        best = perCall;
-        steady = 0;
-      } else {
-        steady++;
-      }
-      long jitNow = ProcCpu.compilerNanos();
-      quiet = (jitNow - jit) * 100 < QUIET_JIT_PERCENT * (System.nanoTime() - t0) ? quiet + 1 : 0;
-      jit = jitNow;
-      if (calls >= mode.suiteWarmupCalls && steady >= 3 && quiet >= 3) {
+      boolean steady = steadiness.slice((System.nanoTime() - t0) / (double) batch, t0);
+      if (calls >= mode.suiteWarmupCalls && steady) {
         break;
       }
     }
-    boolean converged = steady >= 3 && quiet >= 3;
+    boolean converged = steadiness.reached();
     long blockingNanos = System.nanoTime() - start;
     AtomicLong completed = new AtomicLong();
     AtomicInteger outstanding = new AtomicInteger();
@@ -120,7 +107,7 @@ final class Measure {
     loop.stop = true;
     drain(outstanding, failure, "the warm-up");
     return String.format("%d blocking calls in %.1f s (%s at %s µs a call), %d async calls",
-        calls, blockingNanos / 1e9, converged ? "steady" : "not steady when time ran out", Format.micros(best),
+        calls, blockingNanos / 1e9, converged ? "steady" : "not steady when time ran out", Format.micros(steadiness.best),
         completed.get());
   }
 
@@ -156,26 +143,44 @@ final class Measure {
     long least = start + mode.warmup.toNanos();
     long cap = start + mode.warmupCap.toNanos();
     long sliceNanos = TimeUnit.MILLISECONDS.toNanos(WARMUP_SLICE_MILLIS);
-    double best = Double.MAX_VALUE;
-    int steady = 0;
-    int quiet = 0;
-    long jit = ProcCpu.compilerNanos();
+    Steadiness steadiness = new Steadiness();
     long now = start;
+    boolean steady;
     do {
-      double perUnit = slice.run(now + sliceNanos);
+      long sliceStart = now;
+      steady = steadiness.slice(slice.run(sliceStart + sliceNanos), sliceStart);
+      now = System.nanoTime();
+    } while (now - cap < 0 && (now - least < 0 || !steady));
+    r.put("warmup", now - start).put("warmSteady", steady);
+  }
+
+  /**
+   * The warm-up rule, slice by slice: the best time per unit of work so far, how many slices in a row
+   * were no better than it by 5%, and how many in a row the compilers were quiet in.
+   */
+  private static final class Steadiness {
+    double best = Double.MAX_VALUE;
+    private int noBetter;
+    private int quiet;
+    private long jit = ProcCpu.compilerNanos();
+
+    /** One slice that began at {@code sliceStart} took {@code perUnit} ns per unit: true once steady. */
+    boolean slice(double perUnit, long sliceStart) {
       if (perUnit < best * 0.95) {
         best = perUnit;
-        steady = 0;
+        noBetter = 0;
       } else {
-        steady++;
+        noBetter++;
       }
       long jitNow = ProcCpu.compilerNanos();
-      long end = System.nanoTime();
-      quiet = (jitNow - jit) * 100 < QUIET_JIT_PERCENT * (end - now) ? quiet + 1 : 0;
+      quiet = (jitNow - jit) * 100 < QUIET_JIT_PERCENT * (System.nanoTime() - sliceStart) ? quiet + 1 : 0;
       jit = jitNow;
-      now = end;
-    } while (now - cap < 0 && (now - least < 0 || steady < 3 || quiet < QUIET_SLICES));
-    r.put("warmup", now - start).put("warmSteady", steady >= 3 && quiet >= QUIET_SLICES);
+      return reached();
+    }
+
+    boolean reached() {
+      return noBetter >= 3 && quiet >= QUIET_SLICES;
+    }
   }
 
   /**
