@@ -636,7 +636,10 @@ public final class HubHost implements AutoCloseable {
     log.debug("reclaimed {}: {}; {} frames to it unread ({} of them calls reported unread), {} slots returned",
         who, r.reason, drained, unread.length, freed);
     // Application code may run from here on (listeners of calls that fail): the pool work is done.
-    t.tellListenerClosed(status, unread);
+    // NOTE: the status the transport was closed with, which is this reclaim's only if nothing closed it
+    // first: a transport the host closed itself (close(status), which requested this reclaim) tells its
+    // listener that status whichever of the two gets to the listener first.
+    t.tellListenerClosed(t.closedStatus(), unread);
     t.markReclaimed(r.reason);
     r.done.complete(null);
     BiConsumer<Integer, String> l = peerGoneListener;
