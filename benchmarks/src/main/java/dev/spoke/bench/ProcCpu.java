@@ -131,13 +131,20 @@ final class ProcCpu {
     return sum;
   }
 
+  /**
+   * Which threads seen so far are compiler threads, by their /proc task path: a thread's name is read
+   * once, so a look costs a directory listing and the few compiler threads' schedstat, not a read of
+   * every thread's files (half a megabyte of garbage a look, in the JVM that measures). A thread id
+   * the kernel reuses keeps its first thread's verdict: rare within a run, and it only bends the rule.
+   */
+  private static final Map<Path, Boolean> COMPILER_TASKS = new java.util.concurrent.ConcurrentHashMap<>();
+
   private static long compilerNanos(long pid) {
     long sum = 0;
     try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
       for (Path task : tasks) {
         try {
-          String name = Files.readString(task.resolve("comm"));
-          if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+          if (COMPILER_TASKS.computeIfAbsent(task, ProcCpu::isCompilerThread)) {
             String schedstat = Files.readString(task.resolve("schedstat")).trim();
             sum += Long.parseLong(schedstat.substring(0, schedstat.indexOf(' ')));
           }
@@ -149,6 +156,15 @@ final class ProcCpu {
       // the process exited
     }
     return sum;
+  }
+
+  private static boolean isCompilerThread(Path task) {
+    try {
+      String name = Files.readString(task.resolve("comm"));
+      return name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler");
+    } catch (IOException e) {
+      return false; // it exited
+    }
   }
 
   /** utime + stime of a process, in ticks, or 0 if it is gone. */
