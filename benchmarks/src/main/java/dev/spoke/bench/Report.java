@@ -332,7 +332,7 @@ final class Report {
     sb.append(st);
     List<String> unsteady = new ArrayList<>();
     for (Result r : results.all()) {
-      boolean compiling = r.has("jitShare") && r.num("jitShare") > Scenarios.JIT_NOTED;
+      boolean compiling = Scenarios.compiling(r);
       if (Scenarios.unsteady(r) || compiling) {
         unsteady.add(r.series() + " " + r.metric() + " " + (r.has("inflight") ? r.get("inflight") + " in flight" : Payloads.label(r.size()))
             + " (" + (Scenarios.unsteady(r) ? "not steady after " + Format.sig3(r.num("warmup") / 1e6) + " ms" : "")

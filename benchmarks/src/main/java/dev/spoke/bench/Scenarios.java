@@ -59,8 +59,12 @@ final class Scenarios {
   /** One progress line for the console. */
   static String describe(Result r) {
     return figure(r) + (unsteady(r) ? "  [not steady after " + Format.sig3(r.num("warmup") / 1e6) + " ms of warm-up]" : "")
-        + (r.has("jitShare") && r.num("jitShare") > JIT_NOTED ? "  [JIT compilers ran " + Format.percent(r.num("jitShare"))
-            + " of the time measured]" : "");
+        + (compiling(r) ? "  [JIT compilers ran " + Format.percent(r.num("jitShare")) + " of the time measured]" : "");
+  }
+
+  /** Whether the compilers ran more than {@link #JIT_NOTED} of the time a point was measured. */
+  static boolean compiling(Result r) {
+    return r.has("jitShare") && r.num("jitShare") > JIT_NOTED;
   }
 
   /** The compilers' share of a point's measured time beyond which the console says so. */
