@@ -1,5 +1,7 @@
 package dev.spoke.internal;
 
+import java.util.Arrays;
+
 /**
  * The coarse clock by which watchdogs judge how long a delivering thread has run application code
  * ({@link InboundDelivery.Delivering}): a process-wide tick that only watchdogs advance, each time they
@@ -47,6 +49,19 @@ public final class WatchClock {
       long next = current + 1;
       TIMES[(int) (next % KEPT)] = now;
       current = next;
+    }
+  }
+
+  /**
+   * Publishes a new tick at {@code now}, after a watchdog found that the process had stalled (it woke
+   * much later than it asked to: a collection or a safepoint stopped every thread, or the machine gave
+   * it no core). A thread watched was held up just the same, so no time before {@code now} counts as
+   * time in application code: every earlier tick is bounded by {@code now} from here on. Watchdogs only.
+   */
+  public static void tickAfterStall(long now) {
+    synchronized (LOCK) {
+      Arrays.fill(TIMES, now);
+      current = current + 1;
     }
   }
 

@@ -56,4 +56,24 @@ class WatchClockTest {
     assertTrue(elapsed <= now - (t + 1_000), "elapsed " + elapsed);
     assertTrue(elapsed >= now - (t + 200_000), "elapsed " + elapsed);
   }
+
+  @Test
+  void aStallIsNoTimeInApplicationCode() {
+    // A reader entered long before a stall of the whole process (the watchdog woke late): from the
+    // tick after the stall on, its time counts from that tick, however old its own.
+    long t = System.nanoTime();
+    WatchClock.tick(t);
+    long read = WatchClock.current();
+    WatchClock.tick(t + 100_000);
+    assertEquals(900_000, WatchClock.elapsedSince(read, t + 1_000_000));
+    long afterStall = t + 30_000_000; // a 30 ms collection later
+    WatchClock.tickAfterStall(afterStall);
+    assertEquals(0, WatchClock.elapsedSince(read, afterStall));
+    assertEquals(200_000, WatchClock.elapsedSince(read, afterStall + 200_000));
+    // A reader of the stall's own tick is counted from the next tick, as always.
+    long readAtStall = WatchClock.current();
+    assertEquals(0, WatchClock.elapsedSince(readAtStall, afterStall + 200_000));
+    WatchClock.tick(afterStall + 300_000);
+    assertEquals(100_000, WatchClock.elapsedSince(readAtStall, afterStall + 400_000));
+  }
 }

@@ -229,6 +229,11 @@ public final class HubHost implements AutoCloseable {
     return file.path();
   }
 
+  /** How many times this host's receive loop took a thread's roles over (see {@code ReceiveLoop}); tests. */
+  long takeOvers() {
+    return loop.takeOvers();
+  }
+
   /**
    * The path a plugin opens to attach ({@code /proc/<hostpid>/fd/<n>} for sealed memory, else the plain
    * file): pass it as the plugin's hub path. It leads to the hub even if its name in the directory is

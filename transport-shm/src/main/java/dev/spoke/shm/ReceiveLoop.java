@@ -30,6 +30,9 @@ import org.slf4j.LoggerFactory;
  * HubConfig#handOffAfter()}, and when the leader (or a caller holding a ring's consumer role) has run
  * application code for longer than that, it takes the stuck thread's roles over ({@link
  * InboundDelivery.Delivering#tryTakeOver}) and leads in its place; another thread becomes the standby.
+ * After a look that comes late (the JVM stopped its threads meanwhile for a collection or a safepoint,
+ * or the standby waited for a core), time in application code counts from that look: the watched
+ * thread was held up just the same.
  * The stuck thread, back from its code, finds its roles gone and becomes an idle follower. While the
  * leader is parked the standby sleeps too: an idle loop costs nothing more.
  *
@@ -432,12 +435,14 @@ final class ReceiveLoop implements InboundDelivery.Role {
    * <p>Each look ticks the {@link WatchClock} and comes when the first thread watched could be due:
    * after the whole limit if nobody was in application code or everybody had just entered it (whoever
    * entered since the last tick cannot be due before the next tick plus the limit). So a thread is taken
-   * over after at least the limit and at most about twice it, and a busy loop whose handlers return at
-   * once wakes its standby once per limit only: on a machine of two cores each wake-up is a thread a
-   * spinning one must make room for, and a timed park costs a VM exit or two.
+   * over after at least the limit and at most about twice it (counted from the last stall of the
+   * process, see below), and a busy loop whose handlers return at once wakes its standby once per limit
+   * only: on a machine of two cores each wake-up is a thread a spinning one must make room for, and a
+   * timed park costs a VM exit or two.
    */
   private void standBy(Thread me) {
     long lookAfter = handOffAfterNanos / 2;
+    int lateLooksInARow = 0;
     long wakesAtLastLook = -1;
     while (standby == me && !source.stopping()) {
       if (parked && leaderWakes == wakesAtLastLook) {
@@ -456,9 +461,21 @@ final class ReceiveLoop implements InboundDelivery.Role {
         continue;
       }
       wakesAtLastLook = leaderWakes;
+      long parkedAt = System.nanoTime();
       LockSupport.parkNanos(this, lookAfter);
       long now = System.nanoTime();
-      WatchClock.tick(now);
+      if (now - parkedAt - lookAfter > lateAfterNanos() && lateLooksInARow < MAX_LATE_LOOKS_FORGIVEN) {
+        // Woke late: the JVM stopped its threads (a collection, a safepoint) or this one waited for a
+        // core. Whoever is watched was held up as well, and that is no time in its code: count it from
+        // now. (A G1 pause of a few ms at 1M calls/s otherwise cost a take-over whenever it caught the
+        // leader in a callback, and each take-over a thread that wants a core.) Bounded: on a machine
+        // where this thread is always late, stuck threads are still taken over a few looks later.
+        lateLooksInARow++;
+        WatchClock.tickAfterStall(now);
+      } else {
+        lateLooksInARow = 0;
+        WatchClock.tick(now);
+      }
       long next = takeOverStuck(me, now);
       if (next < 0) {
         // This thread leads now; someone else stands by.
@@ -516,6 +533,14 @@ final class ReceiveLoop implements InboundDelivery.Role {
     // that very moment) cannot make the standby spin.
     return Math.max(next, MIN_LOOK_NANOS);
   }
+
+  /** How much later than it asked the standby may wake before its look counts as late (see standBy). */
+  private long lateAfterNanos() {
+    return Math.max(handOffAfterNanos / 4, MIN_LOOK_NANOS);
+  }
+
+  /** Late looks in a row that restart the watch clock (see standBy); the next one judges as usual. */
+  private static final int MAX_LATE_LOOKS_FORGIVEN = 4;
 
   /** The shortest wait between two looks of the standby. */
   private static final long MIN_LOOK_NANOS = 20_000;

@@ -262,6 +262,78 @@ class RingOwnershipTest {
   }
 
   @Test
+  void aStallOfTheWholeProcessIsNoTimeInApplicationCode() throws Exception {
+    // The host runs each of the plugin's frames in application code for 1 ms, under a hand-off limit
+    // of 5 ms: never too long. Meanwhile full collections stop every thread for far longer than the
+    // limit, many of them inside that code. That is no time the code ran: nobody may be taken over.
+    // (Before the standby forgave its late looks, every such stall that caught the leader in code it
+    // had entered before the standby's last look was a take-over.)
+    HubConfig config = CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofMillis(5)).build();
+    long codeNanos = 1_000_000;
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation r = host.reservePeer("p", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "p", config);
+      peer.transport().start(new Recording());
+      java.util.concurrent.atomic.AtomicLong longestInCode = new java.util.concurrent.atomic.AtomicLong();
+      java.util.concurrent.atomic.AtomicLong delivered = new java.util.concurrent.atomic.AtomicLong();
+      // One frame at a time: the sender waits for each to be delivered, so the loop is the only thread
+      // that wants a core (a preempted leader is another matter).
+      java.util.concurrent.Semaphore room = new java.util.concurrent.Semaphore(1);
+      r.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
+          long t0 = System.nanoTime();
+          try {
+            while (System.nanoTime() - t0 < codeNanos) {
+              Thread.onSpinWait();
+            }
+          } finally {
+            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
+          }
+          longestInCode.accumulateAndGet(System.nanoTime() - t0, Math::max);
+          delivered.incrementAndGet();
+          room.release();
+        }
+      });
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicReference<Throwable> senderFailed = new AtomicReference<>();
+      Thread sender = new Thread(() -> {
+        try {
+          for (long id = 1; !stop.get(); id++) {
+            if (!room.tryAcquire(10, TimeUnit.SECONDS)) {
+              throw new AssertionError("frame " + (id - 1) + " was not delivered within 10 s");
+            }
+            send(peer.transport(), FrameKind.CALL_START, id, 4, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+          }
+        } catch (Throwable t) {
+          senderFailed.set(t);
+        }
+      }, "stall-test-sender");
+      sender.start();
+      // Enough live objects that a full collection takes tens of ms on any machine.
+      Object[] live = new Object[1 << 20];
+      for (int i = 0; i < live.length; i++) {
+        live[i] = new long[4];
+      }
+      for (int round = 0; round < 30; round++) {
+        System.gc();
+        Thread.sleep(15);
+      }
+      stop.set(true);
+      sender.join(TimeUnit.SECONDS.toMillis(20));
+      assertEquals(null, senderFailed.get(), "the sender failed");
+      assertTrue(live[live.length - 1] != null);
+      assertTrue(delivered.get() > 100, "only " + delivered.get() + " frames were delivered");
+      // The stalls did hit the code: some entry took over twice the limit by the wall clock.
+      assertTrue(longestInCode.get() > 2 * config.handOffAfter().toNanos(),
+          "no stall caught the code (longest entry " + longestInCode.get() / 1000 + " µs): the test proves nothing");
+      assertEquals(0, host.takeOvers(), "threads were taken over for time the whole process stood still");
+      peer.close();
+    }
+  }
+
+  @Test
   void framesQueuedWhileTheTransportClosesAreReleasedExactlyOnce() throws Exception {
     // Threads that must not wait queue their frames (slots of their own) while the ring is full; the
     // transport closes meanwhile. The queue has one consumer at a time, so every queued slot comes
