@@ -91,6 +91,24 @@ public final class ClientCalls {
     ThreadlessExecutor executor = new ThreadlessExecutor();
     ClientCall<ReqT, RespT> call = channel.newCall(method, options.withExecutor(executor));
     BlockingUnaryListener<RespT> listener = new BlockingUnaryListener<>();
+    try {
+      return blockingUnaryCall(call, executor, listener, method, request);
+    } catch (InternalError e) {
+      // NOTE: HotSpot raises a fault met in mapped memory at the thread's next check for it, which may
+      // come after the call ended (in the lines that tidy it up). If it is the transport's, the call's
+      // outcome stands: the hub's loss is the next call's to tell.
+      if (listener.done && executor.isTransportFault(e)) {
+        if (listener.status.isOk()) {
+          return listener.value;
+        }
+        throw listener.status.asRuntimeException(listener.trailers);
+      }
+      throw e;
+    }
+  }
+
+  private static <ReqT, RespT> RespT blockingUnaryCall(ClientCall<ReqT, RespT> call, ThreadlessExecutor executor,
+      BlockingUnaryListener<RespT> listener, MethodDescriptor<ReqT, RespT> method, ReqT request) {
     boolean interrupted = false;
     try {
       call.start(listener, null);
@@ -123,10 +141,10 @@ public final class ClientCalls {
       }
       throw listener.status.asRuntimeException(listener.trailers);
     } finally {
-      executor.shutdown();
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
+      executor.shutdown();
     }
   }
 
