@@ -53,10 +53,10 @@ public final class WatchClock {
   }
 
   /**
-   * Publishes a new tick at {@code now}, after a watchdog found that the process had stalled (it woke
-   * much later than it asked to: a collection or a safepoint stopped every thread, or the machine gave
-   * it no core). A thread watched was held up just the same, so no time before {@code now} counts as
-   * time in application code: every earlier tick is bounded by {@code now} from here on. Watchdogs only.
+   * Publishes a new tick at {@code now}, after a watchdog found that the process had stood still since
+   * its last look (a collection stopped every thread), or that it could not look on time itself. A
+   * thread watched was most likely held up just the same, so no time before {@code now} counts as time in application code: every earlier tick is
+   * bounded by {@code now} from here on. Watchdogs only.
    */
   public static void tickAfterStall(long now) {
     synchronized (LOCK) {

@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * HubConfig#handOffAfter()}, and when the leader (or a caller holding a ring's consumer role) has run
  * application code for longer than that, it takes the stuck thread's roles over ({@link
  * InboundDelivery.Delivering#tryTakeOver}) and leads in its place; another thread becomes the standby.
- * After a look that comes late (the JVM stopped its threads meanwhile for a collection or a safepoint,
- * or the standby waited for a core), time in application code counts from that look: the watched
- * thread was held up just the same.
+ * After a look that finds the JVM collected garbage meanwhile, or that comes late, time in application
+ * code counts from that look: the watched thread was held up too. The standby runs with the batch policy
+ * ({@link SchedulingPolicy}), so that its looks do not preempt the loops it watches.
  * The stuck thread, back from its code, finds its roles gone and becomes an idle follower. While the
  * leader is parked the standby sleeps too: an idle loop costs nothing more.
  *
@@ -120,6 +120,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private volatile Thread leader;
   private volatile boolean parked;
   private volatile long takeOvers;
+  /** Collections between the standby's looks; the standby's, handed on with that role. */
+  private final CollectionPauses pauses = new CollectionPauses();
 
   private static final java.lang.invoke.VarHandle LEADER;
   private static final java.lang.invoke.VarHandle STANDBY;
@@ -435,14 +437,32 @@ final class ReceiveLoop implements InboundDelivery.Role {
    * <p>Each look ticks the {@link WatchClock} and comes when the first thread watched could be due:
    * after the whole limit if nobody was in application code or everybody had just entered it (whoever
    * entered since the last tick cannot be due before the next tick plus the limit). So a thread is taken
-   * over after at least the limit and at most about twice it (counted from the last stall of the
-   * process, see below), and a busy loop whose handlers return at once wakes its standby once per limit
+   * over after at least the limit and at most about twice it (counted from the last collection, see
+   * CollectionPauses), and a busy loop whose handlers return at once wakes its standby once per limit
    * only: on a machine of two cores each wake-up is a thread a spinning one must make room for, and a
-   * timed park costs a VM exit or two.
+   * timed park costs a VM exit or two. So the standby runs with the batch policy ({@link
+   * SchedulingPolicy}): its wake-ups take a free core, or wait for a busy one's slice to end, rather
+   * than preempt a spinning loop. On a machine whose every core is busy, a thread stuck computing is
+   * therefore taken over some time slices later (a late look restarts the clock, at most four times
+   * in a row).
    */
   private void standBy(Thread me) {
+    // Its looks must not preempt the loops it watches (see SchedulingPolicy); back to normal before it
+    // leads, on every way out.
+    boolean batch = SchedulingPolicy.setBatch(true);
+    try {
+      watch(me);
+    } finally {
+      if (batch) {
+        SchedulingPolicy.setBatch(false);
+      }
+    }
+  }
+
+  /** The standby's watch (see {@link #standBy}). */
+  private void watch(Thread me) {
     long lookAfter = handOffAfterNanos / 2;
-    int lateLooksInARow = 0;
+    int pausedLooksInARow = 0;
     long wakesAtLastLook = -1;
     while (standby == me && !source.stopping()) {
       if (parked && leaderWakes == wakesAtLastLook) {
@@ -464,16 +484,16 @@ final class ReceiveLoop implements InboundDelivery.Role {
       long parkedAt = System.nanoTime();
       LockSupport.parkNanos(this, lookAfter);
       long now = System.nanoTime();
-      if (now - parkedAt - lookAfter > lateAfterNanos() && lateLooksInARow < MAX_LATE_LOOKS_FORGIVEN) {
-        // Woke late: the JVM stopped its threads (a collection, a safepoint) or this one waited for a
-        // core. Whoever is watched was held up as well, and that is no time in its code: count it from
-        // now. (A G1 pause of a few ms at 1M calls/s otherwise cost a take-over whenever it caught the
-        // leader in a callback, and each take-over a thread that wants a core.) Bounded: on a machine
-        // where this thread is always late, stuck threads are still taken over a few looks later.
-        lateLooksInARow++;
+      boolean late = now - parkedAt - lookAfter > lateAfterNanos();
+      if ((pauses.sinceLastLook() | late) && pausedLooksInARow < MAX_PAUSED_LOOKS_FORGIVEN) {
+        // The JVM collected meanwhile, or this look comes late (another pause of the JVM, or no core was
+        // free for a while): a watched thread caught in its code was held up as well, and ran none of
+        // it then. Time in application code counts from now. Bounded: where the JVM collects all the
+        // time, or the standby is always late, stuck threads are still taken over a few looks later.
+        pausedLooksInARow++;
         WatchClock.tickAfterStall(now);
       } else {
-        lateLooksInARow = 0;
+        pausedLooksInARow = 0;
         WatchClock.tick(now);
       }
       long next = takeOverStuck(me, now);
@@ -534,13 +554,13 @@ final class ReceiveLoop implements InboundDelivery.Role {
     return Math.max(next, MIN_LOOK_NANOS);
   }
 
-  /** How much later than it asked the standby may wake before its look counts as late (see standBy). */
+  /** How much later than it asked a look may come before it counts as late (see watch). */
   private long lateAfterNanos() {
     return Math.max(handOffAfterNanos / 4, MIN_LOOK_NANOS);
   }
 
-  /** Late looks in a row that restart the watch clock (see standBy); the next one judges as usual. */
-  private static final int MAX_LATE_LOOKS_FORGIVEN = 4;
+  /** Looks in a row that restart the watch clock (see watch); the next one judges as usual. */
+  private static final int MAX_PAUSED_LOOKS_FORGIVEN = 4;
 
   /** The shortest wait between two looks of the standby. */
   private static final long MIN_LOOK_NANOS = 20_000;
