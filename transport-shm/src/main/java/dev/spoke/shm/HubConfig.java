@@ -150,8 +150,9 @@ public final class HubConfig {
    * run where its frame arrived, the default) before another thread takes over delivering, so that
    * other calls wait no longer than about this behind a handler that blocks or computes: its thread is
    * taken over once it has run the code this long, and within twice this (the watchdog looks when the
-   * first thread could be due, not on a fixed beat). Blocking Spoke calls hand over at once, whatever
-   * this is.
+   * first thread could be due, not on a fixed beat). Time the JVM spent collecting garbage does not
+   * count, and on a machine whose every core is busy the watchdog (which yields to spinning threads)
+   * may look a few time slices late. Blocking Spoke calls hand over at once, whatever this is.
    */
   public Duration handOffAfter() {
     return handOffAfter;
