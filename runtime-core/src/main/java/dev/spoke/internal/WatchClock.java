@@ -55,8 +55,8 @@ public final class WatchClock {
   /**
    * Publishes a new tick at {@code now}, after a watchdog found that the process had stood still since
    * its last look (a collection stopped every thread), or that it could not look on time itself. A
-   * thread watched was most likely held up just the same, so no time before {@code now} counts as time in application code: every earlier tick is
-   * bounded by {@code now} from here on. Watchdogs only.
+   * thread watched was most likely held up just the same, so no time before {@code now} counts as time
+   * in application code: every earlier tick is bounded by {@code now} from here on. Watchdogs only.
    */
   public static void tickAfterStall(long now) {
     synchronized (LOCK) {

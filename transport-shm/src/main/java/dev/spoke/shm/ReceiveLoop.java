@@ -485,6 +485,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
       LockSupport.parkNanos(this, lookAfter);
       long now = System.nanoTime();
       boolean late = now - parkedAt - lookAfter > lateAfterNanos();
+      // NOTE: `|`, not `||`: the collectors' count is read on every look, so that it stays current.
       if ((pauses.sinceLastLook() | late) && pausedLooksInARow < MAX_PAUSED_LOOKS_FORGIVEN) {
         // The JVM collected meanwhile, or this look comes late (another pause of the JVM, or no core was
         // free for a while): a watched thread caught in its code was held up as well, and ran none of

@@ -313,7 +313,8 @@ class RingOwnershipTest {
     try (java.util.stream.Stream<Path> tasks = java.nio.file.Files.list(java.nio.file.Paths.get("/proc/self/task"))) {
       return tasks.filter(t -> {
         try {
-          String stat = new String(java.nio.file.Files.readAllBytes(t.resolve("stat")), java.nio.charset.StandardCharsets.US_ASCII);
+          byte[] bytes = java.nio.file.Files.readAllBytes(t.resolve("stat"));
+          String stat = new String(bytes, java.nio.charset.StandardCharsets.US_ASCII);
           int open = stat.indexOf('(');
           int close = stat.lastIndexOf(')');
           if (!stat.substring(open + 1, close).startsWith("spoke-hub-recei")) {
