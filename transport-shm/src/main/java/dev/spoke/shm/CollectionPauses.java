@@ -10,7 +10,7 @@ import java.util.List;
  * code is no time it ran that code: a G1 pause of a few ms at a million calls a second otherwise found
  * the leader inside a callback it had entered before the last look, and took it over.
  *
- * <p>Not thread-safe: used by the loop's standby, and handed on with that role.
+ * <p>Not thread-safe: one per standby, used by that thread only.
  */
 final class CollectionPauses {
 

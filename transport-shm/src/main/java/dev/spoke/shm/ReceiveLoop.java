@@ -120,8 +120,6 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private volatile Thread leader;
   private volatile boolean parked;
   private volatile long takeOvers;
-  /** Collections between the standby's looks; the standby's, handed on with that role. */
-  private final CollectionPauses pauses = new CollectionPauses();
 
   private static final java.lang.invoke.VarHandle LEADER;
   private static final java.lang.invoke.VarHandle STANDBY;
@@ -461,6 +459,9 @@ final class ReceiveLoop implements InboundDelivery.Role {
 
   /** The standby's watch (see {@link #standBy}). */
   private void watch(Thread me) {
+    // This standby's own: made here, not with the loop, so that starting a loop never loads the JVM's
+    // management beans.
+    CollectionPauses pauses = new CollectionPauses();
     long lookAfter = handOffAfterNanos / 2;
     int pausedLooksInARow = 0;
     long wakesAtLastLook = -1;
