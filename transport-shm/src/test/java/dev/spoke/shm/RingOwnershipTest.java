@@ -295,9 +295,9 @@ class RingOwnershipTest {
       sender.start();
       try {
         // The host's receive threads by their (truncated) name; the standby is among them once the
-        // leader has run a while awake.
-        Conditions.waitUntil("one host receive thread has the batch policy", 10,
-            () -> hostReceiveThreadsWithPolicy(3) == 1);
+        // leader has run a while awake. Frames must have flowed by then, or the check below says nothing.
+        Conditions.waitUntil("frames delivered, and one host receive thread with the batch policy", 10,
+            () -> delivered.get() >= 1000 && hostReceiveThreadsWithPolicy(3) == 1);
       } finally {
         stop.set(true);
         sender.join(TimeUnit.SECONDS.toMillis(20));
