@@ -45,6 +45,7 @@ public class HubCallBenchmark {
   private Connection hostSide;
   private Connection peerSide;
   private EchoSpoke.EchoBlockingStub stub;
+  private EchoSpoke.EchoBlockingStub stubWithHeader;
   private Payload request;
 
   @Setup
@@ -60,6 +61,7 @@ public class HubCallBenchmark {
     peerSide = Connection.builder(peer.transport()).registry(services).executor(pool).localName("plugin").build().start();
     hostSide = Connection.builder(r.transport()).executor(pool).localName("host").build().start();
     stub = EchoSpoke.newBlockingStub(hostSide.channel());
+    stubWithHeader = stub.withHeader("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
     request = Payloads.ofSize(size);
   }
 
@@ -76,5 +78,11 @@ public class HubCallBenchmark {
   @Benchmark
   public Payload unary() {
     return stub.unary(request);
+  }
+
+  /** The same call with a request header, as traced calls carry: metadata and message share one payload. */
+  @Benchmark
+  public Payload unaryWithHeader() {
+    return stubWithHeader.unary(request);
   }
 }

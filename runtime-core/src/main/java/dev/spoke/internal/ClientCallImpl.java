@@ -19,7 +19,6 @@ import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
 import dev.spoke.transport.Transport;
 import java.io.IOException;
-import java.util.Arrays;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
@@ -550,7 +549,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     Status status = Status.fromCodeValue(statusCode);
     Metadata trailers = new Metadata();
     Metadata responseHeaders = (flags & FrameHeader.FLAG_HEADERS) != 0 ? new Metadata() : null;
-    byte[] message = payload;
+    int messageAt = 0;
     try {
       if ((flags & FrameHeader.FLAG_METADATA) != 0) {
         CallTrailers t = WireMetadata.readPrefixed(payload, CallTrailers.parser());
@@ -561,7 +560,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         if (responseHeaders != null) {
           responseHeaders = WireMetadata.toMetadata(t.getHeadersList());
         }
-        message = Arrays.copyOfRange(payload, WireMetadata.prefixedEnd(payload), payload.length);
+        messageAt = WireMetadata.prefixedEnd(payload);
       }
     } catch (IOException e) {
       status = Status.INTERNAL.withDescription(
@@ -583,7 +582,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
           + ": " + status.getDescription());
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      flow.add(message);
+      flow.add(payload, messageAt);
     }
     serverStatus = status;
     serverTrailers = trailers;
@@ -603,11 +602,11 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   }
 
   private void deliverInContext() {
-    byte[] bytes;
-    while ((bytes = flow.nextToDeliver()) != null) {
+    Object next;
+    while ((next = flow.nextToDeliver()) != null) {
       RespT message;
       try {
-        message = method.getResponseMarshaller().parse(bytes, 0, bytes.length);
+        message = StreamFlow.parse(method.getResponseMarshaller(), next);
       } catch (IOException | RuntimeException e) {
         Status s = conn.parseFailure("a response of " + method.getFullMethodName(), e);
         cancelWith(s, true);

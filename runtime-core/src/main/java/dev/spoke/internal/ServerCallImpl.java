@@ -18,7 +18,6 @@ import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -203,12 +202,12 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   // Call executor
 
   private void start(int flags, byte[] payload) {
-    byte[] message = payload;
+    int messageAt = 0;
     if ((flags & FrameHeader.FLAG_METADATA) != 0) {
       try {
         context.headers = WireMetadata.toMetadata(
             WireMetadata.readPrefixed(payload, CallHeaders.parser()).getEntriesList());
-        message = Arrays.copyOfRange(payload, WireMetadata.prefixedEnd(payload), payload.length);
+        messageAt = WireMetadata.prefixedEnd(payload);
       } catch (IOException | RuntimeException e) {
         endAbnormally(Status.INTERNAL.withDescription(
             "malformed request headers for " + method.getFullMethodName() + " from " + conn.remoteName() + ": "
@@ -235,7 +234,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       starting = null;
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      flow.add(message);
+      flow.add(payload, messageAt);
     } else if ((flags & FrameHeader.FLAG_END_STREAM) != 0 && method.getType().clientSendsOneMessage()) {
       endAbnormally(Status.INTERNAL.withDescription(
           "the client half-closed " + method.getFullMethodName() + " without sending its request"), true);
@@ -254,11 +253,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     if (listener == null) {
       return;
     }
-    byte[] bytes;
-    while (!ended && (bytes = flow.nextToDeliver()) != null) {
+    Object next;
+    while (!ended && (next = flow.nextToDeliver()) != null) {
       ReqT message;
       try {
-        message = method.getRequestMarshaller().parse(bytes, 0, bytes.length);
+        message = StreamFlow.parse(method.getRequestMarshaller(), next);
       } catch (IOException | RuntimeException e) {
         endAbnormally(conn.parseFailure("a request of " + method.getFullMethodName(), e), true);
         return;

@@ -1,5 +1,7 @@
 package dev.spoke.internal;
 
+import dev.spoke.Marshaller;
+import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
@@ -39,8 +41,9 @@ final class StreamFlow {
   // Inbound.
   private volatile int requestsToApply;
   private volatile int inboundQueued;
-  private byte[] firstInbound; // call executor only: most calls never hold more than one message
-  private ArrayDeque<byte[]> inbound; // call executor only, messages after firstInbound
+  // A message waiting is a byte[] holding just the message, or a MessageAfterMetadata.
+  private Object firstInbound; // call executor only: most calls never hold more than one message
+  private ArrayDeque<Object> inbound; // call executor only, messages after firstInbound
   private int requested; // call executor only
   private int consumedSinceGrant; // call executor only
   /** Messages granted beyond the initial window; raised by the executor before it sends the grant. */
@@ -159,8 +162,20 @@ final class StreamFlow {
     return received;
   }
 
-  /** Call executor: an admitted message arrived for delivery. */
-  void add(byte[] message) {
+  /** Call executor: an admitted message arrived for delivery, the whole of {@code payload}. */
+  void add(byte[] payload) {
+    addWaiting(payload);
+  }
+
+  /**
+   * Call executor: an admitted message arrived for delivery, the bytes of {@code payload} from {@code
+   * offset} on (metadata came before it in the same frame): it is parsed where it lies, not copied.
+   */
+  void add(byte[] payload, int offset) {
+    addWaiting(offset == 0 ? payload : new MessageAfterMetadata(payload, offset));
+  }
+
+  private void addWaiting(Object message) {
     if (firstInbound == null && (inbound == null || inbound.isEmpty())) {
       firstInbound = message;
       return;
@@ -171,20 +186,43 @@ final class StreamFlow {
     inbound.add(message);
   }
 
-  /** Call executor: the next message the application asked for, or null. */
-  byte[] nextToDeliver() {
+  /**
+   * Call executor: the next message the application asked for, or null; {@link #parse} reads it.
+   */
+  Object nextToDeliver() {
     requested += (int) REQUESTS_TO_APPLY.getAndSet(this, 0);
     if (requested <= 0 || !hasUndelivered()) {
       return null;
     }
     requested--;
     INBOUND_QUEUED.getAndAdd(this, -1);
-    byte[] next = firstInbound;
+    Object next = firstInbound;
     if (next != null) {
       firstInbound = null;
       return next;
     }
     return inbound.poll();
+  }
+
+  /** Parses a message {@link #nextToDeliver} returned. */
+  static <T> T parse(Marshaller<T> marshaller, Object message) throws IOException {
+    if (message instanceof byte[]) {
+      byte[] bytes = (byte[]) message;
+      return marshaller.parse(bytes, 0, bytes.length);
+    }
+    MessageAfterMetadata m = (MessageAfterMetadata) message;
+    return marshaller.parse(m.payload, m.offset, m.payload.length - m.offset);
+  }
+
+  /** A message that follows its frame's metadata in the payload's array: read there, not copied out. */
+  private static final class MessageAfterMetadata {
+    final byte[] payload;
+    final int offset;
+
+    MessageAfterMetadata(byte[] payload, int offset) {
+      this.payload = payload;
+      this.offset = offset;
+    }
   }
 
   /** Call executor: true if messages wait that were not delivered. */

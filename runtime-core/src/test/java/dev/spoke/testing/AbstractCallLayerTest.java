@@ -922,6 +922,21 @@ public abstract class AbstractCallLayerTest {
   }
 
   @Test
+  void aLargeMessageAfterHeadersAndBeforeTrailersArrivesByteExact() throws Exception {
+    // Metadata and message share one payload each way: the receiver parses the message where it lies,
+    // after the metadata, so an offset wrong by one byte would show here.
+    AtomicReference<Metadata> trailers = new AtomicReference<>();
+    CallOptions options = CallOptions.DEFAULT.withHeader("trace-id", "abc-123").withTrailersListener(trailers::set);
+    ByteString payload = TestService.pattern(31, 200_003);
+    TestResponse response = blockingUnary(
+        TestRequest.newBuilder().setId(31).setPayload(payload).setEchoHeader("trace-id").build(), options);
+    assertEquals(payload, response.getPayload(), "the request's bytes, echoed, after the request's headers");
+    assertEquals("abc-123", response.getHeaderValue());
+    assertEquals("abc-123", trailers.get().get("echo-trace-id"), "the trailers before the response's message");
+    assertEquals(31, response.getId());
+  }
+
+  @Test
   void headersOfStreamingCallsArrive() throws Exception {
     Recorder<TestResponse> recorder = new Recorder<>();
     ClientCall<TestRequest, TestResponse> call = channel.newCall(TestService.BIDI, CallOptions.DEFAULT.withHeader("k", "v"));
