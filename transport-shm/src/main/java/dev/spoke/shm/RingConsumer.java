@@ -96,6 +96,8 @@ final class RingConsumer implements InboundDelivery.Role {
 
   // The owner's.
   private final FrameHeader inHeader = new FrameHeader();
+  /** Set by {@link #deliver} when it stopped at a frame that is not a response (responses only). */
+  private boolean stoppedAtOtherFrame;
   private final ByteBuffer inlineIn = ByteBuffer.allocate(INLINE_CAPACITY);
   private final ByteBuffer inlineInView = inlineIn.asReadOnlyBuffer();
 
@@ -294,10 +296,12 @@ final class RingConsumer implements InboundDelivery.Role {
       if (delivered > 0) {
         deliveredByCallers.add(delivered);
       }
-      // Stopped short of the limit with frames left: at a frame that is not a response (or the
-      // transport closed); the receive loop's to deliver.
+      // Given back only when delivery stopped at a frame that is not a response (or the transport
+      // closed): the receive loop's to deliver. NOTE: not judged by looking at the ring again: a
+      // response published since the batch's last look would read as such a frame, and the caller
+      // would hand its own response to the loop (waking it, if parked) instead of taking it next look.
       keep = owner == Thread.currentThread() && !InboundDelivery.takenOver() && transport.closedStatus() == null
-          && !violated && (delivered == limit || !in.hasNext());
+          && !violated && !stoppedAtOtherFrame;
       return delivered;
     } finally {
       if (!keep) {
@@ -328,6 +332,7 @@ final class RingConsumer implements InboundDelivery.Role {
    */
   private int deliver(int limit, boolean responsesOnly) {
     assert assertOwner();
+    stoppedAtOtherFrame = false;
     FrameListener l = transport.listener();
     if (l == null) {
       return 0;
@@ -360,6 +365,7 @@ final class RingConsumer implements InboundDelivery.Role {
         return handled;
       }
       if (responsesOnly && (kind.sentByClient() || kind == FrameKind.GOAWAY)) {
+        stoppedAtOtherFrame = true;
         break; // not a response: the receive loop's to deliver (see the class comment)
       }
       if ((flags & ~FrameHeader.KNOWN_FLAGS) != 0) {

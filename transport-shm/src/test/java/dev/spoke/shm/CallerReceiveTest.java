@@ -1,9 +1,11 @@
 package dev.spoke.shm;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.spoke.Status;
+import dev.spoke.testing.Conditions;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
@@ -97,5 +99,83 @@ class CallerReceiveTest {
       assertTrue(byCallers < (SOAK ? 1_000_000 : 100_000), "the loop never delivered a frame either");
       peer.close();
     }
+  }
+
+  /**
+   * A caller that keeps polling while only responses come keeps the role: every response is its own to
+   * deliver, even one published while the caller looks at the ring. A caller that judged "frames left
+   * after my batch" by looking again would read such a late response as a frame for the loop and hand
+   * it over (waking the loop, were it parked): that would show here as frames delivered by the loop.
+   */
+  @Test
+  void aCallerPollingOnlyResponsesKeepsTheRoleAndDeliversEveryOne() throws Exception {
+    HubConfig config = SlotAllocatorTest.SMALL.toBuilder().directory(dir).build();
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation r = host.reservePeer("sender", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "sender", config);
+      AtomicLong delivered = new AtomicLong();
+      AtomicLong byOthers = new AtomicLong();
+      AtomicReference<Thread> caller = new AtomicReference<>();
+      r.transport().start(new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          if (Thread.currentThread() != caller.get()) {
+            byOthers.incrementAndGet();
+          }
+          delivered.incrementAndGet();
+        }
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      });
+      peer.transport().start(new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {}
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      });
+      int frames = SOAK ? 2_000_000 : 200_000;
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread polling = new Thread(() -> {
+        while (!stop.get()) {
+          r.transport().receiveOnCallerThread(4);
+        }
+        r.transport().endReceiveOnCallerThread();
+      }, "test-caller");
+      caller.set(polling);
+      polling.start();
+      try {
+        // Whoever holds the role first takes the first frames; once the caller delivered one it holds
+        // the role, and keeps it from then on.
+        long sent = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (r.transport().framesDeliveredByCallers() == 0) {
+          if (System.nanoTime() - deadline > 0) {
+            fail("the caller never took the role in 10 s");
+          }
+          send(peer, sent++);
+        }
+        long before = sent;
+        Conditions.waitUntil("the first frames delivered", 10, () -> delivered.get() == before);
+        byOthers.set(0);
+        for (int i = 0; i < frames; i++) {
+          send(peer, sent++);
+        }
+        long total = sent;
+        Conditions.waitUntil("every frame delivered", 30, () -> delivered.get() == total);
+      } finally {
+        stop.set(true);
+        polling.join();
+      }
+      assertEquals(0, byOthers.get(), "responses the caller handed to the loop while it kept polling");
+      peer.close();
+    }
+  }
+
+  private static void send(HubPeer peer, long callId) throws Exception {
+    OutboundFrame f = peer.transport().claim(0, Long.MAX_VALUE);
+    f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).callId(callId);
+    f.commit();
   }
 }
