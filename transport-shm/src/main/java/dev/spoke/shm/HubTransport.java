@@ -554,7 +554,14 @@ public final class HubTransport implements Transport {
     try {
       int length = payload.limit();
       if (slotRef != SlotAllocator.NONE && !slots.markInFlight(slotRef, selfId, remoteId)) {
-        // Cannot happen unless someone else freed our slot; the padding keeps the ring moving.
+        // Somebody freed our slot while the frame was written; the padding keeps the ring moving. The
+        // host does so when it takes this side's entry back (the connection closed under the call): it
+        // marks the entry first, so the entry read after the failed CAS tells that apart from a fault.
+        Status closedNow = closed;
+        if (closedNow != null || !endpoint.remoteAlive(this)) {
+          throw (closedNow != null ? closedNow : Status.UNAVAILABLE.withDescription("the connection to "
+              + remoteName + " was taken back while a frame was being sent")).asException();
+        }
         throw Status.INTERNAL.withDescription("lost ownership of " + SlotAllocator.describe(slotRef)
             + " before sending it to " + remoteName).asException();
       }

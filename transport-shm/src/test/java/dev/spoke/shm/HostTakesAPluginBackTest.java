@@ -3,6 +3,7 @@ package dev.spoke.shm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.spoke.Status;
@@ -58,6 +59,36 @@ class HostTakesAPluginBackTest {
     }
     // The test must have exercised the race: frames were waiting in the plugin's ring when it ended.
     assertTrue(frameLeftBehind > 0, "no round ended with frames waiting in the plugin's ring");
+  }
+
+  @Test
+  void aFrameBeingWrittenWhenTheHostTakesThePluginBackEndsUnavailable() throws Exception {
+    // The host's reclaim frees the plugin's slots, a frame's slot among them while the plugin still
+    // writes it: sending it then fails as the closed connection it is, not as an internal fault.
+    HubConfig config = HubConfig.builder().directory(dir).maxPeers(4).ringCapacity(64)
+        .sizeClasses(SizeClass.of(1024, 32), SizeClass.of(4096, 64)).build();
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation r = host.reservePeer("taken-back", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "taken-back", config);
+      FrameListener quiet = new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {}
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      };
+      peer.transport().start(quiet);
+      r.transport().start(quiet);
+      OutboundFrame f = peer.transport().claim(PAYLOAD, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+      f.header().clear().kind(FrameKind.REQUEST_MESSAGE).callId(1);
+      f.payload().put(new byte[PAYLOAD]);
+      assertFalse(host.snapshot().poolFullyFree(), "the frame's payload is not in a slot");
+      host.releasePeer(r, "the host takes it back");
+      Conditions.waitUntil("the reclaim freed the plugin's slot", 10, () -> host.snapshot().poolFullyFree());
+      StatusException e = assertThrows(StatusException.class, f::commit);
+      assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), String.valueOf(e.getStatus()));
+      peer.close();
+    }
   }
 
   /** One plugin flooded, then taken back; returns 1 if frames were waiting for it when it ended. */
