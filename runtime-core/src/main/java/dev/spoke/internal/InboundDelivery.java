@@ -171,6 +171,8 @@ public final class InboundDelivery {
     int count;
     /** Nesting depth of application code on this thread (the state is set at 0 → 1 only). */
     int applicationDepth;
+    /** The roles held were taken as a caller ({@link #enterAsCaller}); false once none is held. */
+    boolean asCaller;
     final Delivering state = new Delivering(Thread.currentThread());
   }
 
@@ -183,7 +185,21 @@ public final class InboundDelivery {
 
   /** The calling thread now holds {@code role}; pair with {@link #leave}. */
   public static void enter(Role role) {
+    add(held(), role);
+  }
+
+  /**
+   * As {@link #enter}, for a thread that takes {@code role} while it waits for a response of its own
+   * (not a receive loop's thread, and not in application code): it gives up what it holds so before
+   * it runs application code (see {@link #enterApplicationCode}).
+   */
+  public static void enterAsCaller(Role role) {
     Held h = held();
+    add(h, role);
+    h.asCaller = true;
+  }
+
+  private static void add(Held h, Role role) {
     if (h.count == h.roles.length) {
       h.roles = Arrays.copyOf(h.roles, h.count * 2);
     }
@@ -200,6 +216,7 @@ public final class InboundDelivery {
       if (h.roles[i] == role) {
         System.arraycopy(h.roles, i + 1, h.roles, i, h.count - i - 1);
         h.roles[--h.count] = null;
+        h.asCaller &= h.count > 0;
         return;
       }
     }
@@ -226,16 +243,27 @@ public final class InboundDelivery {
       h.roles[h.count] = null;
       r.relinquish();
     }
+    h.asCaller = false;
   }
 
   /**
    * The calling thread is about to run application code inline. Returns true if it holds delivery
    * roles (its transport's watchdog may now take them over if the code runs too long); pass the result
    * to {@link #leaveApplicationCode}.
+   *
+   * <p>A thread holding roles as a caller ({@link #enterAsCaller}: a blocking caller that polls a ring
+   * for its response, and delivered a frame whose code runs inline, such as another call's callback)
+   * gives them up first and runs the code as an ordinary application thread: no watchdog is sure to
+   * see it (a parked loop's standby sleeps too), and frames behind it must not wait for code that may
+   * block.
    */
   public static boolean enterApplicationCode() {
     Held h = held();
     if (h.count == 0 && h.applicationDepth == 0) {
+      return false;
+    }
+    if (h.applicationDepth == 0 && h.asCaller) {
+      relinquishAll();
       return false;
     }
     if (h.applicationDepth++ == 0) {
@@ -260,6 +288,7 @@ public final class InboundDelivery {
   private static void forgetRoles(Held h) {
     Arrays.fill(h.roles, 0, h.count, null);
     h.count = 0;
+    h.asCaller = false;
     h.state.takenOver = true;
   }
 

@@ -132,6 +132,14 @@ final class RingConsumer implements InboundDelivery.Role {
 
   /** Takes the role if nobody holds it. {@code delivering}: frames may run application code. */
   private boolean tryAcquire(boolean delivering) {
+    return tryAcquire(delivering, false);
+  }
+
+  /**
+   * As {@link #tryAcquire(boolean)}; {@code asCaller}: for a caller waiting for its response, which
+   * gives the role up before it runs application code (see InboundDelivery#enterAsCaller).
+   */
+  private boolean tryAcquire(boolean delivering, boolean asCaller) {
     Thread me = Thread.currentThread();
     if (delivering && InboundDelivery.takenOver()) {
       return false; // this thread's roles were taken over: it delivers nothing more until it starts afresh
@@ -141,7 +149,11 @@ final class RingConsumer implements InboundDelivery.Role {
     }
     if (delivering) {
       ownerState = InboundDelivery.current();
-      InboundDelivery.enter(this);
+      if (asCaller) {
+        InboundDelivery.enterAsCaller(this);
+      } else {
+        InboundDelivery.enter(this);
+      }
     } else {
       ownerState = null;
     }
@@ -280,7 +292,7 @@ final class RingConsumer implements InboundDelivery.Role {
     if (nothingWaiting() && !in.isConsumerParked()) {
       return 0;
     }
-    if (!tryAcquire(true)) {
+    if (!tryAcquire(true, true)) {
       return -1;
     }
     callerTakes = callerTakes + 1; // the role's holder only: no lost update

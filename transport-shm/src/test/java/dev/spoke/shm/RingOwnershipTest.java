@@ -262,6 +262,64 @@ class RingOwnershipTest {
   }
 
   @Test
+  void aCallerThatDeliversInlineCodeGivesItsRingUpFirst() throws Exception {
+    // A blocking caller holds the only ring, so the loop has nothing to poll and parks, and the ring is
+    // not armed while the caller holds it. The caller then delivers a frame whose code runs inline and
+    // blocks outside Spoke's calls (another call's callback, say). A parked loop's standby sleeps, so no
+    // watchdog would take the ring over: the caller must give it up before it runs that code, and the
+    // next frame arrive through the loop long before the park limit (a minute here).
+    HubConfig config = CONFIG.toBuilder().directory(dir).parkLimit(java.time.Duration.ofSeconds(60)).build();
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation r = host.reservePeer("p", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "p", config);
+      peer.transport().start(new Recording());
+      CountDownLatch secondArrived = new CountDownLatch(1);
+      LinkedBlockingQueue<String> deliveredBy = new LinkedBlockingQueue<>();
+      r.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          deliveredBy.add(header.callId() + " on " + Thread.currentThread().getName());
+          if (header.callId() != 1) {
+            secondArrived.countDown();
+            return;
+          }
+          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
+          try {
+            secondArrived.await(20, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
+          }
+        }
+      });
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread caller = new Thread(() -> {
+        while (!stop.get()) {
+          r.transport().receiveOnCallerThread(4);
+        }
+        r.transport().endReceiveOnCallerThread();
+      }, "test-caller");
+      caller.start();
+      try {
+        // The caller takes the ring once the loop parked (and armed it), before frame 1 comes.
+        Conditions.waitUntil("the caller holds the ring", 10, () -> r.transport().consumer().owner() == caller);
+        send(peer.transport(), FrameKind.RESPONSE_MESSAGE, 1, 4, Long.MAX_VALUE);
+        assertEquals("1 on test-caller", deliveredBy.poll(10, TimeUnit.SECONDS));
+        send(peer.transport(), FrameKind.RESPONSE_MESSAGE, 2, 4, Long.MAX_VALUE);
+        String second = deliveredBy.poll(10, TimeUnit.SECONDS);
+        assertNotNull(second, "frame 2 waited behind the caller's inline code: the caller kept the ring");
+        assertFalse(second.endsWith("test-caller"), second);
+      } finally {
+        stop.set(true);
+        caller.join(30_000);
+      }
+      assertFalse(caller.isAlive(), "the caller did not stop");
+      peer.close();
+    }
+  }
+
+  @Test
   void theStandbyRunsWithTheBatchPolicyAndTheDeliveringThreadDoesNot() throws Exception {
     // While frames flow, the loop's standby looks every half limit: with the batch policy, so that its
     // wake-ups do not preempt a spinning loop. The thread that delivers (and leads) has the normal one.
