@@ -53,13 +53,7 @@ class CallerReceiveTest {
         @Override
         public void onTransportClosed(Status status) {}
       });
-      peer.transport().start(new FrameListener() {
-        @Override
-        public void onFrame(FrameHeader header, ByteBuffer payload) {}
-
-        @Override
-        public void onTransportClosed(Status status) {}
-      });
+      peer.transport().start(PollingCaller.IGNORING);
       // A caller that polls the host's side in bursts of random length, then lets go.
       AtomicBoolean stop = new AtomicBoolean();
       Thread caller = new Thread(() -> {
@@ -128,23 +122,10 @@ class CallerReceiveTest {
         @Override
         public void onTransportClosed(Status status) {}
       });
-      peer.transport().start(new FrameListener() {
-        @Override
-        public void onFrame(FrameHeader header, ByteBuffer payload) {}
-
-        @Override
-        public void onTransportClosed(Status status) {}
-      });
+      peer.transport().start(PollingCaller.IGNORING);
       int frames = SOAK ? 2_000_000 : 200_000;
-      AtomicBoolean stop = new AtomicBoolean();
-      Thread polling = new Thread(() -> {
-        while (!stop.get()) {
-          r.transport().receiveOnCallerThread(4);
-        }
-        r.transport().endReceiveOnCallerThread();
-      }, "test-caller");
-      caller.set(polling);
-      polling.start();
+      PollingCaller polling = new PollingCaller(r.transport(), "test-caller");
+      caller.set(polling.thread());
       try {
         // Whoever holds the role first takes the first frames; once the caller delivered one it holds
         // the role, and keeps it from then on.
@@ -165,8 +146,7 @@ class CallerReceiveTest {
         long total = sent;
         Conditions.waitUntil("every frame delivered", 30, () -> delivered.get() == total);
       } finally {
-        stop.set(true);
-        polling.join();
+        polling.stop();
       }
       assertEquals(0, byOthers.get(), "responses the caller handed to the loop while it kept polling");
       peer.close();

@@ -108,14 +108,7 @@ class RingOwnershipTest {
         gone.countDown();
       });
       // A caller on the host polls the plugin's ring for its response, round after round.
-      AtomicBoolean stop = new AtomicBoolean();
-      Thread caller = new Thread(() -> {
-        while (!stop.get()) {
-          r.transport().receiveOnCallerThread(4);
-        }
-        r.transport().endReceiveOnCallerThread();
-      }, "test-caller");
-      caller.start();
+      PollingCaller caller = new PollingCaller(r.transport(), "test-caller");
       try {
         // The plugin publishes a descriptor of an unknown kind, then a good one behind it.
         DescriptorRing out = peer.transport().outRing();
@@ -128,8 +121,7 @@ class RingOwnershipTest {
         out.publish(position);
         assertTrue(gone.await(10, TimeUnit.SECONDS), "the rogue plugin was never reclaimed");
       } finally {
-        stop.set(true);
-        caller.join();
+        caller.stop();
       }
       assertEquals(1, reclaimedOn.size(), reclaimedOn.toString());
       assertTrue(reclaimedOn.get(0).startsWith("spoke-hub-receiver"),
@@ -293,17 +285,11 @@ class RingOwnershipTest {
           }
         }
       });
-      AtomicBoolean stop = new AtomicBoolean();
-      Thread caller = new Thread(() -> {
-        while (!stop.get()) {
-          r.transport().receiveOnCallerThread(4);
-        }
-        r.transport().endReceiveOnCallerThread();
-      }, "test-caller");
-      caller.start();
+      PollingCaller caller = new PollingCaller(r.transport(), "test-caller");
       try {
         // The caller takes the ring once the loop parked (and armed it), before frame 1 comes.
-        Conditions.waitUntil("the caller holds the ring", 10, () -> r.transport().consumer().owner() == caller);
+        Conditions.waitUntil("the caller holds the ring", 10,
+            () -> r.transport().consumer().owner() == caller.thread());
         send(peer.transport(), FrameKind.RESPONSE_MESSAGE, 1, 4, Long.MAX_VALUE);
         assertEquals("1 on test-caller", deliveredBy.poll(10, TimeUnit.SECONDS));
         send(peer.transport(), FrameKind.RESPONSE_MESSAGE, 2, 4, Long.MAX_VALUE);
@@ -311,10 +297,8 @@ class RingOwnershipTest {
         assertNotNull(second, "frame 2 waited behind the caller's inline code: the caller kept the ring");
         assertFalse(second.endsWith("test-caller"), second);
       } finally {
-        stop.set(true);
-        caller.join(30_000);
+        assertTrue(caller.stop(), "the caller did not stop");
       }
-      assertFalse(caller.isAlive(), "the caller did not stop");
       peer.close();
     }
   }
