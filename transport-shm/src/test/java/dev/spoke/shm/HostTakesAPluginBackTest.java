@@ -70,15 +70,8 @@ class HostTakesAPluginBackTest {
     try (HubHost host = HubHost.create(config)) {
       HubHost.Reservation r = host.reservePeer("taken-back", true);
       HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "taken-back", config);
-      FrameListener quiet = new FrameListener() {
-        @Override
-        public void onFrame(FrameHeader header, ByteBuffer payload) {}
-
-        @Override
-        public void onTransportClosed(Status status) {}
-      };
-      peer.transport().start(quiet);
-      r.transport().start(quiet);
+      peer.transport().start(PollingCaller.IGNORING);
+      r.transport().start(PollingCaller.IGNORING);
       OutboundFrame f = peer.transport().claim(PAYLOAD, System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
       f.header().clear().kind(FrameKind.REQUEST_MESSAGE).callId(1);
       f.payload().put(new byte[PAYLOAD]);
