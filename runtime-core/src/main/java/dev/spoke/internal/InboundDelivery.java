@@ -95,6 +95,16 @@ public final class InboundDelivery {
     }
 
     /**
+     * For a watchdog: which stay in application code the thread is in, as a value that differs between
+     * two stays a watchdog could tell apart (it changes when the thread leaves and enters again after a
+     * later {@link WatchClock#tick}); 0 while the thread runs none.
+     */
+    public long applicationCodeEntry() {
+      long since = applicationCodeSince;
+      return since > 0 ? since : 0;
+    }
+
+    /**
      * A watchdog: if the thread has run application code for at least {@code limitNanos} by {@code
      * now} (a {@link System#nanoTime()} value), claims its roles; true if it did. The thread then
      * touches none of them again, and the caller must take them over (or release them).

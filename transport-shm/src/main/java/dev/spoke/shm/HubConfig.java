@@ -151,8 +151,10 @@ public final class HubConfig {
    * other calls wait no longer than about this behind a handler that blocks or computes: its thread is
    * taken over once it has run the code this long, and within twice this (the watchdog looks when the
    * first thread could be due, not on a fixed beat). Time the JVM spent collecting garbage does not
-   * count, and on a machine whose every core is busy the watchdog (which yields to spinning threads)
-   * may look a few time slices late. Blocking Spoke calls hand over at once, whatever this is.
+   * count, nor does time the thread spent waiting for a core (it is taken over once it blocks, or has
+   * computed a quarter of this more), and on a machine whose every core is busy the watchdog (which
+   * yields to spinning threads) may look a few time slices late. Blocking Spoke calls hand over at
+   * once, whatever this is.
    */
   public Duration handOffAfter() {
     return handOffAfter;

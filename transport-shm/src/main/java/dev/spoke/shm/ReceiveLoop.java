@@ -2,6 +2,7 @@ package dev.spoke.shm;
 
 import dev.spoke.internal.InboundDelivery;
 import dev.spoke.internal.WatchClock;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
@@ -31,10 +32,12 @@ import org.slf4j.LoggerFactory;
  * application code for longer than that, it takes the stuck thread's roles over ({@link
  * InboundDelivery.Delivering#tryTakeOver}) and leads in its place; another thread becomes the standby.
  * After a look that finds the JVM collected garbage meanwhile, or that comes late, time in application
- * code counts from that look: the watched thread was held up too. The standby runs with the batch policy
- * ({@link SchedulingPolicy}), so that its looks do not preempt the loops it watches.
- * The stuck thread, back from its code, finds its roles gone and becomes an idle follower. While the
- * leader is parked the standby sleeps too: an idle loop costs nothing more.
+ * code counts from that look: the watched thread was held up too. A thread due that the kernel shows
+ * runnable is taken over only once it has had CPU time in that stay ({@link KernelThread}): otherwise
+ * it waits for a core, and a take-over would only add a thread that waits for one. The standby runs
+ * with the batch policy ({@link SchedulingPolicy}), so that its looks do not preempt the loops it
+ * watches. The stuck thread, back from its code, finds its roles gone and becomes an idle follower.
+ * While the leader is parked the standby sleeps too: an idle loop costs nothing more.
  *
  * <p><b>Consumers.</b> Each transport's ring is polled only by the thread that holds its consumer role
  * ({@link RingConsumer}): normally the leader, but a blocking caller waiting for a response may take it
@@ -116,6 +119,13 @@ final class ReceiveLoop implements InboundDelivery.Role {
   /** The leader's delivering state, for the standby. */
   private volatile InboundDelivery.Delivering leaderState;
   private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
+  /** The kernel id of each of this loop's threads that knows it (see {@link KernelThread}). */
+  private final Map<Thread, Integer> kernelIds = new ConcurrentHashMap<>();
+  /**
+   * For each watched thread found due but runnable: the stay in application code it was found in, and
+   * its CPU time then ({@link #judgeDue}). The standby's own; concurrent only because the job moves.
+   */
+  private final Map<InboundDelivery.Delivering, long[]> dueButRunnable = new ConcurrentHashMap<>();
   private final AtomicInteger threadIds = new AtomicInteger();
   private volatile Thread leader;
   private volatile boolean parked;
@@ -255,6 +265,10 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private void runThread() {
     Thread me = Thread.currentThread();
     Follower self = null;
+    int kernelId = KernelThread.currentId();
+    if (kernelId > 0) {
+      kernelIds.put(me, kernelId);
+    }
     try {
       for (;;) {
         if (leader == me) {
@@ -287,6 +301,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
       }
     } finally {
       threads.remove(me);
+      kernelIds.remove(me);
+      dueButRunnable.remove(InboundDelivery.current());
       if (leader == me) {
         leader = null;
       }
@@ -519,8 +535,12 @@ final class ReceiveLoop implements InboundDelivery.Role {
     InboundDelivery.Delivering ls = leaderState;
     long next = handOffAfterNanos;
     boolean leaderTaken = false;
-    if (stuckLeader != null && ls != null && ls.thread() == stuckLeader) {
+    boolean leaderJudged = stuckLeader != null && ls != null && ls.thread() == stuckLeader;
+    if (leaderJudged) {
       long left = ls.dueIn(handOffAfterNanos, now);
+      if (left == 0) {
+        left = judgeDue(ls);
+      }
       leaderTaken = left == 0 && ls.tryTakeOver(handOffAfterNanos, now);
       next = Math.min(next, left);
     }
@@ -534,11 +554,18 @@ final class ReceiveLoop implements InboundDelivery.Role {
       if (owner == null || os == null || os.thread() != owner) {
         continue;
       }
-      if (leaderTaken && owner == stuckLeader) {
-        c.takeOverFrom(owner);
+      if (leaderJudged && owner == stuckLeader) {
+        // The leader's rings go with its leadership, judged once above: taken with it or not at all (a
+        // ring taken from a leader left leading would stop the loop's thread with the loop still its).
+        if (leaderTaken) {
+          c.takeOverFrom(owner);
+        }
         continue;
       }
       long left = os.dueIn(handOffAfterNanos, now);
+      if (left == 0) {
+        left = judgeDue(os);
+      }
       if (left == 0 && os.tryTakeOver(handOffAfterNanos, now)) {
         c.takeOverFrom(owner);
       } else {
@@ -554,6 +581,33 @@ final class ReceiveLoop implements InboundDelivery.Role {
     // NOTE: never less than a small step, so that a thread due but not taken (it left its code at
     // that very moment) cannot make the standby spin.
     return Math.max(next, MIN_LOOK_NANOS);
+  }
+
+  /**
+   * For a thread in application code for the whole limit: 0 if it is stuck there (take it over), else
+   * how long until the next look at it. A thread the kernel has asleep or waiting (a park, a sleep,
+   * I/O, a lock) is stuck; so is one that has had a quarter of the limit of CPU time since it was first found
+   * due in this stay (it computes). A runnable thread that has had less merely waits for a core —
+   * spinning loops take every core of a small machine for time slices of a few milliseconds — and taking
+   * it over would add one more runnable thread, not a core: it is looked at again a quarter limit later.
+   * A thread whose state cannot be read is judged by time alone.
+   */
+  private long judgeDue(InboundDelivery.Delivering watched) {
+    Integer kernelId = kernelIds.get(watched.thread());
+    long entry = watched.applicationCodeEntry();
+    KernelThread.Sample sample = kernelId == null || entry == 0 ? null : KernelThread.sample(kernelId);
+    if (sample == null || !sample.runnable()) {
+      dueButRunnable.remove(watched);
+      return 0;
+    }
+    long[] mark = dueButRunnable.get(watched);
+    if (mark == null || mark[0] != entry) {
+      dueButRunnable.put(watched, new long[] {entry, sample.cpuNanos()});
+    } else if (sample.cpuNanos() - mark[1] >= handOffAfterNanos / 4) {
+      dueButRunnable.remove(watched);
+      return 0;
+    }
+    return Math.max(handOffAfterNanos / 4, MIN_LOOK_NANOS);
   }
 
   /** How much later than it asked a look may come before it counts as late (see watch). */

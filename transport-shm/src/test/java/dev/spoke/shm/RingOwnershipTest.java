@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.spoke.Status;
 import dev.spoke.StatusException;
@@ -201,6 +202,17 @@ class RingOwnershipTest {
     // take the loop over within the hand-off limit, so plugin B's frames keep flowing; and the stuck
     // thread, back from its code, must not go on to take any other ring (a role taken then would never
     // be given back: the loop would skip that ring for good).
+    assertStuckThreadIsTakenOver(false);
+  }
+
+  @Test
+  void aThreadComputingInApplicationCodeIsTakenOver() throws Exception {
+    // As above, but the code computes (the kernel shows its thread runnable, gaining CPU time) rather
+    // than blocks: it holds the other calls up just the same.
+    assertStuckThreadIsTakenOver(true);
+  }
+
+  private void assertStuckThreadIsTakenOver(boolean computing) throws Exception {
     HubConfig config = CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofMillis(2)).build();
     try (HubHost host = HubHost.create(config)) {
       HubHost.Reservation ra = host.reservePeer("a", true);
@@ -217,9 +229,17 @@ class RingOwnershipTest {
           fromA.add(header.callId());
           boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
           try {
-            // Blocks (not in a Spoke call) until plugin B's frames got through meanwhile: they can only
-            // if another thread took delivering over from this one.
-            bArrived.get().await(20, TimeUnit.SECONDS);
+            // Blocks or computes (not in a Spoke call) until plugin B's frames got through meanwhile:
+            // they can only if another thread took delivering over from this one.
+            CountDownLatch b = bArrived.get();
+            if (computing) {
+              long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+              while (b.getCount() > 0 && System.nanoTime() < until) {
+                Thread.onSpinWait();
+              }
+            } else {
+              b.await(20, TimeUnit.SECONDS);
+            }
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           } finally {
@@ -449,6 +469,123 @@ class RingOwnershipTest {
       assertTrue(longestInCode.get() > config.handOffAfter().toNanos(),
           "no stall caught the code (longest entry " + longestInCode.get() / 1000 + " µs): the test proves nothing");
       assertEquals(0, host.takeOvers(), "threads were taken over for time the whole process stood still");
+      peer.close();
+    }
+  }
+
+  /** The calls that make a thread wait for a core on demand: its CPU affinity and scheduling policy. */
+  interface Sched extends com.sun.jna.Library {
+    int SCHED_OTHER = 0;
+    int SCHED_IDLE = 5;
+
+    int sched_setaffinity(int pid, long cpusetsize, long[] mask);
+
+    int sched_getaffinity(int pid, long cpusetsize, long[] mask);
+
+    int sched_setscheduler(int pid, int policy, int[] param);
+  }
+
+  /** Spinning threads sharing the waiting thread's CPU. */
+  private static final int HOGS = 3;
+
+  /** The hand-off limit of the test below. */
+  private static final long LIMIT_NANOS = 40_000_000;
+
+  /**
+   * The most CPU time the code below takes: less than a quarter of the limit, which a thread must have
+   * computed after it was found due to count as computing, so no share of the CPU it gets makes it due.
+   */
+  private static final long WORK_CAP_NANOS = LIMIT_NANOS / 5;
+
+  @Test
+  void aThreadWaitingForACoreInApplicationCodeIsNotTakenOver() throws Exception {
+    // The host runs a frame's code (spinning) on a thread that must wait for a core: for the
+    // code's duration the thread is pinned to one CPU with the idle policy, beside spinning threads of
+    // the normal policy pinned there too, so it gets a sliver of that CPU (as a loop preempted by
+    // spinning ones on a small machine does). It stays in the code far longer than the hand-off limit
+    // by the wall clock, but it neither blocks nor computes for long: a take-over would add a runnable
+    // thread, not a core. Nobody may be taken over. (Before the standby read the thread's state from
+    // the kernel, this was a take-over each time.)
+    assumeTrue(Runtime.getRuntime().availableProcessors() >= 2, "needs a second CPU for the standby");
+    assumeTrue(java.nio.file.Files.isReadable(java.nio.file.Paths.get("/proc/thread-self/schedstat")),
+        "no schedstat");
+    Sched sched = com.sun.jna.Native.load("c", Sched.class);
+    long[] all = new long[16];
+    assumeTrue(sched.sched_getaffinity(0, all.length * 8L, all) == 0, "no sched_getaffinity");
+    int cpu = 63 - Long.numberOfLeadingZeros(all[0]);
+    assumeTrue(cpu > 0 && Long.bitCount(all[0]) >= 2, "needs two CPUs among the first 64 allowed");
+    long[] one = new long[16];
+    one[0] = 1L << cpu;
+    java.lang.management.ThreadMXBean cpuTime = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    HubConfig config =
+        CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofNanos(LIMIT_NANOS)).build();
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation r = host.reservePeer("p", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "p", config);
+      peer.transport().start(new Recording());
+      AtomicBoolean hogRuns = new AtomicBoolean(true);
+      List<Thread> hogs = new ArrayList<>();
+      CountDownLatch hogsPinned = new CountDownLatch(HOGS);
+      for (int i = 0; i < HOGS; i++) {
+        Thread hog = new Thread(() -> {
+          sched.sched_setaffinity(0, one.length * 8L, one);
+          hogsPinned.countDown();
+          while (hogRuns.get()) {
+            Thread.onSpinWait();
+          }
+        }, "core-hog-" + i);
+        hog.setDaemon(true);
+        hogs.add(hog);
+      }
+      LinkedBlockingQueue<Long> wallNanos = new LinkedBlockingQueue<>();
+      AtomicReference<String> setUpFailed = new AtomicReference<>();
+      r.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
+          long t0 = System.nanoTime();
+          try {
+            if (sched.sched_setaffinity(0, one.length * 8L, one) != 0
+                || sched.sched_setscheduler(0, Sched.SCHED_IDLE, new int[] {0}) != 0) {
+              setUpFailed.set("could not pin the delivering thread or give it the idle policy");
+              return;
+            }
+            // Runs four limits by the wall clock, or until it had its CPU time's cap (it would then
+            // have had too big a share to prove anything: see below).
+            long cpu0 = cpuTime.getCurrentThreadCpuTime();
+            while (System.nanoTime() - t0 < 4 * LIMIT_NANOS
+                && cpuTime.getCurrentThreadCpuTime() - cpu0 < WORK_CAP_NANOS) {
+              Thread.onSpinWait();
+            }
+          } finally {
+            sched.sched_setscheduler(0, Sched.SCHED_OTHER, new int[] {0});
+            sched.sched_setaffinity(0, all.length * 8L, all);
+            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
+          }
+          wallNanos.add(System.nanoTime() - t0);
+        }
+      });
+      hogs.forEach(Thread::start);
+      try {
+        assertTrue(hogsPinned.await(10, TimeUnit.SECONDS));
+        long longest = 0;
+        for (int i = 1; i <= 2; i++) {
+          send(peer.transport(), FrameKind.CALL_START, i, 4, Long.MAX_VALUE);
+          Long wall = wallNanos.poll(60, TimeUnit.SECONDS);
+          assertNotNull(wall, "frame " + i + " was not delivered within 60 s");
+          assertEquals(null, setUpFailed.get());
+          longest = Math.max(longest, wall);
+        }
+        assertTrue(longest > 2 * config.handOffAfter().toNanos(), "the thread never waited long for a core "
+            + "(longest " + longest / 1000 + " µs in the code): the test proves nothing");
+        assertEquals(0, host.takeOvers(), "a thread waiting for a core was taken over");
+      } finally {
+        hogRuns.set(false);
+        for (Thread hog : hogs) {
+          hog.join(10_000);
+        }
+      }
       peer.close();
     }
   }
