@@ -422,9 +422,7 @@ class RingOwnershipTest {
       r.transport().start(new Recording() {
         @Override
         public void onFrame(FrameHeader header, ByteBuffer payload) {
-          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
-          long t0 = System.nanoTime();
-          try {
+          long inCode = timedInApplicationCode(t0 -> {
             // 10 ms of work in steps of 100 µs: a stall costs the step it hits, not the rest, so the
             // code is still running when the standby looks after a collection.
             for (int step = 0; step < 100; step++) {
@@ -433,10 +431,8 @@ class RingOwnershipTest {
                 Thread.onSpinWait();
               }
             }
-          } finally {
-            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
-          }
-          longestInCode.accumulateAndGet(System.nanoTime() - t0, Math::max);
+          });
+          longestInCode.accumulateAndGet(inCode, Math::max);
           delivered.incrementAndGet();
           room.release();
         }
@@ -471,6 +467,21 @@ class RingOwnershipTest {
       assertEquals(0, host.takeOvers(), "threads were taken over for time the whole process stood still");
       peer.close();
     }
+  }
+
+  /**
+   * Runs {@code code} as application code of the delivering thread (given the time it started, by
+   * {@link System#nanoTime()}); returns how long it took by the wall clock.
+   */
+  private static long timedInApplicationCode(java.util.function.LongConsumer code) {
+    boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
+    long t0 = System.nanoTime();
+    try {
+      code.accept(t0);
+    } finally {
+      dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
+    }
+    return System.nanoTime() - t0;
   }
 
   /** The calls that make a thread wait for a core on demand: its CPU affinity and scheduling policy. */
@@ -543,27 +554,25 @@ class RingOwnershipTest {
       r.transport().start(new Recording() {
         @Override
         public void onFrame(FrameHeader header, ByteBuffer payload) {
-          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
-          long t0 = System.nanoTime();
-          try {
-            if (sched.sched_setaffinity(0, one.length * 8L, one) != 0
-                || sched.sched_setscheduler(0, Sched.SCHED_IDLE, new int[] {0}) != 0) {
-              setUpFailed.set("could not pin the delivering thread or give it the idle policy");
-              return;
+          wallNanos.add(timedInApplicationCode(t0 -> {
+            try {
+              if (sched.sched_setaffinity(0, one.length * 8L, one) != 0
+                  || sched.sched_setscheduler(0, Sched.SCHED_IDLE, new int[] {0}) != 0) {
+                setUpFailed.set("could not pin the delivering thread or give it the idle policy");
+                return;
+              }
+              // Runs four limits by the wall clock, or until it had its CPU time's cap (it would then
+              // have had too big a share to prove anything: see below).
+              long cpu0 = cpuTime.getCurrentThreadCpuTime();
+              while (System.nanoTime() - t0 < 4 * LIMIT_NANOS
+                  && cpuTime.getCurrentThreadCpuTime() - cpu0 < WORK_CAP_NANOS) {
+                Thread.onSpinWait();
+              }
+            } finally {
+              sched.sched_setscheduler(0, Sched.SCHED_OTHER, new int[] {0});
+              sched.sched_setaffinity(0, all.length * 8L, all);
             }
-            // Runs four limits by the wall clock, or until it had its CPU time's cap (it would then
-            // have had too big a share to prove anything: see below).
-            long cpu0 = cpuTime.getCurrentThreadCpuTime();
-            while (System.nanoTime() - t0 < 4 * LIMIT_NANOS
-                && cpuTime.getCurrentThreadCpuTime() - cpu0 < WORK_CAP_NANOS) {
-              Thread.onSpinWait();
-            }
-          } finally {
-            sched.sched_setscheduler(0, Sched.SCHED_OTHER, new int[] {0});
-            sched.sched_setaffinity(0, all.length * 8L, all);
-            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
-          }
-          wallNanos.add(System.nanoTime() - t0);
+          }));
         }
       });
       hogs.forEach(Thread::start);
