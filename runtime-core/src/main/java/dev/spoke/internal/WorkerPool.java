@@ -99,6 +99,11 @@ public final class WorkerPool implements Executor, AutoCloseable {
     // publishes itself as idle; we re-check for idle workers after we publish the task; so at least one
     // of us sees the other. The watchdog adds a worker if they are all stuck.
     backlog.add(task);
+    if (shutdown && backlog.remove(task)) {
+      // Shut down meanwhile, and no worker took it: the workers may all have made their last look at
+      // the backlog already, so it is refused rather than left there for nobody.
+      throw new RejectedExecutionException("worker pool '" + name + "' is shut down");
+    }
     handToIdleWorker(this::drainBacklog);
     wakeWatchdog();
   }
@@ -147,6 +152,11 @@ public final class WorkerPool implements Executor, AutoCloseable {
         log.debug("worker pool '{}': every worker is busy and none finished a task in {} µs; now {} workers", name,
             stallNanos / 1000, threads.get());
       }
+    }
+    // Tasks accepted before the shutdown still run (see shutdown()): one last worker for any the
+    // watchdog was waiting on, in case every worker has gone.
+    if (!backlog.isEmpty()) {
+      startWorker(null, Integer.MAX_VALUE);
     }
   }
 
@@ -203,7 +213,10 @@ public final class WorkerPool implements Executor, AutoCloseable {
     return threads.get();
   }
 
-  /** Stops taking tasks; idle workers exit, running tasks finish. */
+  /**
+   * Stops taking tasks ({@link #execute} then throws {@link RejectedExecutionException}); tasks already
+   * accepted still run, then the workers exit.
+   */
   public void shutdown() {
     shutdown = true;
     Thread dog = watchdog;
@@ -295,12 +308,14 @@ public final class WorkerPool implements Executor, AutoCloseable {
           if (t != null) {
             continue;
           }
-          if (shutdown) {
-            return;
-          }
-          t = awaitTask();
-          if (t == null) {
-            return;
+          // NOTE: a task accepted just before the shutdown may land after the look above: a worker that
+          // leaves looks once more after it saw the shutdown (execute() refuses a task it finds it
+          // queued after the shutdown, so one of the two sees it).
+          if (shutdown || (t = awaitTask()) == null) {
+            t = backlog.poll();
+            if (t == null) {
+              return;
+            }
           }
         }
       } finally {

@@ -143,6 +143,51 @@ class WorkerPoolTest {
   }
 
   @Test
+  void aTaskRacingTheShutdownRunsOrIsRefusedNeverStranded() throws Exception {
+    // Threads submit tasks while the pool shuts down. Each task must either run or be refused
+    // (RejectedExecutionException, so its submitter can run it elsewhere): a task accepted into the
+    // backlog after the last worker looked, with no worker left to look again, would wait forever (an
+    // in-process call's ending was lost so).
+    for (int round = 0; round < 300; round++) {
+      WorkerPool pool = WorkerPool.builder("shutdown-race").eagerThreads(1).maxSpin(0, TimeUnit.NANOSECONDS).build();
+      AtomicInteger ran = new AtomicInteger();
+      AtomicInteger refused = new AtomicInteger();
+      int submitters = 3;
+      int perSubmitter = 200;
+      CountDownLatch go = new CountDownLatch(1);
+      List<Thread> threads = new ArrayList<>();
+      for (int t = 0; t < submitters; t++) {
+        Thread th = new Thread(() -> {
+          await(go);
+          for (int i = 0; i < perSubmitter; i++) {
+            try {
+              pool.execute(ran::incrementAndGet);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+              refused.incrementAndGet();
+            }
+          }
+        });
+        th.start();
+        threads.add(th);
+      }
+      go.countDown();
+      if (round % 3 != 0) {
+        Thread.sleep(0, 50_000 * (round % 3));
+      }
+      pool.shutdown();
+      for (Thread th : threads) {
+        th.join(10_000);
+      }
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (ran.get() + refused.get() < submitters * perSubmitter && System.nanoTime() < until) {
+        Thread.sleep(1);
+      }
+      assertEquals(submitters * perSubmitter, ran.get() + refused.get(), "round " + round + ": "
+          + ran.get() + " ran and " + refused.get() + " were refused; the rest were accepted and never ran");
+    }
+  }
+
+  @Test
   void idleWorkersRetireAfterTheirKeepAlive() throws Exception {
     WorkerPool pool = WorkerPool.builder("retire").keepAlive(50, TimeUnit.MILLISECONDS).build();
     try {
