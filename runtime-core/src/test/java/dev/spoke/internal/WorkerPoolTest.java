@@ -171,17 +171,15 @@ class WorkerPoolTest {
         threads.add(th);
       }
       go.countDown();
-      if (round % 3 != 0) {
-        Thread.sleep(0, 50_000 * (round % 3));
-      }
+      // The shutdown lands at a different point of the submissions from round to round.
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000L * (round % 3));
       pool.shutdown();
       for (Thread th : threads) {
         th.join(10_000);
       }
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (ran.get() + refused.get() < submitters * perSubmitter && System.nanoTime() < until) {
-        Thread.sleep(1);
-      }
+      int round0 = round;
+      dev.spoke.testing.Conditions.waitUntil("every task of round " + round0 + " ran or was refused", 10,
+          () -> ran.get() + refused.get() >= submitters * perSubmitter);
       assertEquals(submitters * perSubmitter, ran.get() + refused.get(), "round " + round + ": "
           + ran.get() + " ran and " + refused.get() + " were refused; the rest were accepted and never ran");
     }

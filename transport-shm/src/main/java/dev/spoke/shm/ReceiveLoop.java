@@ -3,7 +3,6 @@ package dev.spoke.shm;
 import dev.spoke.internal.InboundDelivery;
 import dev.spoke.internal.WatchClock;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
@@ -118,9 +117,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private final long handOffAfterNanos;
   /** The leader's delivering state, for the standby. */
   private volatile InboundDelivery.Delivering leaderState;
-  private final Set<Thread> threads = ConcurrentHashMap.newKeySet();
-  /** The kernel id of each of this loop's threads that knows it (see {@link KernelThread}). */
-  private final Map<Thread, Integer> kernelIds = new ConcurrentHashMap<>();
+  /** This loop's threads, each with its kernel id once it runs and knows it, else 0 ({@link KernelThread}). */
+  private final Map<Thread, Integer> threads = new ConcurrentHashMap<>();
   /**
    * For each watched thread found due but runnable: the stay in application code it was found in, and
    * its CPU time then ({@link #judgeDue}). The standby's own; concurrent only because the job moves.
@@ -234,7 +232,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
       LockSupport.unpark(s);
     }
     boolean all = true;
-    for (Thread t : threads) {
+    for (Thread t : threads.keySet()) {
       if (t == Thread.currentThread()) {
         continue;
       }
@@ -258,17 +256,14 @@ final class ReceiveLoop implements InboundDelivery.Role {
         log.error("receive thread {} died", thread.getName(), e);
       }
     });
-    threads.add(t);
+    threads.put(t, 0);
     return t;
   }
 
   private void runThread() {
     Thread me = Thread.currentThread();
     Follower self = null;
-    int kernelId = KernelThread.currentId();
-    if (kernelId > 0) {
-      kernelIds.put(me, kernelId);
-    }
+    threads.put(me, KernelThread.currentId());
     try {
       for (;;) {
         if (leader == me) {
@@ -301,7 +296,6 @@ final class ReceiveLoop implements InboundDelivery.Role {
       }
     } finally {
       threads.remove(me);
-      kernelIds.remove(me);
       dueButRunnable.remove(InboundDelivery.current());
       if (leader == me) {
         leader = null;
@@ -593,9 +587,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
    * A thread whose state cannot be read is judged by time alone.
    */
   private long judgeDue(InboundDelivery.Delivering watched) {
-    Integer kernelId = kernelIds.get(watched.thread());
     long entry = watched.applicationCodeEntry();
-    KernelThread.Sample sample = kernelId == null || entry == 0 ? null : KernelThread.sample(kernelId);
+    KernelThread.Sample sample = entry == 0 ? null : KernelThread.sample(threads.getOrDefault(watched.thread(), 0));
     if (sample == null || !sample.runnable()) {
       dueButRunnable.remove(watched);
       return 0;

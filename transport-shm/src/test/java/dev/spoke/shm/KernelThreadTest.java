@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.spoke.testing.Conditions;
 import java.nio.file.Files;
 import java.nio.file.Paths;
 import java.util.concurrent.CountDownLatch;
@@ -58,26 +59,16 @@ class KernelThreadTest {
     t.start();
     try {
       assertTrue(started.await(10, TimeUnit.SECONDS));
-      // Parked nearly all the time: some sample in a hundred finds it asleep.
-      boolean sawAsleep = false;
-      for (int i = 0; i < 100 && !sawAsleep; i++) {
-        KernelThread.Sample s = KernelThread.sample(id.get());
-        assertNotNull(s, "could not read thread " + id.get());
-        sawAsleep = !s.runnable();
-        Thread.sleep(1);
-      }
-      assertTrue(sawAsleep, "a parked thread never read as asleep");
+      assertNotNull(KernelThread.sample(id.get()), "could not read thread " + id.get());
+      // Parked nearly all the time: some sample soon finds it asleep.
+      Conditions.waitUntil("a sample reads the parked thread asleep", 10,
+          () -> !KernelThread.sample(id.get()).runnable());
 
       spin.set(true);
       KernelThread.Sample first = KernelThread.sample(id.get());
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      KernelThread.Sample later;
-      do {
-        Thread.sleep(5);
-        later = KernelThread.sample(id.get());
-      } while (later.cpuNanos() - first.cpuNanos() < 20_000_000 && System.nanoTime() < until);
-      assertTrue(later.cpuNanos() - first.cpuNanos() >= 20_000_000,
-          "a spinning thread gained only " + (later.cpuNanos() - first.cpuNanos()) / 1000 + " µs of CPU time in 10 s");
+      Conditions.waitUntil("the spinning thread gained 20 ms of CPU time", 10,
+          () -> KernelThread.sample(id.get()).cpuNanos() - first.cpuNanos() >= 20_000_000);
+      KernelThread.Sample later = KernelThread.sample(id.get());
       assertTrue(later.runnable(), "a spinning thread read as " + later);
     } finally {
       stop.set(true);
