@@ -150,8 +150,10 @@ public final class HubConfig {
    * run where its frame arrived, the default) before another thread takes over delivering, so that
    * other calls wait no longer than about this behind a handler that blocks or computes: its thread is
    * taken over once it has run the code this long, and within twice this (the watchdog looks when the
-   * first thread could be due, not on a fixed beat). Time the JVM spent collecting garbage does not
-   * count, nor does time the thread spent waiting for a core (it is taken over once it blocks, or has
+   * first thread could be due, not on a fixed beat), or within eight times this if it is the first to
+   * get stuck after a long run of calls that all returned at once (the watchdog of such a busy loop looks
+   * only every four times this, to leave its cores to the calls). Time the JVM spent collecting
+   * garbage does not count, nor does time the thread spent waiting for a core (it is taken over once it blocks, or has
    * computed a quarter of this more), and on a machine whose every core is busy the watchdog (which
    * yields to spinning threads) may look a few time slices late. Blocking Spoke calls hand over at
    * once, whatever this is.

@@ -234,6 +234,11 @@ public final class HubHost implements AutoCloseable {
     return loop.takeOvers();
   }
 
+  /** How many times this host's receive loop's standby looked for stuck threads; tests. */
+  long standbyLooks() {
+    return loop.looks();
+  }
+
   /**
    * The path a plugin opens to attach ({@code /proc/<hostpid>/fd/<n>} for sealed memory, else the plain
    * file): pass it as the plugin's hub path. It leads to the hub even if its name in the directory is

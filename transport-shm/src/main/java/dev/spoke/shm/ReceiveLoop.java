@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>The standby.</b> Handlers and callbacks run inline on the leader by default ({@code
  * InlineExecutor}), so one that blocks or computes outside Spoke's calls would hold everyone up. One
- * thread of the loop stands by: while the leader is awake it looks every half {@link
- * HubConfig#handOffAfter()}, and when the leader (or a caller holding a ring's consumer role) has run
+ * thread of the loop stands by: while the leader is awake it looks now and then ({@link LookSchedule}),
+ * and when the leader (or a caller holding a ring's consumer role) has run
  * application code for longer than that, it takes the stuck thread's roles over ({@link
  * InboundDelivery.Delivering#tryTakeOver}) and leads in its place; another thread becomes the standby.
  * After a look that finds the JVM collected garbage meanwhile, or that comes late, time in application
@@ -128,6 +128,8 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private volatile Thread leader;
   private volatile boolean parked;
   private volatile long takeOvers;
+  /** How many times a standby looked, for tests and diagnostics. */
+  private volatile long looks;
 
   private static final java.lang.invoke.VarHandle LEADER;
   private static final java.lang.invoke.VarHandle STANDBY;
@@ -444,11 +446,13 @@ final class ReceiveLoop implements InboundDelivery.Role {
    *
    * <p>Each look ticks the {@link WatchClock} and comes when the first thread watched could be due:
    * after the whole limit if nobody was in application code or everybody had just entered it (whoever
-   * entered since the last tick cannot be due before the next tick plus the limit). So a thread is taken
-   * over after at least the limit and at most about twice it (counted from the last collection, see
-   * CollectionPauses), and a busy loop whose handlers return at once wakes its standby once per limit
-   * only: on a machine of two cores each wake-up is a thread a spinning one must make room for, and a
-   * timed park costs a VM exit or two. So the standby runs with the batch policy ({@link
+   * entered since the last tick cannot be due before the next tick plus the limit), and after a long
+   * run of such quiet looks, after up to four limits ({@link LookSchedule}). So a thread is taken over
+   * after at least the limit and at most about twice it (counted from the last collection, see
+   * CollectionPauses), or eight times it if it is the first to get stuck after a long quiet run; and a
+   * busy loop whose handlers return at once wakes its standby once per four limits only: on a machine
+   * of two cores each wake-up is a thread a spinning one must make room for, and a timed park costs a
+   * VM exit or two. So the standby runs with the batch policy ({@link
    * SchedulingPolicy}): its wake-ups take a free core, or wait for a busy one's slice to end, rather
    * than preempt a spinning loop. On a machine whose every core is busy, a thread stuck computing is
    * therefore taken over some time slices later (a late look restarts the clock, at most four times
@@ -472,6 +476,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
     // This standby's own: made here, not with the loop, so that starting a loop never loads the JVM's
     // management beans.
     CollectionPauses pauses = new CollectionPauses();
+    LookSchedule schedule = new LookSchedule(handOffAfterNanos);
     long lookAfter = handOffAfterNanos / 2;
     int pausedLooksInARow = 0;
     long wakesAtLastLook = -1;
@@ -488,6 +493,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
         }
         standbyAsleep = false;
         lookAfter = handOffAfterNanos / 2;
+        schedule.reset();
         wakesAtLastLook = -1;
         continue;
       }
@@ -495,6 +501,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
       long parkedAt = System.nanoTime();
       LockSupport.parkNanos(this, lookAfter);
       long now = System.nanoTime();
+      looks++; // the standby's only: no lost update
       boolean late = now - parkedAt - lookAfter > lateAfterNanos();
       // NOTE: `|`, not `||`: the collectors' count is read on every look, so that it stays current.
       if ((pauses.sinceLastLook() | late) && pausedLooksInARow < MAX_PAUSED_LOOKS_FORGIVEN) {
@@ -515,7 +522,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
         promoteIdleToStandby();
         return;
       }
-      lookAfter = next;
+      lookAfter = schedule.afterLook(next);
     }
   }
 
@@ -630,6 +637,11 @@ final class ReceiveLoop implements InboundDelivery.Role {
   /** How many times the standby took over from a thread stuck in application code. */
   long takeOvers() {
     return takeOvers;
+  }
+
+  /** How many times a standby looked for stuck threads. */
+  long looks() {
+    return looks;
   }
 
   /**

@@ -274,6 +274,95 @@ class RingOwnershipTest {
   }
 
   @Test
+  void theStandbyOfABusyLoopWhoseCodeReturnsAtOnceLooksLessOftenAndStillTakesOver() throws Exception {
+    // Frames flow without a pause into code that returns at once: every look of the standby is quiet,
+    // and it backs off to a look every four limits (each look is a wake-up that takes a core from a
+    // spinning loop for a moment). Then one frame's code blocks: it must still be taken over.
+    long limitNanos = TimeUnit.MILLISECONDS.toNanos(1);
+    // Busy-spin: the leader never parks between frames (a loop that sleeps a whole look puts its
+    // standby to sleep, and it starts again from one look per limit when it wakes).
+    HubConfig config = CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofNanos(limitNanos))
+        .idleStrategy(IdleStrategy.BUSY_SPIN).build();
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation ra = host.reservePeer("a", true);
+      HubHost.Reservation rb = host.reservePeer("b", true);
+      HubPeer a = HubPeer.attach(host.path(), ra.peerId(), ra.token(), "a", config);
+      HubPeer b = HubPeer.attach(host.path(), rb.peerId(), rb.token(), "b", config);
+      a.transport().start(new Recording());
+      b.transport().start(new Recording());
+      java.util.concurrent.atomic.AtomicLong delivered = new java.util.concurrent.atomic.AtomicLong();
+      CountDownLatch bArrived = new CountDownLatch(1);
+      CountDownLatch blocking = new CountDownLatch(1);
+      AtomicBoolean blockNext = new AtomicBoolean();
+      ra.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
+          try {
+            delivered.incrementAndGet();
+            if (blockNext.compareAndSet(true, false)) {
+              blocking.countDown();
+              bArrived.await(20, TimeUnit.SECONDS);
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
+          }
+        }
+      });
+      rb.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          bArrived.countDown();
+        }
+      });
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread sender = new Thread(() -> {
+        try {
+          for (long id = 1; !stop.get(); id++) {
+            send(a.transport(), FrameKind.CALL_START, id, 4, System.nanoTime() + TimeUnit.SECONDS.toNanos(10));
+            // A short pause between frames leaves a core free, so the standby's looks come on time and
+            // their count says how often it looks, not how often the scheduler let it.
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000);
+          }
+        } catch (StatusException e) {
+          if (!stop.get()) {
+            throw new AssertionError(e);
+          }
+        }
+      }, "backoff-test-sender");
+      sender.start();
+      try {
+        // The back-off reaches four limits after 32 quiet looks at one and 32 at two: about 0.1 s.
+        Conditions.waitUntil("frames flowing", 10, () -> delivered.get() >= 1000);
+        Thread.sleep(500); // NOTE: a span to measure over, not a wait for a condition
+        long looks0 = host.standbyLooks();
+        long delivered0 = delivered.get();
+        long t0 = System.nanoTime();
+        Thread.sleep(1000); // NOTE: as above
+        long looksPerSecond = (host.standbyLooks() - looks0) * 1_000_000_000L / (System.nanoTime() - t0);
+        assertTrue(delivered.get() - delivered0 > 1000, "frames did not flow while the looks were counted");
+        // One look per limit (1,000 a second) before it backs off; 250 a second at four limits.
+        assertTrue(looksPerSecond < 500, looksPerSecond + " looks a second: the standby did not back off");
+        assertTrue(looksPerSecond >= 25, looksPerSecond + " looks a second: the standby did not watch the loop");
+        blockNext.set(true);
+        assertTrue(blocking.await(10, TimeUnit.SECONDS), "no frame of plugin A came to block on");
+        long blockedAt = System.nanoTime();
+        send(b.transport(), FrameKind.CALL_START, 1, 4, Long.MAX_VALUE);
+        assertTrue(bArrived.await(10, TimeUnit.SECONDS), "plugin B's frame is held up behind a blocked handler");
+        assertEquals(1, host.takeOvers(), "took over "
+            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - blockedAt) + " ms after the block");
+      } finally {
+        stop.set(true);
+        sender.join(TimeUnit.SECONDS.toMillis(20));
+      }
+      a.close();
+      b.close();
+    }
+  }
+
+  @Test
   void aCallerThatDeliversInlineCodeGivesItsRingUpFirst() throws Exception {
     // A blocking caller holds the only ring, so the loop has nothing to poll and parks, and the ring is
     // not armed while the caller holds it. The caller then delivers a frame whose code runs inline and
