@@ -29,14 +29,16 @@ import org.slf4j.event.Level;
  * configures everything a plugin writes. Any other line is logged under {@code spoke.plugin.<plugin>} at
  * the level its text shows ({@code ERROR}, {@code WARN}, {@code SEVERE}… near its start, as SLF4J,
  * Log4j, Logback and java.util.logging print them), else INFO from stdout and WARN from stderr. A stack
- * trace's lines ({@code at …}, {@code Caused by: …}) that arrive together with the entry they follow
- * are logged with it as one entry, at its level.
+ * trace's lines ({@code at …}, {@code Caused by: …}) that arrive with the entry they follow (within
+ * {@value #ENTRY_QUIET_MILLIS} ms of the line before) are logged with it as one entry, at its level.
  *
  * <p>Thread-safe.
  */
 final class PluginOutput {
 
   private static final int TAIL_LINES = 20;
+  /** How long a pump waits for more lines of an entry (its stack trace) before the entry goes out. */
+  static final int ENTRY_QUIET_MILLIS = 20;
   /** An entry joins at most this many continuation lines, so one endless trace cannot hold the pump. */
   private static final int MAX_JOINED_LINES = 500;
   /** A level word as log formats print it, within the first characters of a line. */
@@ -82,19 +84,11 @@ final class PluginOutput {
   private void pump(InputStream in, Forwarder forwarder, String threadName) {
     Thread t = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          keep(line, forwarder.stderr);
-          forwarder.line(line);
-          // Lines already written join the entry they continue; the entry goes out once none are waiting.
-          while (r.ready() && (line = r.readLine()) != null) {
-            keep(line, forwarder.stderr);
-            forwarder.line(line);
-          }
-          forwarder.flush();
-        }
+        forward(r, forwarder, line -> keep(line, forwarder.stderr));
       } catch (IOException e) {
         // the process went away
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } finally {
         forwarder.flush();
         closed.countDown();
@@ -102,6 +96,35 @@ final class PluginOutput {
     }, threadName);
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * Reads {@code r} to its end, handing each line to {@code kept} and {@code forwarder}; an entry goes
+   * out once no line has come for {@link #ENTRY_QUIET_MILLIS}. NOTE: not as soon as none is waiting: a
+   * logger prints a message and then its stack trace in separate writes, and a pump that flushed between
+   * them split one entry in two, the trace under a prefix of its own.
+   */
+  static void forward(BufferedReader r, Forwarder forwarder, java.util.function.Consumer<String> kept)
+      throws IOException, InterruptedException {
+    String line;
+    while ((line = r.readLine()) != null) {
+      kept.accept(line);
+      forwarder.line(line);
+      for (int quiet = 0; quiet < ENTRY_QUIET_MILLIS; ) {
+        if (r.ready()) {
+          if ((line = r.readLine()) == null) {
+            return;
+          }
+          kept.accept(line);
+          forwarder.line(line);
+          quiet = 0;
+        } else {
+          Thread.sleep(1);
+          quiet++;
+        }
+      }
+      forwarder.flush();
+    }
   }
 
   private void keep(String line, boolean stderr) {

@@ -65,6 +65,38 @@ class PluginOutputTest {
   }
 
   @Test
+  void aStackTraceWrittenAMomentAfterItsMessageIsStillPartOfIt() throws Exception {
+    // A logger writes the message and then its trace in separate writes: the pump reads the first line
+    // with nothing else waiting yet, and must not send the entry out before the trace comes.
+    java.io.PipedOutputStream plugin = new java.io.PipedOutputStream();
+    java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(
+        new java.io.PipedInputStream(plugin), java.nio.charset.StandardCharsets.UTF_8));
+    List<String> kept = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+    PluginOutput.Forwarder f = new PluginOutput.Forwarder("search", true,
+        (logger, level, message) -> out.add(level + " " + logger + " | " + message));
+    Thread pump = new Thread(() -> {
+      try {
+        PluginOutput.forward(r, f, kept::add);
+      } catch (java.io.IOException | InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }, "test-pump");
+    pump.start();
+    plugin.write("WARN dev.example.Index - slow merge\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    plugin.flush();
+    dev.spoke.testing.Conditions.waitUntil("the pump read the first line", 10, () -> kept.size() == 1);
+    Thread.sleep(PluginOutput.ENTRY_QUIET_MILLIS / 4); // NOTE: the gap between the two writes under test
+    plugin.write("java.lang.IllegalStateException: boom\n\tat dev.example.Index.merge(Index.java:42)\n"
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    plugin.flush();
+    plugin.close();
+    pump.join(10_000);
+    assertEquals(List.of("WARN spoke.plugin.search.dev.example.Index | slow merge\njava.lang.IllegalStateException: "
+        + "boom\n\tat dev.example.Index.merge(Index.java:42)"), out);
+  }
+
+  @Test
   void aContinuationThatComesLaterKeepsTheLoggerAndLevelOfItsEntry() {
     PluginOutput.Forwarder f = forwarder(true);
     f.line("ERROR dev.example.Index - call failed");
