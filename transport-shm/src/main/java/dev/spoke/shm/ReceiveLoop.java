@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>The standby.</b> Handlers and callbacks run inline on the leader by default ({@code
  * InlineExecutor}), so one that blocks or computes outside Spoke's calls would hold everyone up. One
  * thread of the loop stands by: while the leader is awake it looks now and then ({@link LookSchedule}),
- * and when the leader (or a caller holding a ring's consumer role) has run
- * application code for longer than that, it takes the stuck thread's roles over ({@link
+ * and when the leader (or a caller holding a ring's consumer role) has run application code for longer
+ * than {@link HubConfig#handOffAfter()}, it takes the stuck thread's roles over ({@link
  * InboundDelivery.Delivering#tryTakeOver}) and leads in its place; another thread becomes the standby.
  * After a look that finds the JVM collected garbage meanwhile, or that comes late, time in application
  * code counts from that look: the watched thread was held up too. A thread due that the kernel shows
