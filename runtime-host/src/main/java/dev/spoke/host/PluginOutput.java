@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -30,7 +32,7 @@ import org.slf4j.event.Level;
  * the level its text shows ({@code ERROR}, {@code WARN}, {@code SEVERE}… near its start, as SLF4J,
  * Log4j, Logback and java.util.logging print them), else INFO from stdout and WARN from stderr. A stack
  * trace's lines ({@code at …}, {@code Caused by: …}) that arrive with the entry they follow (within
- * {@value #ENTRY_QUIET_MILLIS} ms of the line before) are logged with it as one entry, at its level.
+ * 20 ms of the line before) are logged with it as one entry, at its level.
  *
  * <p>Thread-safe.
  */
@@ -38,7 +40,7 @@ final class PluginOutput {
 
   private static final int TAIL_LINES = 20;
   /** How long a pump waits for more lines of an entry (its stack trace) before the entry goes out. */
-  static final int ENTRY_QUIET_MILLIS = 20;
+  private static final int ENTRY_QUIET_MILLIS = 20;
   /** An entry joins at most this many continuation lines, so one endless trace cannot hold the pump. */
   private static final int MAX_JOINED_LINES = 500;
   /** A level word as log formats print it, within the first characters of a line. */
@@ -84,11 +86,9 @@ final class PluginOutput {
   private void pump(InputStream in, Forwarder forwarder, String threadName) {
     Thread t = new Thread(() -> {
       try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
-        forward(r, forwarder, line -> keep(line, forwarder.stderr));
+        forward(r, forwarder, line -> keep(line, forwarder.stderr), TimeUnit.MILLISECONDS.toNanos(ENTRY_QUIET_MILLIS));
       } catch (IOException e) {
         // the process went away
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       } finally {
         forwarder.flush();
         closed.countDown();
@@ -100,29 +100,36 @@ final class PluginOutput {
 
   /**
    * Reads {@code r} to its end, handing each line to {@code kept} and {@code forwarder}; an entry goes
-   * out once no line has come for {@link #ENTRY_QUIET_MILLIS}. NOTE: not as soon as none is waiting: a
+   * out once no line came within {@code quietNanos} of the last. NOTE: not as soon as none is waiting: a
    * logger prints a message and then its stack trace in separate writes, and a pump that flushed between
-   * them split one entry in two, the trace under a prefix of its own.
+   * them split one entry in two, the trace under a prefix of its own. One wait per burst of lines, not a
+   * poll: a plugin that logs all the time costs the host a wake-up per window at most.
    */
-  static void forward(BufferedReader r, Forwarder forwarder, java.util.function.Consumer<String> kept)
-      throws IOException, InterruptedException {
-    String line;
-    while ((line = r.readLine()) != null) {
-      kept.accept(line);
-      forwarder.line(line);
-      for (int quiet = 0; quiet < ENTRY_QUIET_MILLIS; ) {
-        if (r.ready()) {
-          if ((line = r.readLine()) == null) {
-            return;
+  static void forward(BufferedReader r, Forwarder forwarder, Consumer<String> kept, long quietNanos)
+      throws IOException {
+    try {
+      String line;
+      while ((line = r.readLine()) != null) {
+        kept.accept(line);
+        forwarder.line(line);
+        for (;;) {
+          while (r.ready()) {
+            if ((line = r.readLine()) == null) {
+              return;
+            }
+            kept.accept(line);
+            forwarder.line(line);
           }
-          kept.accept(line);
-          forwarder.line(line);
-          quiet = 0;
-        } else {
-          Thread.sleep(1);
-          quiet++;
+          // NOTE: parkNanos, not sleep: an interrupt must not stop the pump (the plugin would then
+          // block on a full pipe); a wake-up before the time only ends the wait early.
+          LockSupport.parkNanos(quietNanos);
+          if (!r.ready()) {
+            break;
+          }
         }
+        forwarder.flush();
       }
+    } finally {
       forwarder.flush();
     }
   }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.slf4j.event.Level;
 
@@ -77,8 +78,8 @@ class PluginOutputTest {
         (logger, level, message) -> out.add(level + " " + logger + " | " + message));
     Thread pump = new Thread(() -> {
       try {
-        PluginOutput.forward(r, f, kept::add);
-      } catch (java.io.IOException | InterruptedException e) {
+        PluginOutput.forward(r, f, kept::add, TimeUnit.MILLISECONDS.toNanos(500));
+      } catch (java.io.IOException e) {
         throw new AssertionError(e);
       }
     }, "test-pump");
@@ -86,7 +87,7 @@ class PluginOutputTest {
     plugin.write("WARN dev.example.Index - slow merge\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
     plugin.flush();
     dev.spoke.testing.Conditions.waitUntil("the pump read the first line", 10, () -> kept.size() == 1);
-    Thread.sleep(PluginOutput.ENTRY_QUIET_MILLIS / 4); // NOTE: the gap between the two writes under test
+    Thread.sleep(5); // NOTE: the gap between the two writes under test, well within the pump's 500 ms
     plugin.write("java.lang.IllegalStateException: boom\n\tat dev.example.Index.merge(Index.java:42)\n"
         .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     plugin.flush();
