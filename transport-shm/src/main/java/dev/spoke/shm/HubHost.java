@@ -239,6 +239,11 @@ public final class HubHost implements AutoCloseable {
     return loop.looks();
   }
 
+  /** The interval between quiet looks of this host's receive loop's standby, in ns; tests. */
+  long standbyQuietIntervalNanos() {
+    return loop.quietLookIntervalNanos();
+  }
+
   /**
    * The path a plugin opens to attach ({@code /proc/<hostpid>/fd/<n>} for sealed memory, else the plain
    * file): pass it as the plugin's hub path. It leads to the hub even if its name in the directory is

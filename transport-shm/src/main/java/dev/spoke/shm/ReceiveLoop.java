@@ -130,6 +130,13 @@ final class ReceiveLoop implements InboundDelivery.Role {
   private volatile long takeOvers;
   /** How many times a standby looked, for tests and diagnostics. */
   private volatile long looks;
+  /** The current standby's look schedule, for tests and diagnostics. */
+  private volatile LookSchedule watchSchedule;
+  /**
+   * Whether the last look found no thread in the same stay in application code as the look before.
+   * The standby's own: written and read by it within one look.
+   */
+  private boolean lastLookQuiet;
 
   private static final java.lang.invoke.VarHandle LEADER;
   private static final java.lang.invoke.VarHandle STANDBY;
@@ -450,9 +457,10 @@ final class ReceiveLoop implements InboundDelivery.Role {
    * run of such quiet looks, after up to four limits ({@link LookSchedule}). So a thread is taken over
    * after at least the limit and at most about twice it (counted from the last collection, see
    * CollectionPauses), or eight times it if it is the first to get stuck after a long quiet run; and a
-   * busy loop whose handlers return at once wakes its standby once per four limits only: on a machine
-   * of two cores each wake-up is a thread a spinning one must make room for, and a timed park costs a
-   * VM exit or two. So the standby runs with the batch policy ({@link
+   * busy loop whose handlers return at once wakes its standby once per four limits only.
+   *
+   * <p>On a machine of two cores each wake-up is a thread a spinning loop must make room for, and a
+   * timed park costs a VM exit or two. So the standby runs with the batch policy ({@link
    * SchedulingPolicy}): its wake-ups take a free core, or wait for a busy one's slice to end, rather
    * than preempt a spinning loop. On a machine whose every core is busy, a thread stuck computing is
    * therefore taken over some time slices later (a late look restarts the clock, at most four times
@@ -477,7 +485,12 @@ final class ReceiveLoop implements InboundDelivery.Role {
     // management beans.
     CollectionPauses pauses = new CollectionPauses();
     LookSchedule schedule = new LookSchedule(handOffAfterNanos);
+    watchSchedule = schedule;
     long lookAfter = handOffAfterNanos / 2;
+    // The tick current just after the last look published its own: a thread in application code at
+    // that look entered at an older one (see LookSchedule). NOTE: it may be another loop's later tick;
+    // a thread that entered between the two then counts as having stayed, which only ends a back-off.
+    long previousTick = WatchClock.current();
     int pausedLooksInARow = 0;
     long wakesAtLastLook = -1;
     while (standby == me && !source.stopping()) {
@@ -494,6 +507,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
         standbyAsleep = false;
         lookAfter = handOffAfterNanos / 2;
         schedule.reset();
+        previousTick = WatchClock.current();
         wakesAtLastLook = -1;
         continue;
       }
@@ -515,14 +529,16 @@ final class ReceiveLoop implements InboundDelivery.Role {
         pausedLooksInARow = 0;
         WatchClock.tick(now);
       }
-      long next = takeOverStuck(me, now);
+      long thisTick = WatchClock.current();
+      long next = takeOverStuck(me, now, previousTick);
+      previousTick = thisTick;
       if (next < 0) {
         // This thread leads now; someone else stands by.
         STANDBY.compareAndSet(this, me, null);
         promoteIdleToStandby();
         return;
       }
-      lookAfter = schedule.afterLook(next);
+      lookAfter = schedule.afterLook(next, lastLookQuiet);
     }
   }
 
@@ -531,13 +547,15 @@ final class ReceiveLoop implements InboundDelivery.Role {
    * loop's leadership if it leads (then this thread leads). Returns -1 if this thread now leads, else
    * how long until the next look: until the first thread watched could be due, at most the limit.
    */
-  private long takeOverStuck(Thread me, long now) {
+  private long takeOverStuck(Thread me, long now, long previousTick) {
     Thread stuckLeader = leader;
     InboundDelivery.Delivering ls = leaderState;
     long next = handOffAfterNanos;
+    boolean quiet = true;
     boolean leaderTaken = false;
     boolean leaderJudged = stuckLeader != null && ls != null && ls.thread() == stuckLeader;
     if (leaderJudged) {
+      quiet = !stayedSince(ls, previousTick);
       long left = ls.dueIn(handOffAfterNanos, now);
       if (left == 0) {
         left = judgeDue(ls);
@@ -563,6 +581,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
         }
         continue;
       }
+      quiet &= !stayedSince(os, previousTick);
       long left = os.dueIn(handOffAfterNanos, now);
       if (left == 0) {
         left = judgeDue(os);
@@ -573,6 +592,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
         next = Math.min(next, left);
       }
     }
+    lastLookQuiet = quiet;
     if (leaderTaken && LEADER.compareAndSet(this, stuckLeader, me)) {
       log.debug("{}: {} ran application code for over {} µs; {} took over receiving", name, stuckLeader.getName(),
           handOffAfterNanos / 1000, me.getName());
@@ -582,6 +602,12 @@ final class ReceiveLoop implements InboundDelivery.Role {
     // NOTE: never less than a small step, so that a thread due but not taken (it left its code at
     // that very moment) cannot make the standby spin.
     return Math.max(next, MIN_LOOK_NANOS);
+  }
+
+  /** True if {@code watched} is in a stay in application code it entered before {@code tick} was published. */
+  private static boolean stayedSince(InboundDelivery.Delivering watched, long tick) {
+    long entry = watched.applicationCodeEntry();
+    return entry != 0 && entry < tick;
   }
 
   /**
@@ -642,6 +668,12 @@ final class ReceiveLoop implements InboundDelivery.Role {
   /** How many times a standby looked for stuck threads. */
   long looks() {
     return looks;
+  }
+
+  /** The current standby's interval between quiet looks, in ns (0 before a standby watched). */
+  long quietLookIntervalNanos() {
+    LookSchedule s = watchSchedule;
+    return s == null ? 0 : s.quietInterval();
   }
 
   /**

@@ -7,8 +7,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Linux scheduling policy of the calling thread ({@code sched_setscheduler(2)} through JNA direct
- * mapping), for a receive loop's standby: a thread that wakes every one to four hand-off limits to look
- * for stuck threads, while the loops it watches spin.
+ * mapping), for a receive loop's standby: a thread that wakes up to a few thousand times a second to
+ * look for stuck threads, while the loops it watches spin.
  *
  * <p>Why: on a machine with as many busy threads as cores (two loops spinning on two vCPUs), a waking
  * thread of the normal policy preempts a spinner at once, and the standby's 2,000 looks a second did so
