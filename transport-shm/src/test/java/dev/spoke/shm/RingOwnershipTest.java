@@ -65,6 +65,19 @@ class RingOwnershipTest {
     f.commit();
   }
 
+  /** Plugins "a" and "b" attached to {@code host}, their own sides started; the host's sides are the test's. */
+  private record TwoPlugins(HubHost.Reservation ra, HubHost.Reservation rb, HubPeer a, HubPeer b) {
+    static TwoPlugins attach(HubHost host, HubConfig config) throws Exception {
+      HubHost.Reservation ra = host.reservePeer("a", true);
+      HubHost.Reservation rb = host.reservePeer("b", true);
+      HubPeer a = HubPeer.attach(host.path(), ra.peerId(), ra.token(), "a", config);
+      HubPeer b = HubPeer.attach(host.path(), rb.peerId(), rb.token(), "b", config);
+      a.transport().start(new Recording());
+      b.transport().start(new Recording());
+      return new TwoPlugins(ra, rb, a, b);
+    }
+  }
+
   /**
    * Starts a thread that sends frames on {@code t} until {@code stop}, pausing {@code pauseNanos}
    * between two (0: none).
@@ -238,15 +251,10 @@ class RingOwnershipTest {
   private void assertStuckThreadIsTakenOver(boolean computing) throws Exception {
     HubConfig config = CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofMillis(2)).build();
     try (HubHost host = HubHost.create(config)) {
-      HubHost.Reservation ra = host.reservePeer("a", true);
-      HubHost.Reservation rb = host.reservePeer("b", true);
-      HubPeer a = HubPeer.attach(host.path(), ra.peerId(), ra.token(), "a", config);
-      HubPeer b = HubPeer.attach(host.path(), rb.peerId(), rb.token(), "b", config);
-      a.transport().start(new Recording());
-      b.transport().start(new Recording());
+      TwoPlugins two = TwoPlugins.attach(host, config);
       LinkedBlockingQueue<Long> fromA = new LinkedBlockingQueue<>();
       java.util.concurrent.atomic.AtomicReference<CountDownLatch> bArrived = new java.util.concurrent.atomic.AtomicReference<>();
-      ra.transport().start(new Recording() {
+      two.ra().transport().start(new Recording() {
         @Override
         public void onFrame(FrameHeader header, ByteBuffer payload) {
           fromA.add(header.callId());
@@ -271,7 +279,7 @@ class RingOwnershipTest {
         }
       });
       LinkedBlockingQueue<Long> fromB = new LinkedBlockingQueue<>();
-      rb.transport().start(new Recording() {
+      two.rb().transport().start(new Recording() {
         @Override
         public void onFrame(FrameHeader header, ByteBuffer payload) {
           fromB.add(header.callId());
@@ -280,19 +288,19 @@ class RingOwnershipTest {
       });
       for (int round = 0; round < 10; round++) {
         bArrived.set(new CountDownLatch(20));
-        send(a.transport(), FrameKind.CALL_START, round, 4, Long.MAX_VALUE);
+        send(two.a().transport(), FrameKind.CALL_START, round, 4, Long.MAX_VALUE);
         assertEquals(round, fromA.poll(10, TimeUnit.SECONDS));
         for (int i = 0; i < 20; i++) {
           long id = round * 100L + i;
-          send(b.transport(), FrameKind.CALL_START, id, 4, Long.MAX_VALUE);
+          send(two.b().transport(), FrameKind.CALL_START, id, 4, Long.MAX_VALUE);
           assertEquals(id, fromB.poll(10, TimeUnit.SECONDS), "plugin B's frames are held up behind A's handler");
         }
       }
       // At rest, no ring's consumer role is held by anybody.
       Conditions.waitUntil("every consumer role is free at rest", 10,
-          () -> ra.transport().consumer().owner() == null && rb.transport().consumer().owner() == null);
-      a.close();
-      b.close();
+          () -> two.ra().transport().consumer().owner() == null && two.rb().transport().consumer().owner() == null);
+      two.a().close();
+      two.b().close();
     }
   }
 
@@ -307,17 +315,12 @@ class RingOwnershipTest {
     HubConfig config = CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofNanos(limitNanos))
         .idleStrategy(IdleStrategy.BUSY_SPIN).build();
     try (HubHost host = HubHost.create(config)) {
-      HubHost.Reservation ra = host.reservePeer("a", true);
-      HubHost.Reservation rb = host.reservePeer("b", true);
-      HubPeer a = HubPeer.attach(host.path(), ra.peerId(), ra.token(), "a", config);
-      HubPeer b = HubPeer.attach(host.path(), rb.peerId(), rb.token(), "b", config);
-      a.transport().start(new Recording());
-      b.transport().start(new Recording());
+      TwoPlugins two = TwoPlugins.attach(host, config);
       java.util.concurrent.atomic.AtomicLong delivered = new java.util.concurrent.atomic.AtomicLong();
       CountDownLatch bArrived = new CountDownLatch(1);
       CountDownLatch blocking = new CountDownLatch(1);
       AtomicBoolean blockNext = new AtomicBoolean();
-      ra.transport().start(new Recording() {
+      two.ra().transport().start(new Recording() {
         @Override
         public void onFrame(FrameHeader header, ByteBuffer payload) {
           boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
@@ -334,7 +337,7 @@ class RingOwnershipTest {
           }
         }
       });
-      rb.transport().start(new Recording() {
+      two.rb().transport().start(new Recording() {
         @Override
         public void onFrame(FrameHeader header, ByteBuffer payload) {
           bArrived.countDown();
@@ -343,7 +346,7 @@ class RingOwnershipTest {
       AtomicBoolean stop = new AtomicBoolean();
       // A short pause between frames leaves a core free, so the standby's looks come on time and their
       // count says how often it looks, not how often the scheduler let it.
-      Thread sender = startSender(a.transport(), stop, 20_000, "backoff-test-sender");
+      Thread sender = startSender(two.a().transport(), stop, 20_000, "backoff-test-sender");
       try {
         // The back-off reaches four limits after 32 quiet looks at one limit and 32 at two: about 0.1 s.
         Conditions.waitUntil("frames flowing, and the standby looking every four limits", 10,
@@ -360,7 +363,7 @@ class RingOwnershipTest {
         blockNext.set(true);
         assertTrue(blocking.await(10, TimeUnit.SECONDS), "no frame of plugin A came to block on");
         long blockedAt = System.nanoTime();
-        send(b.transport(), FrameKind.CALL_START, 1, 4, Long.MAX_VALUE);
+        send(two.b().transport(), FrameKind.CALL_START, 1, 4, Long.MAX_VALUE);
         assertTrue(bArrived.await(10, TimeUnit.SECONDS), "plugin B's frame is held up behind a blocked handler");
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - blockedAt);
         assertEquals(1, host.takeOvers(), "took over " + tookMillis + " ms after the block");
@@ -371,8 +374,8 @@ class RingOwnershipTest {
         stop.set(true);
         sender.join(TimeUnit.SECONDS.toMillis(20));
       }
-      a.close();
-      b.close();
+      two.a().close();
+      two.b().close();
     }
   }
 
