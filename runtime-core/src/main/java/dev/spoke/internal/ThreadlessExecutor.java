@@ -1,5 +1,7 @@
 package dev.spoke.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntSupplier;
@@ -24,16 +26,42 @@ import org.slf4j.LoggerFactory;
  * delivery role it holds ({@link InboundDelivery#relinquishAll}), so that a handler running on a
  * receive thread that makes a blocking call never stalls the frames of others.
  *
+ * <p>Most calls get one task in all (the call's events, run together), so the first task waits in a
+ * field of its own and a {@link TaskQueue} is made only for a second: a blocking unary call allocates
+ * no queue and no node.
+ *
  * <p>{@link #execute} is thread-safe; the rest belongs to the owner thread, which asserts it.
  */
 public final class ThreadlessExecutor implements Executor {
 
   private static final Logger log = LoggerFactory.getLogger(ThreadlessExecutor.class);
+  private static final VarHandle FIRST;
+  private static final VarHandle QUEUE;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      FIRST = l.findVarHandle(ThreadlessExecutor.class, "first", Runnable.class);
+      QUEUE = l.findVarHandle(ThreadlessExecutor.class, "queue", TaskQueue.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** What {@link #first} holds once the owner took the first task: it never holds a task again. */
+  private static final Runnable TAKEN = () -> { };
 
   /** The longest the owner spins before it parks. */
   private static final long MAX_SPIN_NANOS = 50_000;
 
-  private final TaskQueue queue = new TaskQueue();
+  /**
+   * Null until a task comes, then the first task ever, then {@link #TAKEN}. Set from null only once,
+   * by CAS, so every other task sees it set and goes to {@link #queue}: the queue holds only tasks that
+   * came after this one, and FIFO order holds across the two.
+   */
+  private volatile Runnable first;
+  /** Made by the first task that finds {@link #first} set. */
+  private volatile TaskQueue queue;
   private final Thread owner = Thread.currentThread();
   private volatile boolean parked;
   private volatile boolean shutdown;
@@ -86,7 +114,9 @@ public final class ThreadlessExecutor implements Executor {
     if (shutdown) {
       return; // the call is over: its late events have nobody to go to
     }
-    queue.offer(task);
+    if (first != null || !FIRST.compareAndSet(this, null, task)) {
+      queue().offer(task);
+    }
     // NOTE: the task is published before parked is read; the owner writes parked before re-reading the
     // queue.
     if (parked) {
@@ -107,7 +137,7 @@ public final class ThreadlessExecutor implements Executor {
       dropQueued(); // a task that raced shutdown into the queue belongs to the ended call
       return false;
     }
-    Runnable task = queue.poll();
+    Runnable task = poll();
     if (task == null) {
       InboundDelivery.relinquishAll();
       task = await(deadlineNanos);
@@ -121,7 +151,7 @@ public final class ThreadlessExecutor implements Executor {
       } catch (Throwable t) {
         log.error("call callback {} threw", task, t);
       }
-    } while ((task = queue.poll()) != null);
+    } while ((task = poll()) != null);
     return true;
   }
 
@@ -139,9 +169,37 @@ public final class ThreadlessExecutor implements Executor {
   }
 
   private void dropQueued() {
-    while (queue.poll() != null) {
+    while (poll() != null) {
       // dropped
     }
+  }
+
+  private TaskQueue queue() {
+    TaskQueue q = queue;
+    if (q == null) {
+      q = new TaskQueue();
+      if (!QUEUE.compareAndSet(this, null, q)) {
+        q = queue;
+      }
+    }
+    return q;
+  }
+
+  /** The owner: the next task, or null if none is queued. */
+  private Runnable poll() {
+    Runnable f = first;
+    if (f == null) {
+      // NOTE: a task goes to the queue only after its producer saw first set, so with first still
+      // null (a volatile read) nothing can be queued yet.
+      return null;
+    }
+    if (f != TAKEN) {
+      // Plain: producers only ever compare first with null, and only the owner writes it once set.
+      FIRST.set(this, TAKEN);
+      return f;
+    }
+    TaskQueue q = queue;
+    return q == null ? null : q.poll();
   }
 
   /** Spins, then parks, until a task is queued or the deadline passes (null). */
@@ -192,7 +250,7 @@ public final class ThreadlessExecutor implements Executor {
   private Runnable spin(long deadlineNanos, IntSupplier r) throws InterruptedException {
     long start = System.nanoTime();
     for (int i = 0; ; i++) {
-      Runnable task = queue.poll();
+      Runnable task = poll();
       if (task != null) {
         return task;
       }
@@ -216,7 +274,7 @@ public final class ThreadlessExecutor implements Executor {
     parked = true;
     try {
       for (;;) {
-        Runnable task = queue.poll();
+        Runnable task = poll();
         if (task != null) {
           return task;
         }
