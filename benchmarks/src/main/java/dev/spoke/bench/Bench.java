@@ -48,19 +48,13 @@ public final class Bench {
     Path work = Path.of(args.get("work", "benchmarks/target"));
     Results results;
     if (args.has("from")) {
-      results = new Results();
-      for (String line : Files.readAllLines(Path.of(args.get("from")))) {
-        Result r = Result.decode(line);
-        if (r != null) {
-          results.all().add(r);
-        }
-      }
+      results = Results.load(Path.of(args.get("from")));
     } else {
       results = measure(args, work);
     }
-    Report report = new Report(results);
     Result run = results.find("run", "run", r -> true)
         .orElseThrow(() -> new IllegalArgumentException("no run description among the results"));
+    Report report = new Report(results, otherMode(work, Mode.parse(run.get("mode"))));
     System.out.println();
     System.out.println(report.summary());
     machineLines(run).forEach(System.out::println);
@@ -101,9 +95,30 @@ public final class Bench {
     }
     results.all().add(run);
     Path saved = work.resolve("bench-results.tsv");
-    Files.writeString(saved, results.all().stream().map(Result::encode).collect(Collectors.joining("\n", "", "\n")));
+    String encoded = results.all().stream().map(Result::encode).collect(Collectors.joining("\n", "", "\n"));
+    Files.writeString(saved, encoded);
+    if (only.containsAll(SUITES)) {
+      // Kept per mode, so that a run of the other mode can tell how far the two agree.
+      Files.writeString(savedForMode(work, mode), encoded);
+    }
     System.out.println("Raw results: " + saved + " (render them again with --from=" + saved + ")");
     return results;
+  }
+
+  private static Path savedForMode(Path work, Mode mode) {
+    return work.resolve("bench-results-" + mode.id() + ".tsv");
+  }
+
+  /**
+   * The last whole run of the other of quick and full mode saved in {@code work}, to set this run's
+   * figures beside; null if there is none (or this run is neither).
+   */
+  private static Results otherMode(Path work, Mode mode) throws IOException {
+    Mode other = mode == Mode.FULL ? Mode.QUICK : mode == Mode.QUICK ? Mode.FULL : null;
+    if (other == null || !Files.isRegularFile(savedForMode(work, other))) {
+      return null;
+    }
+    return Results.load(savedForMode(work, other));
   }
 
   private static List<String> machineLines(Result run) {

@@ -21,9 +21,16 @@ final class Report {
   private static final String NONE = "—";
 
   private final Results results;
+  /** The last whole run of the other mode (quick beside full), or null. */
+  private final Results otherMode;
 
   Report(Results results) {
+    this(results, null);
+  }
+
+  Report(Results results, Results otherMode) {
     this.results = results;
+    this.otherMode = otherMode;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -229,6 +236,28 @@ final class Report {
             + label(results.bestThroughput(grpcSeries(), 64)) + " " + Format.count(rate(results.bestThroughput(grpcSeries(), 64)))
             + " calls/s", Standing.of(tp, tp >= 20)));
 
+    Optional<Result> byDefault = results.latency(Series.SPOKE_POOL, 16);
+    double overDirect = p50(byDefault) / p50(small);
+    double defaultSpeedup = p50(uds) / p50(byDefault);
+    out.add(new Target("16 B unary p50 with the default executors ≤ 2× " + spoke + " and ≥ 50× lower than gRPC over a Unix socket",
+        times(overDirect) + " " + spoke + " (" + us(byDefault) + " vs " + us(small) + "); " + times(defaultSpeedup) + " lower than "
+            + label(uds) + " " + us(uds),
+        Standing.of(overDirect + defaultSpeedup, overDirect <= 2 && defaultSpeedup >= 50)));
+
+    Optional<Result> defaultRate = results.throughput(Series.SPOKE_POOL, 64);
+    double defaultTp = rate(defaultRate) / rate(results.bestThroughput(grpcSeries(), 64));
+    out.add(new Target("throughput with 64 in flight and the default executors ≥ 1,000,000 calls/s and ≥ 10× gRPC",
+        Format.count(rate(defaultRate)) + " calls/s, " + times(defaultTp) + " " + label(results.bestThroughput(grpcSeries(), 64)),
+        Standing.of(defaultTp, rate(defaultRate) >= 1_000_000 && defaultTp >= 10)));
+
+    double tail = value(small, r -> r.num("p99")) / p50(small);
+    out.add(new Target("16 B unary p99 ≤ 5× p50 (" + spoke + ")",
+        times(tail) + ": p99 " + Format.micros(value(small, r -> r.num("p99"))) + " µs, p50 " + us(small),
+        Standing.of(tail, tail <= 5)));
+
+    out.add(busySpinTarget());
+    out.add(quickModeTarget());
+
     Optional<Result> burstDefault = results.bursty(Series.SPOKE_POOL, 100);
     Optional<Result> burstDirect = results.bursty(Series.HEADLINE, 100);
     double burst = p50(burstDefault);
@@ -252,13 +281,17 @@ final class Report {
             + Format.sig3(effective / 1e9) + " GB/s vs " + Format.sig3(results.copyBandwidth(big) / 1e9) + " GB/s",
         Standing.of(share, share >= 0.5)));
 
+    out.add(new Target("zero-copy receive: 16 MiB round trip at ≥ 60% of the copy bandwidth, 1 MiB ≥ 10× faster than gRPC",
+        "not built: every message is copied out of its slot once (the copy path's figures are the rows above)",
+        Standing.NOT_MET));
+
     double call = allocPerOp("HubCallBenchmark.unary");
     // The least measured cost of owning a message that arrived: a copy out of the slot and a parse.
     double message = Math.min(allocPerOp("MarshallingBenchmark.parseBaseline"), allocPerOp("MarshallingBenchmark.parseSpoke"));
     double overhead = call - 2 * message;
-    out.add(new Target("≤ 256 bytes allocated per unary call besides the request and response",
+    out.add(new Target("≤ 128 bytes allocated per unary call besides the request and response",
         Format.sig3(overhead) + " B: " + Format.sig3(call) + " B per 16 B call over the hub − 2 × " + Format.sig3(message)
-            + " B per message received", Standing.of(overhead, overhead <= 256)));
+            + " B per message received", Standing.of(overhead, overhead <= 128)));
 
     out.add(bridgeTarget());
 
@@ -266,6 +299,11 @@ final class Report {
     out.add(new Target("16 idle plugins (BALANCED) under 1% of one core in total",
         Format.percent(cpu) + " (LOW_CPU: " + idleShare("LOW_CPU") + "; 17 idle JVMs without Spoke: " + idleShare("NONE") + ")",
         Standing.of(cpu, cpu < 0.01)));
+    double floorCpu = results.idle("NONE").map(r -> r.num("totalShare")).orElse(Double.NaN);
+    double aboveFloor = cpu - floorCpu;
+    out.add(new Target("16 idle plugins (BALANCED) within 0.1% of one core of 17 idle JVMs without Spoke",
+        Format.percent(aboveFloor) + " of a core above them (" + Format.percent(cpu) + " vs " + Format.percent(floorCpu) + ")",
+        Standing.of(aboveFloor, aboveFloor <= 0.001)));
     return out;
   }
 
@@ -289,6 +327,65 @@ final class Report {
     }
     return new Target("Spoke over gRPC within 10% of gRPC-java on the same transport (16 B p50, time per call with 64 in flight)",
         String.join("; ", parts) + " (each × gRPC-java's)", Standing.of(worst, worst <= 1.10));
+  }
+
+  /**
+   * Busy-spin beside BALANCED, the same service and executors: every p50 and p99 of the unary sizes
+   * (time, lower is better) and every throughput and the stream (rate, higher is better), each as how
+   * many times worse busy-spin is; the worst one counts, and up to 10% is taken for noise.
+   */
+  private Target busySpinTarget() {
+    double worst = Double.NaN;
+    String where = NONE;
+    for (int size : Payloads.UNARY_SIZES) {
+      for (String p : List.of("p50", "p99")) {
+        double x = value(results.latency(Series.SPOKE_DIRECT_SPIN, size), r -> r.num(p))
+            / value(results.latency(Series.SPOKE_DIRECT, size), r -> r.num(p));
+        if (!Double.isNaN(x) && (Double.isNaN(worst) || x > worst)) {
+          worst = x;
+          where = Payloads.label(size) + " " + p;
+        }
+      }
+    }
+    for (int n : IN_FLIGHT) {
+      double x = rate(results.throughput(Series.SPOKE_DIRECT, n)) / rate(results.throughput(Series.SPOKE_DIRECT_SPIN, n));
+      if (!Double.isNaN(x) && (Double.isNaN(worst) || x > worst)) {
+        worst = x;
+        where = n + " in flight";
+      }
+    }
+    double streamed = rate(results.stream(Series.SPOKE_DIRECT)) / rate(results.stream(Series.SPOKE_DIRECT_SPIN));
+    if (!Double.isNaN(streamed) && (Double.isNaN(worst) || streamed > worst)) {
+      worst = streamed;
+      where = "server streaming";
+    }
+    return new Target("busy-spin never worse than BALANCED (every latency percentile and rate above, within 10%)",
+        Double.isNaN(worst) ? NONE : "worst point: " + where + ", busy-spin ÷ BALANCED " + times(worst) + " (times; rates inverted)",
+        Standing.of(worst, worst <= 1.10));
+  }
+
+  /**
+   * Quick mode beside full mode: the 16 B p50 of {@link Series#HEADLINE} in this run and in the last
+   * whole run of the other mode saved beside it, which may be of another commit (both are named).
+   */
+  private Target quickModeTarget() {
+    String goal = "quick mode's 16 B unary p50 within 30% of full mode's (" + Series.HEADLINE.label + ")";
+    Result run = results.find("run", "run", r -> true).orElse(null);
+    Result otherRun = otherMode == null ? null : otherMode.find("run", "run", r -> true).orElse(null);
+    if (run == null || otherRun == null) {
+      return new Target(goal, "no whole run of the other mode saved in benchmarks/target to compare with", Standing.NO_DATA);
+    }
+    boolean full = "full".equals(run.get("mode"));
+    Optional<Result> quickResult = (full ? otherMode : results).latency(Series.HEADLINE, 16);
+    Optional<Result> fullResult = (full ? results : otherMode).latency(Series.HEADLINE, 16);
+    Result quickRun = full ? otherRun : run;
+    Result fullRun = full ? run : otherRun;
+    double ratio = p50(quickResult) / p50(fullResult);
+    double apart = Math.abs(ratio - 1);
+    return new Target(goal,
+        "quick " + us(quickResult) + " (" + quickRun.get("date") + ", " + quickRun.get("commit") + ") vs full " + us(fullResult)
+            + " (" + fullRun.get("date") + ", " + fullRun.get("commit") + "): " + times(ratio),
+        Standing.of(apart, apart <= 0.30));
   }
 
   private String targetTable() {

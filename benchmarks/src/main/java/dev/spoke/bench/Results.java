@@ -1,5 +1,8 @@
 package dev.spoke.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -11,6 +14,18 @@ import java.util.function.Predicate;
 final class Results {
 
   private final List<Result> all = new ArrayList<>();
+
+  /** The results saved in {@code file}, one encoded {@link Result} a line. */
+  static Results load(Path file) throws IOException {
+    Results results = new Results();
+    for (String line : Files.readAllLines(file)) {
+      Result r = Result.decode(line);
+      if (r != null) {
+        results.all.add(r);
+      }
+    }
+    return results;
+  }
 
   Results addAll(Collection<Result> results) {
     all.addAll(results);
