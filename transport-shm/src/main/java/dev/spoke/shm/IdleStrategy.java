@@ -7,9 +7,12 @@ package dev.spoke.shm;
  */
 public enum IdleStrategy {
   /**
-   * Never parks: lowest latency, one core per waiting thread at 100%. For benchmarks and dedicated
-   * machines. It yields its core every few µs of idle spinning, so that on a machine with fewer cores
-   * than busy threads the others are not held up for a whole time slice.
+   * Never parks while frames keep coming for it: lowest latency, one core per waiting thread at 100%.
+   * For benchmarks and dedicated machines. It yields its core every few µs of idle spinning, so that on
+   * a machine with fewer cores than busy threads the others are not held up for a whole time slice. And
+   * while blocking callers take their own responses from its rings, so that it has nothing to do, it
+   * parks as {@link #BALANCED} does: a third spinning thread on two cores would take a core from the
+   * caller or from the other side's loop (a 16 B call's p99 was three times BALANCED's).
    */
   BUSY_SPIN(Long.MAX_VALUE, Long.MAX_VALUE),
   /**

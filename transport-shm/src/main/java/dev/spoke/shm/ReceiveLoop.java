@@ -164,6 +164,12 @@ final class ReceiveLoop implements InboundDelivery.Role {
    * without spinning: an idle plugin then costs one short wake-up per park limit.
    */
   private boolean quietWake;
+  /**
+   * For a loop that never parks: how many times blocking callers had taken its rings when its current
+   * idle stretch began, if {@link #idleStretchNoted} (see {@link #callersServeThemselves}).
+   */
+  private int callerTakesWhenIdle;
+  private boolean idleStretchNoted;
 
   ReceiveLoop(String name, Source source, Doorbell doorbell, HubConfig config) {
     this.name = name;
@@ -357,9 +363,10 @@ final class ReceiveLoop implements InboundDelivery.Role {
     if (work > 0) {
       spin.worked();
       quietWake = false;
+      idleStretchNoted = false;
       return;
     }
-    if (!quietWake && spin.keepSpinning()) {
+    if (!quietWake && spin.keepSpinning() && !callersServeThemselves(transports)) {
       if (spin.yieldNow()) {
         // NOTE: a loop that never parks, when it is not alone on its core (the application's threads,
         // a caller spinning for its response, the other side's loop on a machine of two cores), lets
@@ -376,6 +383,28 @@ final class ReceiveLoop implements InboundDelivery.Role {
     // A ring while blocking callers poll these rings is mostly for them (they spin for their own
     // responses): were the loop to learn from it and spin longer, it would take a core from them.
     spin.parked(!quietWake && callerTakes == callerTakes(transports));
+    idleStretchNoted = false;
+  }
+
+  /**
+   * True if this loop never parks (BUSY_SPIN) and, since it last had anything to do, blocking callers
+   * took their own responses from its rings twice: the frames are theirs, not the loop's, and a third
+   * spinning thread on a machine of two cores takes a core from the caller or the other side's loop
+   * (a 1 KiB call took 15 µs instead of 2). It then parks as BALANCED does; a frame that is not a
+   * caller's response wakes it (the caller gives the ring back and rings). Async traffic, which no
+   * caller takes, keeps it spinning.
+   */
+  private boolean callersServeThemselves(HubTransport[] transports) {
+    if (strategy.parks()) {
+      return false;
+    }
+    int takes = callerTakes(transports);
+    if (!idleStretchNoted) {
+      idleStretchNoted = true;
+      callerTakesWhenIdle = takes;
+      return false;
+    }
+    return takes - callerTakesWhenIdle >= 2;
   }
 
   private static int callerTakes(HubTransport[] transports) {

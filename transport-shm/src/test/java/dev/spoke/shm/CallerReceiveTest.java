@@ -153,6 +153,89 @@ class CallerReceiveTest {
     }
   }
 
+  /**
+   * A busy-spinning loop whose frames are all taken by blocking callers (each call taking the role
+   * afresh, as blocking calls do) has nothing to do: it parks rather than spin, leaving the cores to the
+   * callers and the other side — and a frame no caller takes still reaches it at once. Its park limit
+   * is far beyond this test's bounds, so only the caller's hand-back can wake it in time.
+   */
+  @Test
+  void aBusySpinLoopLeavesTheCoreToCallersThatTakeTheirOwnResponses() throws Exception {
+    HubConfig busy = SlotAllocatorTest.SMALL.toBuilder().idleStrategy(IdleStrategy.BUSY_SPIN)
+        .parkLimit(java.time.Duration.ofSeconds(60)).directory(dir).build();
+    try (HubHost host = HubHost.create(busy)) {
+      HubHost.Reservation r = host.reservePeer("sender", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "sender", busy);
+      AtomicLong delivered = new AtomicLong();
+      AtomicReference<Thread> loopThread = new AtomicReference<>();
+      AtomicReference<Thread> caller = new AtomicReference<>();
+      r.transport().start(new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          if (Thread.currentThread() != caller.get()) {
+            loopThread.set(Thread.currentThread());
+          }
+          delivered.incrementAndGet();
+        }
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      });
+      peer.transport().start(PollingCaller.IGNORING);
+      // The loop delivers a first frame itself, so the test knows its thread.
+      send(peer, 0);
+      Conditions.waitUntil("the loop delivered a frame", 10, () -> loopThread.get() != null);
+      java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      long loopId = loopThread.get().getId();
+      // One "call" after another: poll until a frame came, give the role back, start again.
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread callerThread = new Thread(() -> {
+        while (!stop.get()) {
+          long before = delivered.get();
+          while (delivered.get() == before && !stop.get()) {
+            r.transport().receiveOnCallerThread(4);
+          }
+          r.transport().endReceiveOnCallerThread();
+        }
+      }, "test-caller");
+      caller.set(callerThread);
+      callerThread.start();
+      long sent = 1;
+      double loopShare;
+      try {
+        long warmEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+        long cpuBefore = 0;
+        long wallBefore = 0;
+        for (int phase = 0; phase < 2; phase++) {
+          long end = phase == 0 ? warmEnd : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(700);
+          while (System.nanoTime() - end < 0) {
+            long expected = delivered.get() + 1;
+            send(peer, sent++);
+            Conditions.waitUntil("frame " + (sent - 1) + " delivered", 10, () -> delivered.get() >= expected);
+          }
+          if (phase == 0) {
+            cpuBefore = threads.getThreadCpuTime(loopId);
+            wallBefore = System.nanoTime();
+          }
+        }
+        loopShare = (threads.getThreadCpuTime(loopId) - cpuBefore) / (double) (System.nanoTime() - wallBefore);
+      } finally {
+        stop.set(true);
+        callerThread.join();
+      }
+      // Spinning, the loop takes what a core it shares with two spinning threads gives it: well over half.
+      assertTrue(loopShare < 0.2, "the busy-spin loop used " + Math.round(loopShare * 100)
+          + "% of a core while callers took every frame themselves");
+      // No caller now: the frame is the loop's, and the last caller's hand-back armed its doorbell.
+      long expected = delivered.get() + 1;
+      Thread before = loopThread.getAndSet(null);
+      send(peer, sent);
+      Conditions.waitUntil("the loop delivered a frame no caller took", 5, () -> delivered.get() >= expected);
+      assertTrue(loopThread.get() != null, "delivered by " + before + ", not by the loop");
+      peer.close();
+    }
+  }
+
   private static void send(HubPeer peer, long callId) throws Exception {
     OutboundFrame f = peer.transport().claim(0, Long.MAX_VALUE);
     f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).callId(callId);
