@@ -11,9 +11,14 @@ import java.util.List;
  */
 final class Jvm {
 
-  /** Options of every measured JVM: clients, servers, hosts and plugins alike. */
+  /**
+   * Options of every measured JVM: clients, servers, hosts and plugins alike. The heap is touched at
+   * start ({@code AlwaysPreTouch}): otherwise the first pass of allocation over each fresh heap page
+   * takes a page fault, and the first point measured after a JVM starts (16 B, in every suite) had its
+   * p99 at 26.6 µs instead of 2.25 µs (Spoke direct, alternating runs).
+   */
   static final List<String> MEASURED = List.of(
-      "-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+      "-Xms1g", "-Xmx1g", "-XX:+UseG1GC", "-XX:+AlwaysPreTouch", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
       "-Dorg.slf4j.simpleLogger.log.io.netty.bootstrap=error");
 
   /** Options of the idle plugins: only their heap is smaller, as 16 of them run at once. */
