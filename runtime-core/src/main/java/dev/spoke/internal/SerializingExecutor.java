@@ -115,13 +115,7 @@ public final class SerializingExecutor implements Executor, Runnable {
 
   private TaskQueue queue() {
     TaskQueue q = queue;
-    if (q == null) {
-      q = new TaskQueue();
-      if (!QUEUE.compareAndSet(this, null, q)) {
-        q = queue;
-      }
-    }
-    return q;
+    return q != null ? q : TaskQueue.inField(QUEUE, this);
   }
 
   @Override

@@ -45,6 +45,20 @@ final class TaskQueue {
     tail = sentinel;
   }
 
+  /**
+   * The queue in the field {@code field} of {@code holder} (a volatile {@code TaskQueue} field that is
+   * null until the first task must wait): made and set by CAS if there is none yet, so that racing
+   * producers all get the same one. For executors that make their queue only when it is needed.
+   */
+  static TaskQueue inField(VarHandle field, Object holder) {
+    TaskQueue q = (TaskQueue) field.getVolatile(holder);
+    if (q == null) {
+      TaskQueue made = new TaskQueue();
+      q = field.compareAndSet(holder, null, made) ? made : (TaskQueue) field.getVolatile(holder);
+    }
+    return q;
+  }
+
   void offer(Runnable task) {
     Node n = new Node(task);
     Node previous = (Node) TAIL.getAndSet(this, n);

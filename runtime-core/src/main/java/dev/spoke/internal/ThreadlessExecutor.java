@@ -176,13 +176,7 @@ public final class ThreadlessExecutor implements Executor {
 
   private TaskQueue queue() {
     TaskQueue q = queue;
-    if (q == null) {
-      q = new TaskQueue();
-      if (!QUEUE.compareAndSet(this, null, q)) {
-        q = queue;
-      }
-    }
-    return q;
+    return q != null ? q : TaskQueue.inField(QUEUE, this);
   }
 
   /** The owner: the next task, or null if none is queued. */
