@@ -166,7 +166,7 @@ public final class Bench {
     List<Child> hosts = new ArrayList<>();
     for (String strategy : Report.IDLE_STRATEGIES) {
       int threads = hosts.isEmpty() ? 1 : 4;
-      Child c = Child.start("idle " + strategy, IdleSuite.class, List.of("--mode=" + mode.id(), "--idle=" + strategy,
+      Child c = Child.start("idle " + strategy, IdleSuite.class, Jvm.IDLE_HOST, List.of("--mode=" + mode.id(), "--idle=" + strategy,
           "--plugins=" + plugins, "--launch-threads=" + threads, "--wait-go"));
       hosts.add(c);
       if (!c.await("@READY", timeout)) {

@@ -34,9 +34,15 @@ final class Child {
     reader.start();
   }
 
+  /** Starts a suite in a JVM of its own with the options of every measured JVM. */
   static Child start(String name, Class<?> main, List<String> args) throws IOException {
+    return start(name, main, Jvm.MEASURED, args);
+  }
+
+  /** Starts a suite in a JVM of its own with {@code options}. */
+  static Child start(String name, Class<?> main, List<String> options, List<String> args) throws IOException {
     System.out.println("▶ " + name + "  (" + Bench.elapsed() + ")");
-    return new Child(name, Jvm.start(main, Jvm.MEASURED, args));
+    return new Child(name, Jvm.start(main, options, args));
   }
 
   /** Runs a suite to its end, at most {@code timeoutSeconds}. */
