@@ -42,4 +42,15 @@ public interface Marshaller<T> {
   default T parse(byte[] bytes, int offset, int length) throws IOException {
     return parse(ByteBuffer.wrap(bytes, offset, length));
   }
+
+  /**
+   * True if values this marshaller parses from a direct buffer read that buffer in place instead of
+   * copying it (a raw-bytes view, a FlatBuffers table): the framework then lends it the received slot of
+   * shared memory itself, and keeps the slot until the value is released ({@link ZeroCopy}). False (the
+   * default, and protobuf's marshallers): every message is copied out of its slot once, and the slot
+   * freed at once.
+   */
+  default boolean readsInPlace() {
+    return false;
+  }
 }

@@ -101,6 +101,12 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private int closeStatusCode;
   private int closeFlags;
   private byte[] closePayload;
+  /** The CLOSE's message when it stayed in the transport's buffer; handed over like closePayload. */
+  private dev.spoke.transport.RetainedPayload closeMessage;
+  /** Call executor: the CLOSE's retained message went to the inbound queue (which releases it now). */
+  private boolean queuedCloseMessage;
+  /** Responses are parsed where they lie ({@link dev.spoke.Marshaller#readsInPlace()}). */
+  private final boolean readsInPlace;
   private Status serverStatus;
   private Metadata serverTrailers;
   private boolean listenerClosed;
@@ -120,6 +126,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       this.callExecutor = new SerializingExecutor(e);
     }
     this.callId = conn.nextCallId();
+    this.readsInPlace = method.getResponseMarshaller().readsInPlace();
   }
 
   /**
@@ -453,8 +460,16 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   // ---------------------------------------------------------------------------------------------
   // Receiving: receive thread side
 
-  /** Returns false if the frame was not taken (the call had ended). */
-  boolean onResponseFrame(byte[] bytes) {
+  /** True if responses are parsed where they lie, in the transport's buffer ({@link dev.spoke.ZeroCopy}). */
+  boolean readsInPlace() {
+    return readsInPlace;
+  }
+
+  /**
+   * A response: a byte[], or a {@link dev.spoke.transport.RetainedPayload}. Returns false if the frame
+   * was not taken (the call had ended); the caller then discards it.
+   */
+  boolean onResponseFrame(Object message) {
     if (ended) {
       return false; // cancelled locally; the server's frames are moot
     }
@@ -463,11 +478,16 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       cancelWith(Status.INTERNAL.withDescription(conn.remoteName() + " sent more responses of "
           + method.getFullMethodName() + " than the flow-control window allows (" + flow.received() + " > "
           + flow.windowLimit() + ")"), true);
+      StreamFlow.discard(message);
       return true;
     }
     callExecutor.execute(() -> {
+      if (listenerClosed) {
+        StreamFlow.discard(message); // closed since: nothing will deliver it
+        return;
+      }
       messageArrived = true;
-      flow.add(bytes);
+      flow.add(message);
       deliver();
     });
     return true;
@@ -494,18 +514,26 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     return true;
   }
 
-  void onCloseFrame(int statusCode, int flags, byte[] payload) {
+  /**
+   * The server's CLOSE. {@code retainedMessage}: the message it carries, still in the transport's
+   * buffer ({@code payload} then holds only the metadata before it), or null.
+   */
+  void onCloseFrame(int statusCode, int flags, byte[] payload, dev.spoke.transport.RetainedPayload retainedMessage) {
     if (!endOnce()) {
+      StreamFlow.discard(retainedMessage);
       return; // already ended locally
     }
     finish();
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0 && !flow.admit()) {
       // Over the window with the last message: deliver the close anyway, without the message.
       flags &= ~FrameHeader.FLAG_MESSAGE;
+      StreamFlow.discard(retainedMessage);
+      retainedMessage = null;
     }
     closeStatusCode = statusCode;
     closeFlags = flags;
     closePayload = payload;
+    closeMessage = retainedMessage;
     // NOTE: the fields above are published by the executor's queue (a happens-before edge) to run().
     callExecutor.execute(this);
   }
@@ -513,7 +541,15 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   /** The server's CLOSE, on the call executor: this call is its own task, to save one per call. */
   @Override
   public void run() {
-    onClose(closeStatusCode, closeFlags, closePayload);
+    dev.spoke.transport.RetainedPayload message = closeMessage;
+    closeMessage = null;
+    try {
+      onClose(closeStatusCode, closeFlags, closePayload, message);
+    } finally {
+      if (message != null && !queuedCloseMessage) {
+        message.release(); // not queued for delivery: malformed trailers, or the listener closed first
+      }
+    }
   }
 
   void onCredits(int credits) {
@@ -545,7 +581,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   // ---------------------------------------------------------------------------------------------
   // Receiving: call executor side
 
-  private void onClose(int statusCode, int flags, byte[] payload) {
+  private void onClose(int statusCode, int flags, byte[] payload, dev.spoke.transport.RetainedPayload message) {
     Status status = Status.fromCodeValue(statusCode);
     Metadata trailers = new Metadata();
     Metadata responseHeaders = (flags & FrameHeader.FLAG_HEADERS) != 0 ? new Metadata() : null;
@@ -582,7 +618,12 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
           + ": " + status.getDescription());
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      flow.add(payload, messageAt);
+      if (message != null) {
+        flow.add(message);
+        queuedCloseMessage = true;
+      } else {
+        flow.add(payload, messageAt);
+      }
     }
     serverStatus = status;
     serverTrailers = trailers;

@@ -17,6 +17,7 @@ import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
 import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.RetainedPayload;
 import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -449,7 +450,10 @@ public final class Connection implements FrameListener {
           return;
         }
         if (kind == FrameKind.REQUEST_MESSAGE) {
-          call.onRequestFrame(copy(payload), h.hasFlag(FrameHeader.FLAG_END_STREAM));
+          Object message = call.readsInPlace() ? retainOrCopy(payload) : copy(payload);
+          if (!call.onRequestFrame(message, h.hasFlag(FrameHeader.FLAG_END_STREAM))) {
+            StreamFlow.discard(message);
+          }
         } else if (kind == FrameKind.HALF_CLOSE) {
           call.onHalfCloseFrame();
         } else if (kind == FrameKind.CANCEL) {
@@ -469,7 +473,9 @@ public final class Connection implements FrameListener {
           return;
         }
         if (kind == FrameKind.RESPONSE_MESSAGE) {
-          if (!call.onResponseFrame(copy(payload))) {
+          Object message = call.readsInPlace() ? retainOrCopy(payload) : copy(payload);
+          if (!call.onResponseFrame(message)) {
+            StreamFlow.discard(message);
             dropped(h, "the call has ended");
           }
         } else if (kind == FrameKind.HEADERS) {
@@ -477,7 +483,8 @@ public final class Connection implements FrameListener {
             dropped(h, "the call has ended");
           }
         } else if (kind == FrameKind.CLOSE) {
-          call.onCloseFrame(h.status(), h.flags(), copy(payload));
+          RetainedPayload message = call.readsInPlace() ? retainMessage(h, payload) : null;
+          call.onCloseFrame(h.status(), h.flags(), message == null ? copy(payload) : copyMetadata(h, payload), message);
         } else {
           call.onCredits(h.credits());
         }
@@ -523,7 +530,8 @@ public final class Connection implements FrameListener {
       return;
     }
     callsServed.increment();
-    call.onStartFrame(h.flags(), copy(payload));
+    RetainedPayload message = call.readsInPlace() ? retainMessage(h, payload) : null;
+    call.onStartFrame(h.flags(), message == null ? copy(payload) : copyMetadata(h, payload), message);
   }
 
   private void onGoAway(FrameHeader h, ByteBuffer payload) {
@@ -580,6 +588,66 @@ public final class Connection implements FrameListener {
   /** How a refusal of an unknown method id begins; the client recognises it and adds the name. */
   static String unknownMethodPrefix(int methodId) {
     return "method id 0x" + Integer.toHexString(methodId);
+  }
+
+  /**
+   * A message for a marshaller that reads in place: kept in the transport's buffer if the transport
+   * lends it ({@link dev.spoke.transport.Transport#retainPayload}), else copied. Delivering thread only.
+   */
+  private Object retainOrCopy(ByteBuffer payload) {
+    RetainedPayload kept = payload.remaining() == 0 ? null : transport.retainPayload(payload);
+    return kept != null ? kept : copy(payload);
+  }
+
+  /**
+   * The message a CALL_START or CLOSE carries after its metadata, kept in the transport's buffer (the
+   * handle's buffer starts at the message); null if it carries none, its metadata prefix is malformed
+   * (the copy path reports that), or the transport does not lend its buffer. Delivering thread only.
+   */
+  private RetainedPayload retainMessage(FrameHeader h, ByteBuffer payload) {
+    if (!h.hasFlag(FrameHeader.FLAG_MESSAGE)) {
+      return null;
+    }
+    int messageAt = h.hasFlag(FrameHeader.FLAG_METADATA) ? prefixedEnd(payload) : 0;
+    if (messageAt < 0 || messageAt >= payload.remaining()) {
+      return null;
+    }
+    RetainedPayload kept = transport.retainPayload(payload);
+    if (kept != null) {
+      kept.buffer().position(kept.buffer().position() + messageAt);
+    }
+    return kept;
+  }
+
+  /** The metadata prefix of a frame whose message was retained, copied; empty if it has none. */
+  private static byte[] copyMetadata(FrameHeader h, ByteBuffer payload) {
+    if (!h.hasFlag(FrameHeader.FLAG_METADATA)) {
+      return EMPTY;
+    }
+    byte[] bytes = new byte[prefixedEnd(payload)];
+    payload.get(payload.position(), bytes);
+    return bytes;
+  }
+
+  /**
+   * Where the message starts after the length-prefixed metadata at {@code payload}'s position, relative
+   * to it; -1 if the prefix is malformed or overruns the payload.
+   */
+  static int prefixedEnd(ByteBuffer payload) {
+    int at = payload.position();
+    int end = payload.limit();
+    int length = 0;
+    for (int shift = 0, i = 0; ; shift += 7, i++) {
+      if (i == 5 || at + i >= end) {
+        return -1;
+      }
+      byte b = payload.get(at + i);
+      length |= (b & 0x7F) << shift;
+      if (b >= 0) {
+        long total = (long) i + 1 + (length & 0xFFFFFFFFL);
+        return length < 0 || total > end - at ? -1 : (int) total;
+      }
+    }
   }
 
   /** One copy out of the transport's buffer into a fresh array that nothing else will write. */

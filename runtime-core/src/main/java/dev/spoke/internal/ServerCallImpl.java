@@ -14,6 +14,7 @@ import dev.spoke.proto.CallTrailers;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.RetainedPayload;
 import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -62,6 +63,8 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   private final Deadline deadline;
   private final CallContextImpl context;
   private final StreamFlow flow = new StreamFlow();
+  /** Requests are parsed where they lie ({@link dev.spoke.Marshaller#readsInPlace()}). */
+  private final boolean readsInPlace;
   /** Set once, by whichever ends the call first (see the class comment). */
   private volatile boolean ended;
   private DeadlineTask deadlineTask;
@@ -72,11 +75,18 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   private volatile Thread starting;
   private boolean halfClosePending;
   private boolean halfCloseDelivered;
+  /** The call's end was delivered to the handler (onComplete or onCancel). Call executor. */
+  private boolean listenerDone;
 
   // The CALL_START, handed from the receive thread to run() (published by the executor's queue).
   private int startFlags;
   private byte[] startPayload;
+  /** The CALL_START's message when it stayed in the transport's buffer (then not in startPayload). */
+  private RetainedPayload startMessage;
   private boolean startRun; // the call executor only
+  private boolean startMessageQueued; // the call executor only
+  /** Requests delivered in place that still hold their buffer: released when the call ends. Call executor. */
+  private Object heldRequests;
 
   // Sending: guarded by this call's monitor.
   private RespT singleResponse;
@@ -96,6 +106,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     this.conn = conn;
     this.definition = (ServerMethodDefinition<ReqT, RespT>) definition;
     this.method = this.definition.getMethodDescriptor();
+    this.readsInPlace = method.getRequestMarshaller().readsInPlace();
     this.callId = callId;
     this.callExecutor = callExecutor;
     this.deadline = timeoutNanos > 0 ? Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS) : null;
@@ -113,7 +124,16 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   // ---------------------------------------------------------------------------------------------
   // Receive thread
 
-  void onStartFrame(int flags, byte[] payload) {
+  /** True if requests are parsed where they lie, in the transport's buffer ({@link dev.spoke.ZeroCopy}). */
+  boolean readsInPlace() {
+    return readsInPlace;
+  }
+
+  /**
+   * The CALL_START. {@code retainedMessage}: its message, still in the transport's buffer ({@code
+   * payload} then holds only the metadata before it), or null.
+   */
+  void onStartFrame(int flags, byte[] payload, RetainedPayload retainedMessage) {
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
       flow.admit(); // the first of the window: always within it
     }
@@ -123,6 +143,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
     startFlags = flags;
     startPayload = payload;
+    startMessage = retainedMessage;
     // NOTE: the fields above are published by the executor's queue (a happens-before edge) to run().
     callExecutor.execute(this);
   }
@@ -138,13 +159,25 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       if (!startRun) {
         startRun = true;
         byte[] payload = startPayload;
+        RetainedPayload message = startMessage;
         startPayload = null;
-        start(startFlags, payload);
-      } else if (listener != null) {
+        startMessage = null;
         try {
-          listener.onComplete();
+          start(startFlags, payload, message);
+        } finally {
+          if (message != null && !startMessageQueued) {
+            message.release(); // never queued: the call ended before its handler could take it
+          }
+        }
+      } else {
+        try {
+          if (listener != null) {
+            listener.onComplete();
+          }
         } catch (Throwable t) {
           log.error("[{}] onComplete of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
+        } finally {
+          releaseRequests();
         }
       }
     } finally {
@@ -152,7 +185,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
   }
 
-  boolean onRequestFrame(byte[] bytes, boolean endStream) {
+  /**
+   * A request: a byte[], or a {@link RetainedPayload}. Returns false if it was not taken (the call had
+   * ended); the caller then discards it.
+   */
+  boolean onRequestFrame(Object bytes, boolean endStream) {
     if (ended) {
       return false;
     }
@@ -160,9 +197,13 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       endAbnormally(Status.RESOURCE_EXHAUSTED.withDescription(conn.remoteName() + " sent more requests of "
           + method.getFullMethodName() + " than the flow-control window allows (" + flow.received() + " > "
           + flow.windowLimit() + ")"), true);
-      return true;
+      return false;
     }
     callExecutor.execute(() -> inContext(() -> {
+      if (ended && listenerDone) {
+        StreamFlow.discard(bytes); // the call's end ran already: nothing will deliver or release it
+        return;
+      }
       flow.add(bytes);
       halfClosePending |= endStream;
       deliver();
@@ -201,7 +242,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   // ---------------------------------------------------------------------------------------------
   // Call executor
 
-  private void start(int flags, byte[] payload) {
+  private void start(int flags, byte[] payload, RetainedPayload message) {
     int messageAt = 0;
     if ((flags & FrameHeader.FLAG_METADATA) != 0) {
       try {
@@ -234,7 +275,12 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       starting = null;
     }
     if ((flags & FrameHeader.FLAG_MESSAGE) != 0) {
-      flow.add(payload, messageAt);
+      if (message != null) {
+        flow.add(message);
+        startMessageQueued = true; // the queue releases it from here on
+      } else {
+        flow.add(payload, messageAt);
+      }
     } else if ((flags & FrameHeader.FLAG_END_STREAM) != 0 && method.getType().clientSendsOneMessage()) {
       endAbnormally(Status.INTERNAL.withDescription(
           "the client half-closed " + method.getFullMethodName() + " without sending its request"), true);
@@ -261,6 +307,9 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       } catch (IOException | RuntimeException e) {
         endAbnormally(conn.parseFailure("a request of " + method.getFullMethodName(), e), true);
         return;
+      }
+      if (next instanceof RetainedPayload && !((RetainedPayload) next).isReleased()) {
+        holdUntilEnd(message);
       }
       try {
         listener.onMessage(message);
@@ -574,14 +623,53 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
     callExecutor.execute(() -> inContext(() -> {
       flow.clearInbound();
-      if (listener != null) {
-        try {
+      try {
+        if (listener != null) {
           listener.onCancel();
-        } catch (Throwable t) {
-          log.error("[{}] onCancel of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
         }
+      } catch (Throwable t) {
+        log.error("[{}] onCancel of {} (call {}) threw", conn.localName(), method.getFullMethodName(), callId, t);
+      } finally {
+        releaseRequests();
       }
     }));
+  }
+
+  /** Call executor: a request delivered in place holds its buffer until the call ends, or its release. */
+  private void holdUntilEnd(Object request) {
+    if (heldRequests == null) {
+      heldRequests = request;
+      return;
+    }
+    if (!(heldRequests instanceof HeldList)) {
+      HeldList list = new HeldList();
+      list.add(heldRequests);
+      heldRequests = list;
+    }
+    ((HeldList) heldRequests).add(request);
+  }
+
+  /**
+   * Call executor, once the call's end was delivered (onComplete or onCancel): releases what the
+   * requests still hold, and any request that came too late to be delivered.
+   */
+  private void releaseRequests() {
+    listenerDone = true;
+    flow.clearInbound();
+    Object held = heldRequests;
+    heldRequests = null;
+    if (held instanceof HeldList) {
+      for (Object m : (HeldList) held) {
+        HeldMessages.release(m);
+      }
+    } else if (held != null) {
+      HeldMessages.release(held);
+    }
+  }
+
+  /** Requests of one call that hold buffers, when there is more than one (streaming). */
+  private static final class HeldList extends java.util.ArrayList<Object> {
+    private static final long serialVersionUID = 1L;
   }
 
   /** True for the one caller that ends the call. */

@@ -1,6 +1,7 @@
 package dev.spoke.internal;
 
 import dev.spoke.Marshaller;
+import dev.spoke.transport.RetainedPayload;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -41,7 +42,7 @@ final class StreamFlow {
   // Inbound.
   private volatile int requestsToApply;
   private volatile int inboundQueued;
-  // A message waiting is a byte[] holding just the message, or a MessageAfterMetadata.
+  // A message waiting is a byte[] holding just the message, a MessageAfterMetadata, or a RetainedPayload.
   private Object firstInbound; // call executor only: most calls never hold more than one message
   private ArrayDeque<Object> inbound; // call executor only, messages after firstInbound
   private int requested; // call executor only
@@ -162,8 +163,11 @@ final class StreamFlow {
     return received;
   }
 
-  /** Call executor: an admitted message arrived for delivery, the whole of {@code payload}. */
-  void add(byte[] payload) {
+  /**
+   * Call executor: an admitted message arrived for delivery: a byte[] holding just the message, or a
+   * {@link RetainedPayload} (a zero-copy message, still in the transport's buffer).
+   */
+  void add(Object payload) {
     addWaiting(payload);
   }
 
@@ -204,11 +208,29 @@ final class StreamFlow {
     return inbound.poll();
   }
 
-  /** Parses a message {@link #nextToDeliver} returned. */
+  /**
+   * Parses a message {@link #nextToDeliver} returned. A retained payload is parsed where it lies; the
+   * value then holds it ({@link HeldMessages}) if its marshaller reads in place, and otherwise (or if the
+   * parse fails) it is released here.
+   */
   static <T> T parse(Marshaller<T> marshaller, Object message) throws IOException {
     if (message instanceof byte[]) {
       byte[] bytes = (byte[]) message;
       return marshaller.parse(bytes, 0, bytes.length);
+    }
+    if (message instanceof RetainedPayload) {
+      RetainedPayload payload = (RetainedPayload) message;
+      T value;
+      try {
+        value = marshaller.parse(payload.buffer());
+      } catch (IOException | RuntimeException | Error e) {
+        payload.release();
+        throw e;
+      }
+      if (value == null || !marshaller.readsInPlace() || !HeldMessages.hold(value, payload)) {
+        payload.release();
+      }
+      return value;
     }
     MessageAfterMetadata m = (MessageAfterMetadata) message;
     return marshaller.parse(m.payload, m.offset, m.payload.length - m.offset);
@@ -230,14 +252,25 @@ final class StreamFlow {
     return firstInbound != null || (inbound != null && !inbound.isEmpty());
   }
 
-  /** Call executor: drops every undelivered message. */
+  /** Call executor: drops every undelivered message, releasing those still in a transport buffer. */
   void clearInbound() {
     int n = (firstInbound != null ? 1 : 0) + (inbound != null ? inbound.size() : 0);
+    discard(firstInbound);
     firstInbound = null;
     if (inbound != null) {
+      for (Object m : inbound) {
+        discard(m);
+      }
       inbound.clear();
     }
     INBOUND_QUEUED.getAndAdd(this, -n);
+  }
+
+  /** Drops a message that will not be delivered: one still in a transport buffer is released. */
+  static void discard(Object message) {
+    if (message instanceof RetainedPayload) {
+      ((RetainedPayload) message).release();
+    }
   }
 
   /**

@@ -90,6 +90,22 @@ public interface Transport {
   default void endReceiveOnCallerThread() {}
 
   /**
+   * Keeps the payload of the frame being delivered beyond its delivery, in the transport's own buffer
+   * (no copy), until the returned handle is released: the receiver of a large message then parses it
+   * where it lies. Called only by the listener, from within {@link FrameListener#onFrame}, on the
+   * delivering thread, with the payload it was lent (its position may have moved past a metadata
+   * prefix; the handle's buffer starts there).
+   *
+   * <p>The buffer stays unchanged by this transport until released, but the other side could still
+   * write to shared memory it once had: a receiver that must trust the bytes copies what it checks. A
+   * transport that cannot lend beyond the delivery returns null (the default), as for a payload it
+   * holds only for the frame (a small one carried inline); the listener then copies it.
+   */
+  default RetainedPayload retainPayload(java.nio.ByteBuffer payload) {
+    return null;
+  }
+
+  /**
    * Explains an error the call layer met while it wrote into or read from one of this transport's
    * payload buffers: a transport over a memory-mapped file gets the JVM's {@link InternalError} for an
    * access that faulted once the file was truncated (or a payload that read as garbage and did not

@@ -19,6 +19,7 @@ import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
+import dev.spoke.ZeroCopy;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.WorkerPool;
 import dev.spoke.stub.BlockingResponseStream;
@@ -114,6 +115,16 @@ public abstract class AbstractCallLayerTest {
     }
   }
 
+  /** True if the transport lends its buffers to messages received in place (the hub's slots). */
+  protected boolean lendsBuffers() {
+    return false;
+  }
+
+  /** True if every buffer the transports share is free (for the hub: its whole pool). */
+  protected boolean buffersAllFree() {
+    return true;
+  }
+
   protected static TestRequest request(long id) {
     return TestRequest.newBuilder().setId(id).build();
   }
@@ -172,6 +183,84 @@ public abstract class AbstractCallLayerTest {
     public void onCompleted() {
       done.complete(values);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Zero-copy receive (ZeroCopy, Marshaller.readsInPlace)
+
+  @Test
+  void aMessageReadInPlaceHoldsItsBufferUntilReleasedAndItsBytesAreIntact() throws Exception {
+    long leaks = ZeroCopy.leaks();
+    for (int size : new int[] {0, 7, 1024, 64 * 1024, 1 << 20}) {
+      ByteBuffer sent = ByteBuffer.wrap(TestService.pattern(size, size).toByteArray());
+      ByteBuffer got = ClientCalls.blockingUnaryCall(channel, TestService.RAW_ECHO, CallOptions.DEFAULT, sent);
+      assertEquals(sent, got, "the echo of " + size + " bytes");
+      // Payloads of 20 bytes or fewer travel inline in the descriptor: always copies.
+      boolean inPlace = lendsBuffers() && size >= 1024;
+      assertEquals(inPlace, got.isDirect(), size + " bytes: a view of the slot");
+      assertEquals(inPlace, ZeroCopy.isHeld(got), size + " bytes: holds its slot");
+      assertEquals(inPlace, ZeroCopy.release(got), size + " bytes: the first release");
+      assertFalse(ZeroCopy.release(got), "a second release does nothing");
+      assertFalse(ZeroCopy.isHeld(got));
+    }
+    // The server's call released each request when it ended; the client released each response.
+    waitUntil("every buffer is free again", this::buffersAllFree);
+    assertEquals(leaks, ZeroCopy.leaks(), "buffers freed only by the collector (leaks)");
+  }
+
+  @Test
+  void aHandlerReceivesItsRequestInPlaceAndItsCallReleasesIt() throws Exception {
+    long leaks = ZeroCopy.leaks();
+    ByteBuffer seen = ClientCalls.blockingUnaryCall(channel, TestService.RAW_INSPECT, CallOptions.DEFAULT,
+        ByteBuffer.wrap(TestService.pattern(3, 4096).toByteArray()));
+    assertEquals(2, seen.remaining());
+    assertEquals(lendsBuffers() ? 1 : 0, seen.get(0), "the handler's request held its slot");
+    assertEquals(lendsBuffers() ? 1 : 0, seen.get(1), "the handler's request was the slot itself");
+    assertFalse(ZeroCopy.isHeld(seen), "two bytes travel inline");
+    waitUntil("the request's slot is free once its call ended", this::buffersAllFree);
+    assertEquals(leaks, ZeroCopy.leaks(), "buffers freed only by the collector (leaks)");
+  }
+
+  @Test
+  void streamedMessagesReadInPlaceArriveInOrderAndEachHoldsItsOwnBuffer() throws Exception {
+    long leaks = ZeroCopy.leaks();
+    Recorder<ByteBuffer> recorder = new Recorder<>();
+    StreamObserver<ByteBuffer> requests =
+        ClientCalls.asyncBidiStreamingCall(channel.newCall(TestService.RAW_BIDI, CallOptions.DEFAULT), recorder);
+    int count = 40;
+    for (int i = 0; i < count; i++) {
+      requests.onNext(ByteBuffer.wrap(TestService.pattern(i, 8192 + i).toByteArray()));
+    }
+    requests.onCompleted();
+    List<ByteBuffer> got = await(recorder.done);
+    assertEquals(count, got.size());
+    for (int i = 0; i < count; i++) {
+      assertEquals(ByteBuffer.wrap(TestService.pattern(i, 8192 + i).toByteArray()), got.get(i), "message " + i);
+      assertEquals(lendsBuffers(), ZeroCopy.release(got.get(i)), "message " + i + " held its own slot");
+    }
+    waitUntil("every buffer is free again", this::buffersAllFree);
+    assertEquals(leaks, ZeroCopy.leaks(), "buffers freed only by the collector (leaks)");
+  }
+
+  @Test
+  void aMessageDroppedWithoutReleaseIsFreedWhenCollectedAndCountedAsALeak() throws Exception {
+    if (!lendsBuffers()) {
+      return; // nothing is lent, so nothing can leak
+    }
+    long before = ZeroCopy.leaks();
+    assertEquals(64 * 1024, echoAndDrop(64 * 1024));
+    assertFalse(buffersAllFree(), "the dropped response still holds its slot");
+    waitUntil("the collector finds the dropped message and its slot is freed", () -> {
+      System.gc();
+      return ZeroCopy.leaks() > before && buffersAllFree();
+    });
+  }
+
+  /** Makes a raw echo and keeps nothing of the response but its size. */
+  private int echoAndDrop(int size) {
+    ByteBuffer got = ClientCalls.blockingUnaryCall(channel, TestService.RAW_ECHO, CallOptions.DEFAULT,
+        ByteBuffer.wrap(new byte[size]));
+    return got.remaining();
   }
 
   // ---------------------------------------------------------------------------------------------

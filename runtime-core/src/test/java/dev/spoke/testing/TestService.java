@@ -7,11 +7,13 @@ import dev.spoke.MethodDescriptor;
 import dev.spoke.MethodDescriptor.MethodType;
 import dev.spoke.ServerServiceDefinition;
 import dev.spoke.Status;
+import dev.spoke.ZeroCopy;
 import dev.spoke.protobuf.ProtoMarshallers;
 import dev.spoke.stub.ServerCalls;
 import dev.spoke.stub.StreamObserver;
 import dev.spoke.test.TestRequest;
 import dev.spoke.test.TestResponse;
+import java.nio.ByteBuffer;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -35,6 +37,15 @@ public final class TestService {
   public static final MethodDescriptor<TestRequest, TestResponse> BIDI = method(MethodType.BIDI_STREAMING, "Bidi");
   /** A method of the same service that the server does not bind. */
   public static final MethodDescriptor<TestRequest, TestResponse> NOT_BOUND = method(MethodType.UNARY, "NotBound");
+  /** Raw bytes, received in place ({@link ZeroCopy#byteBuffers()}): answers with the request itself. */
+  public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_ECHO = rawMethod(MethodType.UNARY, "RawEcho");
+  /**
+   * Raw bytes, received in place: answers with two bytes, 1 or 0 for "the request held its slot" and
+   * "the request was a direct buffer", as the handler saw them.
+   */
+  public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_INSPECT = rawMethod(MethodType.UNARY, "RawInspect");
+  /** Raw bytes, received in place: each request back, as it came. */
+  public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_BIDI = rawMethod(MethodType.BIDI_STREAMING, "RawBidi");
 
   /** A call parked by a request with {@code hold}. */
   public static final class Held {
@@ -71,6 +82,13 @@ public final class TestService {
         .build();
   }
 
+  private static MethodDescriptor<ByteBuffer, ByteBuffer> rawMethod(MethodType type, String name) {
+    return MethodDescriptor.<ByteBuffer, ByteBuffer>newBuilder(ZeroCopy.byteBuffers(), ZeroCopy.byteBuffers())
+        .setType(type)
+        .setFullMethodName(MethodDescriptor.generateFullMethodName(SERVICE_NAME, name))
+        .build();
+  }
+
   /** The service, bound with hand-written descriptors. */
   public ServerServiceDefinition definition() {
     return ServerServiceDefinition.builder(SERVICE_NAME)
@@ -78,6 +96,30 @@ public final class TestService {
         .addMethod(SERVER_STREAM, ServerCalls.asyncServerStreamingCall(this::serverStream))
         .addMethod(CLIENT_STREAM, ServerCalls.asyncClientStreamingCall(this::clientStream))
         .addMethod(BIDI, ServerCalls.asyncBidiStreamingCall(this::bidi))
+        .addMethod(RAW_ECHO, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, observer) -> {
+          observer.onNext(request); // serialized from the request's own slot, which the call holds until it ends
+          observer.onCompleted();
+        }))
+        .addMethod(RAW_INSPECT, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, observer) -> {
+          observer.onNext(ByteBuffer.wrap(new byte[] {(byte) (ZeroCopy.isHeld(request) ? 1 : 0),
+              (byte) (request.isDirect() ? 1 : 0)}));
+          observer.onCompleted();
+        }))
+        .addMethod(RAW_BIDI, ServerCalls.<ByteBuffer, ByteBuffer>asyncBidiStreamingCall(observer ->
+            new StreamObserver<ByteBuffer>() {
+              @Override
+              public void onNext(ByteBuffer value) {
+                observer.onNext(value);
+              }
+
+              @Override
+              public void onError(Throwable t) {}
+
+              @Override
+              public void onCompleted() {
+                observer.onCompleted();
+              }
+            }))
         .build();
   }
 

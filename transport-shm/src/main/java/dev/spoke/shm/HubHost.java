@@ -914,6 +914,11 @@ public final class HubHost implements AutoCloseable {
     }
 
     @Override
+    public boolean retainedByHost(long ref) {
+      return slots.isRetained(ref);
+    }
+
+    @Override
     public DescriptorRing ring(int owner, int receiver) {
       if (owner == SlotDescriptor.HOST_ID && receiver >= 0 && receiver < layout.maxPeers) {
         HubTransport t = transports[receiver];

@@ -24,6 +24,7 @@ import dev.spoke.internal.InboundDelivery;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameListener;
 import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.RetainedPayload;
 import dev.spoke.transport.Transport;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
@@ -279,6 +280,11 @@ public final class HubTransport implements Transport {
   /** How many inbound frames were delivered by waiting callers themselves (the no-hand-off path). */
   public long framesDeliveredByCallers() {
     return consumer.framesDeliveredByCallers();
+  }
+
+  @Override
+  public RetainedPayload retainPayload(ByteBuffer payload) {
+    return consumer.retain(payload);
   }
 
   @Override

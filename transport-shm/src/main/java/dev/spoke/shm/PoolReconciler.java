@@ -46,6 +46,9 @@ final class PoolReconciler {
 
     /** The ring from {@code owner} to {@code receiver} of a live peer, or null if there is none. */
     DescriptorRing ring(int owner, int receiver);
+
+    /** True if the host holds slot {@code ref} as the receiver of a zero-copy message it keeps. */
+    boolean retainedByHost(long ref);
   }
 
   /** A slot to free: the word seen, twice or more, and why no live party accounts for it. */
@@ -116,8 +119,8 @@ final class PoolReconciler {
           why = "its owner " + SlotDescriptor.partyName(owner) + " is not a live party";
           checksNeeded = 2;
         } else if (state == ALLOCATED) {
-          if (owner != HOST_ID) {
-            continue; // a live plugin's own share
+          if (owner != HOST_ID || parties.retainedByHost(key(c, i, SlotDescriptor.generation(word)))) {
+            continue; // a live plugin's own share, or a zero-copy message the host's application keeps
           }
           why = "the host has held it allocated for longer than any send waits";
           checksNeeded = 2;

@@ -23,6 +23,7 @@ import dev.spoke.internal.InboundDelivery;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
+import dev.spoke.transport.RetainedPayload;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
@@ -100,6 +101,9 @@ final class RingConsumer implements InboundDelivery.Role {
   private boolean stoppedAtOtherFrame;
   private final ByteBuffer inlineIn = ByteBuffer.allocate(INLINE_CAPACITY);
   private final ByteBuffer inlineInView = inlineIn.asReadOnlyBuffer();
+  /** The payload lent to the listener right now, and its slot ({@link SlotAllocator#NONE}: inline). */
+  private ByteBuffer lentPayload;
+  private long lentSlot = SlotAllocator.NONE;
 
   // Many producers (threads that must not wait), one consumer (the owner).
   private final ConcurrentLinkedQueue<HubTransport.Pending> overflow = new ConcurrentLinkedQueue<>();
@@ -419,6 +423,8 @@ final class RingConsumer implements InboundDelivery.Role {
           .credits(mem.getInt(e + CREDITS_OFFSET))
           .timeoutNanos(mem.getLong(e + TIMEOUT_OFFSET));
       in.advance(); // the entry is ours no more; the slot is, until we free it below
+      lentPayload = payload;
+      lentSlot = slotRef;
       try {
         l.onFrame(inHeader, payload);
       } catch (Throwable t) {
@@ -427,8 +433,9 @@ final class RingConsumer implements InboundDelivery.Role {
         }
         log.error("[{}] listener failed on {} from {}", transport.localName(), inHeader, transport.remoteName(), t);
       } finally {
+        // NOTE: a slot the listener retained is ALLOCATED to us now, so this free fails and leaves it be.
         if (slotRef != SlotAllocator.NONE && !slots.freeInFlight(slotRef, remoteId, selfId)) {
-          log.debug("[{}] {} was reclaimed while its frame was delivered", transport.localName(),
+          log.trace("[{}] {} was retained, or reclaimed while its frame was delivered", transport.localName(),
               SlotAllocator.describe(slotRef));
         }
       }
@@ -439,6 +446,24 @@ final class RingConsumer implements InboundDelivery.Role {
     }
     in.noteDepth(batchStart, n == limit); // for the inspector's high-water mark: once per batch
     return handled;
+  }
+
+  /**
+   * The listener, within onFrame and before it runs application code, keeps the payload it was lent:
+   * its slot becomes ours (ALLOCATED to this side) and is freed when the handle is released, by any
+   * thread. Null for an inline payload, a buffer that is not the one lent, or a slot reclaimed meanwhile.
+   * The owner only.
+   */
+  RetainedPayload retain(ByteBuffer payload) {
+    assert assertOwner();
+    long ref = lentSlot;
+    if (payload != lentPayload || ref == SlotAllocator.NONE || !slots.adopt(ref, remoteId, selfId)) {
+      return null;
+    }
+    lentSlot = SlotAllocator.NONE; // once per frame
+    ByteBuffer view = payload.duplicate(); // read-only, as lent; ours to move
+    return new RetainedPayload(view, () -> slots.freeRetained(ref, selfId),
+        SlotAllocator.describe(ref) + " from " + transport.remoteName());
   }
 
   /** Null if the reference is valid and the slot is in flight to us; otherwise what is wrong. */

@@ -81,6 +81,8 @@ final class SlotAllocator {
 
   private final SharedBuffer mem;
   private final HubLayout layout;
+  /** Slots adopted by this process ({@link #adopt}) and not yet freed, by reference. */
+  private final java.util.Set<Long> retained = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final ByteBuffer[][] views;
   private final ByteBuffer[][] readViews;
 
@@ -216,6 +218,48 @@ final class SlotAllocator {
     return mem.compareAndSetLong(rec,
         SlotDescriptor.stateWord(g, ALLOCATED, owner, NOBODY),
         SlotDescriptor.stateWord(g, IN_FLIGHT, owner, receiver));
+  }
+
+  /**
+   * IN_FLIGHT(g, owner, receiver) → ALLOCATED(g, receiver): the receiver keeps the slot beyond the
+   * frame's delivery (a zero-copy message), as its owner now. A reclaim of the sender no longer frees it;
+   * a reclaim of the receiver does. Freed later by {@link #freeAllocated} with the receiver as owner.
+   *
+   * @return false if the slot is no longer in flight to the receiver (it was reclaimed)
+   */
+  boolean adopt(long ref, int owner, int receiver) {
+    long rec = recordOf(ref);
+    int g = refGeneration(ref);
+    retained.add(ref); // before the CAS: the host's pool check must never see it ALLOCATED and not retained
+    if (mem.compareAndSetLong(rec,
+        SlotDescriptor.stateWord(g, IN_FLIGHT, owner, receiver),
+        SlotDescriptor.stateWord(g, ALLOCATED, receiver, NOBODY))) {
+      return true;
+    }
+    retained.remove(ref);
+    return false;
+  }
+
+  /** Frees a slot this process adopted ({@link #adopt}) as {@code owner}; false if it was reclaimed. */
+  boolean freeRetained(long ref, int owner) {
+    try {
+      return freeAllocated(ref, owner);
+    } finally {
+      retained.remove(ref);
+    }
+  }
+
+  /**
+   * True if this process adopted the slot {@code ref} names (class, index and generation) and has not
+   * freed it: the host's pool check leaves such a slot be, however long it is held.
+   */
+  boolean isRetained(long ref) {
+    return retained.contains(ref);
+  }
+
+  /** Slots this process holds as the receiver of zero-copy messages. */
+  int retainedCount() {
+    return retained.size();
   }
 
   /** Frees a slot its owner allocated and never sent. Returns false if it was no longer the owner's. */

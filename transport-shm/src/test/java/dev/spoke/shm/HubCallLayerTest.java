@@ -17,9 +17,22 @@ class HubCallLayerTest extends AbstractCallLayerTest {
   @TempDir
   Path dir;
 
+  private HubHost host;
+
+  @Override
+  protected boolean lendsBuffers() {
+    return true;
+  }
+
+  @Override
+  protected boolean buffersAllFree() {
+    return host.snapshot().poolFullyFree();
+  }
+
   @Override
   protected TransportPair newTransportPair() throws Exception {
     HubHost host = HubHost.create(CONFIG.toBuilder().directory(dir).build());
+    this.host = host;
     HubHost.Reservation r = host.reservePeer("test-plugin", true);
     HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "test-plugin", CONFIG);
     return new TransportPair(r.transport(), peer.transport(), () -> {

@@ -39,6 +39,16 @@ class HubChildCallLayerTest extends AbstractCallLayerTest {
   }
 
   @Override
+  protected boolean lendsBuffers() {
+    return true;
+  }
+
+  @Override
+  protected boolean buffersAllFree() {
+    return host.snapshot().poolFullyFree();
+  }
+
+  @Override
   protected TransportPair newTransportPair() throws Exception {
     host = HubHost.create(CONFIG.toBuilder().directory(dir).build());
     // Judged by its pid and heartbeat, as a plugin the host did not launch itself.

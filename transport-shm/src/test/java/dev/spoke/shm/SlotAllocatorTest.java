@@ -12,6 +12,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,6 +124,67 @@ class SlotAllocatorTest {
     assertFalse(slots.freeAllocated(again, 2), "in flight: only the receiver frees it");
     assertTrue(slots.freeInFlight(again, 2, SlotDescriptor.HOST_ID));
     assertAllFree(file.buffer(), file.layout());
+  }
+
+  @Test
+  void aReceiverThatKeepsASlotOwnsItAgainstTheSendersReclaimButNotAgainstItsOwn() {
+    // Plugin 2 sends to the host, which keeps the payload (a zero-copy message).
+    long kept = slots.tryAllocate(100, 2);
+    assertTrue(slots.markInFlight(kept, 2, SlotDescriptor.HOST_ID));
+    assertFalse(slots.adopt(kept, 3, SlotDescriptor.HOST_ID), "only the slot's receiver, from its sender, adopts it");
+    assertTrue(slots.adopt(kept, 2, SlotDescriptor.HOST_ID));
+    assertTrue(slots.isRetained(kept));
+    assertFalse(slots.freeInFlight(kept, 2, SlotDescriptor.HOST_ID), "no longer in flight: delivery's free misses it");
+    assertEquals(0, slots.reclaim(2), "the sender's death does not take back what the receiver keeps");
+    assertEquals(SlotDescriptor.ALLOCATED, SlotDescriptor.state(file.buffer().getLongVolatile(
+        file.layout().slotRecordOffset(SlotAllocator.refClass(kept), SlotAllocator.refIndex(kept)))));
+    assertTrue(slots.freeRetained(kept, SlotDescriptor.HOST_ID));
+    assertFalse(slots.isRetained(kept));
+    assertFalse(slots.freeRetained(kept, SlotDescriptor.HOST_ID), "a second release never matches");
+
+    // The host sends to plugin 2, which keeps it, then dies: its reclaim frees what it kept.
+    long theirs = slots.tryAllocate(100, SlotDescriptor.HOST_ID);
+    assertTrue(slots.markInFlight(theirs, SlotDescriptor.HOST_ID, 2));
+    assertTrue(slots.adopt(theirs, SlotDescriptor.HOST_ID, 2));
+    assertEquals(1, slots.reclaim(2));
+    assertFalse(slots.freeRetained(theirs, 2), "a late release after the reclaim frees nothing twice");
+    assertAllFree(file.buffer(), file.layout());
+  }
+
+  @Test
+  void thePoolCheckLeavesASlotTheHostKeepsBeHoweverLongItIsHeld() {
+    long kept = slots.tryAllocate(100, 1);
+    assertTrue(slots.markInFlight(kept, 1, SlotDescriptor.HOST_ID));
+    assertTrue(slots.adopt(kept, 1, SlotDescriptor.HOST_ID));
+    PoolReconciler reconciler = new PoolReconciler(file.buffer(), file.layout(), SMALL);
+    long later = TimeUnit.HOURS.toNanos(1);
+    for (int check = 0; check < 3; check++) {
+      assertEquals(List.of(), reconciler.check(parties(true), check * later), "check " + check);
+    }
+    // The same slot, were it not kept, is the host's stray allocation: the check takes it back.
+    PoolReconciler forgetful = new PoolReconciler(file.buffer(), file.layout(), SMALL);
+    assertTrue(forgetful.check(parties(false), 0).isEmpty());
+    assertEquals(1, forgetful.check(parties(false), later).size());
+    assertTrue(slots.freeRetained(kept, SlotDescriptor.HOST_ID));
+  }
+
+  private PoolReconciler.Parties parties(boolean askAllocator) {
+    return new PoolReconciler.Parties() {
+      @Override
+      public boolean live(int party) {
+        return true;
+      }
+
+      @Override
+      public DescriptorRing ring(int owner, int receiver) {
+        return null;
+      }
+
+      @Override
+      public boolean retainedByHost(long ref) {
+        return askAllocator && slots.isRetained(ref);
+      }
+    };
   }
 
   @Test

@@ -1,0 +1,108 @@
+package dev.spoke;
+
+import dev.spoke.internal.HeldMessages;
+import dev.spoke.transport.RetainedPayload;
+import java.nio.ByteBuffer;
+
+/**
+ * Zero-copy receive: a message whose marshaller reads in place ({@link Marshaller#readsInPlace()})
+ * arrives as a view of the slot of shared memory its sender wrote, not as a copy, and holds that slot
+ * until it is released.
+ *
+ * <p><b>Lifetime.</b>
+ *
+ * <ul>
+ *   <li>A response (client side) holds its slot until {@link #release} is called with it.
+ *   <li>A request (server side) holds its slot until {@link #release} is called with it, or else until
+ *       its call ends (after {@code onComplete} or {@code onCancel} ran): a handler need not release the
+ *       requests it answered from, and may send a response that reads the request's bytes.
+ *   <li>After release its bytes must not be read: the slot carries other messages from then on.
+ *   <li>A message dropped without release holds its slot until the garbage collector finds it
+ *       unreachable; the slot is freed then, and the leak counted ({@link #leaks()}) and logged with a
+ *       warning. A process that leaks slots starves its own sends and, on the host, every plugin's.
+ * </ul>
+ *
+ * <p><b>Trust.</b> The slot stays in shared memory: a plugin that misbehaves could still write to a
+ * message the host holds. Copy out what must be checked and then relied on.
+ *
+ * <p><b>Protobuf.</b> Protobuf messages are always copied out of their slot, once: protobuf-java 4.x
+ * represents {@code bytes} fields only over heap arrays (direct buffers are copied), so a message cannot
+ * share shared memory. Methods whose messages are raw bytes use {@link #byteBuffers()}; a format that reads
+ * in place (FlatBuffers, say) implements {@link Marshaller#readsInPlace()} itself.
+ *
+ * <p>Over a transport that cannot lend its buffers (the in-process server), messages of such methods are
+ * copies, and releasing them does nothing. Thread-safe.
+ */
+public final class ZeroCopy {
+
+  private ZeroCopy() {}
+
+  /**
+   * A marshaller of raw bytes that reads in place: a message is a read-only {@link ByteBuffer} from
+   * position 0 to its limit; received over the hub, it is a view of the slot itself. Writing copies the
+   * remaining bytes of the buffer given (its position is left unchanged).
+   */
+  public static Marshaller<ByteBuffer> byteBuffers() {
+    return ByteBufferMarshaller.INSTANCE;
+  }
+
+  /**
+   * Releases the slot {@code message} holds. Returns true if it held one and this call released it;
+   * false for a message that holds none (a copy, a message sent rather than received, one released
+   * already). Any thread.
+   */
+  public static boolean release(Object message) {
+    return HeldMessages.release(message);
+  }
+
+  /** True if {@code message} was received in place and still holds its slot. */
+  public static boolean isHeld(Object message) {
+    return HeldMessages.isHeld(message);
+  }
+
+  /** Received messages of this process that hold a slot now. */
+  public static int heldCount() {
+    return HeldMessages.count();
+  }
+
+  /** Slots of this process freed only because their message was collected without a release. */
+  public static long leaks() {
+    return RetainedPayload.leaks();
+  }
+
+  private static final class ByteBufferMarshaller implements Marshaller<ByteBuffer> {
+    static final ByteBufferMarshaller INSTANCE = new ByteBufferMarshaller();
+
+    @Override
+    public int serializedSize(ByteBuffer value) {
+      return value.remaining();
+    }
+
+    @Override
+    public void writeTo(ByteBuffer value, ByteBuffer target) {
+      target.put(value.duplicate());
+    }
+
+    @Override
+    public ByteBuffer parse(ByteBuffer source) {
+      ByteBuffer view = source.slice().asReadOnlyBuffer();
+      source.position(source.limit());
+      return view;
+    }
+
+    @Override
+    public ByteBuffer parse(byte[] bytes, int offset, int length) {
+      return ByteBuffer.wrap(bytes, offset, length).slice().asReadOnlyBuffer();
+    }
+
+    @Override
+    public boolean readsInPlace() {
+      return true;
+    }
+
+    @Override
+    public String toString() {
+      return "ZeroCopy.byteBuffers()";
+    }
+  }
+}

@@ -1,0 +1,88 @@
+package dev.spoke.internal;
+
+import dev.spoke.transport.RetainedPayload;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The received messages that still hold their transport buffer (zero-copy messages: their marshaller
+ * reads in place), each with the payload it holds, so that {@code ZeroCopy.release(message)} finds it.
+ *
+ * <p>Keyed by the message's identity, weakly: a message the application drops without releasing leaves
+ * this table when it is collected, and its payload, then unreachable, is released by the payload's own
+ * cleaner and reported as a leak ({@link RetainedPayload#leaks()}).
+ *
+ * <p>Thread-safe. Internal: not for applications.
+ */
+public final class HeldMessages {
+
+  private static final ConcurrentHashMap<Key, RetainedPayload> HELD = new ConcurrentHashMap<>();
+  private static final Cleaner CLEANER = Cleaner.create(r -> {
+    Thread t = new Thread(r, "spoke-held-messages");
+    t.setDaemon(true);
+    return t;
+  });
+
+  private HeldMessages() {}
+
+  /**
+   * Records that {@code message} reads {@code payload}'s buffer. Returns false (and records nothing) if
+   * the same object is already held, as a marshaller that returns one shared instance would make it:
+   * the caller then releases the payload at once.
+   */
+  static boolean hold(Object message, RetainedPayload payload) {
+    Key key = new Key(message);
+    if (HELD.putIfAbsent(key, payload) != null) {
+      return false;
+    }
+    CLEANER.register(message, () -> HELD.remove(key));
+    return true;
+  }
+
+  /** Releases the payload {@code message} holds; false if it holds none (any more). Any thread. */
+  public static boolean release(Object message) {
+    if (message == null) {
+      return false;
+    }
+    RetainedPayload p = HELD.remove(new Key(message));
+    return p != null && p.release();
+  }
+
+  /** True if {@code message} still holds a transport buffer. */
+  public static boolean isHeld(Object message) {
+    return message != null && HELD.containsKey(new Key(message));
+  }
+
+  /** How many received messages of this process hold a transport buffer now. */
+  public static int count() {
+    return HELD.size();
+  }
+
+  /** A message's identity that does not keep the message alive. */
+  private static final class Key extends WeakReference<Object> {
+    private final int hash;
+
+    Key(Object referent) {
+      super(referent);
+      this.hash = System.identityHashCode(referent);
+    }
+
+    @Override
+    public int hashCode() {
+      return hash;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      if (this == o) {
+        return true;
+      }
+      if (!(o instanceof Key)) {
+        return false;
+      }
+      Object mine = get();
+      return mine != null && mine == ((Key) o).get();
+    }
+  }
+}
