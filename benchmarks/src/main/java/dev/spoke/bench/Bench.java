@@ -144,6 +144,9 @@ public final class Bench {
         a.add("--inflight=" + Report.IN_FLIGHT.stream().map(String::valueOf).collect(Collectors.joining(",")));
         a.add("--gaps=" + Report.GAPS_MICROS.stream().map(String::valueOf).collect(Collectors.joining(",")));
         a.add("--stream=true");
+        if (s == Series.HEADLINE) {
+          a.add("--zerocopy=" + Payloads.ZERO_COPY_SIZES.stream().map(String::valueOf).collect(Collectors.joining(",")));
+        }
         results.addAll(Child.run(s.key, s.suite, a, timeout));
       }
     }

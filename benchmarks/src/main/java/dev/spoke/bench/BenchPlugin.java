@@ -1,5 +1,6 @@
 package dev.spoke.bench;
 
+import dev.spoke.BindableService;
 import dev.spoke.DirectExecutor;
 import dev.spoke.peer.SpokePeer;
 
@@ -15,8 +16,10 @@ public final class BenchPlugin {
     SpokePeer peer = SpokePeer.attach(args);
     if (peer.arguments().contains("direct")) {
       peer.addService(new EchoServices.Spoke(), DirectExecutor.INSTANCE);
+      peer.addService((BindableService) EchoServices::rawEcho, DirectExecutor.INSTANCE);
     } else {
       peer.addService(new EchoServices.Spoke());
+      peer.addService((BindableService) EchoServices::rawEcho);
     }
     peer.serve();
   }

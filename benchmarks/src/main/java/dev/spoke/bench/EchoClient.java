@@ -3,11 +3,14 @@ package dev.spoke.bench;
 import dev.spoke.CallOptions;
 import dev.spoke.Channel;
 import dev.spoke.DirectExecutor;
+import dev.spoke.ZeroCopy;
 import dev.spoke.bench.proto.EchoGrpc;
 import dev.spoke.bench.proto.EchoSpoke;
 import dev.spoke.bench.proto.Payload;
 import dev.spoke.stub.BlockingResponseStream;
+import dev.spoke.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import java.nio.ByteBuffer;
 import java.util.Iterator;
 import java.util.function.Consumer;
 
@@ -21,6 +24,14 @@ interface EchoClient {
 
   /** One blocking unary call. */
   Payload unary(Payload request);
+
+  /**
+   * One blocking unary call of raw bytes received in place (zero-copy); returns the response's size
+   * after releasing it. Spoke only.
+   */
+  default int rawUnary(ByteBuffer request) {
+    throw new UnsupportedOperationException("zero-copy receive is Spoke's");
+  }
 
   /** One asynchronous unary call; {@code done} gets null on success or the failure. */
   void unaryAsync(Payload request, Consumer<Throwable> done);
@@ -38,6 +49,14 @@ interface EchoClient {
       @Override
       public Payload unary(Payload request) {
         return blocking.unary(request);
+      }
+
+      @Override
+      public int rawUnary(ByteBuffer request) {
+        ByteBuffer response = ClientCalls.blockingUnaryCall(channel, EchoServices.RAW_UNARY, CallOptions.DEFAULT, request);
+        int n = response.remaining();
+        ZeroCopy.release(response);
+        return n;
       }
 
       @Override

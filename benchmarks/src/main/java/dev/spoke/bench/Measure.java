@@ -1,6 +1,7 @@
 package dev.spoke.bench;
 
 import dev.spoke.bench.proto.Payload;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -199,12 +200,33 @@ final class Measure {
     if (!first.equals(request)) {
       throw new IllegalStateException(series + ": the echo of a " + Payloads.label(size) + " request came back different");
     }
-    Result r = Result.of("latency", series).put("size", size);
+    return roundTrips(Result.of("latency", series).put("size", size), () -> check(client.unary(request), request));
+  }
+
+  /**
+   * As {@link #latency}, with raw bytes received in place on both sides ({@code dev.spoke.ZeroCopy}):
+   * each response is released as soon as its size is checked.
+   */
+  Result zeroCopyLatency(String series, EchoClient client, int size) throws InterruptedException {
+    // The same bytes on the wire as the protobuf echo of this size: the serialized Payload, as raw bytes.
+    ByteBuffer request = ByteBuffer.wrap(Payloads.ofSize(size).toByteArray()).asReadOnlyBuffer();
+    Runnable call = () -> {
+      int n = client.rawUnary(request);
+      if (n != size) {
+        throw new IllegalStateException("a response of " + n + " bytes to a request of " + size);
+      }
+    };
+    call.run();
+    return roundTrips(Result.of("zerocopy", series).put("size", size), call);
+  }
+
+  /** Warms {@code call} until steady, then measures its round trips into {@code r}. */
+  private Result roundTrips(Result r, Runnable call) throws InterruptedException {
     warmUntilSteady(r, sliceEnd -> {
       long t0 = System.nanoTime();
       int calls = 0;
       do {
-        check(client.unary(request), request);
+        call.run();
         calls++;
       } while (System.nanoTime() - sliceEnd < 0);
       return (System.nanoTime() - t0) / (double) calls;
@@ -220,9 +242,8 @@ final class Measure {
     long start = System.nanoTime();
     for (long n = 0; ; n++) {
       long t0 = System.nanoTime();
-      Payload response = client.unary(request);
+      call.run();
       long t1 = System.nanoTime();
-      check(response, request);
       record(all, t1 - t0);
       record(slices[(int) Math.min(SLICES - 1, (t0 - start) * SLICES / measureNanos)], t1 - t0);
       long elapsed = t1 - start;

@@ -18,6 +18,8 @@ final class Payloads {
 
   /** The unary sizes of every run: 16 B, 1 KiB, 64 KiB, 1 MiB, 16 MiB. */
   static final List<Integer> UNARY_SIZES = List.of(16, 1 << 10, 64 << 10, 1 << 20, 16 << 20);
+  /** Sizes of the zero-copy receive points (raw bytes read in place), headline series only. */
+  static final List<Integer> ZERO_COPY_SIZES = List.of(1 << 20, 16 << 20);
 
   /** The message size of the throughput runs. */
   static final int THROUGHPUT_SIZE = 16;

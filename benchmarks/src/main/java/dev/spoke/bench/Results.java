@@ -46,6 +46,11 @@ final class Results {
     return find("latency", s.key, r -> r.size() == size);
   }
 
+  /** Unary latency of raw bytes received in place (zero-copy receive), {@code size} bytes each way. */
+  Optional<Result> zeroCopy(Series s, long size) {
+    return find("zerocopy", s.key, r -> r.size() == size);
+  }
+
   Optional<Result> throughput(Series s, int inFlight) {
     return find("throughput", s.key, r -> r.number("inflight").orElse(-1) == inFlight);
   }

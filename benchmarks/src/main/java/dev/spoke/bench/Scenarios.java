@@ -12,13 +12,17 @@ final class Scenarios {
 
   /**
    * Runs what {@code args} asks for: {@code --sizes=16,1k,...}, {@code --inflight=1,8,64},
-   * {@code --gaps=0,10,100} (µs between bursty calls), {@code --stream=true}.
+   * {@code --gaps=0,10,100} (µs between bursty calls), {@code --stream=true}, {@code --zerocopy=1m,16m}
+   * (unary latency of raw bytes received in place; Spoke only).
    */
   static void run(String series, EchoClient client, Args args) throws InterruptedException {
     Measure m = new Measure(args.mode());
     System.out.printf("%s: warmed up: %s%n", series, m.warmUp(client));
     for (int size : args.getInts("sizes")) {
       point(series, "latency", size, () -> m.latency(series, client, size));
+    }
+    for (int size : args.getInts("zerocopy")) {
+      point(series, "zerocopy", size, () -> m.zeroCopyLatency(series, client, size));
     }
     for (int inFlight : args.getInts("inflight")) {
       point(series, "throughput", inFlight, () -> m.throughput(series, client, Payloads.THROUGHPUT_SIZE, inFlight));
@@ -78,7 +82,9 @@ final class Scenarios {
   private static String figure(Result r) {
     switch (r.metric()) {
       case "latency":
-        return String.format("%-24s unary %-7s p50 %9s  p99 %9s  p99.9 %9s  (n=%d)", r.series(), Payloads.label(r.size()),
+      case "zerocopy":
+        return String.format("%-24s %-6s %-7s p50 %9s  p99 %9s  p99.9 %9s  (n=%d)", r.series(),
+            r.metric().equals("zerocopy") ? "0-copy" : "unary", Payloads.label(r.size()),
             Format.micros(r.num("p50")), Format.micros(r.num("p99")), Format.micros(r.num("p999")), (long) r.num("n"));
       case "throughput":
         return String.format("%-24s %2d in flight  %12s calls/s  (slices %s..%s)", r.series(), (long) r.num("inflight"),
