@@ -3,10 +3,14 @@ package dev.spoke.host;
 import com.google.protobuf.Any;
 import com.google.protobuf.ByteString;
 import com.google.rpc.ErrorInfo;
+import dev.spoke.BindableService;
 import dev.spoke.CallContext;
 import dev.spoke.CallOptions;
 import dev.spoke.DirectExecutor;
+import dev.spoke.MethodDescriptor;
+import dev.spoke.ServerServiceDefinition;
 import dev.spoke.Status;
+import dev.spoke.ZeroCopy;
 import dev.spoke.it.Ack;
 import dev.spoke.it.ChainReply;
 import dev.spoke.it.ChainRequest;
@@ -18,7 +22,9 @@ import dev.spoke.it.Summary;
 import dev.spoke.peer.SpokePeer;
 import dev.spoke.protobuf.StatusProto;
 import dev.spoke.testing.EchoMetadataInterceptor;
+import dev.spoke.stub.ServerCalls;
 import dev.spoke.stub.StreamObserver;
+import java.nio.ByteBuffer;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
@@ -62,7 +68,24 @@ public final class EchoPlugin {
     } else {
       peer.addService(new Echo(peer));
     }
+    peer.addService((BindableService) EchoPlugin::rawEcho);
     peer.serve();
+  }
+
+  /** Raw bytes received in place (zero-copy): the request back. */
+  static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_ECHO = MethodDescriptor
+      .<ByteBuffer, ByteBuffer>newBuilder(ZeroCopy.byteBuffers(), ZeroCopy.byteBuffers())
+      .setType(MethodDescriptor.MethodType.UNARY)
+      .setFullMethodName(MethodDescriptor.generateFullMethodName("spoke.it.RawEcho", "Unary"))
+      .build();
+
+  static ServerServiceDefinition rawEcho() {
+    return ServerServiceDefinition.builder("spoke.it.RawEcho")
+        .addMethod(RAW_ECHO, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, response) -> {
+          response.onNext(request);
+          response.onCompleted();
+        }))
+        .build();
   }
 
   static long crc(ByteString data) {

@@ -13,6 +13,7 @@ import com.google.protobuf.ByteString;
 import dev.spoke.CallOptions;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
+import dev.spoke.ZeroCopy;
 import dev.spoke.it.ChainReply;
 import dev.spoke.it.ChainRequest;
 import dev.spoke.it.EchoSpoke;
@@ -22,8 +23,10 @@ import dev.spoke.it.Summary;
 import dev.spoke.shm.HubConfig;
 import dev.spoke.shm.HubFile;
 import dev.spoke.stub.BlockingResponseStream;
+import dev.spoke.stub.ClientCalls;
 import dev.spoke.stub.StreamObserver;
 import dev.spoke.testing.ChildJvm;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -389,6 +392,31 @@ class HostPluginTest {
     assertTrue(gaps[2] >= TimeUnit.MILLISECONDS.toNanos(980) && gaps[2] < TimeUnit.MILLISECONDS.toNanos(1900),
         "after a stable run the back-off is 1 s again: the next process started " + gaps[2] / 1e6 + " ms after the crash");
     assertEquals(3, p.restarts(), "every restart counts against maxRestarts");
+  }
+
+  @Test
+  void aZeroCopyResponseOutlivesThePluginThatSentItAndItsSlotComesBackOnRelease() throws Exception {
+    host();
+    Plugin p = launch("zero-copy");
+    byte[] sent = new byte[256 << 10];
+    new Random(11).nextBytes(sent);
+    ByteBuffer kept = ClientCalls.blockingUnaryCall(p.channel(), EchoPlugin.RAW_ECHO, CallOptions.DEFAULT,
+        ByteBuffer.wrap(sent));
+    assertTrue(ZeroCopy.isHeld(kept), "the response is the slot itself");
+    long pid = p.pid();
+    ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+    waitUntil("the host reclaims the killed plugin and restarts it", 30,
+        () -> p.state() == PluginState.READY && p.pid() != pid);
+    // The reclaim of the sender left the slot the host keeps; traffic of the new process does not reuse it.
+    for (int i = 0; i < 50; i++) {
+      ByteBuffer other = ClientCalls.blockingUnaryCall(p.channel(), EchoPlugin.RAW_ECHO, CallOptions.DEFAULT,
+          ByteBuffer.wrap(new byte[256 << 10]));
+      assertTrue(ZeroCopy.release(other));
+    }
+    assertEquals(ByteBuffer.wrap(sent), kept, "the kept response's bytes after its sender died");
+    assertFalse(host.snapshot().poolFullyFree(), "the kept slot is still in use");
+    assertTrue(ZeroCopy.release(kept));
+    waitUntil("every slot is free once the response is released", 30, () -> host.snapshot().poolFullyFree());
   }
 
   @Test
