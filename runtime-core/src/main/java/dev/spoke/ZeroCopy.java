@@ -15,7 +15,17 @@ import java.nio.ByteBuffer;
  *   <li>A response (client side) holds its slot until {@link #release} is called with it.
  *   <li>A request (server side) holds its slot until {@link #release} is called with it, or else until
  *       its call ends (after {@code onComplete} or {@code onCancel} ran): a handler need not release the
- *       requests it answered from, and may send a response that reads the request's bytes.
+ *       requests it answered from, and may send a response that reads the request's bytes. A handler
+ *       that passes a request to another thread, which may read it after the call ended (a cancel does
+ *       not stop that thread), calls {@link #keep} first, and that thread releases it.
+ *   <li>Every message held counts against the pool of slots, not against flow control: a streaming
+ *       handler (or a client reading a stream) should release each message once done with it. A stream
+ *       whose messages are all kept runs the pool's class dry, and its sender's next message then fails
+ *       with {@code RESOURCE_EXHAUSTED} naming who holds the slots.
+ *   <li>Messages the stubs never hand out (a unary call's response when the call failed, an extra
+ *       response, the unread rest of a blocking stream that is closed) are released by the stubs.
+ *   <li>A plugin's messages lose their slots when the host disconnects the plugin: the host takes back
+ *       every slot the plugin held, and their bytes change after that.
  *   <li>After release its bytes must not be read: the slot carries other messages from then on.
  *   <li>A message dropped without release holds its slot until the garbage collector finds it
  *       unreachable; the slot is freed then, and the leak counted ({@link #leaks()}) and logged with a
@@ -53,6 +63,16 @@ public final class ZeroCopy {
    */
   public static boolean release(Object message) {
     return HeldMessages.release(message);
+  }
+
+  /**
+   * Keeps a request beyond its call: the call will not release it when it ends, so a handler that hands
+   * the request to another thread (which may still read it after the call completes or is cancelled)
+   * calls this first, and that thread calls {@link #release} when done. Returns false if the message
+   * holds no slot (nothing to keep: it is a copy). Any thread, before the call ends.
+   */
+  public static boolean keep(Object message) {
+    return HeldMessages.keep(message);
   }
 
   /** True if {@code message} was received in place and still holds its slot. */

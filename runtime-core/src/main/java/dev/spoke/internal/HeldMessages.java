@@ -49,6 +49,27 @@ public final class HeldMessages {
     return p != null && p.release();
   }
 
+  /**
+   * Marks {@code message} as kept by the application: the call that delivered it will not release it
+   * when it ends. Returns false if it holds no buffer.
+   */
+  public static boolean keep(Object message) {
+    RetainedPayload p = message == null ? null : HELD.get(new Key(message));
+    if (p == null) {
+      return false;
+    }
+    p.keep();
+    return true;
+  }
+
+  /** Releases {@code message}'s buffer unless the application kept it ({@link #keep}). */
+  static void releaseUnlessKept(Object message) {
+    RetainedPayload p = HELD.get(new Key(message));
+    if (p != null && !p.isKept() && HELD.remove(new Key(message), p)) {
+      p.release();
+    }
+  }
+
   /** True if {@code message} still holds a transport buffer. */
   public static boolean isHeld(Object message) {
     return message != null && HELD.containsKey(new Key(message));

@@ -280,6 +280,8 @@ final class RetryingCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     public void onMessage(RespT message) {
       if (deliverable()) {
         listener.onMessage(message);
+      } else {
+        HeldMessages.release(message); // a superseded attempt's: a zero-copy one frees its slot now
       }
     }
 

@@ -635,7 +635,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }));
   }
 
-  /** Call executor: a request delivered in place holds its buffer until the call ends, or its release. */
+  /**
+   * Call executor: a request delivered in place holds its buffer until the call ends, or its release.
+   * Requests released meanwhile are forgotten here, so a long stream whose handler releases as it goes
+   * keeps a short list.
+   */
   private void holdUntilEnd(Object request) {
     if (heldRequests == null) {
       heldRequests = request;
@@ -646,12 +650,17 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       list.add(heldRequests);
       heldRequests = list;
     }
-    ((HeldList) heldRequests).add(request);
+    HeldList list = (HeldList) heldRequests;
+    if (list.size() >= 8) {
+      list.removeIf(m -> !HeldMessages.isHeld(m));
+    }
+    list.add(request);
   }
 
   /**
    * Call executor, once the call's end was delivered (onComplete or onCancel): releases what the
-   * requests still hold, and any request that came too late to be delivered.
+   * requests still hold, unless the handler kept them ({@code ZeroCopy.keep}), and any request that came
+   * too late to be delivered.
    */
   private void releaseRequests() {
     listenerDone = true;
@@ -660,10 +669,10 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     heldRequests = null;
     if (held instanceof HeldList) {
       for (Object m : (HeldList) held) {
-        HeldMessages.release(m);
+        HeldMessages.releaseUnlessKept(m);
       }
     } else if (held != null) {
-      HeldMessages.release(held);
+      HeldMessages.releaseUnlessKept(held);
     }
   }
 

@@ -7,6 +7,7 @@ import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.Status;
 import dev.spoke.StatusRuntimeException;
+import dev.spoke.internal.HeldMessages;
 import dev.spoke.internal.ThreadlessExecutor;
 import java.util.ArrayDeque;
 import java.util.NoSuchElementException;
@@ -266,6 +267,7 @@ public final class ClientCalls {
     public void onMessage(RespT message) {
       if (value != null) {
         tooMany = true;
+        HeldMessages.release(value); // never handed out: a zero-copy one gives its slot back now
       }
       value = message;
     }
@@ -276,6 +278,9 @@ public final class ClientCalls {
         status = Status.INTERNAL.withDescription("the server sent more than one response to a unary call");
       } else if (status.isOk() && value == null) {
         status = Status.INTERNAL.withDescription("the server closed the call OK without a response");
+      }
+      if (!status.isOk()) {
+        HeldMessages.release(value);
       }
       if (status.isOk()) {
         if (future != null) {
@@ -305,6 +310,7 @@ public final class ClientCalls {
 
     @Override
     public void onMessage(RespT message) {
+      HeldMessages.release(value); // a second response is never handed out: a zero-copy one frees its slot
       value = message;
       count++;
     }
@@ -315,6 +321,9 @@ public final class ClientCalls {
         s = Status.INTERNAL.withDescription(count == 0
             ? "the server closed the call OK without a response"
             : "the server sent more than one response to a unary call");
+      }
+      if (!s.isOk()) {
+        HeldMessages.release(value); // the caller gets the failure, not the value
       }
       status = s;
       trailers = t;
@@ -513,7 +522,9 @@ public final class ClientCalls {
         call.cancel("the caller closed the response stream", null);
         drainUntilClosed();
       }
-      buffer.clear();
+      for (Object unread; (unread = buffer.poll()) != null; ) {
+        HeldMessages.release(unread); // never handed out: a zero-copy one frees its slot now
+      }
       executor.shutdown();
     }
 

@@ -43,6 +43,7 @@ public final class RetainedPayload {
   private final Release release;
   private final Cleaner.Cleanable cleanable;
   private volatile boolean released;
+  private volatile boolean kept;
 
   /**
    * A payload held in {@code buffer} (read-only; its position and limit frame the payload) until {@code
@@ -76,6 +77,19 @@ public final class RetainedPayload {
     release.explicit = true;
     cleanable.clean();
     return true;
+  }
+
+  /**
+   * Marks the payload as kept by its holder beyond what the call layer would hold it for: only an
+   * explicit {@link #release()} (or the cleaner) frees it from then on.
+   */
+  public void keep() {
+    kept = true;
+  }
+
+  /** True once {@link #keep()} was called. */
+  public boolean isKept() {
+    return kept;
   }
 
   /** True once {@link #release()} ran. */

@@ -256,6 +256,46 @@ public abstract class AbstractCallLayerTest {
     });
   }
 
+  @Test
+  void aRequestKeptByItsHandlerOutlivesItsCallUntilReleased() throws Exception {
+    long leaks = ZeroCopy.leaks();
+    ByteBuffer kept = ClientCalls.blockingUnaryCall(channel, TestService.RAW_KEEP, CallOptions.DEFAULT,
+        ByteBuffer.wrap(TestService.pattern(1, 64 * 1024).toByteArray()));
+    assertEquals(lendsBuffers() ? 1 : 0, kept.get(0), "the handler had a slot to keep");
+    for (int i = 0; i < 20; i++) { // the pool turns over: a slot released at the call's end would be reused
+      ZeroCopy.release(ClientCalls.blockingUnaryCall(channel, TestService.RAW_ECHO, CallOptions.DEFAULT,
+          ByteBuffer.wrap(new byte[64 * 1024])));
+    }
+    if (lendsBuffers()) {
+      assertFalse(buffersAllFree(), "the kept request still holds its slot after its call ended");
+    }
+    ByteBuffer outcome = ClientCalls.blockingUnaryCall(channel, TestService.RAW_RELEASE_KEPT, CallOptions.DEFAULT,
+        ByteBuffer.wrap(new byte[1]));
+    assertEquals(1, outcome.get(0), "the kept request's bytes survived its call and the calls after it");
+    assertEquals(lendsBuffers() ? 1 : 0, outcome.get(1), "released by the handler's own release");
+    waitUntil("every buffer is free again", this::buffersAllFree);
+    assertEquals(leaks, ZeroCopy.leaks(), "buffers freed only by the collector (leaks)");
+  }
+
+  @Test
+  void aBlockingStreamClosedBeforeItsEndReleasesTheMessagesItNeverHandedOut() throws Exception {
+    long leaks = ZeroCopy.leaks();
+    for (int round = 0; round < 5; round++) {
+      byte[] request = TestService.pattern(round, 32 * 1024).toByteArray();
+      request[0] = 30; // responses: more than the caller reads
+      try (BlockingResponseStream<ByteBuffer> stream = ClientCalls.blockingServerStreamingCall(
+          channel, TestService.RAW_REPEAT, CallOptions.DEFAULT, ByteBuffer.wrap(request))) {
+        assertTrue(stream.hasNext());
+        ByteBuffer first = stream.next();
+        assertEquals(ByteBuffer.wrap(request), first);
+        ZeroCopy.release(first);
+        assertTrue(stream.hasNext()); // the second response arrives and waits, never handed out
+      }
+    }
+    waitUntil("every buffer is free again", this::buffersAllFree);
+    assertEquals(leaks, ZeroCopy.leaks(), "buffers freed only by the collector (leaks)");
+  }
+
   /** Makes a raw echo and keeps nothing of the response but its size. */
   private int echoAndDrop(int size) {
     ByteBuffer got = ClientCalls.blockingUnaryCall(channel, TestService.RAW_ECHO, CallOptions.DEFAULT,

@@ -44,6 +44,19 @@ public final class TestService {
    * "the request was a direct buffer", as the handler saw them.
    */
   public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_INSPECT = rawMethod(MethodType.UNARY, "RawInspect");
+  /** Raw bytes, received in place: the request back as many times as its first byte says. */
+  public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_REPEAT = rawMethod(MethodType.SERVER_STREAMING, "RawRepeat");
+  /**
+   * Raw bytes, received in place: keeps the request beyond its call ({@link ZeroCopy#keep}) and answers
+   * with one byte, 1 if there was a slot to keep.
+   */
+  public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_KEEP = rawMethod(MethodType.UNARY, "RawKeep");
+  /**
+   * Releases every request RAW_KEEP kept; answers with two bytes: 1 if each still read {@code
+   * pattern(1, n)} (its bytes survived its call and the calls since), and how many were released.
+   */
+  public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_RELEASE_KEPT =
+      rawMethod(MethodType.UNARY, "RawReleaseKept");
   /** Raw bytes, received in place: each request back, as it came. */
   public static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_BIDI = rawMethod(MethodType.BIDI_STREAMING, "RawBidi");
 
@@ -72,6 +85,8 @@ public final class TestService {
   /** Handlers currently running. */
   public final AtomicInteger running = new AtomicInteger();
   public final ConcurrentLinkedQueue<Throwable> handlerErrors = new ConcurrentLinkedQueue<>();
+  /** Requests RAW_KEEP kept beyond their calls, until RAW_RELEASE_KEPT. */
+  private final ConcurrentLinkedQueue<ByteBuffer> rawKept = new ConcurrentLinkedQueue<>();
 
   private static MethodDescriptor<TestRequest, TestResponse> method(MethodType type, String name) {
     return MethodDescriptor.<TestRequest, TestResponse>newBuilder(
@@ -103,6 +118,28 @@ public final class TestService {
         .addMethod(RAW_INSPECT, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, observer) -> {
           observer.onNext(ByteBuffer.wrap(new byte[] {(byte) (ZeroCopy.isHeld(request) ? 1 : 0),
               (byte) (request.isDirect() ? 1 : 0)}));
+          observer.onCompleted();
+        }))
+        .addMethod(RAW_REPEAT, ServerCalls.<ByteBuffer, ByteBuffer>asyncServerStreamingCall((request, observer) -> {
+          for (int i = 0; i < request.get(0); i++) {
+            observer.onNext(request);
+          }
+          observer.onCompleted();
+        }))
+        .addMethod(RAW_KEEP, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, observer) -> {
+          boolean kept = ZeroCopy.keep(request);
+          rawKept.add(request);
+          observer.onNext(ByteBuffer.wrap(new byte[] {(byte) (kept ? 1 : 0)}));
+          observer.onCompleted();
+        }))
+        .addMethod(RAW_RELEASE_KEPT, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, observer) -> {
+          boolean intact = true;
+          int released = 0;
+          for (ByteBuffer kept; (kept = rawKept.poll()) != null; ) {
+            intact &= kept.equals(ByteBuffer.wrap(pattern(1, kept.remaining()).toByteArray()));
+            released += ZeroCopy.release(kept) ? 1 : 0;
+          }
+          observer.onNext(ByteBuffer.wrap(new byte[] {(byte) (intact ? 1 : 0), (byte) released}));
           observer.onCompleted();
         }))
         .addMethod(RAW_BIDI, ServerCalls.<ByteBuffer, ByteBuffer>asyncBidiStreamingCall(observer ->
