@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * call {@link CallNotRun not run}.
  */
 final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
-    implements Connection.PayloadOwner, Runnable, Context.CancellationListener {
+    implements Connection.PayloadOwner, ThreadlessExecutor.Droppable, Context.CancellationListener {
 
   private static final Logger log = LoggerFactory.getLogger(ClientCallImpl.class);
   private static final Object HALF_CLOSE = new Object();
@@ -481,7 +481,20 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       StreamFlow.discard(message);
       return true;
     }
-    callExecutor.execute(() -> {
+    callExecutor.execute(new ResponseArrived(message));
+    return true;
+  }
+
+  /** A response on its way to the call executor; given back if that executor drops it. */
+  private final class ResponseArrived implements ThreadlessExecutor.Droppable {
+    private final Object message;
+
+    ResponseArrived(Object message) {
+      this.message = message;
+    }
+
+    @Override
+    public void run() {
       if (listenerClosed) {
         StreamFlow.discard(message); // closed since: nothing will deliver it
         return;
@@ -489,8 +502,12 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       messageArrived = true;
       flow.add(message);
       deliver();
-    });
-    return true;
+    }
+
+    @Override
+    public void dropped() {
+      StreamFlow.discard(message); // the blocking caller is gone: nothing will deliver it
+    }
   }
 
   /** The server's response headers (a HEADERS frame); false if the call had ended. */
@@ -550,6 +567,13 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         message.release(); // not queued for delivery: malformed trailers, or the listener closed first
       }
     }
+  }
+
+  /** The CLOSE task will never run (the blocking caller is gone): its message goes back. */
+  @Override
+  public void dropped() {
+    StreamFlow.discard(closeMessage);
+    closeMessage = null;
   }
 
   void onCredits(int credits) {

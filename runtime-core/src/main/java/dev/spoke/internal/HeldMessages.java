@@ -1,7 +1,6 @@
 package dev.spoke.internal;
 
 import dev.spoke.transport.RetainedPayload;
-import java.lang.ref.Cleaner;
 import java.lang.ref.WeakReference;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -18,11 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class HeldMessages {
 
   private static final ConcurrentHashMap<Key, RetainedPayload> HELD = new ConcurrentHashMap<>();
-  private static final Cleaner CLEANER = Cleaner.create(r -> {
-    Thread t = new Thread(r, "spoke-held-messages");
-    t.setDaemon(true);
-    return t;
-  });
 
   private HeldMessages() {}
 
@@ -36,7 +30,7 @@ public final class HeldMessages {
     if (HELD.putIfAbsent(key, payload) != null) {
       return false;
     }
-    CLEANER.register(message, () -> HELD.remove(key));
+    BufferCleaner.get().register(message, () -> HELD.remove(key));
     return true;
   }
 

@@ -109,10 +109,20 @@ public final class ThreadlessExecutor implements Executor {
     maxSpinNanos = 0;
   }
 
+  /**
+   * A task that must hear when it will never run: it holds something to give back (a message still in
+   * a transport's buffer).
+   */
+  public interface Droppable extends Runnable {
+    /** This task will never run. */
+    void dropped();
+  }
+
   @Override
   public void execute(Runnable task) {
     if (shutdown) {
-      return; // the call is over: its late events have nobody to go to
+      dropped(task); // the call is over: its late events have nobody to go to
+      return;
     }
     if (first != null || !FIRST.compareAndSet(this, null, task)) {
       queue().offer(task);
@@ -169,8 +179,14 @@ public final class ThreadlessExecutor implements Executor {
   }
 
   private void dropQueued() {
-    while (poll() != null) {
-      // dropped
+    for (Runnable task; (task = poll()) != null; ) {
+      dropped(task);
+    }
+  }
+
+  private static void dropped(Runnable task) {
+    if (task instanceof Droppable) {
+      ((Droppable) task).dropped();
     }
   }
 

@@ -2,6 +2,7 @@ package dev.spoke.transport;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import dev.spoke.internal.BufferCleaner;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.util.Objects;
@@ -23,11 +24,6 @@ import org.slf4j.LoggerFactory;
 public final class RetainedPayload {
 
   private static final Logger log = LoggerFactory.getLogger(RetainedPayload.class);
-  private static final Cleaner CLEANER = Cleaner.create(r -> {
-    Thread t = new Thread(r, "spoke-payload-cleaner");
-    t.setDaemon(true);
-    return t;
-  });
   private static final LongAdder LEAKS = new LongAdder();
   private static final VarHandle RELEASED;
 
@@ -55,7 +51,7 @@ public final class RetainedPayload {
   public RetainedPayload(ByteBuffer buffer, Runnable free, String what) {
     this.buffer = Objects.requireNonNull(buffer, "buffer");
     this.release = new Release(Objects.requireNonNull(free, "free"), what, buffer.remaining());
-    this.cleanable = CLEANER.register(this, release);
+    this.cleanable = BufferCleaner.get().register(this, release);
   }
 
   /**

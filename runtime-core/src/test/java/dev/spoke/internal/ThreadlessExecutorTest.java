@@ -51,6 +51,34 @@ class ThreadlessExecutorTest {
   }
 
   @Test
+  void aTaskThatWillNeverRunHearsSoWhetherQueuedBeforeShutdownOrOfferedAfter() throws Exception {
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    List<String> heard = new ArrayList<>();
+    executor.execute(droppable("first", heard));
+    executor.execute(droppable("second", heard));
+    executor.execute(() -> heard.add("plain task: ran")); // plain tasks are simply dropped
+    executor.shutdown();
+    Thread other = new Thread(() -> executor.execute(droppable("late", heard)));
+    other.start();
+    other.join();
+    assertEquals(List.of("first dropped", "second dropped", "late dropped"), heard);
+  }
+
+  private static ThreadlessExecutor.Droppable droppable(String name, List<String> heard) {
+    return new ThreadlessExecutor.Droppable() {
+      @Override
+      public void run() {
+        heard.add(name + " ran");
+      }
+
+      @Override
+      public void dropped() {
+        heard.add(name + " dropped");
+      }
+    };
+  }
+
+  @Test
   void aFaultNobodyExplainsIsRethrown() {
     ThreadlessExecutor executor = new ThreadlessExecutor();
     InternalError error = fault();
