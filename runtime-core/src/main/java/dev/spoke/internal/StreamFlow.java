@@ -255,6 +255,9 @@ final class StreamFlow {
   /** Call executor: drops every undelivered message, releasing those still in a transport buffer. */
   void clearInbound() {
     int n = (firstInbound != null ? 1 : 0) + (inbound != null ? inbound.size() : 0);
+    if (n == 0) {
+      return; // the common case, at every call's end: no atomic step for nothing
+    }
     discard(firstInbound);
     firstInbound = null;
     if (inbound != null) {
