@@ -22,6 +22,7 @@ import dev.spoke.it.Summary;
 import dev.spoke.peer.SpokePeer;
 import dev.spoke.protobuf.StatusProto;
 import dev.spoke.testing.EchoMetadataInterceptor;
+import dev.spoke.stub.ClientCalls;
 import dev.spoke.stub.ServerCalls;
 import dev.spoke.stub.StreamObserver;
 import java.nio.ByteBuffer;
@@ -68,7 +69,7 @@ public final class EchoPlugin {
     } else {
       peer.addService(new Echo(peer));
     }
-    peer.addService((BindableService) EchoPlugin::rawEcho);
+    peer.addService((BindableService) () -> rawEcho(peer));
     peer.serve();
   }
 
@@ -79,9 +80,46 @@ public final class EchoPlugin {
       .setFullMethodName(MethodDescriptor.generateFullMethodName("spoke.it.RawEcho", "Unary"))
       .build();
 
-  static ServerServiceDefinition rawEcho() {
+  /** Raw bytes, received in place: the host's raw echo called with the request, and its answer back. */
+  static final MethodDescriptor<ByteBuffer, ByteBuffer> RAW_RELAY = MethodDescriptor
+      .<ByteBuffer, ByteBuffer>newBuilder(ZeroCopy.byteBuffers(), ZeroCopy.byteBuffers())
+      .setType(MethodDescriptor.MethodType.UNARY)
+      .setFullMethodName(MethodDescriptor.generateFullMethodName("spoke.it.RawEcho", "Relay"))
+      .build();
+
+  /** The raw echo a host serves for {@link #RAW_RELAY} (the host test binds it). */
+  static final MethodDescriptor<ByteBuffer, ByteBuffer> HOST_RAW_ECHO = MethodDescriptor
+      .<ByteBuffer, ByteBuffer>newBuilder(ZeroCopy.byteBuffers(), ZeroCopy.byteBuffers())
+      .setType(MethodDescriptor.MethodType.UNARY)
+      .setFullMethodName(MethodDescriptor.generateFullMethodName("spoke.it.HostRawEcho", "Unary"))
+      .build();
+
+  static ServerServiceDefinition rawEcho(SpokePeer peer) {
     return ServerServiceDefinition.builder("spoke.it.RawEcho")
         .addMethod(RAW_ECHO, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, response) -> {
+          response.onNext(request);
+          response.onCompleted();
+        }))
+        .addMethod(RAW_RELAY, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, response) -> {
+          ByteBuffer back = ClientCalls.blockingUnaryCall(
+              peer.hostChannel(), HOST_RAW_ECHO, CallOptions.DEFAULT, request);
+          response.onNext(back); // written from the host's slot, which this plugin holds until the release below
+          response.onCompleted();
+          ZeroCopy.release(back);
+        }))
+        .build();
+  }
+
+  /** Requests {@link #hostRawEcho} received as a view of their slot (it runs in the host's JVM). */
+  static final java.util.concurrent.atomic.AtomicInteger HOST_REQUESTS_IN_PLACE = new java.util.concurrent.atomic.AtomicInteger();
+
+  /** The host's side of {@link #RAW_RELAY}: the request back, written from its own slot. */
+  static ServerServiceDefinition hostRawEcho() {
+    return ServerServiceDefinition.builder("spoke.it.HostRawEcho")
+        .addMethod(HOST_RAW_ECHO, ServerCalls.<ByteBuffer, ByteBuffer>asyncUnaryCall((request, response) -> {
+          if (ZeroCopy.isHeld(request) && request.isDirect()) {
+            HOST_REQUESTS_IN_PLACE.incrementAndGet();
+          }
           response.onNext(request);
           response.onCompleted();
         }))
