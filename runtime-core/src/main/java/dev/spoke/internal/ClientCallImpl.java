@@ -17,6 +17,7 @@ import dev.spoke.proto.CallTrailers;
 import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.OutboundFrame;
+import dev.spoke.transport.RetainedPayload;
 import dev.spoke.transport.Transport;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -102,7 +103,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private int closeFlags;
   private byte[] closePayload;
   /** The CLOSE's message when it stayed in the transport's buffer; handed over like closePayload. */
-  private dev.spoke.transport.RetainedPayload closeMessage;
+  private RetainedPayload closeMessage;
   /** Call executor: the CLOSE's retained message went to the inbound queue (which releases it now). */
   private boolean queuedCloseMessage;
   /** Responses are parsed where they lie ({@link dev.spoke.Marshaller#readsInPlace()}). */
@@ -466,7 +467,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   }
 
   /**
-   * A response: a byte[], or a {@link dev.spoke.transport.RetainedPayload}. Returns false if the frame
+   * A response: a byte[], or a {@link RetainedPayload}. Returns false if the frame
    * was not taken (the call had ended); the caller then discards it.
    */
   boolean onResponseFrame(Object message) {
@@ -535,7 +536,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
    * The server's CLOSE. {@code retainedMessage}: the message it carries, still in the transport's
    * buffer ({@code payload} then holds only the metadata before it), or null.
    */
-  void onCloseFrame(int statusCode, int flags, byte[] payload, dev.spoke.transport.RetainedPayload retainedMessage) {
+  void onCloseFrame(int statusCode, int flags, byte[] payload, RetainedPayload retainedMessage) {
     if (!endOnce()) {
       StreamFlow.discard(retainedMessage);
       return; // already ended locally
@@ -558,7 +559,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   /** The server's CLOSE, on the call executor: this call is its own task, to save one per call. */
   @Override
   public void run() {
-    dev.spoke.transport.RetainedPayload message = closeMessage;
+    RetainedPayload message = closeMessage;
     closeMessage = null;
     try {
       onClose(closeStatusCode, closeFlags, closePayload, message);
@@ -605,7 +606,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   // ---------------------------------------------------------------------------------------------
   // Receiving: call executor side
 
-  private void onClose(int statusCode, int flags, byte[] payload, dev.spoke.transport.RetainedPayload message) {
+  private void onClose(int statusCode, int flags, byte[] payload, RetainedPayload message) {
     Status status = Status.fromCodeValue(statusCode);
     Metadata trailers = new Metadata();
     Metadata responseHeaders = (flags & FrameHeader.FLAG_HEADERS) != 0 ? new Metadata() : null;

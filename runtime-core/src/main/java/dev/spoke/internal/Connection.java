@@ -484,7 +484,7 @@ public final class Connection implements FrameListener {
           }
         } else if (kind == FrameKind.CLOSE) {
           RetainedPayload message = call.readsInPlace() ? retainMessage(h, payload) : null;
-          call.onCloseFrame(h.status(), h.flags(), message == null ? copy(payload) : copyMetadata(h, payload), message);
+          call.onCloseFrame(h.status(), h.flags(), message == null ? copy(payload) : copyMetadata(payload, message), message);
         } else {
           call.onCredits(h.credits());
         }
@@ -531,7 +531,7 @@ public final class Connection implements FrameListener {
     }
     callsServed.increment();
     RetainedPayload message = call.readsInPlace() ? retainMessage(h, payload) : null;
-    call.onStartFrame(h.flags(), message == null ? copy(payload) : copyMetadata(h, payload), message);
+    call.onStartFrame(h.flags(), message == null ? copy(payload) : copyMetadata(payload, message), message);
   }
 
   private void onGoAway(FrameHeader h, ByteBuffer payload) {
@@ -608,7 +608,7 @@ public final class Connection implements FrameListener {
     if (!h.hasFlag(FrameHeader.FLAG_MESSAGE)) {
       return null;
     }
-    int messageAt = h.hasFlag(FrameHeader.FLAG_METADATA) ? prefixedEnd(payload) : 0;
+    int messageAt = h.hasFlag(FrameHeader.FLAG_METADATA) ? WireMetadata.prefixedEnd(payload) : 0;
     if (messageAt < 0 || messageAt >= payload.remaining()) {
       return null;
     }
@@ -619,35 +619,18 @@ public final class Connection implements FrameListener {
     return kept;
   }
 
-  /** The metadata prefix of a frame whose message was retained, copied; empty if it has none. */
-  private static byte[] copyMetadata(FrameHeader h, ByteBuffer payload) {
-    if (!h.hasFlag(FrameHeader.FLAG_METADATA)) {
+  /**
+   * What comes before a retained message in its frame's payload (the metadata prefix), copied; empty if
+   * nothing does. {@code message}'s buffer starts where the message does.
+   */
+  private static byte[] copyMetadata(ByteBuffer payload, RetainedPayload message) {
+    int length = message.buffer().position() - payload.position();
+    if (length == 0) {
       return EMPTY;
     }
-    byte[] bytes = new byte[prefixedEnd(payload)];
+    byte[] bytes = new byte[length];
     payload.get(payload.position(), bytes);
     return bytes;
-  }
-
-  /**
-   * Where the message starts after the length-prefixed metadata at {@code payload}'s position, relative
-   * to it; -1 if the prefix is malformed or overruns the payload.
-   */
-  static int prefixedEnd(ByteBuffer payload) {
-    int at = payload.position();
-    int end = payload.limit();
-    int length = 0;
-    for (int shift = 0, i = 0; ; shift += 7, i++) {
-      if (i == 5 || at + i >= end) {
-        return -1;
-      }
-      byte b = payload.get(at + i);
-      length |= (b & 0x7F) << shift;
-      if (b >= 0) {
-        long total = (long) i + 1 + (length & 0xFFFFFFFFL);
-        return length < 0 || total > end - at ? -1 : (int) total;
-      }
-    }
   }
 
   /** One copy out of the transport's buffer into a fresh array that nothing else will write. */

@@ -138,6 +138,28 @@ final class WireMetadata {
     return in.getTotalBytesRead() + length;
   }
 
+  /**
+   * As {@link #prefixedEnd(byte[])}, for the payload at {@code payload}'s position in a buffer, read where
+   * it lies (a direct buffer handed to protobuf would be copied whole): where the message starts,
+   * relative to that position; -1 if the prefix is malformed or overruns the payload.
+   */
+  static int prefixedEnd(ByteBuffer payload) {
+    int at = payload.position();
+    int end = payload.limit();
+    int length = 0;
+    for (int shift = 0, i = 0; ; shift += 7, i++) {
+      if (i == 5 || at + i >= end) {
+        return -1;
+      }
+      byte b = payload.get(at + i);
+      length |= (b & 0x7F) << shift;
+      if (b >= 0) {
+        long total = (long) i + 1 + (length & 0xFFFFFFFFL);
+        return length < 0 || total > end - at ? -1 : (int) total;
+      }
+    }
+  }
+
   private static <M extends MessageLite> M checkSize(M message, String what) throws StatusException {
     int size = message.getSerializedSize();
     if (size > Metadata.MAX_ENCODED_BYTES) {
