@@ -209,6 +209,17 @@ public abstract class AbstractCallLayerTest {
   }
 
   @Test
+  void aMessageReadInPlaceAfterRequestHeadersInTheSameFrameIsIntact() throws Exception {
+    ByteBuffer sent = ByteBuffer.wrap(TestService.pattern(5, 64 * 1024).toByteArray());
+    // The headers travel before the request in its CALL_START: the message kept in place starts after them.
+    ByteBuffer got = ClientCalls.blockingUnaryCall(channel, TestService.RAW_ECHO,
+        CallOptions.DEFAULT.withHeader("x-zero-copy", "headers first"), sent);
+    assertEquals(sent, got);
+    assertEquals(lendsBuffers(), ZeroCopy.release(got));
+    waitUntil("every buffer is free again", this::buffersAllFree);
+  }
+
+  @Test
   void aHandlerReceivesItsRequestInPlaceAndItsCallReleasesIt() throws Exception {
     long leaks = ZeroCopy.leaks();
     ByteBuffer seen = ClientCalls.blockingUnaryCall(channel, TestService.RAW_INSPECT, CallOptions.DEFAULT,
