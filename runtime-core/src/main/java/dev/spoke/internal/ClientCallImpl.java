@@ -278,7 +278,17 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
 
   @Override
   public void cancel(String message, Throwable cause) {
-    Status status = Status.CANCELLED.withDescription(message != null ? message : "cancelled by the client");
+    String why = message != null ? message : "cancelled by the client";
+    Status status = Status.CANCELLED.withDescription(why);
+    if (cause instanceof InternalError) {
+      // A fault in the transport's own memory (its mapped file was truncated), met while sending: the
+      // transport is closing, and the call with it, but the thread that closes it may not have reached
+      // this call yet. The transport's status says what happened; CANCELLED would not.
+      Status lost = conn.transportFault(cause);
+      if (lost != null) {
+        status = lost.withDescription(why + ": " + lost.getDescription());
+      }
+    }
     Status cancelled = cause != null ? status.withCause(cause) : status;
     if (!cancelWith(cancelled, true) && listener != null) {
       // The call already ended (the server closed it), but its listener may not have heard: messages

@@ -111,7 +111,15 @@ public final class Connection implements FrameListener {
     this.incomingLimitSetting = b.incomingLimitSetting;
     this.callerReceiver = () -> transport.receiveOnCallerThread(16);
     this.callerReceiveEnd = transport::endReceiveOnCallerThread;
-    this.callerFaultExplained = e -> transport.explainFault(e) != null;
+    this.callerFaultExplained = e -> transportFault(e) != null;
+  }
+
+  /**
+   * The status a caller is to see for {@code error}, met in this transport's memory, or null if it is
+   * not the transport's fault (see {@link Transport#explainFault}). Any thread.
+   */
+  Status transportFault(Throwable error) {
+    return transport.explainFault(error);
   }
 
   /** Starts configuring a connection over {@code transport}. */
