@@ -65,12 +65,14 @@ final class RingConsumer implements InboundDelivery.Role {
   private static final Logger log = LoggerFactory.getLogger(RingConsumer.class);
   private static final VarHandle OWNER;
   private static final VarHandle OWNER_STATE_CLEAR;
+  private static final VarHandle CALLER_LOOKS;
 
   static {
     try {
       OWNER = MethodHandles.lookup().findVarHandle(RingConsumer.class, "owner", Thread.class);
       OWNER_STATE_CLEAR = MethodHandles.lookup().findVarHandle(RingConsumer.class, "ownerState",
           InboundDelivery.Delivering.class);
+      CALLER_LOOKS = MethodHandles.lookup().findVarHandle(RingConsumer.class, "callerLooks", int.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -92,6 +94,13 @@ final class RingConsumer implements InboundDelivery.Role {
   private final LongAdder deliveredByCallers = new LongAdder();
   /** How many times a blocking caller took the role; written by the holder, read by the loop. */
   private volatile int callerTakes;
+  /**
+   * For a loop that never parks: changes while blocking callers look at this ring for their responses
+   * (any of them; racing writes may lose a count, but not the change). Opaque: a hint, which orders
+   * nothing. Untouched under a loop that parks.
+   */
+  private int callerLooks;
+  private final boolean countCallerLooks;
   /** Set by the owner when the remote wrote something invalid: nothing more is read. */
   private volatile boolean violated;
 
@@ -129,6 +138,7 @@ final class RingConsumer implements InboundDelivery.Role {
     this.selfId = selfId;
     this.remoteId = remoteId;
     this.loop = loop;
+    this.countCallerLooks = loop != null && loop.neverParks();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -290,6 +300,9 @@ final class RingConsumer implements InboundDelivery.Role {
     // were it to take the role, the watchdog would judge it by how long its handler has run.
     if (!transport.hasListener() || InboundDelivery.inApplicationCode()) {
       return -1;
+    }
+    if (countCallerLooks) {
+      CALLER_LOOKS.setOpaque(this, (int) CALLER_LOOKS.getOpaque(this) + 1);
     }
     // NOTE: as in pollAsReceiver, an idle ring is looked at before the role is taken; only when there
     // is nothing to deliver and no parked flag to clear (whose clearing the role's release answers for).
@@ -524,6 +537,11 @@ final class RingConsumer implements InboundDelivery.Role {
   /** How many times a blocking caller took the role so far: the loop sees whether callers poll this ring. */
   int callerTakes() {
     return callerTakes;
+  }
+
+  /** Changes while blocking callers look at this ring, under a loop that never parks (see callerLooks). */
+  int callerLooks() {
+    return (int) CALLER_LOOKS.getOpaque(this);
   }
 
   /** How many inbound frames were delivered by waiting callers themselves (the no-hand-off path). */

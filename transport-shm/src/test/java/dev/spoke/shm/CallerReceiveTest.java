@@ -236,6 +236,66 @@ class CallerReceiveTest {
     }
   }
 
+  /**
+   * A busy-spinning loop while a blocking caller waits on its ring for a response that has not come
+   * (a slow call): the caller spins and will take its response itself, so the loop has nothing to do
+   * and parks rather than spin — on a machine of two cores a third spinning thread beside the caller
+   * and the other side's loop, which raced the caller for its frames and put a 16 B call's p99 at 60
+   * times its p50. A frame that comes once the caller stopped waiting still reaches the loop.
+   */
+  @Test
+  void aBusySpinLoopParksWhileCallersWaitOnItsRings() throws Exception {
+    HubConfig busy = SlotAllocatorTest.SMALL.toBuilder().idleStrategy(IdleStrategy.BUSY_SPIN)
+        .parkLimit(java.time.Duration.ofSeconds(60)).directory(dir).build();
+    try (HubHost host = HubHost.create(busy)) {
+      HubHost.Reservation r = host.reservePeer("sender", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "sender", busy);
+      AtomicLong delivered = new AtomicLong();
+      AtomicReference<Thread> deliveredOn = new AtomicReference<>();
+      r.transport().start(new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          deliveredOn.set(Thread.currentThread());
+          delivered.incrementAndGet();
+        }
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      });
+      peer.transport().start(PollingCaller.IGNORING);
+      send(peer, 0);
+      Conditions.waitUntil("the loop delivered a frame", 10, () -> delivered.get() == 1);
+      Thread loop = deliveredOn.get();
+      java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+      AtomicBoolean stop = new AtomicBoolean();
+      Thread caller = new Thread(() -> {
+        while (!stop.get()) {
+          r.transport().receiveOnCallerThread(4); // nothing comes: the call is slow
+        }
+        r.transport().endReceiveOnCallerThread();
+      }, "test-caller");
+      double loopShare;
+      caller.start();
+      try {
+        Thread.sleep(200); // measures a steady state, not a condition: the loop had time to settle
+        long cpuBefore = threads.getThreadCpuTime(loop.getId());
+        long wallBefore = System.nanoTime();
+        Thread.sleep(500);
+        loopShare = (threads.getThreadCpuTime(loop.getId()) - cpuBefore) / (double) (System.nanoTime() - wallBefore);
+      } finally {
+        stop.set(true);
+        caller.join();
+      }
+      // Parked, it uses nothing; spinning, it took 17-55% of a core beside the caller and the other side.
+      assertTrue(loopShare < 0.05, "the busy-spin loop used " + Math.round(loopShare * 100)
+          + "% of a core while a caller waited on its ring");
+      send(peer, 1);
+      Conditions.waitUntil("the loop delivered a frame once the caller stopped waiting", 5, () -> delivered.get() == 2);
+      assertEquals(loop, deliveredOn.get(), "delivered by the loop");
+      peer.close();
+    }
+  }
+
   private static void send(HubPeer peer, long callId) throws Exception {
     OutboundFrame f = peer.transport().claim(0, Long.MAX_VALUE);
     f.header().clear().kind(FrameKind.RESPONSE_MESSAGE).callId(callId);
