@@ -69,10 +69,10 @@ public abstract class ClientCall<ReqT, RespT> {
   /**
    * Ends the call with {@code CANCELLED}; the server sees the cancellation. If the call has ended but
    * its listener has not heard yet (responses it has not requested hold the close back), delivery
-   * stops and the listener hears {@code onClose(CANCELLED)}. A {@code cause} that is a fault in the
-   * transport's own memory (an {@link InternalError} the transport explains, such as a hub whose file
-   * was truncated) ends the call with the transport's status instead, which says what happened. Safe
-   * from any thread.
+   * stops and the listener hears {@code onClose(CANCELLED)}. A {@code cause} that is an {@link
+   * InternalError} while the transport's memory is lost (a hub whose file was truncated: the JVM's error
+   * for an access that faulted there) ends the call with the transport's status instead, which says what
+   * happened. Safe from any thread.
    */
   public abstract void cancel(String message, Throwable cause);
 

@@ -284,7 +284,13 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
       // A fault in the transport's own memory (its mapped file was truncated), met while sending: the
       // transport is closing, and the call with it, but the thread that closes it may not have reached
       // this call yet. The transport's status says what happened; CANCELLED would not.
-      Status lost = conn.transportFault(cause);
+      Status lost;
+      try {
+        lost = conn.transportFault(cause);
+      } catch (RuntimeException | Error e) {
+        lost = null; // the look at the transport faulted in turn: the call still ends, CANCELLED
+        cause.addSuppressed(e);
+      }
       if (lost != null) {
         status = lost.withDescription(why + ": " + lost.getDescription());
       }

@@ -6,19 +6,13 @@ import dev.spoke.CallOptions;
 import dev.spoke.ClientCall;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
-import dev.spoke.StatusException;
 import dev.spoke.stub.ClientCalls;
 import dev.spoke.test.TestRequest;
 import dev.spoke.test.TestResponse;
 import dev.spoke.testing.Conditions;
 import dev.spoke.testing.TestService;
-import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
-import dev.spoke.transport.FrameListener;
 import dev.spoke.transport.InMemoryTransport;
-import dev.spoke.transport.OutboundFrame;
-import dev.spoke.transport.Transport;
-import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -31,68 +25,6 @@ import org.junit.jupiter.api.Test;
  */
 class CancelWhileStartingTest {
 
-  /** Delegates to a transport, and runs a hook right after each CALL_START is committed. */
-  static final class AfterStartHook implements Transport {
-    private final Transport delegate;
-    private final AtomicReference<Runnable> hook;
-
-    AfterStartHook(Transport delegate, AtomicReference<Runnable> hook) {
-      this.delegate = delegate;
-      this.hook = hook;
-    }
-
-    @Override
-    public void start(FrameListener listener) {
-      delegate.start(listener);
-    }
-
-    @Override
-    public OutboundFrame claim(int payloadLength, long deadlineNanos) throws StatusException {
-      OutboundFrame frame = delegate.claim(payloadLength, deadlineNanos);
-      return new OutboundFrame() {
-        @Override
-        public ByteBuffer payload() {
-          return frame.payload();
-        }
-
-        @Override
-        public FrameHeader header() {
-          return frame.header();
-        }
-
-        @Override
-        public void commit() throws StatusException {
-          boolean start = frame.header().kind() == FrameKind.CALL_START;
-          frame.commit();
-          Runnable r = start ? hook.getAndSet(null) : null;
-          if (r != null) {
-            r.run();
-          }
-        }
-
-        @Override
-        public void abort() {
-          frame.abort();
-        }
-      };
-    }
-
-    @Override
-    public int maxPayloadLength() {
-      return delegate.maxPayloadLength();
-    }
-
-    @Override
-    public void close(Status status) {
-      delegate.close(status);
-    }
-
-    @Override
-    public String remoteName() {
-      return delegate.remoteName();
-    }
-  }
-
   @Test
   void aCancelRightAfterTheCallStartWasCommittedReachesTheServer() throws Exception {
     InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
@@ -101,8 +33,16 @@ class CancelWhileStartingTest {
     TestService service = new TestService();
     Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service.definition()))
         .executor(pool).localName("server").build().start();
-    Connection client = Connection.builder(new AfterStartHook(pair[0], afterStart)).executor(pool).localName("client")
-        .build().start();
+    // Runs a hook right after each CALL_START is committed.
+    HookedTransport hooked = new HookedTransport(pair[0], frame -> {
+      boolean start = frame.header().kind() == FrameKind.CALL_START;
+      frame.commit();
+      Runnable r = start ? afterStart.getAndSet(null) : null;
+      if (r != null) {
+        r.run();
+      }
+    }, e -> null);
+    Connection client = Connection.builder(hooked).executor(pool).localName("client").build().start();
     try {
       ClientCall<TestRequest, TestResponse> call =
           client.channel().newCall(TestService.UNARY, CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS));

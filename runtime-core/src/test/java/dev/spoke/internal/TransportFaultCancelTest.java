@@ -11,20 +11,14 @@ import dev.spoke.ClientCall;
 import dev.spoke.Metadata;
 import dev.spoke.ServiceRegistry;
 import dev.spoke.Status;
-import dev.spoke.StatusException;
 import dev.spoke.StatusRuntimeException;
 import dev.spoke.stub.BlockingResponseStream;
 import dev.spoke.stub.ClientCalls;
 import dev.spoke.test.TestRequest;
 import dev.spoke.test.TestResponse;
 import dev.spoke.testing.TestService;
-import dev.spoke.transport.FrameHeader;
 import dev.spoke.transport.FrameKind;
-import dev.spoke.transport.FrameListener;
 import dev.spoke.transport.InMemoryTransport;
-import dev.spoke.transport.OutboundFrame;
-import dev.spoke.transport.Transport;
-import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -42,85 +36,26 @@ class TransportFaultCancelTest {
 
   private static final Status LOST = Status.UNAVAILABLE.withDescription("the hub is lost: its file was truncated");
 
-  /** Delegates to a transport; a CALL_START's commit faults (aborted, as the lost memory is). */
-  static final class FaultingAtStart implements Transport {
-    final InternalError fault = new InternalError("a fault occurred in an unsafe memory access operation");
-    private final Transport delegate;
-    private final boolean explains;
-
-    FaultingAtStart(Transport delegate, boolean explains) {
-      this.delegate = delegate;
-      this.explains = explains;
-    }
-
-    @Override
-    public void start(FrameListener listener) {
-      delegate.start(listener);
-    }
-
-    @Override
-    public OutboundFrame claim(int payloadLength, long deadlineNanos) throws StatusException {
-      OutboundFrame frame = delegate.claim(payloadLength, deadlineNanos);
-      return new OutboundFrame() {
-        @Override
-        public ByteBuffer payload() {
-          return frame.payload();
-        }
-
-        @Override
-        public FrameHeader header() {
-          return frame.header();
-        }
-
-        @Override
-        public void commit() throws StatusException {
-          if (frame.header().kind() == FrameKind.CALL_START) {
-            frame.abort();
-            throw fault;
-          }
-          frame.commit();
-        }
-
-        @Override
-        public void abort() {
-          frame.abort();
-        }
-      };
-    }
-
-    @Override
-    public Status explainFault(Throwable error) {
-      return explains && error == fault ? LOST : null;
-    }
-
-    @Override
-    public int maxPayloadLength() {
-      return delegate.maxPayloadLength();
-    }
-
-    @Override
-    public void close(Status status) {
-      delegate.close(status);
-    }
-
-    @Override
-    public String remoteName() {
-      return delegate.remoteName();
-    }
-  }
+  private static final InternalError FAULT = new InternalError("a fault occurred in an unsafe memory access operation");
 
   private WorkerPool pool;
   private Connection server;
   private Connection client;
-  private FaultingAtStart transport;
 
   private void connect(boolean explains) {
     InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
     pool = WorkerPool.builder("transport-fault").build();
     server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(new TestService().definition()))
         .executor(pool).localName("server").build().start();
-    transport = new FaultingAtStart(pair[0], explains);
-    client = Connection.builder(transport).executor(pool).localName("client").build().start();
+    // A CALL_START's commit faults (the frame aborted, as the lost memory is); the fault is explained, or not.
+    HookedTransport faulting = new HookedTransport(pair[0], frame -> {
+      if (frame.header().kind() == FrameKind.CALL_START) {
+        frame.abort();
+        throw FAULT;
+      }
+      frame.commit();
+    }, e -> explains && e == FAULT ? LOST : null);
+    client = Connection.builder(faulting).executor(pool).localName("client").build().start();
   }
 
   @BeforeEach
@@ -148,7 +83,7 @@ class TransportFaultCancelTest {
         () -> ClientCalls.blockingUnaryCall(client.channel(), TestService.UNARY, options(), TestRequest.getDefaultInstance()));
     assertEquals(Status.Code.UNAVAILABLE, e.getStatus().getCode(), e.getStatus().toString());
     assertTrue(e.getStatus().getDescription().contains(LOST.getDescription()), e.getStatus().toString());
-    assertSame(transport.fault, e.getStatus().getCause());
+    assertSame(FAULT, e.getStatus().getCause());
     assertEquals(0, client.activeCalls(), "the call is over");
   }
 
@@ -175,7 +110,7 @@ class TransportFaultCancelTest {
     }, new Metadata());
     call.sendMessage(TestRequest.getDefaultInstance());
     InternalError raw = assertThrows(InternalError.class, call::halfClose);
-    assertSame(transport.fault, raw);
+    assertSame(FAULT, raw);
     call.cancel("the request could not be sent", raw);
     Status s = closed.get(10, TimeUnit.SECONDS);
     assertNotNull(s);
