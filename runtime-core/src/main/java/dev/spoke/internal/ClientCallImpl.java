@@ -121,7 +121,8 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
     Executor e = options.getExecutor() != null ? options.getExecutor() : conn.executor();
     if (e instanceof ThreadlessExecutor) {
       // A blocking caller: its thread drains the call's events, and may receive its response itself.
-      ((ThreadlessExecutor) e).receiveWith(conn.callerReceiver, conn.callerReceiveEnd, conn.callerFaultExplained);
+      ((ThreadlessExecutor) e).receiveWith(conn.callerReceiver, conn.callerReceiveEnd, conn.callerParks,
+          conn.callerFaultExplained);
       this.callExecutor = e;
     } else {
       this.callExecutor = new SerializingExecutor(e);

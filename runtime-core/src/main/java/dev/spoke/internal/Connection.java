@@ -96,6 +96,8 @@ public final class Connection implements FrameListener {
   final IntSupplier callerReceiver;
   /** Ends a blocking caller's receiving on its own thread (see Transport). */
   final Runnable callerReceiveEnd;
+  /** A blocking caller that looked for its response parks (see Transport#callerParks). */
+  final Runnable callerParks;
   /** Whether an error a blocking caller met is a fault in the transport's memory (see ThreadlessExecutor). */
   final Predicate<Throwable> callerFaultExplained;
 
@@ -111,6 +113,7 @@ public final class Connection implements FrameListener {
     this.incomingLimitSetting = b.incomingLimitSetting;
     this.callerReceiver = () -> transport.receiveOnCallerThread(16);
     this.callerReceiveEnd = transport::endReceiveOnCallerThread;
+    this.callerParks = transport::callerParks;
     this.callerFaultExplained = e -> transportFault(e) != null;
   }
 

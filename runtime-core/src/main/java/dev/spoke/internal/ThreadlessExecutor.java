@@ -67,6 +67,7 @@ public final class ThreadlessExecutor implements Executor {
   private volatile boolean shutdown;
   private IntSupplier receiver;
   private Runnable receiverEnd;
+  private Runnable receiverParks;
   private Predicate<Throwable> faultExplained;
   /** How long the owner spins before it parks: {@link #MAX_SPIN_NANOS}, or 0 after {@link #parkWithoutSpinning}. */
   private long maxSpinNanos = MAX_SPIN_NANOS;
@@ -81,7 +82,7 @@ public final class ThreadlessExecutor implements Executor {
 
   /** While spinning, the owner calls {@code inboundReceiver} to deliver inbound frames itself. */
   public void receiveWith(IntSupplier inboundReceiver) {
-    receiveWith(inboundReceiver, null, null);
+    receiveWith(inboundReceiver, null, null, null);
   }
 
   /**
@@ -90,12 +91,16 @@ public final class ThreadlessExecutor implements Executor {
    * stops spinning, on every path, to give it back. And for a receiver that reads mapped memory which
    * another process can take away: a fault in it may reach the owner late, wherever it waits next (see
    * {@link #waitAndDrain}). {@code faultExplained} tells whether such an error is the transport's (which
-   * it has then closed, so the call's close is queued here) rather than a bug to rethrow. Either may be
-   * null.
+   * it has then closed, so the call's close is queued here) rather than a bug to rethrow. {@code
+   * receiverParks} runs when the owner, having found nothing in its time to spin, parks until a task is
+   * handed to it (after {@code receiverEnd}): a receiver that stood back while the owner looked may take
+   * over. Any may be null.
    */
-  public void receiveWith(IntSupplier inboundReceiver, Runnable receiverEnd, Predicate<Throwable> faultExplained) {
+  public void receiveWith(IntSupplier inboundReceiver, Runnable receiverEnd, Runnable receiverParks,
+      Predicate<Throwable> faultExplained) {
     this.receiver = inboundReceiver;
     this.receiverEnd = receiverEnd;
+    this.receiverParks = receiverParks;
     this.faultExplained = faultExplained;
   }
 
@@ -217,7 +222,14 @@ public final class ThreadlessExecutor implements Executor {
     for (int faults = 0; ; faults++) {
       try {
         Runnable task = spin(deadlineNanos);
-        return task != null ? task : park(deadlineNanos);
+        if (task != null) {
+          return task;
+        }
+        Runnable parks = receiverParks;
+        if (parks != null && receiver != null) {
+          parks.run();
+        }
+        return park(deadlineNanos);
       } catch (InternalError e) {
         // NOTE: HotSpot raises a fault met by an access to mapped memory in compiled code only at the
         // thread's next transition into the VM, which may be here, long after the receive (or the send)
@@ -258,6 +270,9 @@ public final class ThreadlessExecutor implements Executor {
   }
 
   private Runnable spin(long deadlineNanos, IntSupplier r) throws InterruptedException {
+    if (maxSpinNanos == 0) {
+      return poll(); // parks at once (parkWithoutSpinning)
+    }
     long start = System.nanoTime();
     for (int i = 0; ; i++) {
       Runnable task = poll();
@@ -268,8 +283,10 @@ public final class ThreadlessExecutor implements Executor {
         if (Thread.interrupted()) {
           throw new InterruptedException(); // an interrupted waiter stops at once, spinning or parked
         }
+        // NOTE: not before the first looks: a thread preempted just after it read `start` would
+        // otherwise park without having looked once.
         long now = System.nanoTime();
-        if (now - start >= maxSpinNanos || now - deadlineNanos >= 0) {
+        if (i > 0 && (now - start >= maxSpinNanos || now - deadlineNanos >= 0)) {
           return null;
         }
       }

@@ -90,6 +90,14 @@ public interface Transport {
   default void endReceiveOnCallerThread() {}
 
   /**
+   * The calling thread, which looked for its response through {@link #receiveOnCallerThread} (and has
+   * called {@link #endReceiveOnCallerThread()}), found nothing in its time to spin and now parks until
+   * its response is handed to it: a receive thread that stood back while the caller looked may take
+   * over again. A no-op by default.
+   */
+  default void callerParks() {}
+
+  /**
    * Keeps the payload of the frame being delivered beyond its delivery, in the transport's own buffer
    * (no copy), until the returned handle is released: the receiver of a large message then parses it
    * where it lies. Called only by the listener, from within {@link FrameListener#onFrame}, on the

@@ -36,7 +36,7 @@ class ThreadlessExecutorTest {
     executor.receiveWith(() -> {
       receives.incrementAndGet();
       throw fault();
-    }, ends::incrementAndGet, e -> {
+    }, ends::incrementAndGet, null, e -> {
       explained.add(e);
       executor.execute(() -> ran.add("closed")); // as a transport closing itself closes the call
       return true;
@@ -84,8 +84,25 @@ class ThreadlessExecutorTest {
     InternalError error = fault();
     executor.receiveWith(() -> {
       throw error;
-    }, null, e -> false);
+    }, null, null, e -> false);
     assertSame(error, assertThrows(InternalError.class, () -> executor.waitAndDrain(inSeconds(10))));
+    executor.shutdown();
+  }
+
+  /**
+   * A waiter whose time is up before its first look (as a thread preempted for longer than its spin
+   * right after it began) still looks once: a response that is there is taken, not parked on.
+   */
+  @Test
+  void aWaiterLooksOnceEvenWhenItsTimeIsUpBeforeItsFirstLook() throws Exception {
+    ThreadlessExecutor executor = new ThreadlessExecutor();
+    AtomicInteger looks = new AtomicInteger();
+    executor.receiveWith(() -> {
+      looks.incrementAndGet();
+      return 0;
+    });
+    assertFalse(executor.waitAndDrain(System.nanoTime() - 1));
+    assertTrue(looks.get() > 0, "gave up without a look");
     executor.shutdown();
   }
 
@@ -96,7 +113,7 @@ class ThreadlessExecutorTest {
     AtomicInteger explained = new AtomicInteger();
     executor.receiveWith(() -> {
       throw fault();
-    }, null, e -> {
+    }, null, null, e -> {
       explained.incrementAndGet();
       return true;
     });
@@ -118,15 +135,18 @@ class ThreadlessExecutorTest {
   void theReceiverIsEndedOnEveryWayOutOfTheSpin() throws Exception {
     // A receiver may keep a transport's delivery role between looks: whatever ends the spin — a task,
     // the deadline, an interrupt — it must be told, once per spin, or the role stays with this thread.
+    // And told it parks, after the end, only when the spin found nothing: a transport's own receiver
+    // that stood back while the owner looked takes over then (Transport#callerParks).
     AtomicInteger looks = new AtomicInteger();
     AtomicInteger ends = new AtomicInteger();
+    List<String> order = new ArrayList<>();
     ThreadlessExecutor executor = new ThreadlessExecutor();
     executor.receiveWith(() -> {
       if (looks.incrementAndGet() == 3) {
         executor.execute(() -> {});
       }
       return 0;
-    }, ends::incrementAndGet, null);
+    }, () -> order.add("end " + ends.incrementAndGet()), () -> order.add("parks"), null);
     assertTrue(executor.waitAndDrain(inSeconds(10)));
     assertEquals(1, ends.get(), "ended when a task arrived");
     assertFalse(executor.waitAndDrain(System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1)));
@@ -134,6 +154,7 @@ class ThreadlessExecutorTest {
     Thread.currentThread().interrupt();
     assertThrows(InterruptedException.class, () -> executor.waitAndDrain(inSeconds(10)));
     assertEquals(3, ends.get(), "ended when the owner was interrupted");
+    assertEquals(List.of("end 1", "end 2", "parks", "end 3"), order);
     executor.shutdown();
   }
 }

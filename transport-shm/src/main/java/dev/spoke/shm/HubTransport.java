@@ -307,6 +307,20 @@ public final class HubTransport implements Transport {
   }
 
   @Override
+  public void callerParks() {
+    try {
+      consumer.callerParks();
+    } catch (InternalError e) {
+      faultStatus(e); // the doorbell's word is in the lost hub: the transport is closed, and the call with it
+    }
+  }
+
+  /** The receive loop that polls this transport's ring (for tests and diagnostics). */
+  ReceiveLoop receiveLoop() {
+    return endpoint.receiveLoop();
+  }
+
+  @Override
   public Status explainFault(Throwable error) {
     Throwable fault = error;
     for (int attempt = 0; ; attempt++) {

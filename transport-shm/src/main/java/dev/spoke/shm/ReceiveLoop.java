@@ -165,11 +165,9 @@ final class ReceiveLoop implements InboundDelivery.Role {
    */
   private boolean quietWake;
   /**
-   * For a loop that never parks: how many times blocking callers had taken its rings when its current
+   * For a loop that never parks: the count of blocking callers' looks at its rings when its current
    * idle stretch began, if {@link #idleStretchNoted} (see {@link #callersServeThemselves}).
    */
-  private int callerTakesWhenIdle;
-  /** As {@link #callerTakesWhenIdle}, for callers' looks at its rings. */
   private int callerLooksWhenIdle;
   private boolean idleStretchNoted;
 
@@ -395,27 +393,27 @@ final class ReceiveLoop implements InboundDelivery.Role {
 
   /**
    * True if this loop never parks (BUSY_SPIN) and, since it last had anything to do, blocking callers
-   * looked at its rings for their responses, or took them from its rings twice: the frames are theirs,
-   * not the loop's, and a third spinning thread on a machine of two cores takes a core from the caller
-   * or the other side's loop (a 1 KiB call took 15 µs instead of 2). It then parks as BALANCED does; a
-   * frame that is not a caller's response wakes it (the caller gives the ring back and rings). Looks
-   * count, not only takes: a loop that spins while callers wait wins some of their responses, and
-   * each one it delivers began its idle stretch anew, so it never saw two takes in a row (a 16 B call's
-   * p99 was 60 times its p50). Async traffic, for which no caller waits, keeps it spinning.
+   * looked at its rings for their responses: the frames are theirs, not the loop's, and a third
+   * spinning thread on a machine of two cores takes a core from the caller or the other side's loop (a
+   * 1 KiB call took 15 µs instead of 2). It then parks as BALANCED does. A frame that is not a
+   * response wakes it (the caller holding the ring gives it back and rings, or the sender rings), and
+   * so does a caller that stops spinning to park (see RingConsumer#callerParks), so that a slow call's
+   * response is delivered at once. Looks count, not takes (the rule until then was two takes in a
+   * row): a loop that spins while callers wait wins some of their responses, and each one it delivers
+   * began its idle stretch anew, so it never parked (a 16 B call's p99 was 60 times its p50). Frames
+   * for which no caller waits keep it spinning.
    */
   private boolean callersServeThemselves(HubTransport[] transports) {
     if (strategy.parks()) {
       return false;
     }
-    int takes = callerTakes(transports);
     int looks = callerLooks(transports);
     if (!idleStretchNoted) {
       idleStretchNoted = true;
-      callerTakesWhenIdle = takes;
       callerLooksWhenIdle = looks;
       return false;
     }
-    return takes - callerTakesWhenIdle >= 2 || looks != callerLooksWhenIdle;
+    return looks != callerLooksWhenIdle;
   }
 
   private static int callerLooks(HubTransport[] transports) {

@@ -539,6 +539,18 @@ final class RingConsumer implements InboundDelivery.Role {
     return callerTakes;
   }
 
+  /**
+   * A caller that looked at this ring found nothing in its time to spin and parks: a loop that never
+   * parks, which parked while the caller looked (see callerLooks), spins again, so that the response,
+   * when it comes, is delivered at once rather than after a wake-up of the loop and then one of the
+   * caller. Any thread.
+   */
+  void callerParks() {
+    if (countCallerLooks && loop.isParked()) {
+      loop.wake();
+    }
+  }
+
   /** Changes while blocking callers look at this ring, under a loop that never parks (see callerLooks). */
   int callerLooks() {
     return (int) CALLER_LOOKS.getOpaque(this);

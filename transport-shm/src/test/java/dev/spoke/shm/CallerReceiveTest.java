@@ -161,30 +161,12 @@ class CallerReceiveTest {
    */
   @Test
   void aBusySpinLoopLeavesTheCoreToCallersThatTakeTheirOwnResponses() throws Exception {
-    HubConfig busy = SlotAllocatorTest.SMALL.toBuilder().idleStrategy(IdleStrategy.BUSY_SPIN)
-        .parkLimit(java.time.Duration.ofSeconds(60)).directory(dir).build();
-    try (HubHost host = HubHost.create(busy)) {
-      HubHost.Reservation r = host.reservePeer("sender", true);
-      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "sender", busy);
-      AtomicLong delivered = new AtomicLong();
-      AtomicReference<Thread> loopThread = new AtomicReference<>();
-      AtomicReference<Thread> caller = new AtomicReference<>();
-      r.transport().start(new FrameListener() {
-        @Override
-        public void onFrame(FrameHeader header, ByteBuffer payload) {
-          if (Thread.currentThread() != caller.get()) {
-            loopThread.set(Thread.currentThread());
-          }
-          delivered.incrementAndGet();
-        }
-
-        @Override
-        public void onTransportClosed(Status status) {}
-      });
-      peer.transport().start(PollingCaller.IGNORING);
-      // The loop delivers a first frame itself, so the test knows its thread.
-      send(peer, 0);
-      Conditions.waitUntil("the loop delivered a frame", 10, () -> loopThread.get() != null);
+    try (BusyLoop busy = new BusyLoop()) {
+      HubHost.Reservation r = busy.r;
+      HubPeer peer = busy.peer;
+      AtomicLong delivered = busy.delivered;
+      AtomicReference<Thread> loopThread = busy.loopThread;
+      AtomicReference<Thread> caller = busy.caller;
       java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
       long loopId = loopThread.get().getId();
       // One "call" after another: poll until a frame came, give the role back, start again.
@@ -232,7 +214,6 @@ class CallerReceiveTest {
       send(peer, sent);
       Conditions.waitUntil("the loop delivered a frame no caller took", 5, () -> delivered.get() >= expected);
       assertTrue(loopThread.get() != null, "delivered by " + before + ", not by the loop");
-      peer.close();
     }
   }
 
@@ -241,39 +222,23 @@ class CallerReceiveTest {
    * (a slow call): the caller spins and will take its response itself, so the loop has nothing to do
    * and parks rather than spin — on a machine of two cores a third spinning thread beside the caller
    * and the other side's loop, which raced the caller for its frames and put a 16 B call's p99 at 60
-   * times its p50. A frame that comes once the caller stopped waiting still reaches the loop.
+   * times its p50. A caller that stops spinning to park sets the loop spinning again (else a slow
+   * call's response would wait for the loop's wake-up, then the caller's), and a frame that comes then
+   * reaches the loop.
    */
   @Test
   void aBusySpinLoopParksWhileCallersWaitOnItsRings() throws Exception {
-    HubConfig busy = SlotAllocatorTest.SMALL.toBuilder().idleStrategy(IdleStrategy.BUSY_SPIN)
-        .parkLimit(java.time.Duration.ofSeconds(60)).directory(dir).build();
-    try (HubHost host = HubHost.create(busy)) {
-      HubHost.Reservation r = host.reservePeer("sender", true);
-      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "sender", busy);
-      AtomicLong delivered = new AtomicLong();
-      AtomicReference<Thread> deliveredOn = new AtomicReference<>();
-      r.transport().start(new FrameListener() {
-        @Override
-        public void onFrame(FrameHeader header, ByteBuffer payload) {
-          deliveredOn.set(Thread.currentThread());
-          delivered.incrementAndGet();
-        }
-
-        @Override
-        public void onTransportClosed(Status status) {}
-      });
-      peer.transport().start(PollingCaller.IGNORING);
-      send(peer, 0);
-      Conditions.waitUntil("the loop delivered a frame", 10, () -> delivered.get() == 1);
-      Thread loop = deliveredOn.get();
+    try (BusyLoop busy = new BusyLoop()) {
+      Thread loop = busy.loopThread.get();
       java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
       AtomicBoolean stop = new AtomicBoolean();
       Thread caller = new Thread(() -> {
         while (!stop.get()) {
-          r.transport().receiveOnCallerThread(4); // nothing comes: the call is slow
+          busy.r.transport().receiveOnCallerThread(4); // nothing comes: the call is slow
         }
-        r.transport().endReceiveOnCallerThread();
+        busy.r.transport().endReceiveOnCallerThread();
       }, "test-caller");
+      busy.caller.set(caller);
       double loopShare;
       caller.start();
       try {
@@ -289,10 +254,59 @@ class CallerReceiveTest {
       // Parked, it uses nothing; spinning, it took 17-55% of a core beside the caller and the other side.
       assertTrue(loopShare < 0.05, "the busy-spin loop used " + Math.round(loopShare * 100)
           + "% of a core while a caller waited on its ring");
-      send(peer, 1);
-      Conditions.waitUntil("the loop delivered a frame once the caller stopped waiting", 5, () -> delivered.get() == 2);
-      assertEquals(loop, deliveredOn.get(), "delivered by the loop");
+      ReceiveLoop receiveLoop = busy.r.transport().receiveLoop();
+      assertTrue(receiveLoop.isParked(), "the loop parked while the caller looked");
+      busy.r.transport().callerParks(); // as a blocking caller does when its spin runs out
+      Conditions.waitUntil("the loop spins again once the caller parks", 5, () -> !receiveLoop.isParked());
+      busy.loopThread.set(null);
+      send(busy.peer, 1);
+      Conditions.waitUntil("the loop delivered a frame once the caller stopped waiting", 5,
+          () -> busy.delivered.get() == 2);
+      assertEquals(loop, busy.loopThread.get(), "delivered by the loop");
+    }
+  }
+
+  /**
+   * A host whose loop busy-spins (its park limit far beyond the tests' bounds, so that only a ring wakes
+   * it in time), and a peer that sends to it; counts the frames delivered and notes the thread of the
+   * last one not delivered by {@link #caller}. The loop delivers a first frame itself, so that its
+   * thread is known.
+   */
+  private final class BusyLoop implements AutoCloseable {
+    final HubHost host;
+    final HubHost.Reservation r;
+    final HubPeer peer;
+    final AtomicLong delivered = new AtomicLong();
+    final AtomicReference<Thread> loopThread = new AtomicReference<>();
+    final AtomicReference<Thread> caller = new AtomicReference<>();
+
+    BusyLoop() throws Exception {
+      HubConfig busy = SlotAllocatorTest.SMALL.toBuilder().idleStrategy(IdleStrategy.BUSY_SPIN)
+          .parkLimit(java.time.Duration.ofSeconds(60)).directory(dir).build();
+      host = HubHost.create(busy);
+      r = host.reservePeer("sender", true);
+      peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "sender", busy);
+      r.transport().start(new FrameListener() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          if (Thread.currentThread() != caller.get()) {
+            loopThread.set(Thread.currentThread());
+          }
+          delivered.incrementAndGet();
+        }
+
+        @Override
+        public void onTransportClosed(Status status) {}
+      });
+      peer.transport().start(PollingCaller.IGNORING);
+      send(peer, 0);
+      Conditions.waitUntil("the loop delivered a frame", 10, () -> loopThread.get() != null);
+    }
+
+    @Override
+    public void close() {
       peer.close();
+      host.close();
     }
   }
 
