@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.ToIntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -417,20 +418,18 @@ final class ReceiveLoop implements InboundDelivery.Role {
   }
 
   private static int callerLooks(HubTransport[] transports) {
-    int n = 0;
-    for (HubTransport t : transports) {
-      if (t != null) {
-        n += t.consumer().callerLooks();
-      }
-    }
-    return n;
+    return sumOverConsumers(transports, RingConsumer::callerLooks);
   }
 
   private static int callerTakes(HubTransport[] transports) {
+    return sumOverConsumers(transports, RingConsumer::callerTakes);
+  }
+
+  private static int sumOverConsumers(HubTransport[] transports, ToIntFunction<RingConsumer> count) {
     int n = 0;
     for (HubTransport t : transports) {
       if (t != null) {
-        n += t.consumer().callerTakes();
+        n += count.applyAsInt(t.consumer());
       }
     }
     return n;

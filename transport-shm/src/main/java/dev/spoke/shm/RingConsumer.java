@@ -294,6 +294,7 @@ final class RingConsumer implements InboundDelivery.Role {
    */
   int receiveOnCallerThread(int limit) {
     if (owner == Thread.currentThread()) {
+      countCallerLook();
       return deliverAsCaller(limit); // kept from this caller's previous poll
     }
     // A handler that runs inline and waits for a call of its own is handed its response by the loop:
@@ -301,9 +302,7 @@ final class RingConsumer implements InboundDelivery.Role {
     if (!transport.hasListener() || InboundDelivery.inApplicationCode()) {
       return -1;
     }
-    if (countCallerLooks) {
-      CALLER_LOOKS.setOpaque(this, (int) CALLER_LOOKS.getOpaque(this) + 1);
-    }
+    countCallerLook();
     // NOTE: as in pollAsReceiver, an idle ring is looked at before the role is taken; only when there
     // is nothing to deliver and no parked flag to clear (whose clearing the role's release answers for).
     if (nothingWaiting() && !in.isConsumerParked()) {
@@ -548,6 +547,13 @@ final class RingConsumer implements InboundDelivery.Role {
   void callerParks() {
     if (countCallerLooks && loop.isParked()) {
       loop.wake();
+    }
+  }
+
+  /** A caller looks at this ring, keeping the role from its last look or not (see callerLooks). */
+  private void countCallerLook() {
+    if (countCallerLooks) {
+      CALLER_LOOKS.setOpaque(this, (int) CALLER_LOOKS.getOpaque(this) + 1);
     }
   }
 
