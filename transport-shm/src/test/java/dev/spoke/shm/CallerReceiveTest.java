@@ -242,10 +242,11 @@ class CallerReceiveTest {
       double loopShare;
       caller.start();
       try {
-        Thread.sleep(200); // measures a steady state, not a condition: the loop had time to settle
+        ReceiveLoop waiting = busy.r.transport().receiveLoop();
+        Conditions.waitUntil("the loop parks while the caller looks", 10, waiting::isParked);
         long cpuBefore = threads.getThreadCpuTime(loop.getId());
         long wallBefore = System.nanoTime();
-        Thread.sleep(500);
+        Thread.sleep(500); // the window the loop's CPU is measured over, not a wait for a condition
         loopShare = (threads.getThreadCpuTime(loop.getId()) - cpuBefore) / (double) (System.nanoTime() - wallBefore);
       } finally {
         stop.set(true);
