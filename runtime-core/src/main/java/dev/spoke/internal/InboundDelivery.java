@@ -232,6 +232,22 @@ public final class InboundDelivery {
     }
   }
 
+  /**
+   * True if the calling thread holds {@code role} as far as it knows: it took it and has neither
+   * released nor relinquished it, nor had it taken over. A role that names its holder by thread must
+   * ask this as well: a watchdog takes a stuck thread's roles in two steps (this thread's state, then
+   * each role), and in between a role still names a thread that has already let it go.
+   */
+  public static boolean holds(Role role) {
+    Held h = held();
+    for (int i = h.count - 1; i >= 0; i--) {
+      if (h.roles[i] == role) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** True if the calling thread holds any delivery role. */
   public static boolean holdsAny() {
     return held().count > 0;

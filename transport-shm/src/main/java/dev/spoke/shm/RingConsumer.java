@@ -294,6 +294,12 @@ final class RingConsumer implements InboundDelivery.Role {
    */
   int receiveOnCallerThread(int limit) {
     if (owner == Thread.currentThread()) {
+      // NOTE: the ring naming this thread is not enough: a watchdog that took the thread's roles over
+      // (which the thread saw, and forgot them) still leaves it named here until its second step
+      // (takeOverFrom) clears the role, which must not find the thread delivering.
+      if (!InboundDelivery.holds(this)) {
+        return -1;
+      }
       countCallerLook();
       return deliverAsCaller(limit); // kept from this caller's previous poll
     }
@@ -343,7 +349,7 @@ final class RingConsumer implements InboundDelivery.Role {
    * kept, if it still holds it. Safe to call on any path, whether or not it holds the role.
    */
   void endReceiveOnCallerThread() {
-    if (owner == Thread.currentThread()) {
+    if (owner == Thread.currentThread() && InboundDelivery.holds(this)) { // see receiveOnCallerThread
       release();
     }
     if (InboundDelivery.takenOver() && !InboundDelivery.inApplicationCode() && !InboundDelivery.holdsAny()) {

@@ -430,6 +430,73 @@ class RingOwnershipTest {
   }
 
   @Test
+  void aThreadWhoseRolesWereTakenOverDeliversNothingWhileTheRingStillNamesIt() throws Exception {
+    // A watchdog takes a stuck thread's roles in two steps: the thread's state (the thread, seeing it,
+    // forgets its roles), then each role (the ring names no owner). The stuck thread here is the loop's,
+    // in a handler that waits for a response of its own; between the two steps the ring still names
+    // it. Were it to deliver as the ring's keeper then, the watchdog's second step would clear the role
+    // under it mid-delivery (a failed owner assertion, seen once in a plugin flood). The test stands in
+    // for the watchdog, paused between its steps, and checks that the thread stands back and the
+    // response is delivered once, by the loop, after the second step.
+    HubConfig config = CONFIG.toBuilder().directory(dir).handOffAfter(java.time.Duration.ofSeconds(60)).build();
+    try (HubHost host = HubHost.create(config)) {
+      HubHost.Reservation r = host.reservePeer("p", true);
+      HubPeer peer = HubPeer.attach(host.path(), r.peerId(), r.token(), "p", config);
+      peer.transport().start(new Recording());
+      RingConsumer consumer = r.transport().consumer();
+      CountDownLatch responseSent = new CountDownLatch(1);
+      AtomicReference<String> lookedAsCaller = new AtomicReference<>();
+      AtomicBoolean insideLook = new AtomicBoolean();
+      LinkedBlockingQueue<String> delivered = new LinkedBlockingQueue<>();
+      r.transport().start(new Recording() {
+        @Override
+        public void onFrame(FrameHeader header, ByteBuffer payload) {
+          delivered.add(header.callId() + (insideLook.get() ? " inside the look" : ""));
+          if (header.callId() != 1) {
+            return;
+          }
+          Thread me = Thread.currentThread();
+          boolean entered = dev.spoke.internal.InboundDelivery.enterApplicationCode();
+          try {
+            responseSent.await(10, TimeUnit.SECONDS);
+            Conditions.waitUntil("the response is in the ring", 10, consumer::hasInbound);
+            // The loop goes on without this thread, which keeps only the ring's role (as a holder the
+            // watchdog judges by itself, not with the loop's leadership).
+            ReceiveLoop loop = r.transport().receiveLoop();
+            dev.spoke.internal.InboundDelivery.leave(loop);
+            loop.relinquish();
+            // The watchdog's first step: this thread's roles are claimed.
+            assertTrue(dev.spoke.internal.InboundDelivery.current().tryTakeOver(0, System.nanoTime()));
+            // The handler's blocking call gives its roles up before it waits, and finds them taken.
+            dev.spoke.internal.InboundDelivery.relinquishAll();
+            assertEquals(me, consumer.owner(), "the ring names the stuck thread until the second step");
+            insideLook.set(true);
+            int got = consumer.receiveOnCallerThread(16);
+            insideLook.set(false);
+            lookedAsCaller.set("looked: " + got);
+            consumer.endReceiveOnCallerThread();
+            // The watchdog's second step.
+            consumer.takeOverFrom(me);
+          } catch (Throwable e) {
+            lookedAsCaller.set("failed: " + e);
+          } finally {
+            dev.spoke.internal.InboundDelivery.leaveApplicationCode(entered);
+          }
+        }
+      });
+      send(peer.transport(), FrameKind.CALL_START, 1, 4, Long.MAX_VALUE);
+      assertEquals("1", delivered.poll(10, TimeUnit.SECONDS));
+      send(peer.transport(), FrameKind.RESPONSE_MESSAGE, 2, 4, Long.MAX_VALUE);
+      responseSent.countDown();
+      assertEquals("2", delivered.poll(10, TimeUnit.SECONDS), lookedAsCaller::get);
+      assertEquals("looked: -1", lookedAsCaller.get());
+      Conditions.waitUntil("the ring's role is free at rest", 10, () -> consumer.owner() == null);
+      assertEquals(null, delivered.poll(50, TimeUnit.MILLISECONDS));
+      peer.close();
+    }
+  }
+
+  @Test
   void theStandbyRunsWithTheBatchPolicyAndTheDeliveringThreadDoesNot() throws Exception {
     // While frames flow, the loop's standby looks every half limit: with the batch policy, so that its
     // wake-ups do not preempt a spinning loop. The thread that delivers (and leads) has the normal one.
