@@ -64,7 +64,6 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
   private final CallOptions options;
   private final Executor callExecutor;
   private final long callId;
-  /** When the call was made, for diagnostics ({@link Connection#callsInFlight()}). */
   /**
    * When diagnostics first saw this call ({@link CallInFlight#startedNanos}), 0 before: not stamped at
    * creation, as a clock read is a noticeable part of a short call.

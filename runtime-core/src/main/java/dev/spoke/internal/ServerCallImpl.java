@@ -53,7 +53,6 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   private final ServerMethodDefinition<ReqT, RespT> definition;
   private final MethodDescriptor<ReqT, RespT> method;
   private final long callId;
-  /** When the call's first frame arrived, for diagnostics ({@link Connection#callsInFlight()}). */
   /**
    * When diagnostics first saw this call ({@link CallInFlight#startedNanos}), 0 before: not stamped at
    * creation, as a clock read is a noticeable part of a short call.
