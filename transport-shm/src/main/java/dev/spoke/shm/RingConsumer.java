@@ -174,9 +174,14 @@ final class RingConsumer implements InboundDelivery.Role {
     return true;
   }
 
-  /** True if the calling thread holds the role. */
-  boolean ownedByCurrentThread() {
-    return owner == Thread.currentThread();
+  /**
+   * True if the calling thread holds the role. NOTE: the ring naming this thread is not enough: a
+   * watchdog that took the thread's roles over (which the thread saw, and forgot them) still leaves it
+   * named here until its second step (takeOverFrom) clears the role, which must not find the thread
+   * delivering. So the thread's own registry of roles must say so too.
+   */
+  private boolean heldByCurrentThread() {
+    return owner == Thread.currentThread() && InboundDelivery.holds(this);
   }
 
   private boolean assertOwner() {
@@ -294,11 +299,8 @@ final class RingConsumer implements InboundDelivery.Role {
    */
   int receiveOnCallerThread(int limit) {
     if (owner == Thread.currentThread()) {
-      // NOTE: the ring naming this thread is not enough: a watchdog that took the thread's roles over
-      // (which the thread saw, and forgot them) still leaves it named here until its second step
-      // (takeOverFrom) clears the role, which must not find the thread delivering.
-      if (!InboundDelivery.holds(this)) {
-        return -1;
+      if (!heldByCurrentThread()) {
+        return -1; // named, but taken over: see heldByCurrentThread
       }
       countCallerLook();
       return deliverAsCaller(limit); // kept from this caller's previous poll
@@ -349,7 +351,7 @@ final class RingConsumer implements InboundDelivery.Role {
    * kept, if it still holds it. Safe to call on any path, whether or not it holds the role.
    */
   void endReceiveOnCallerThread() {
-    if (owner == Thread.currentThread() && InboundDelivery.holds(this)) { // see receiveOnCallerThread
+    if (heldByCurrentThread()) {
       release();
     }
     if (InboundDelivery.takenOver() && !InboundDelivery.inApplicationCode() && !InboundDelivery.holdsAny()) {
