@@ -25,6 +25,11 @@ public final class ChildJvm implements AutoCloseable {
   private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
   private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
   private final AtomicLong stderrBytes = new AtomicLong();
+  /** Failed assertions of Spoke's code the child reported on stderr: the error's line and its first frame. */
+  private final List<String> failedAssertions = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The stderr pump's own: the last line naming an AssertionError, until the frame after it is read. */
+  private String assertionLine;
+  private volatile Thread stderrPump;
   private final Writer stdin;
   private final String description;
 
@@ -64,6 +69,15 @@ public final class ChildJvm implements AutoCloseable {
           if (out) {
             lines.add(line);
           } else {
+            if (assertionLine != null && line.startsWith("\tat ")) {
+              if (line.startsWith("\tat dev.spoke.")) {
+                failedAssertions.add(assertionLine + "\n" + line);
+              }
+              assertionLine = null;
+            }
+            if (line.contains("java.lang.AssertionError")) {
+              assertionLine = line;
+            }
             stderrBytes.addAndGet(line.length() + 1L);
             synchronized (stderrTail) {
               stderrTail.add(line);
@@ -78,6 +92,9 @@ public final class ChildJvm implements AutoCloseable {
       }
     }, "child-" + (out ? "stdout" : "stderr"));
     t.setDaemon(true);
+    if (!out) {
+      stderrPump = t;
+    }
     t.start();
   }
 
@@ -156,10 +173,27 @@ public final class ChildJvm implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends the child if it still runs, and fails if it reported a failed assertion of Spoke's code on
+   * stderr meanwhile (an error its receive thread logged and survived, or a plugin's error its host
+   * forwarded), though the test's own checks passed.
+   */
   @Override
   public void close() {
     if (process.isAlive()) {
       process.destroyForcibly();
+    }
+    try {
+      // So that the pump has read all it wrote: the stream ends with the process.
+      if (process.waitFor(10, TimeUnit.SECONDS) && stderrPump != null) {
+        stderrPump.join(TimeUnit.SECONDS.toMillis(5));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (!failedAssertions.isEmpty()) {
+      throw new AssertionError(description + " failed an assertion of Spoke's code:\n"
+          + String.join("\n", failedAssertions) + "\nits stderr:\n" + stderr());
     }
   }
 }
