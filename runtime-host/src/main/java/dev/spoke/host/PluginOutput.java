@@ -205,6 +205,7 @@ final class PluginOutput {
       }
       String text = message.toString();
       message = null;
+      PluginAssertionFailures.noteEntry(logger, text);
       sink.log(logger, level, text);
     }
   }

@@ -116,6 +116,28 @@ class LifecycleTest {
   }
 
   /**
+   * A plugin that survived a failed assertion of Spoke's code (its receive loop logs it and goes on) is
+   * recorded by the host for the tests' check (PluginAssertionCheck), which fails a test whose own checks
+   * passed; the plugin's own assertion errors are not Spoke's and are not recorded.
+   */
+  @Test
+  void aFailedSpokeAssertionInAPluginIsRecordedForTheTestsCheck() throws Exception {
+    assertEquals(List.of(), PluginAssertionFailures.take(), "nothing recorded before");
+    host().launch(PluginSpec.java("broken", BrokenInvariantPlugin.class).jvmArgs("-Xmx64m").build());
+    List<String> recorded = new java.util.ArrayList<>();
+    waitUntil("the plugin's assertion error is recorded", 30, () -> recorded.addAll(PluginAssertionFailures.take()) || !recorded.isEmpty());
+    assertEquals(1, recorded.size(), recorded.toString());
+    assertTrue(recorded.get(0).startsWith("spoke.plugin.broken." + BrokenInvariantPlugin.class.getName()
+        + ": receive loop failed; continuing\njava.lang.AssertionError: ring owned by another thread\n\tat "
+        + BrokenInvariantPlugin.class.getName() + ".main("), recorded.get(0));
+    assertFalse(PluginAssertionFailures.failedInSpoke("ERROR a.B - x\njava.lang.AssertionError: theirs\n\tat com.example.Index.merge(Index.java:4)"),
+        "an assertion of the plugin's own code");
+    assertTrue(PluginAssertionFailures.failedInSpoke("java.lang.IllegalStateException: wrapped\n\tat com.example.A.b(A.java:1)\n"
+        + "Caused by: java.lang.AssertionError: ours\n\tat dev.spoke.shm.RingConsumer.deliver(RingConsumer.java:9)"),
+        "a cause in Spoke's code");
+  }
+
+  /**
    * A plugin's own log lines reach the host's log once, under its logger and at its level, with no
    * second prefix; a clean start and stop log nothing at WARN or above, and nothing that reads like a
    * fault.
