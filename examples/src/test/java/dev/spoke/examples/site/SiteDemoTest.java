@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.spoke.host.PluginAssertionCheck;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,6 +28,7 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * part-way and must still produce the whole site; a third runs the image plugin as a separate gRPC
  * server on loopback and must produce the same site.
  */
+@ExtendWith(PluginAssertionCheck.class) // a plugin's failed assertion of Spoke's code fails the build it ran in
 class SiteDemoTest {
 
   static final Path HOME = Path.of(".").toAbsolutePath().normalize(); // surefire runs in examples/
