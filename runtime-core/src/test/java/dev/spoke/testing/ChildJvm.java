@@ -10,6 +10,7 @@ import java.nio.file.Paths;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,7 +27,7 @@ public final class ChildJvm implements AutoCloseable {
   private final ArrayDeque<String> stderrTail = new ArrayDeque<>();
   private final AtomicLong stderrBytes = new AtomicLong();
   /** Failed assertions of Spoke's code the child reported on stderr: the error's line and its first frame. */
-  private final List<String> failedAssertions = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<String> failedAssertions = new CopyOnWriteArrayList<>();
   /** The stderr pump's own: the last line naming an AssertionError, until the frame after it is read. */
   private String assertionLine;
   private volatile Thread stderrPump;

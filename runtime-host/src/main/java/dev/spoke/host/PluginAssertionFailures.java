@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * still ended well would pass. So the host's tests take this record after each test and fail on
  * anything in it. A host without Spoke's assertions records nothing.
  *
- * <p>Thread-safe; holds the first {@value #LIMIT} entries and counts the rest.
+ * <p>Thread-safe; holds up to {@value #LIMIT} entries between two takes and counts the rest.
  */
 final class PluginAssertionFailures {
 
@@ -24,15 +24,21 @@ final class PluginAssertionFailures {
   private static final String ASSERTION_ERROR = "java.lang.AssertionError";
 
   private static final Queue<String> entries = new ConcurrentLinkedQueue<>();
-  private static final AtomicInteger count = new AtomicInteger();
+  /** Entries in the queue or about to be: what bounds it. */
+  private static final AtomicInteger held = new AtomicInteger();
+  /** Entries left out because the queue was full. */
+  private static final AtomicInteger dropped = new AtomicInteger();
 
   private PluginAssertionFailures() {}
 
   /** A forwarded log entry of a plugin: recorded if it reports a failed assertion of Spoke's code. */
   static void noteEntry(String logger, String text) {
     if (RECORDING && failedInSpoke(text)) {
-      if (count.getAndIncrement() < LIMIT) {
+      if (held.incrementAndGet() <= LIMIT) {
         entries.add(logger + ": " + text);
+      } else {
+        held.decrementAndGet();
+        dropped.incrementAndGet();
       }
     }
   }
@@ -53,17 +59,19 @@ final class PluginAssertionFailures {
 
   /**
    * Takes what was recorded since the last take: the entries, then a line with the count of those left
-   * out if there were more than {@value #LIMIT}. Empty if none.
+   * out while {@value #LIMIT} waited. Empty if none. (An entry recorded during the take may be left for
+   * the next: each one is a failure either way, none is counted twice.)
    */
   static List<String> take() {
     List<String> taken = new ArrayList<>();
-    int n = count.getAndSet(0);
     String e;
     while ((e = entries.poll()) != null) {
       taken.add(e);
     }
-    if (n > taken.size()) {
-      taken.add("… and " + (n - taken.size()) + " more");
+    held.addAndGet(-taken.size());
+    int left = dropped.getAndSet(0);
+    if (left > 0) {
+      taken.add("… and " + left + " more");
     }
     return taken;
   }
