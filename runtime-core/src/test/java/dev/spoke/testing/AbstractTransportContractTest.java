@@ -337,8 +337,9 @@ public abstract class AbstractTransportContractTest {
 
     @Override
     public void onTransportClosed(Status status) {
-      closes.incrementAndGet();
+      // The status first: a test that saw the count waits for nothing more before it reads the status.
       closedWith.compareAndSet(null, status);
+      closes.incrementAndGet();
     }
 
     void awaitFrames(int n) throws InterruptedException {
