@@ -1,5 +1,6 @@
 package dev.spoke.shm;
 
+import dev.spoke.internal.LogThrottle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -2,6 +2,7 @@ package dev.spoke.shm;
 
 import dev.spoke.Status;
 import dev.spoke.internal.InboundDelivery;
+import dev.spoke.internal.LogThrottle;
 import dev.spoke.transport.FrameKind;
 import dev.spoke.transport.FrameListener;
 import java.io.IOException;

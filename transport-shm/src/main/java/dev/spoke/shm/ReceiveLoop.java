@@ -1,6 +1,7 @@
 package dev.spoke.shm;
 
 import dev.spoke.internal.InboundDelivery;
+import dev.spoke.internal.LogThrottle;
 import dev.spoke.internal.WatchClock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,4 +1,4 @@
-package dev.spoke.shm;
+package dev.spoke.internal;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -9,13 +9,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-safe.
  */
-final class LogThrottle {
+public final class LogThrottle {
 
   private final long intervalNanos;
   private final AtomicLong lastLogged;
   private final AtomicLong heldBack = new AtomicLong();
 
-  LogThrottle(long intervalNanos) {
+  /** Lets a line through at most once per {@code intervalNanos}. */
+  public LogThrottle(long intervalNanos) {
     this.intervalNanos = intervalNanos;
     this.lastLogged = new AtomicLong(System.nanoTime() - intervalNanos);
   }
@@ -24,7 +25,7 @@ final class LogThrottle {
    * Called for each occurrence: returns -1 if this one is not to be logged, otherwise how many were
    * held back since the last one that was (for the line to say so).
    */
-  long admit() {
+  public long admit() {
     long now = System.nanoTime();
     long last = lastLogged.get();
     if (now - last >= intervalNanos && lastLogged.compareAndSet(last, now)) {
@@ -35,7 +36,7 @@ final class LogThrottle {
   }
 
   /** " (and n more since the last report)" for n held back, or "" for none. */
-  static String heldBackNote(long heldBack) {
+  public static String heldBackNote(long heldBack) {
     return heldBack > 0 ? " (and " + heldBack + " more since the last report)" : "";
   }
 }
