@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * call {@link CallNotRun not run}.
  */
 final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
-    implements Connection.PayloadOwner, ThreadlessExecutor.Droppable, Context.CancellationListener {
+    implements Connection.PayloadOwner, ThreadlessExecutor.Droppable, Context.CancellationListener,
+    SerializingExecutor.Refusal {
 
   private static final Logger log = LoggerFactory.getLogger(ClientCallImpl.class);
   private static final Object HALF_CLOSE = new Object();
@@ -124,7 +125,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
           conn.callerFaultExplained);
       this.callExecutor = e;
     } else {
-      this.callExecutor = new SerializingExecutor(e);
+      this.callExecutor = new SerializingExecutor(e, conn.executor(), this);
     }
     this.callId = conn.nextCallId();
     this.readsInPlace = method.getResponseMarshaller().readsInPlace();
@@ -306,6 +307,21 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
         }
       });
     }
+  }
+
+  /**
+   * The call's executor refused to run its callbacks (its queue is full, or it was shut down): the call
+   * is cancelled, and its listener hears the rest, the close included, on the connection's executor.
+   * Nothing it was due is dropped: a close that came before the refusal is delivered as it came.
+   */
+  @Override
+  public void refused(RuntimeException e) {
+    long heldBack = conn.refusals.admit();
+    if (heldBack >= 0) {
+      log.warn("[{}] the executor of a call to {} (call {}) refused to run its callbacks ({}); the call is "
+          + "cancelled{}", conn.localName(), method.getFullMethodName(), callId, e, LogThrottle.heldBackNote(heldBack));
+    }
+    cancel("the executor of this call refused to run its callbacks: " + e, e);
   }
 
   @Override

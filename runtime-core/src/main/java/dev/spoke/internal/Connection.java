@@ -68,6 +68,8 @@ public final class Connection implements FrameListener {
   private final Transport transport;
   private final ServiceRegistry registry;
   private final Executor executor;
+  /** Lets through a line a second about executors that refused a call's events (see SerializingExecutor). */
+  final LogThrottle refusals = new LogThrottle(TimeUnit.SECONDS.toNanos(1));
   private final String localName;
   private final DeadlineTimer timer;
   private final Consumer<Status> goAwayHandler;
@@ -532,9 +534,8 @@ public final class Connection implements FrameListener {
       return;
     }
     Executor serviceExecutor = registration.executor() != null ? registration.executor() : executor;
-    Executor callExecutor = new SerializingExecutor(serviceExecutor);
     ServerCallImpl<?, ?> call =
-        new ServerCallImpl<>(this, registration.method(), callId, h.timeoutNanos(), callExecutor);
+        new ServerCallImpl<>(this, registration.method(), callId, h.timeoutNanos(), serviceExecutor);
     if (serverCalls.putIfAbsent(callId, call) != null) {
       serverCallEnded();
       dropped(h, "duplicate CALL_START for a live call");

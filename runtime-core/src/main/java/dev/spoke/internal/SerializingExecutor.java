@@ -19,6 +19,12 @@ import org.slf4j.LoggerFactory;
  * running task schedules (a handler completing inside its callback schedules onComplete) waits in a
  * field of its own, not in the queue, and runs right after the task that scheduled it.
  *
+ * <p><b>Refusal.</b> An application's executor may refuse a run (a bounded queue full, an executor
+ * shut down). Built with a {@link Refusal}, this executor then loses nothing: it tells the refusal
+ * handler (a call ends itself, which queues its last events here), then runs every queued task on the
+ * fallback executor, or, should that refuse too, on the submitting thread. Without one, the refusal is
+ * thrown to the submitter and the tasks stay queued for the next run.
+ *
  * <p>Thread-safe; {@link #execute} may be called from any thread, including from inside a task.
  */
 public final class SerializingExecutor implements Executor, Runnable {
@@ -37,7 +43,20 @@ public final class SerializingExecutor implements Executor, Runnable {
     }
   }
 
+  /** What the owner of a {@link SerializingExecutor} does when the executor under it refuses a run. */
+  public interface Refusal {
+    /**
+     * The executor refused with {@code e}. Called on the submitting thread, before the queued tasks run
+     * elsewhere; tasks submitted from here run in that same run, after those queued before. Must not
+     * block.
+     */
+    void refused(RuntimeException e);
+  }
+
   private final Executor delegate;
+  /** Runs the tasks when the delegate refuses; null: the refusal is thrown to the submitter. */
+  private final Executor fallback;
+  private final Refusal refusal;
   private final boolean direct;
   /** Over an {@link InlineExecutor}: direct when submitted by a delivering thread. */
   private final boolean inline;
@@ -53,7 +72,20 @@ public final class SerializingExecutor implements Executor, Runnable {
 
   /** Runs tasks one at a time, in order, on {@code delegate}. */
   public SerializingExecutor(Executor delegate) {
+    this(delegate, null, null);
+  }
+
+  /**
+   * Runs tasks one at a time, in order, on {@code delegate}; if it refuses a run, tells {@code refusal}
+   * and runs the queued tasks on {@code fallback} (see the class comment).
+   */
+  public SerializingExecutor(Executor delegate, Executor fallback, Refusal refusal) {
+    if ((fallback == null) != (refusal == null)) {
+      throw new IllegalArgumentException("a fallback executor and a refusal handler go together");
+    }
     this.delegate = delegate;
+    this.fallback = fallback;
+    this.refusal = refusal;
     this.direct = delegate == DirectExecutor.INSTANCE;
     this.inline = delegate instanceof InlineExecutor;
   }
@@ -107,9 +139,37 @@ public final class SerializingExecutor implements Executor, Runnable {
       try {
         delegate.execute(this);
       } catch (RuntimeException e) {
-        running = false;
-        throw e;
+        if (refusal == null) {
+          running = false;
+          throw e;
+        }
+        refused(e);
       }
+    }
+  }
+
+  /**
+   * The delegate refused to run the queued tasks. This executor stays marked running, so that what
+   * the refusal handler submits queues behind them; then they all run on the fallback, or here.
+   */
+  private void refused(RuntimeException e) {
+    try {
+      refusal.refused(e);
+    } catch (RuntimeException | Error t) {
+      log.error("the refusal handler of a call's executor threw", t);
+    }
+    try {
+      fallback.execute(this);
+      return;
+    } catch (RuntimeException again) {
+      e.addSuppressed(again);
+      log.debug("the fallback executor refused too; running a call's events on the submitting thread", again);
+    }
+    boolean entered = InboundDelivery.enterApplicationCode();
+    try {
+      drain();
+    } finally {
+      InboundDelivery.leaveApplicationCode(entered);
     }
   }
 

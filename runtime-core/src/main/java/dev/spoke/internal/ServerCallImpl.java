@@ -1,6 +1,7 @@
 package dev.spoke.internal;
 
 import dev.spoke.CallContext;
+import dev.spoke.CallNotRun;
 import dev.spoke.Deadline;
 import dev.spoke.Metadata;
 import dev.spoke.MethodDescriptor;
@@ -34,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * closing. Every listener callback runs with the call's {@link CallContext} current.
  */
 final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
-    implements Connection.PayloadOwner, Runnable {
+    implements Connection.PayloadOwner, Runnable, SerializingExecutor.Refusal {
 
   private static final Logger log = LoggerFactory.getLogger(ServerCallImpl.class);
   /** The request headers of calls that came without any, for handlers that never read them. */
@@ -101,13 +102,13 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       ServerMethodDefinition<?, ?> definition,
       long callId,
       long timeoutNanos,
-      Executor callExecutor) {
+      Executor serviceExecutor) {
     this.conn = conn;
     this.definition = (ServerMethodDefinition<ReqT, RespT>) definition;
     this.method = this.definition.getMethodDescriptor();
     this.readsInPlace = method.getRequestMarshaller().readsInPlace();
     this.callId = callId;
-    this.callExecutor = callExecutor;
+    this.callExecutor = new SerializingExecutor(serviceExecutor, conn.executor(), this);
     this.deadline = timeoutNanos > 0 ? Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS) : null;
     this.context = new CallContextImpl();
   }
@@ -236,6 +237,25 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
 
   void onTransportClosed(Status status) {
     endAbnormally(status, false);
+  }
+
+  /**
+   * The service's executor refused to run this call's events (its queue is full, or it was shut down):
+   * the call ends with RESOURCE_EXHAUSTED, and its last events run on the connection's executor. Before
+   * the handler ran, the client learns that the call did not run, so a retry policy may make it again.
+   */
+  @Override
+  public void refused(RuntimeException e) {
+    long heldBack = conn.refusals.admit();
+    if (heldBack >= 0) {
+      log.warn("[{}] the executor of {} refused to run call {} ({}); the call ends with RESOURCE_EXHAUSTED{}",
+          conn.localName(), method.getFullMethodName(), callId, e, LogThrottle.heldBackNote(heldBack));
+    }
+    Status status = Status.RESOURCE_EXHAUSTED.withDescription("the executor of " + method.getFullMethodName()
+        + " on " + conn.localName() + " refused to run the call: " + e);
+    // NOTE: startRun is the call executor's, but a refusal comes only when no run of it is scheduled,
+    // after the last one let go of `running`: the CAS that took it again sees what that run wrote.
+    endAbnormally(status, true, startRun ? null : CallNotRun.REFUSED);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -604,6 +624,11 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
    * or a failure. Tells the client with a CLOSE when {@code tellClient}.
    */
   void endAbnormally(Status status, boolean tellClient) {
+    endAbnormally(status, tellClient, null);
+  }
+
+  /** As {@link #endAbnormally(Status, boolean)}; {@code notRun}: the {@link CallNotRun} mark the close carries, or null. */
+  private void endAbnormally(Status status, boolean tellClient, String notRun) {
     if (!endOnce()) {
       return;
     }
@@ -613,7 +638,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       // Off the current thread: this may be the receive thread or the timer, and a send may wait.
       conn.executor().execute(() -> {
         try {
-          writeClose(status, null, null, false, null);
+          writeClose(status, notRun == null ? null : CallNotRun.mark(new Metadata(), notRun), null, false, null);
         } catch (StatusException e) {
           log.debug("[{}] could not send CLOSE({}) for call {}: {}", conn.localName(), status.getCode(), callId,
               e.getStatus());

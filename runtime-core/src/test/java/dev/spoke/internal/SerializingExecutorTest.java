@@ -2,6 +2,7 @@ package dev.spoke.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.spoke.DirectExecutor;
@@ -9,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -98,6 +101,76 @@ class SerializingExecutorTest {
     } finally {
       pool.shutdown();
     }
+  }
+
+  /** An executor that refuses every task, as a full bounded pool or a shut-down one does. */
+  private static final Executor REFUSING = task -> {
+    throw new RejectedExecutionException("refused for the test");
+  };
+
+  @Test
+  void aRefusedRunTellsTheOwnerOnceAndRunsEveryTaskOnTheFallbackInOrder() throws Exception {
+    WorkerPool fallback = WorkerPool.builder("fallback").build();
+    try {
+      List<String> order = Collections.synchronizedList(new ArrayList<>());
+      List<Thread> ranOn = Collections.synchronizedList(new ArrayList<>());
+      AtomicInteger refusals = new AtomicInteger();
+      CountDownLatch done = new CountDownLatch(1);
+      SerializingExecutor[] ex = new SerializingExecutor[1];
+      ex[0] = new SerializingExecutor(REFUSING, fallback, e -> {
+        refusals.incrementAndGet();
+        assertTrue(e instanceof RejectedExecutionException, "the refusal is the delegate's: " + e);
+        // What the owner submits as it reacts (a call ending itself) queues behind the refused task.
+        ex[0].execute(() -> {
+          order.add("owner's reaction");
+          ranOn.add(Thread.currentThread());
+          done.countDown();
+        });
+      });
+      ex[0].execute(() -> {
+        order.add("first");
+        ranOn.add(Thread.currentThread());
+      });
+      assertTrue(await(done), "the tasks never ran");
+      assertEquals(List.of("first", "owner's reaction"), order);
+      assertEquals(1, refusals.get());
+      for (Thread t : ranOn) {
+        assertTrue(t.getName().contains("fallback"), "ran on " + t.getName() + ", not on the fallback");
+      }
+    } finally {
+      fallback.shutdown();
+    }
+  }
+
+  @Test
+  void aRunRefusedByTheFallbackTooRunsOnTheSubmittingThread() {
+    List<Thread> ranOn = new ArrayList<>();
+    SerializingExecutor ex = new SerializingExecutor(REFUSING, REFUSING, e -> { });
+    ex.execute(() -> ranOn.add(Thread.currentThread()));
+    ex.execute(() -> ranOn.add(Thread.currentThread()));
+    assertEquals(List.of(Thread.currentThread(), Thread.currentThread()), ranOn);
+  }
+
+  @Test
+  void withoutAFallbackTheRefusalReachesTheSubmitterAndTheTaskWaitsForTheNextRun() {
+    AtomicBoolean refuse = new AtomicBoolean(true);
+    List<String> ran = new ArrayList<>();
+    SerializingExecutor ex = new SerializingExecutor(task -> {
+      if (refuse.get()) {
+        throw new RejectedExecutionException("refused for the test");
+      }
+      task.run();
+    });
+    assertThrows(RejectedExecutionException.class, () -> ex.execute(() -> ran.add("first")));
+    refuse.set(false);
+    ex.execute(() -> ran.add("second"));
+    assertEquals(List.of("first", "second"), ran);
+  }
+
+  @Test
+  void aFallbackComesWithARefusalHandler() {
+    assertThrows(IllegalArgumentException.class, () -> new SerializingExecutor(REFUSING, REFUSING, null));
+    assertThrows(IllegalArgumentException.class, () -> new SerializingExecutor(REFUSING, null, e -> { }));
   }
 
   private static boolean await(CountDownLatch l) {

@@ -1,0 +1,199 @@
+package dev.spoke;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.spoke.inprocess.InProcessServer;
+import dev.spoke.testing.Conditions;
+import dev.spoke.protobuf.ProtoMarshallers;
+import dev.spoke.stub.ClientCalls;
+import dev.spoke.stub.ServerCallStreamObserver;
+import dev.spoke.stub.ServerCalls;
+import dev.spoke.stub.StreamObserver;
+import dev.spoke.test.TestRequest;
+import dev.spoke.test.TestResponse;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An application executor that refuses a call's events — a bounded pool that is full, or one shut down —
+ * never leaves the call hanging: a server ends the call with RESOURCE_EXHAUSTED (marked as not run when
+ * the handler never started), a client cancels it, and either way the rest of the call's events are
+ * delivered on the connection's own executor. Before, the call waited for its deadline, or for ever.
+ */
+class ExecutorRefusalTest {
+
+  private static final Duration NO_HANG = Duration.ofSeconds(20);
+
+  private static final MethodDescriptor<TestRequest, TestResponse> UNARY = method(MethodDescriptor.MethodType.UNARY, "Unary");
+  private static final MethodDescriptor<TestRequest, TestResponse> SUM =
+      method(MethodDescriptor.MethodType.CLIENT_STREAMING, "Sum");
+  private static final MethodDescriptor<TestRequest, TestResponse> STREAM =
+      method(MethodDescriptor.MethodType.SERVER_STREAMING, "Stream");
+
+  private static MethodDescriptor<TestRequest, TestResponse> method(MethodDescriptor.MethodType type, String name) {
+    return MethodDescriptor.<TestRequest, TestResponse>newBuilder(
+            ProtoMarshallers.marshaller(TestRequest.getDefaultInstance()),
+            ProtoMarshallers.marshaller(TestResponse.getDefaultInstance()))
+        .setType(type)
+        .setFullMethodName("spoke.test.Refusal/" + name)
+        .build();
+  }
+
+  /** Refuses while {@link #refuse} is set, else runs each task on a thread of its own. */
+  private static final class SwitchableExecutor implements Executor {
+    final AtomicBoolean refuse = new AtomicBoolean();
+    final AtomicInteger refused = new AtomicInteger();
+
+    SwitchableExecutor(boolean refuse) {
+      this.refuse.set(refuse);
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      if (refuse.get()) {
+        refused.incrementAndGet();
+        throw new RejectedExecutionException("the test's executor is full");
+      }
+      Thread t = new Thread(task, "test-executor");
+      t.setDaemon(true);
+      t.start();
+    }
+  }
+
+  private final AtomicInteger handlersRun = new AtomicInteger();
+  private final CountDownLatch serverCancelled = new CountDownLatch(1);
+  private final CountDownLatch streamStarted = new CountDownLatch(1);
+
+  private ServerServiceDefinition service() {
+    return ServerServiceDefinition.builder("spoke.test.Refusal")
+        .addMethod(UNARY, ServerCalls.asyncUnaryCall((TestRequest request, StreamObserver<TestResponse> response) -> {
+          handlersRun.incrementAndGet();
+          response.onNext(TestResponse.newBuilder().setIndex((int) request.getId()).build());
+          response.onCompleted();
+        }))
+        .addMethod(SUM, ServerCalls.<TestRequest, TestResponse>asyncClientStreamingCall(response -> {
+          handlersRun.incrementAndGet();
+          ((ServerCallStreamObserver<TestResponse>) response).setOnCancelHandler(serverCancelled::countDown);
+          return new StreamObserver<TestRequest>() {
+            @Override
+            public void onNext(TestRequest value) {}
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onCompleted() {
+              response.onNext(TestResponse.getDefaultInstance());
+              response.onCompleted();
+            }
+          };
+        }))
+        .addMethod(STREAM, ServerCalls.asyncServerStreamingCall((TestRequest request, StreamObserver<TestResponse> response) -> {
+          handlersRun.incrementAndGet();
+          ((ServerCallStreamObserver<TestResponse>) response).setOnCancelHandler(serverCancelled::countDown);
+          response.onNext(TestResponse.newBuilder().setIndex(1).build());
+          streamStarted.countDown(); // and never completes: only a cancel ends it
+        }))
+        .build();
+  }
+
+  @Test
+  void aServiceExecutorThatRefusesEndsTheCallAtOnceAsNotRun() {
+    SwitchableExecutor refusing = new SwitchableExecutor(true);
+    try (InProcessServer server = InProcessServer.start("refusing", new ServiceRegistry().addService(service(), refusing))) {
+      // No deadline: before, this call waited for ever.
+      StatusRuntimeException e = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(StatusRuntimeException.class,
+          () -> ClientCalls.blockingUnaryCall(server.channel(), UNARY, CallOptions.DEFAULT, TestRequest.getDefaultInstance())));
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+      assertTrue(e.getStatus().getDescription().contains("spoke.test.Refusal/Unary")
+          && e.getStatus().getDescription().contains("the test's executor is full"), e.getStatus().toString());
+      assertTrue(CallNotRun.isMarked(e), "a call refused before its handler ran is marked as not run: " + e.getTrailers());
+      assertEquals(0, handlersRun.get());
+      assertTrue(refusing.refused.get() >= 1);
+    }
+  }
+
+  @Test
+  void aServiceExecutorThatRefusesMidCallEndsTheCallAndItsHandlerHearsOfIt() throws Exception {
+    SwitchableExecutor executor = new SwitchableExecutor(false);
+    try (InProcessServer server = InProcessServer.start("refusing", new ServiceRegistry().addService(service(), executor))) {
+      CompletableFuture<TestResponse> result = new CompletableFuture<>();
+      StreamObserver<TestRequest> requests = ClientCalls.asyncClientStreamingCall(
+          server.channel().newCall(SUM, CallOptions.DEFAULT), observer(result));
+      requests.onNext(TestRequest.getDefaultInstance());
+      Conditions.waitUntil("the handler starts", 10, () -> handlersRun.get() == 1);
+      executor.refuse.set(true);
+      requests.onNext(TestRequest.getDefaultInstance());
+      requests.onCompleted();
+      Throwable failure = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(Exception.class, result::join));
+      StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, failure.getCause());
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+      assertFalse(CallNotRun.isMarked(e), "the handler ran: the call may have had effects");
+      assertTrue(serverCancelled.await(10, TimeUnit.SECONDS), "the handler never heard that its call ended");
+    }
+  }
+
+  @Test
+  void aCallbackExecutorThatRefusesCancelsTheCallAndStillDeliversItsClose() throws Exception {
+    SwitchableExecutor refusing = new SwitchableExecutor(true);
+    try (InProcessServer server = InProcessServer.start("refusing", new ServiceRegistry().addService(service()))) {
+      CompletableFuture<TestResponse> closed = new CompletableFuture<>();
+      ClientCalls.asyncServerStreamingCall(server.channel().newCall(STREAM, CallOptions.DEFAULT.withExecutor(refusing)),
+          TestRequest.getDefaultInstance(), observer(closed));
+      // The server streams one message and never ends the call; the client's executor refuses it.
+      Throwable failure = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(Exception.class, closed::join));
+      StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, failure.getCause());
+      assertEquals(Status.Code.CANCELLED, e.getStatus().getCode(), e.getStatus().toString());
+      assertTrue(e.getStatus().getDescription().contains("refused"), e.getStatus().toString());
+      assertInstanceOf(RejectedExecutionException.class, e.getStatus().getCause());
+      assertTrue(serverCancelled.await(10, TimeUnit.SECONDS), "the server never heard of the cancel");
+      assertEquals(0, streamStarted.getCount(), "the server streamed its message");
+    }
+  }
+
+  @Test
+  void aCloseThatCameBeforeTheRefusalIsDeliveredAsItCame() {
+    SwitchableExecutor refusing = new SwitchableExecutor(true);
+    try (InProcessServer server = InProcessServer.start("refusing", new ServiceRegistry().addService(service()))) {
+      CompletableFuture<TestResponse> response = ClientCalls.futureUnaryCall(
+          server.channel().newCall(UNARY, CallOptions.DEFAULT.withExecutor(refusing)), TestRequest.newBuilder().setId(7).build());
+      TestResponse r = assertTimeoutPreemptively(NO_HANG, () -> response.join());
+      assertEquals(7, r.getIndex());
+      assertTrue(refusing.refused.get() >= 1, "the executor was never asked");
+    }
+  }
+
+  /** Completes {@code result} with the last response, or with the call's failure. */
+  private static StreamObserver<TestResponse> observer(CompletableFuture<TestResponse> result) {
+    return new StreamObserver<TestResponse>() {
+      TestResponse last;
+
+      @Override
+      public void onNext(TestResponse value) {
+        last = value;
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        result.complete(last);
+      }
+    };
+  }
+}
