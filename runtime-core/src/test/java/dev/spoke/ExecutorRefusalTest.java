@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.spoke.inprocess.InProcessServer;
+import dev.spoke.internal.Connection;
+import dev.spoke.internal.WorkerPool;
 import dev.spoke.testing.Conditions;
 import dev.spoke.protobuf.ProtoMarshallers;
 import dev.spoke.stub.ClientCalls;
@@ -16,6 +18,7 @@ import dev.spoke.stub.ServerCalls;
 import dev.spoke.stub.StreamObserver;
 import dev.spoke.test.TestRequest;
 import dev.spoke.test.TestResponse;
+import dev.spoke.transport.InMemoryTransport;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -55,6 +58,8 @@ class ExecutorRefusalTest {
   private static final class SwitchableExecutor implements Executor {
     final AtomicBoolean refuse = new AtomicBoolean();
     final AtomicInteger refused = new AtomicInteger();
+    /** Tasks taken and not yet finished. */
+    final AtomicInteger unfinished = new AtomicInteger();
 
     SwitchableExecutor(boolean refuse) {
       this.refuse.set(refuse);
@@ -66,13 +71,21 @@ class ExecutorRefusalTest {
         refused.incrementAndGet();
         throw new RejectedExecutionException("the test's executor is full");
       }
-      Thread t = new Thread(task, "test-executor");
+      unfinished.incrementAndGet();
+      Thread t = new Thread(() -> {
+        try {
+          task.run();
+        } finally {
+          unfinished.decrementAndGet();
+        }
+      }, "test-executor");
       t.setDaemon(true);
       t.start();
     }
   }
 
   private final AtomicInteger handlersRun = new AtomicInteger();
+  private final AtomicInteger requestsSeen = new AtomicInteger();
   private final CountDownLatch serverCancelled = new CountDownLatch(1);
   private final CountDownLatch streamStarted = new CountDownLatch(1);
 
@@ -88,7 +101,9 @@ class ExecutorRefusalTest {
           ((ServerCallStreamObserver<TestResponse>) response).setOnCancelHandler(serverCancelled::countDown);
           return new StreamObserver<TestRequest>() {
             @Override
-            public void onNext(TestRequest value) {}
+            public void onNext(TestRequest value) {
+              requestsSeen.incrementAndGet();
+            }
 
             @Override
             public void onError(Throwable t) {}
@@ -133,7 +148,9 @@ class ExecutorRefusalTest {
       StreamObserver<TestRequest> requests = ClientCalls.asyncClientStreamingCall(
           server.channel().newCall(SUM, CallOptions.DEFAULT), observer(result));
       requests.onNext(TestRequest.getDefaultInstance());
-      Conditions.waitUntil("the handler starts", 10, () -> handlersRun.get() == 1);
+      // Refusing only once the call's executor is idle: the next request needs a new run of it.
+      Conditions.waitUntil("the handler takes the first request and its run ends", 10,
+          () -> requestsSeen.get() == 1 && executor.unfinished.get() == 0);
       executor.refuse.set(true);
       requests.onNext(TestRequest.getDefaultInstance());
       requests.onCompleted();
@@ -142,6 +159,34 @@ class ExecutorRefusalTest {
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
       assertFalse(CallNotRun.isMarked(e), "the handler ran: the call may have had effects");
       assertTrue(serverCancelled.await(10, TimeUnit.SECONDS), "the handler never heard that its call ended");
+    }
+  }
+
+  @Test
+  void aConnectionWhoseOwnExecutorRefusesStillEndsTheCall() throws Exception {
+    // The service has no executor of its own: the connection's refuses, and is the fallback as well, so
+    // the call's end is sent and its last events run on the receive thread.
+    SwitchableExecutor refusing = new SwitchableExecutor(true);
+    InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
+    Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service()))
+        .executor(refusing).localName("server").build().start();
+    WorkerPool clientPool = WorkerPool.builder("refusal-client").build();
+    Connection client = Connection.builder(pair[0]).executor(clientPool).localName("client").build().start();
+    try {
+      StatusRuntimeException e = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(StatusRuntimeException.class,
+          () -> ClientCalls.blockingUnaryCall(client.channel(), UNARY, CallOptions.DEFAULT, TestRequest.getDefaultInstance())));
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+      assertTrue(CallNotRun.isMarked(e), "refused before its handler ran: " + e.getTrailers());
+      assertEquals(0, handlersRun.get());
+      // The server goes on answering once its executor takes work again.
+      refusing.refuse.set(false);
+      TestResponse r = assertTimeoutPreemptively(NO_HANG, () -> ClientCalls.blockingUnaryCall(client.channel(), UNARY,
+          CallOptions.DEFAULT, TestRequest.newBuilder().setId(3).build()));
+      assertEquals(3, r.getIndex());
+    } finally {
+      client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      clientPool.shutdown();
     }
   }
 

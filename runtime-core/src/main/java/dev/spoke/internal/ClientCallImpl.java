@@ -311,17 +311,24 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
 
   /**
    * The call's executor refused to run its callbacks (its queue is full, or it was shut down): the call
-   * is cancelled, and its listener hears the rest, the close included, on the connection's executor.
-   * Nothing it was due is dropped: a close that came before the refusal is delivered as it came.
+   * is cancelled, and its listener hears the rest, the close included, on the connection's executor (see
+   * {@link SerializingExecutor}). A call that had ended already (its close came first) is delivered as
+   * it ended, messages included.
    */
   @Override
-  public void refused(RuntimeException e) {
+  public void refused(Throwable e) {
+    Status status = Status.CANCELLED.withDescription("the executor of this call refused to run its callbacks: " + e)
+        .withCause(e);
+    if (!cancelWith(status, true)) {
+      log.debug("[{}] the executor of a call to {} (call {}) refused its last callbacks, after the call ended ({})",
+          conn.localName(), method.getFullMethodName(), callId, e.toString());
+      return;
+    }
     long heldBack = conn.refusals.admit();
     if (heldBack >= 0) {
       log.warn("[{}] the executor of a call to {} (call {}) refused to run its callbacks ({}); the call is "
           + "cancelled{}", conn.localName(), method.getFullMethodName(), callId, e, LogThrottle.heldBackNote(heldBack));
     }
-    cancel("the executor of this call refused to run its callbacks: " + e, e);
   }
 
   @Override

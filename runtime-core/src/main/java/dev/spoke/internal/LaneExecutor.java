@@ -1,6 +1,6 @@
 package dev.spoke.internal;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -15,13 +15,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>No wake-up is lost: every task added here and every task that starts is followed by a look at the
  * queue, and the count of waiting tasks is an atomic both sides read after their own write.
  *
+ * <p>Refusals keep {@link Executor}'s contract: {@link #execute} throws only if the task it was given
+ * was not taken. When the shared executor refuses a task (it is shut down, or a bounded one is full),
+ * that task goes back to the head of the lane and waits for the lane's next look; if it was the task
+ * being submitted, it is taken out again and the refusal thrown to its submitter, who may run it
+ * elsewhere (see {@link SerializingExecutor}). No task is ever both refused and run.
+ *
  * <p>Thread-safe.
  */
 public final class LaneExecutor implements Executor {
 
   private final Executor shared;
   private final int maxWaiting;
-  private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedDeque<Runnable> held = new ConcurrentLinkedDeque<>();
   /** Tasks handed to the shared executor that no worker has started yet. */
   private final AtomicInteger waiting = new AtomicInteger();
 
@@ -40,7 +46,14 @@ public final class LaneExecutor implements Executor {
   @Override
   public void execute(Runnable task) {
     held.add(task);
-    feed();
+    try {
+      feed();
+    } catch (RuntimeException | Error e) {
+      if (held.removeLastOccurrence(task)) {
+        throw e; // not taken: the submitter hears of it
+      }
+      // Taken already, by the shared executor or by another feeder; the task refused waits here.
+    }
   }
 
   /** Tasks of this lane not yet started: here and in the shared executor. */
@@ -48,7 +61,10 @@ public final class LaneExecutor implements Executor {
     return held.size() + waiting.get();
   }
 
-  /** Hands held tasks to the shared executor while fewer than maxWaiting of ours wait there. */
+  /**
+   * Hands held tasks to the shared executor while fewer than maxWaiting of ours wait there. A task the
+   * shared executor refuses goes back to the head of the lane before the refusal is thrown.
+   */
   private void feed() {
     while (!held.isEmpty()) {
       int w = waiting.get();
@@ -65,8 +81,9 @@ public final class LaneExecutor implements Executor {
       }
       try {
         shared.execute(new Started(task));
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         waiting.decrementAndGet();
+        held.offerFirst(task);
         throw e;
       }
     }
@@ -85,8 +102,9 @@ public final class LaneExecutor implements Executor {
       waiting.decrementAndGet();
       try {
         feed();
-      } catch (RuntimeException e) {
-        // The shared executor refuses more (it is shutting down): the held tasks stay held.
+      } catch (RuntimeException | Error e) {
+        // The shared executor refuses more (it is shutting down, or full): the held tasks stay held,
+        // the refused one first, for the lane's next look.
       }
       task.run();
     }

@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * <p><b>Refusal.</b> An application's executor may refuse a run (a bounded queue full, an executor
  * shut down). Built with a {@link Refusal}, this executor then loses nothing: it tells the refusal
  * handler (a call ends itself, which queues its last events here), then runs every queued task on the
- * fallback executor, or, should that refuse too, on the submitting thread. Without one, the refusal is
- * thrown to the submitter and the tasks stay queued for the next run.
+ * fallback executor, or, should that refuse too, on the submitting thread — which may be a transport's
+ * receive thread (then watched as inline application code is) or a timer's, as with a direct executor.
+ * Without one, the refusal is thrown to the submitter and the tasks stay queued for the next run.
  *
  * <p>Thread-safe; {@link #execute} may be called from any thread, including from inside a task.
  */
@@ -46,11 +47,11 @@ public final class SerializingExecutor implements Executor, Runnable {
   /** What the owner of a {@link SerializingExecutor} does when the executor under it refuses a run. */
   public interface Refusal {
     /**
-     * The executor refused with {@code e}. Called on the submitting thread, before the queued tasks run
-     * elsewhere; tasks submitted from here run in that same run, after those queued before. Must not
-     * block.
+     * The executor refused with {@code e} (an exception or error its {@code execute} threw). Called on
+     * the submitting thread, before the queued tasks run elsewhere; tasks submitted from here run in
+     * that same run, after those queued before. Must not block.
      */
-    void refused(RuntimeException e);
+    void refused(Throwable e);
   }
 
   private final Executor delegate;
@@ -138,7 +139,9 @@ public final class SerializingExecutor implements Executor, Runnable {
       }
       try {
         delegate.execute(this);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
+        // NOTE: an executor that throws did not take the task: that is Executor's contract, which
+        // LaneExecutor keeps too; a run refused here and run again later would run twice at once.
         if (refusal == null) {
           running = false;
           throw e;
@@ -152,7 +155,7 @@ public final class SerializingExecutor implements Executor, Runnable {
    * The delegate refused to run the queued tasks. This executor stays marked running, so that what
    * the refusal handler submits queues behind them; then they all run on the fallback, or here.
    */
-  private void refused(RuntimeException e) {
+  private void refused(Throwable e) {
     try {
       refusal.refused(e);
     } catch (RuntimeException | Error t) {
@@ -161,9 +164,9 @@ public final class SerializingExecutor implements Executor, Runnable {
     try {
       fallback.execute(this);
       return;
-    } catch (RuntimeException again) {
-      e.addSuppressed(again);
-      log.debug("the fallback executor refused too; running a call's events on the submitting thread", again);
+    } catch (RuntimeException | Error again) {
+      log.debug("the fallback executor refused too ({}); running a call's events on the submitting thread",
+          again.toString());
     }
     boolean entered = InboundDelivery.enterApplicationCode();
     try {

@@ -241,21 +241,26 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
 
   /**
    * The service's executor refused to run this call's events (its queue is full, or it was shut down):
-   * the call ends with RESOURCE_EXHAUSTED, and its last events run on the connection's executor. Before
-   * the handler ran, the client learns that the call did not run, so a retry policy may make it again.
+   * the call ends with RESOURCE_EXHAUSTED, and its last events run on the connection's executor (see
+   * {@link SerializingExecutor}). Before the handler ran, the client learns that the call did not run,
+   * so a retry policy may make it again. A call that had ended already is left as it ended.
    */
   @Override
-  public void refused(RuntimeException e) {
+  public void refused(Throwable e) {
+    Status status = Status.RESOURCE_EXHAUSTED.withDescription("the executor of " + method.getFullMethodName()
+        + " on " + conn.localName() + " refused to run the call: " + e);
+    // NOTE: startRun is the call executor's, but a refusal comes only when no run of it is scheduled,
+    // after the last one let go of `running`: the CAS that took it again sees what that run wrote.
+    if (!endAbnormally(status, true, startRun ? null : CallNotRun.REFUSED)) {
+      log.debug("[{}] the executor of {} refused the last events of call {}, which had ended ({})",
+          conn.localName(), method.getFullMethodName(), callId, e.toString());
+      return;
+    }
     long heldBack = conn.refusals.admit();
     if (heldBack >= 0) {
       log.warn("[{}] the executor of {} refused to run call {} ({}); the call ends with RESOURCE_EXHAUSTED{}",
           conn.localName(), method.getFullMethodName(), callId, e, LogThrottle.heldBackNote(heldBack));
     }
-    Status status = Status.RESOURCE_EXHAUSTED.withDescription("the executor of " + method.getFullMethodName()
-        + " on " + conn.localName() + " refused to run the call: " + e);
-    // NOTE: startRun is the call executor's, but a refusal comes only when no run of it is scheduled,
-    // after the last one let go of `running`: the CAS that took it again sees what that run wrote.
-    endAbnormally(status, true, startRun ? null : CallNotRun.REFUSED);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -628,22 +633,28 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
   }
 
   /** As {@link #endAbnormally(Status, boolean)}; {@code notRun}: the {@link CallNotRun} mark the close carries, or null. */
-  private void endAbnormally(Status status, boolean tellClient, String notRun) {
+  private boolean endAbnormally(Status status, boolean tellClient, String notRun) {
     if (!endOnce()) {
-      return;
+      return false;
     }
     finish();
     context.cancelWith(status);
     if (tellClient) {
-      // Off the current thread: this may be the receive thread or the timer, and a send may wait.
-      conn.executor().execute(() -> {
+      Runnable close = () -> {
         try {
           writeClose(status, notRun == null ? null : CallNotRun.mark(new Metadata(), notRun), null, false, null);
         } catch (StatusException e) {
           log.debug("[{}] could not send CLOSE({}) for call {}: {}", conn.localName(), status.getCode(), callId,
               e.getStatus());
         }
-      });
+      };
+      try {
+        // Off the current thread: this may be the receive thread or the timer, and writing the trailers
+        // is work best done elsewhere.
+        conn.executor().execute(close);
+      } catch (RuntimeException refused) {
+        close.run(); // the connection's executor refuses too: a server's send never waits, so send here
+      }
     }
     callExecutor.execute(() -> inContext(() -> {
       flow.clearInbound();
@@ -657,6 +668,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
         releaseRequests();
       }
     }));
+    return true;
   }
 
   /**

@@ -15,6 +15,64 @@ import org.junit.jupiter.api.Test;
 
 class LaneExecutorTest {
 
+  /** Queues tasks for the test to run by hand, refusing while {@link #refuse} is set. */
+  private static final class ManualExecutor implements java.util.concurrent.Executor {
+    final java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
+    boolean refuse;
+
+    @Override
+    public void execute(Runnable task) {
+      if (refuse) {
+        throw new java.util.concurrent.RejectedExecutionException("refused for the test");
+      }
+      queued.add(task);
+    }
+
+    void runAll() {
+      Runnable r;
+      while ((r = queued.poll()) != null) {
+        r.run();
+      }
+    }
+  }
+
+  @Test
+  void aRefusedTaskIsThrownToItsSubmitterAndNeverRunsLater() {
+    ManualExecutor shared = new ManualExecutor();
+    LaneExecutor lane = new LaneExecutor(shared, 2);
+    List<String> ran = new ArrayList<>();
+    lane.execute(() -> ran.add("a"));
+    shared.refuse = true;
+    org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.RejectedExecutionException.class,
+        () -> lane.execute(() -> ran.add("b")));
+    shared.refuse = false;
+    shared.runAll();
+    lane.execute(() -> ran.add("c"));
+    shared.runAll();
+    assertEquals(List.of("a", "c"), ran, "the refused task is its submitter's to run, not the lane's");
+    assertEquals(0, lane.backlog());
+  }
+
+  @Test
+  void aTaskRefusedForAnotherSubmitterWaitsFirstInLineAndRunsOnce() {
+    ManualExecutor shared = new ManualExecutor();
+    LaneExecutor lane = new LaneExecutor(shared, 1);
+    List<String> ran = new ArrayList<>();
+    lane.execute(() -> ran.add("a")); // waits in the shared executor
+    lane.execute(() -> ran.add("b")); // held: the lane's one place there is taken
+    shared.refuse = true;
+    // "a" starts and hands "b" on, which is refused: it goes back to the head of the lane, and nobody
+    // is thrown at ("a"'s start is nobody's submission).
+    shared.runAll();
+    assertEquals(List.of("a"), ran);
+    assertEquals(1, lane.backlog(), "the refused task is still the lane's");
+    shared.refuse = false;
+    lane.execute(() -> ran.add("c")); // the next look hands both on, "b" first
+    shared.runAll();
+    assertEquals(List.of("a", "b", "c"), ran);
+    assertEquals(0, lane.backlog());
+  }
+
   @Test
   void aFloodingLaneQueuesBehindItselfNotInFrontOfOthers() throws Exception {
     ExecutorService shared = Executors.newSingleThreadExecutor();
