@@ -87,6 +87,8 @@ class ExecutorRefusalTest {
   private final AtomicInteger handlersRun = new AtomicInteger();
   private final AtomicInteger requestsSeen = new AtomicInteger();
   private final CountDownLatch serverCancelled = new CountDownLatch(1);
+  /** Counted down by a listener the Sum handler adds to its call's context. */
+  private final CountDownLatch contextListenerRan = new CountDownLatch(1);
   private final CountDownLatch streamStarted = new CountDownLatch(1);
 
   private ServerServiceDefinition service() {
@@ -99,6 +101,7 @@ class ExecutorRefusalTest {
         .addMethod(SUM, ServerCalls.<TestRequest, TestResponse>asyncClientStreamingCall(response -> {
           handlersRun.incrementAndGet();
           ((ServerCallStreamObserver<TestResponse>) response).setOnCancelHandler(serverCancelled::countDown);
+          Context.current().addListener(context -> contextListenerRan.countDown(), DirectExecutor.INSTANCE);
           return new StreamObserver<TestRequest>() {
             @Override
             public void onNext(TestRequest value) {
@@ -183,6 +186,37 @@ class ExecutorRefusalTest {
       TestResponse r = assertTimeoutPreemptively(NO_HANG, () -> ClientCalls.blockingUnaryCall(client.channel(), UNARY,
           CallOptions.DEFAULT, TestRequest.newBuilder().setId(3).build()));
       assertEquals(3, r.getIndex());
+    } finally {
+      client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      clientPool.shutdown();
+    }
+  }
+
+  @Test
+  void aConnectionWhoseOwnExecutorRefusesMidCallStillEndsTheCallAndTellsItsContext() throws Exception {
+    // The handler's context has a listener (as it has when the handler calls out): cancelling the
+    // context hands it to the connection's executor, which refuses, as it refuses the call's events.
+    SwitchableExecutor executor = new SwitchableExecutor(false);
+    InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
+    Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service()))
+        .executor(executor).localName("server").build().start();
+    WorkerPool clientPool = WorkerPool.builder("refusal-client").build();
+    Connection client = Connection.builder(pair[0]).executor(clientPool).localName("client").build().start();
+    try {
+      CompletableFuture<TestResponse> result = new CompletableFuture<>();
+      StreamObserver<TestRequest> requests = ClientCalls.asyncClientStreamingCall(
+          client.channel().newCall(SUM, CallOptions.DEFAULT), observer(result));
+      requests.onNext(TestRequest.getDefaultInstance());
+      Conditions.waitUntil("the handler takes the first request and its run ends", 10,
+          () -> requestsSeen.get() == 1 && executor.unfinished.get() == 0);
+      executor.refuse.set(true);
+      requests.onNext(TestRequest.getDefaultInstance());
+      Throwable failure = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(Exception.class, result::join));
+      StatusRuntimeException e = assertInstanceOf(StatusRuntimeException.class, failure.getCause());
+      assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+      assertTrue(serverCancelled.await(10, TimeUnit.SECONDS), "the handler never heard that its call ended");
+      assertTrue(contextListenerRan.await(10, TimeUnit.SECONDS), "the call's context listener never ran");
     } finally {
       client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
       server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));

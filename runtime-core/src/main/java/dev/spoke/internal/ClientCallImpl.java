@@ -316,7 +316,7 @@ final class ClientCallImpl<ReqT, RespT> extends ClientCall<ReqT, RespT>
    * it ended, messages included.
    */
   @Override
-  public void refused(Throwable e) {
+  public void refused(RuntimeException e) {
     Status status = Status.CANCELLED.withDescription("the executor of this call refused to run its callbacks: " + e)
         .withCause(e);
     if (!cancelWith(status, true)) {

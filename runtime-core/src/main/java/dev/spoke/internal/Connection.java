@@ -70,6 +70,8 @@ public final class Connection implements FrameListener {
   private final Executor executor;
   /** Lets through a line a second about executors that refused a call's events (see SerializingExecutor). */
   final LogThrottle refusals = new LogThrottle(TimeUnit.SECONDS.toNanos(1));
+  /** {@link #executeOrRunHere} as an executor. */
+  final Executor executorOrHere = this::executeOrRunHere;
   private final String localName;
   private final DeadlineTimer timer;
   private final Consumer<Status> goAwayHandler;
@@ -156,6 +158,18 @@ public final class Connection implements FrameListener {
   /** The default executor for callbacks and handlers. */
   public Executor executor() {
     return executor;
+  }
+
+  /**
+   * Runs {@code task} on this connection's executor, or on this thread if the executor refuses it (it is
+   * shut down, or full): for what must happen whatever the executor says, such as the end of a call.
+   */
+  void executeOrRunHere(Runnable task) {
+    try {
+      executor.execute(task);
+    } catch (RuntimeException refused) {
+      task.run();
+    }
   }
 
   /** What the application attached to this connection when it built it, or null. */

@@ -1,8 +1,11 @@
 package dev.spoke.internal;
 
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One connection's lane into an executor shared by many connections: at most {@code maxWaiting} of its
@@ -16,18 +19,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  * queue, and the count of waiting tasks is an atomic both sides read after their own write.
  *
  * <p>Refusals keep {@link Executor}'s contract: {@link #execute} throws only if the task it was given
- * was not taken. When the shared executor refuses a task (it is shut down, or a bounded one is full),
- * that task goes back to the head of the lane and waits for the lane's next look; if it was the task
- * being submitted, it is taken out again and the refusal thrown to its submitter, who may run it
- * elsewhere (see {@link SerializingExecutor}). No task is ever both refused and run.
+ * was not taken, and then it never runs. When the shared executor refuses a task (it is shut down, or a
+ * bounded one is full): if it is the task being submitted, the refusal is thrown to its submitter, who
+ * may run it elsewhere (see {@link SerializingExecutor}); any other task of the lane, whose submitter
+ * was told it was taken, runs on the thread that met the refusal (a worker starting a task of the lane,
+ * or a submitter), so none is left waiting for a look that may never come. Each task is claimed once,
+ * by its start or by a refusal, so that an executor that throws after all taking the task (a caller-runs
+ * policy, an error after queueing it) cannot have it run twice.
  *
  * <p>Thread-safe.
  */
 public final class LaneExecutor implements Executor {
 
+  private static final Logger log = LoggerFactory.getLogger(LaneExecutor.class);
+
   private final Executor shared;
   private final int maxWaiting;
-  private final ConcurrentLinkedDeque<Runnable> held = new ConcurrentLinkedDeque<>();
+  private final ConcurrentLinkedQueue<Started> held = new ConcurrentLinkedQueue<>();
   /** Tasks handed to the shared executor that no worker has started yet. */
   private final AtomicInteger waiting = new AtomicInteger();
 
@@ -45,15 +53,9 @@ public final class LaneExecutor implements Executor {
 
   @Override
   public void execute(Runnable task) {
-    held.add(task);
-    try {
-      feed();
-    } catch (RuntimeException | Error e) {
-      if (held.removeLastOccurrence(task)) {
-        throw e; // not taken: the submitter hears of it
-      }
-      // Taken already, by the shared executor or by another feeder; the task refused waits here.
-    }
+    Started submitted = new Started(task);
+    held.add(submitted);
+    feed(submitted);
   }
 
   /** Tasks of this lane not yet started: here and in the shared executor. */
@@ -62,10 +64,11 @@ public final class LaneExecutor implements Executor {
   }
 
   /**
-   * Hands held tasks to the shared executor while fewer than maxWaiting of ours wait there. A task the
-   * shared executor refuses goes back to the head of the lane before the refusal is thrown.
+   * Hands held tasks to the shared executor while fewer than maxWaiting of ours wait there. A task it
+   * refuses is thrown back if it is {@code submitted} (the task this thread is submitting; null for a
+   * look from a task's start); any other is run here, as nobody else would run it.
    */
-  private void feed() {
+  private void feed(Started submitted) {
     while (!held.isEmpty()) {
       int w = waiting.get();
       if (w >= maxWaiting) {
@@ -74,38 +77,68 @@ public final class LaneExecutor implements Executor {
       if (!waiting.compareAndSet(w, w + 1)) {
         continue;
       }
-      Runnable task = held.poll();
-      if (task == null) {
+      Started next = held.poll();
+      if (next == null) {
         waiting.decrementAndGet();
         continue; // another feeder took it; look again in case more came
       }
       try {
-        shared.execute(new Started(task));
+        shared.execute(next);
       } catch (RuntimeException | Error e) {
+        if (!next.claim()) {
+          // It ran, or will run, after all (a caller-runs policy, an error thrown after the task was
+          // queued): it stopped counting as waiting when it started.
+          continue;
+        }
         waiting.decrementAndGet();
-        held.offerFirst(task);
-        throw e;
+        if (next == submitted) {
+          throw e; // not taken: its submitter hears of it, and may run it elsewhere
+        }
+        runRefused(next, e);
       }
     }
   }
 
-  /** A task of this lane in the shared executor: stops counting as waiting as soon as it starts. */
-  private final class Started implements Runnable {
+  /**
+   * A task of another submitter, which was told it was taken, that the shared executor refused: this
+   * thread runs it, as application code if it is a transport's receive thread.
+   */
+  private static void runRefused(Started refused, Throwable why) {
+    log.debug("the shared executor refused a task of this lane ({}); running it on {}", why.toString(),
+        Thread.currentThread().getName());
+    boolean entered = InboundDelivery.enterApplicationCode();
+    try {
+      refused.task.run();
+    } catch (RuntimeException | Error t) {
+      log.error("a task of this lane, run here as the shared executor refused it, threw", t);
+    } finally {
+      InboundDelivery.leaveApplicationCode(entered);
+    }
+  }
+
+  /**
+   * A task of this lane: held, then in the shared executor, where it stops counting as waiting as soon as
+   * it starts. Claimed once, by its start or by the handling of a refusal, so that it never runs twice.
+   */
+  private final class Started extends AtomicBoolean implements Runnable {
     private final Runnable task;
 
     Started(Runnable task) {
       this.task = task;
     }
 
+    /** True for the first caller only: the one that runs the task. */
+    boolean claim() {
+      return compareAndSet(false, true);
+    }
+
     @Override
     public void run() {
-      waiting.decrementAndGet();
-      try {
-        feed();
-      } catch (RuntimeException | Error e) {
-        // The shared executor refuses more (it is shutting down, or full): the held tasks stay held,
-        // the refused one first, for the lane's next look.
+      if (!claim()) {
+        return; // refused, and run elsewhere
       }
+      waiting.decrementAndGet();
+      feed(null);
       task.run();
     }
 

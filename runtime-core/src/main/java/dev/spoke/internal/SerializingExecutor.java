@@ -47,11 +47,11 @@ public final class SerializingExecutor implements Executor, Runnable {
   /** What the owner of a {@link SerializingExecutor} does when the executor under it refuses a run. */
   public interface Refusal {
     /**
-     * The executor refused with {@code e} (an exception or error its {@code execute} threw). Called on
-     * the submitting thread, before the queued tasks run elsewhere; tasks submitted from here run in
-     * that same run, after those queued before. Must not block.
+     * The executor refused with {@code e} (what its {@code execute} threw). Called on the submitting
+     * thread, before the queued tasks run elsewhere; tasks submitted from here run in that same run,
+     * after those queued before. Must not block.
      */
-    void refused(Throwable e);
+    void refused(RuntimeException e);
   }
 
   private final Executor delegate;
@@ -139,9 +139,10 @@ public final class SerializingExecutor implements Executor, Runnable {
       }
       try {
         delegate.execute(this);
-      } catch (RuntimeException | Error e) {
-        // NOTE: an executor that throws did not take the task: that is Executor's contract, which
-        // LaneExecutor keeps too; a run refused here and run again later would run twice at once.
+      } catch (RuntimeException e) {
+        // NOTE: an executor that throws RejectedExecutionException did not take the task: that is
+        // Executor's contract, which LaneExecutor keeps too (a run refused here and run again later would
+        // run twice at once). An Error may come after the task was queued, so it is not taken as a refusal.
         if (refusal == null) {
           running = false;
           throw e;
@@ -155,7 +156,7 @@ public final class SerializingExecutor implements Executor, Runnable {
    * The delegate refused to run the queued tasks. This executor stays marked running, so that what
    * the refusal handler submits queues behind them; then they all run on the fallback, or here.
    */
-  private void refused(Throwable e) {
+  private void refused(RuntimeException e) {
     try {
       refusal.refused(e);
     } catch (RuntimeException | Error t) {

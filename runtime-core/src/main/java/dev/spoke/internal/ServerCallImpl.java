@@ -246,7 +246,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
    * so a retry policy may make it again. A call that had ended already is left as it ended.
    */
   @Override
-  public void refused(Throwable e) {
+  public void refused(RuntimeException e) {
     Status status = Status.RESOURCE_EXHAUSTED.withDescription("the executor of " + method.getFullMethodName()
         + " on " + conn.localName() + " refused to run the call: " + e);
     // NOTE: startRun is the call executor's, but a refusal comes only when no run of it is scheduled,
@@ -648,13 +648,9 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
               e.getStatus());
         }
       };
-      try {
-        // Off the current thread: this may be the receive thread or the timer, and writing the trailers
-        // is work best done elsewhere.
-        conn.executor().execute(close);
-      } catch (RuntimeException refused) {
-        close.run(); // the connection's executor refuses too: a server's send never waits, so send here
-      }
+      // Off the current thread: this may be the receive thread or the timer, and writing the trailers is
+      // work best done elsewhere; here if the executor refuses (a server's send never waits).
+      conn.executeOrRunHere(close);
     }
     callExecutor.execute(() -> inContext(() -> {
       flow.clearInbound();
@@ -776,8 +772,9 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
     }
 
     void cancelWith(Status status) {
-      // Listeners never run on the caller's thread: it may be the receive thread.
-      cancel(status, conn.executor());
+      // Listeners run on the caller's thread only if the connection's executor refuses them: it may be
+      // the receive thread.
+      cancel(status, conn.executorOrHere);
     }
 
     @Override
