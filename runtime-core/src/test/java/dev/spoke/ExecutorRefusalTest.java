@@ -44,6 +44,8 @@ class ExecutorRefusalTest {
       method(MethodDescriptor.MethodType.CLIENT_STREAMING, "Sum");
   private static final MethodDescriptor<TestRequest, TestResponse> STREAM =
       method(MethodDescriptor.MethodType.SERVER_STREAMING, "Stream");
+  private static final MethodDescriptor<TestRequest, TestResponse> TWO =
+      method(MethodDescriptor.MethodType.SERVER_STREAMING, "Two");
 
   private static MethodDescriptor<TestRequest, TestResponse> method(MethodDescriptor.MethodType type, String name) {
     return MethodDescriptor.<TestRequest, TestResponse>newBuilder(
@@ -123,6 +125,11 @@ class ExecutorRefusalTest {
           ((ServerCallStreamObserver<TestResponse>) response).setOnCancelHandler(serverCancelled::countDown);
           response.onNext(TestResponse.newBuilder().setIndex(1).build());
           streamStarted.countDown(); // and never completes: only a cancel ends it
+        }))
+        .addMethod(TWO, ServerCalls.asyncServerStreamingCall((TestRequest request, StreamObserver<TestResponse> response) -> {
+          response.onNext(TestResponse.newBuilder().setIndex(1).build());
+          response.onNext(TestResponse.newBuilder().setIndex(2).build());
+          response.onCompleted();
         }))
         .build();
   }
@@ -251,6 +258,53 @@ class ExecutorRefusalTest {
       TestResponse r = assertTimeoutPreemptively(NO_HANG, () -> response.join());
       assertEquals(7, r.getIndex());
       assertTrue(refusing.refused.get() >= 1, "the executor was never asked");
+    }
+  }
+
+  @Test
+  void aCallThatEndedBeforeTheRefusalKeepsItsMessagesAndItsStatus() throws Exception {
+    // The server has sent two messages and closed the call OK, but the client asked for none yet: both
+    // and the close wait on the client. Its executor then refuses the delivery of the first it asks for.
+    SwitchableExecutor refusing = new SwitchableExecutor(false);
+    InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
+    WorkerPool pool = WorkerPool.builder("refusal-both").build();
+    Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service()))
+        .executor(pool).localName("server").build().start();
+    Connection client = Connection.builder(pair[0]).executor(pool).localName("client").build().start();
+    try {
+      ClientCall<TestRequest, TestResponse> call = client.channel().newCall(TWO, CallOptions.DEFAULT.withExecutor(refusing));
+      java.util.List<Integer> received = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+      CompletableFuture<Status> closed = new CompletableFuture<>();
+      call.start(new ClientCall.Listener<TestResponse>() {
+        @Override
+        public void onMessage(TestResponse message) {
+          received.add(message.getIndex());
+        }
+
+        @Override
+        public void onClose(Status status, Metadata trailers) {
+          closed.complete(status);
+        }
+      }, new Metadata());
+      call.sendMessage(TestRequest.getDefaultInstance());
+      call.halfClose();
+      Conditions.waitUntil("the server's close reaches the client, and the client's executor is idle", 10,
+          () -> client.callsInFlight().isEmpty() && refusing.unfinished.get() == 0);
+      assertEquals(java.util.List.of(), received, "nothing was asked for yet");
+      assertFalse(closed.isDone(), "the close waits behind the messages");
+      refusing.refuse.set(true);
+      call.request(1); // refused: the call had ended, so it is not cancelled; the message comes anyway
+      Conditions.waitUntil("the first message arrives", 10, () -> received.size() == 1);
+      // Asked for one only: the second message, and the close behind it, wait for the next request.
+      call.request(1);
+      Status status = assertTimeoutPreemptively(NO_HANG, () -> closed.join());
+      assertEquals(Status.Code.OK, status.getCode(), "the call ended OK before the refusal: " + status);
+      assertEquals(java.util.List.of(1, 2), received);
+      assertTrue(refusing.refused.get() >= 1, "the executor was never asked");
+    } finally {
+      client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
+      pool.shutdown();
     }
   }
 

@@ -165,10 +165,18 @@ public final class Connection implements FrameListener {
    * shut down, or full): for what must happen whatever the executor says, such as the end of a call.
    */
   void executeOrRunHere(Runnable task) {
+    executeOrRunHere(executor, task);
+  }
+
+  /**
+   * Runs {@code task} on {@code executor}, or, if it refuses, on this thread as application code (see
+   * {@link InboundDelivery#runAsApplicationCode}).
+   */
+  static void executeOrRunHere(Executor executor, Runnable task) {
     try {
       executor.execute(task);
     } catch (RuntimeException refused) {
-      task.run();
+      InboundDelivery.runAsApplicationCode(task);
     }
   }
 
@@ -573,7 +581,7 @@ public final class Connection implements FrameListener {
     goAwayReceived = Status.fromCodeValue(h.status()).withDescription(reason);
     if (goAwayHandler != null) {
       Status why = goAwayReceived;
-      executor.execute(() -> goAwayHandler.accept(why));
+      executeOrRunHere(() -> goAwayHandler.accept(why));
     }
   }
 

@@ -319,6 +319,20 @@ public final class InboundDelivery {
   }
 
   /**
+   * Runs {@code task} on the calling thread as application code: watched, and its roles taken over if it
+   * runs too long, when the thread delivers frames (see {@link #enterApplicationCode}). What the task
+   * throws reaches the caller.
+   */
+  public static void runAsApplicationCode(Runnable task) {
+    boolean entered = enterApplicationCode();
+    try {
+      task.run();
+    } finally {
+      leaveApplicationCode(entered);
+    }
+  }
+
+  /**
    * True while the calling thread runs application code it was given as a delivering thread (even if
    * it has given its roles up since, to block). Such a thread must not take delivery roles again: a
    * watchdog judges it by how long it has been in that code, not by what it does inside.

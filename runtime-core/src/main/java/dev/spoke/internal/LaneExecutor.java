@@ -2,6 +2,7 @@ package dev.spoke.internal;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -91,10 +92,19 @@ public final class LaneExecutor implements Executor {
           continue;
         }
         waiting.decrementAndGet();
-        if (next == submitted) {
-          throw e; // not taken: its submitter hears of it, and may run it elsewhere
+        if (next != submitted) {
+          runRefused(next, e);
+          continue;
         }
-        runRefused(next, e);
+        // Not taken: its submitter hears of it, and may run it elsewhere. The places this thread and
+        // others gave up meanwhile may leave held tasks with no start of the lane to look for them:
+        // look once more (refused, they run here).
+        feed(null);
+        if (e instanceof Error) {
+          log.error("the shared executor failed to take a task; it is refused", e);
+          throw new RejectedExecutionException(e);
+        }
+        throw (RuntimeException) e;
       }
     }
   }
@@ -106,13 +116,10 @@ public final class LaneExecutor implements Executor {
   private static void runRefused(Started refused, Throwable why) {
     log.debug("the shared executor refused a task of this lane ({}); running it on {}", why.toString(),
         Thread.currentThread().getName());
-    boolean entered = InboundDelivery.enterApplicationCode();
     try {
-      refused.task.run();
+      InboundDelivery.runAsApplicationCode(refused.task);
     } catch (RuntimeException | Error t) {
       log.error("a task of this lane, run here as the shared executor refused it, threw", t);
-    } finally {
-      InboundDelivery.leaveApplicationCode(entered);
     }
   }
 

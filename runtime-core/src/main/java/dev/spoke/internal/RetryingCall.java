@@ -185,7 +185,7 @@ final class RetryingCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
     } else if (waiting) {
       Status s = Status.CANCELLED.withDescription(message != null ? message : "cancelled by the client").withCause(cause);
       Listener<RespT> l = listener;
-      attemptExecutor.execute(() -> context.run(() -> l.onClose(s, new Metadata())));
+      Connection.executeOrRunHere(attemptExecutor, () -> context.run(() -> l.onClose(s, new Metadata())));
     }
   }
 
@@ -311,7 +311,7 @@ final class RetryingCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
           backoff = new DeadlineTimer.Task() {
             @Override
             protected void expire() {
-              attemptExecutor.execute(() -> context.run(() -> startAttempt(false)));
+              Connection.executeOrRunHere(attemptExecutor, () -> context.run(() -> startAttempt(false)));
             }
           };
           DeadlineTimer.shared().schedule(backoff, System.nanoTime() + pause);
@@ -320,7 +320,7 @@ final class RetryingCall<ReqT, RespT> extends ClientCall<ReqT, RespT> {
       if (pause < 0) {
         listener.onClose(status, trailers);
       } else if (pause == 0) {
-        attemptExecutor.execute(() -> context.run(() -> startAttempt(true)));
+        Connection.executeOrRunHere(attemptExecutor, () -> context.run(() -> startAttempt(true)));
       }
     }
   }

@@ -165,16 +165,11 @@ public final class SerializingExecutor implements Executor, Runnable {
     try {
       fallback.execute(this);
       return;
-    } catch (RuntimeException | Error again) {
+    } catch (RuntimeException again) {
       log.debug("the fallback executor refused too ({}); running a call's events on the submitting thread",
           again.toString());
     }
-    boolean entered = InboundDelivery.enterApplicationCode();
-    try {
-      drain();
-    } finally {
-      InboundDelivery.leaveApplicationCode(entered);
-    }
+    InboundDelivery.runAsApplicationCode(this::drain);
   }
 
   private TaskQueue queue() {

@@ -70,6 +70,44 @@ class LaneExecutorTest {
   }
 
   @Test
+  void aTaskHeldWhileOtherSubmittersAreRefusedIsNotLeftBehind() throws Exception {
+    // Two submitters take the lane's two places and are held in the shared executor, which then refuses
+    // them; meanwhile a third task finds both places taken and is held. Once both refusals return, no
+    // start of the lane is left to look at the held task: the refused submitters must.
+    CountDownLatch inExecute = new CountDownLatch(2);
+    CountDownLatch refuseNow = new CountDownLatch(1);
+    java.util.concurrent.Executor slowToRefuse = task -> {
+      inExecute.countDown();
+      await(refuseNow);
+      throw new java.util.concurrent.RejectedExecutionException("refused for the test");
+    };
+    LaneExecutor lane = new LaneExecutor(slowToRefuse, 2);
+    AtomicInteger refusedSubmitters = new AtomicInteger();
+    List<Thread> submitters = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          lane.execute(() -> { });
+        } catch (java.util.concurrent.RejectedExecutionException expected) {
+          refusedSubmitters.incrementAndGet();
+        }
+      });
+      submitters.add(t);
+      t.start();
+    }
+    assertTrue(inExecute.await(10, TimeUnit.SECONDS));
+    AtomicInteger heldRan = new AtomicInteger();
+    lane.execute(heldRan::incrementAndGet); // both places taken: held, and this returns
+    refuseNow.countDown();
+    for (Thread t : submitters) {
+      t.join(10_000);
+    }
+    assertEquals(2, refusedSubmitters.get(), "each refused submitter hears of its own task");
+    assertEquals(1, heldRan.get(), "the held task ran once, on a thread that met a refusal");
+    assertEquals(0, lane.backlog());
+  }
+
+  @Test
   void aTaskTheExecutorRanDespiteThrowingRunsOnce() {
     List<String> ran = new ArrayList<>();
     // Runs the task, then throws: as a caller-runs policy does when the task itself throws.
