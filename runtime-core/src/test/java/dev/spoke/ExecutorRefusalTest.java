@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.spoke.inprocess.InProcessServer;
 import dev.spoke.internal.Connection;
 import dev.spoke.internal.WorkerPool;
-import dev.spoke.testing.Conditions;
 import dev.spoke.protobuf.ProtoMarshallers;
 import dev.spoke.stub.ClientCalls;
 import dev.spoke.stub.ServerCallStreamObserver;
@@ -18,8 +17,12 @@ import dev.spoke.stub.ServerCalls;
 import dev.spoke.stub.StreamObserver;
 import dev.spoke.test.TestRequest;
 import dev.spoke.test.TestResponse;
+import dev.spoke.testing.Conditions;
 import dev.spoke.transport.InMemoryTransport;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -177,26 +180,17 @@ class ExecutorRefusalTest {
     // The service has no executor of its own: the connection's refuses, and is the fallback as well, so
     // the call's end is sent and its last events run on the receive thread.
     SwitchableExecutor refusing = new SwitchableExecutor(true);
-    InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
-    Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service()))
-        .executor(refusing).localName("server").build().start();
-    WorkerPool clientPool = WorkerPool.builder("refusal-client").build();
-    Connection client = Connection.builder(pair[0]).executor(clientPool).localName("client").build().start();
-    try {
+    try (Connections c = new Connections(refusing)) {
       StatusRuntimeException e = assertTimeoutPreemptively(NO_HANG, () -> assertThrows(StatusRuntimeException.class,
-          () -> ClientCalls.blockingUnaryCall(client.channel(), UNARY, CallOptions.DEFAULT, TestRequest.getDefaultInstance())));
+          () -> ClientCalls.blockingUnaryCall(c.client.channel(), UNARY, CallOptions.DEFAULT, TestRequest.getDefaultInstance())));
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
       assertTrue(CallNotRun.isMarked(e), "refused before its handler ran: " + e.getTrailers());
       assertEquals(0, handlersRun.get());
       // The server goes on answering once its executor takes work again.
       refusing.refuse.set(false);
-      TestResponse r = assertTimeoutPreemptively(NO_HANG, () -> ClientCalls.blockingUnaryCall(client.channel(), UNARY,
+      TestResponse r = assertTimeoutPreemptively(NO_HANG, () -> ClientCalls.blockingUnaryCall(c.client.channel(), UNARY,
           CallOptions.DEFAULT, TestRequest.newBuilder().setId(3).build()));
       assertEquals(3, r.getIndex());
-    } finally {
-      client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
-      server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
-      clientPool.shutdown();
     }
   }
 
@@ -205,15 +199,10 @@ class ExecutorRefusalTest {
     // The handler's context has a listener (as it has when the handler calls out): cancelling the
     // context hands it to the connection's executor, which refuses, as it refuses the call's events.
     SwitchableExecutor executor = new SwitchableExecutor(false);
-    InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
-    Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service()))
-        .executor(executor).localName("server").build().start();
-    WorkerPool clientPool = WorkerPool.builder("refusal-client").build();
-    Connection client = Connection.builder(pair[0]).executor(clientPool).localName("client").build().start();
-    try {
+    try (Connections c = new Connections(executor)) {
       CompletableFuture<TestResponse> result = new CompletableFuture<>();
       StreamObserver<TestRequest> requests = ClientCalls.asyncClientStreamingCall(
-          client.channel().newCall(SUM, CallOptions.DEFAULT), observer(result));
+          c.client.channel().newCall(SUM, CallOptions.DEFAULT), observer(result));
       requests.onNext(TestRequest.getDefaultInstance());
       Conditions.waitUntil("the handler takes the first request and its run ends", 10,
           () -> requestsSeen.get() == 1 && executor.unfinished.get() == 0);
@@ -224,10 +213,6 @@ class ExecutorRefusalTest {
       assertEquals(Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
       assertTrue(serverCancelled.await(10, TimeUnit.SECONDS), "the handler never heard that its call ended");
       assertTrue(contextListenerRan.await(10, TimeUnit.SECONDS), "the call's context listener never ran");
-    } finally {
-      client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
-      server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
-      clientPool.shutdown();
     }
   }
 
@@ -266,14 +251,9 @@ class ExecutorRefusalTest {
     // The server has sent two messages and closed the call OK, but the client asked for none yet: both
     // and the close wait on the client. Its executor then refuses the delivery of the first it asks for.
     SwitchableExecutor refusing = new SwitchableExecutor(false);
-    InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
-    WorkerPool pool = WorkerPool.builder("refusal-both").build();
-    Connection server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service()))
-        .executor(pool).localName("server").build().start();
-    Connection client = Connection.builder(pair[0]).executor(pool).localName("client").build().start();
-    try {
-      ClientCall<TestRequest, TestResponse> call = client.channel().newCall(TWO, CallOptions.DEFAULT.withExecutor(refusing));
-      java.util.List<Integer> received = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    try (Connections c = new Connections(null)) {
+      ClientCall<TestRequest, TestResponse> call = c.client.channel().newCall(TWO, CallOptions.DEFAULT.withExecutor(refusing));
+      List<Integer> received = Collections.synchronizedList(new ArrayList<>());
       CompletableFuture<Status> closed = new CompletableFuture<>();
       call.start(new ClientCall.Listener<TestResponse>() {
         @Override
@@ -289,8 +269,8 @@ class ExecutorRefusalTest {
       call.sendMessage(TestRequest.getDefaultInstance());
       call.halfClose();
       Conditions.waitUntil("the server's close reaches the client, and the client's executor is idle", 10,
-          () -> client.callsInFlight().isEmpty() && refusing.unfinished.get() == 0);
-      assertEquals(java.util.List.of(), received, "nothing was asked for yet");
+          () -> c.client.callsInFlight().isEmpty() && refusing.unfinished.get() == 0);
+      assertEquals(List.of(), received, "nothing was asked for yet");
       assertFalse(closed.isDone(), "the close waits behind the messages");
       refusing.refuse.set(true);
       call.request(1); // refused: the call had ended, so it is not cancelled; the message comes anyway
@@ -299,9 +279,29 @@ class ExecutorRefusalTest {
       call.request(1);
       Status status = assertTimeoutPreemptively(NO_HANG, () -> closed.join());
       assertEquals(Status.Code.OK, status.getCode(), "the call ended OK before the refusal: " + status);
-      assertEquals(java.util.List.of(1, 2), received);
+      assertEquals(List.of(1, 2), received);
       assertTrue(refusing.refused.get() >= 1, "the executor was never asked");
-    } finally {
+    }
+  }
+
+  /**
+   * A client and a server connection over an in-memory pair: the server serves {@link #service()} on
+   * {@code serverExecutor} (the pool, if null); the client's executor is the pool.
+   */
+  private final class Connections implements AutoCloseable {
+    final WorkerPool pool = WorkerPool.builder("refusal-test").build();
+    final Connection server;
+    final Connection client;
+
+    Connections(Executor serverExecutor) {
+      InMemoryTransport[] pair = InMemoryTransport.pair("client", "server");
+      server = Connection.builder(pair[1]).registry(new ServiceRegistry().addService(service()))
+          .executor(serverExecutor != null ? serverExecutor : pool).localName("server").build().start();
+      client = Connection.builder(pair[0]).executor(pool).localName("client").build().start();
+    }
+
+    @Override
+    public void close() {
       client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
       server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
       pool.shutdown();

@@ -1,14 +1,18 @@
 package dev.spoke.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -16,14 +20,14 @@ import org.junit.jupiter.api.Test;
 class LaneExecutorTest {
 
   /** Queues tasks for the test to run by hand, refusing while {@link #refuse} is set. */
-  private static final class ManualExecutor implements java.util.concurrent.Executor {
-    final java.util.ArrayDeque<Runnable> queued = new java.util.ArrayDeque<>();
+  private static final class ManualExecutor implements Executor {
+    final ArrayDeque<Runnable> queued = new ArrayDeque<>();
     boolean refuse;
 
     @Override
     public void execute(Runnable task) {
       if (refuse) {
-        throw new java.util.concurrent.RejectedExecutionException("refused for the test");
+        throw new RejectedExecutionException("refused for the test");
       }
       queued.add(task);
     }
@@ -43,7 +47,7 @@ class LaneExecutorTest {
     List<String> ran = new ArrayList<>();
     lane.execute(() -> ran.add("a"));
     shared.refuse = true;
-    org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.RejectedExecutionException.class,
+    assertThrows(RejectedExecutionException.class,
         () -> lane.execute(() -> ran.add("b")));
     shared.refuse = false;
     shared.runAll();
@@ -76,10 +80,10 @@ class LaneExecutorTest {
     // start of the lane is left to look at the held task: the refused submitters must.
     CountDownLatch inExecute = new CountDownLatch(2);
     CountDownLatch refuseNow = new CountDownLatch(1);
-    java.util.concurrent.Executor slowToRefuse = task -> {
+    Executor slowToRefuse = task -> {
       inExecute.countDown();
       await(refuseNow);
-      throw new java.util.concurrent.RejectedExecutionException("refused for the test");
+      throw new RejectedExecutionException("refused for the test");
     };
     LaneExecutor lane = new LaneExecutor(slowToRefuse, 2);
     AtomicInteger refusedSubmitters = new AtomicInteger();
@@ -88,7 +92,7 @@ class LaneExecutorTest {
       Thread t = new Thread(() -> {
         try {
           lane.execute(() -> { });
-        } catch (java.util.concurrent.RejectedExecutionException expected) {
+        } catch (RejectedExecutionException expected) {
           refusedSubmitters.incrementAndGet();
         }
       });
@@ -111,9 +115,9 @@ class LaneExecutorTest {
   void aTaskTheExecutorRanDespiteThrowingRunsOnce() {
     List<String> ran = new ArrayList<>();
     // Runs the task, then throws: as a caller-runs policy does when the task itself throws.
-    java.util.concurrent.Executor runsThenThrows = task -> {
+    Executor runsThenThrows = task -> {
       task.run();
-      throw new java.util.concurrent.RejectedExecutionException("after running it");
+      throw new RejectedExecutionException("after running it");
     };
     LaneExecutor lane = new LaneExecutor(runsThenThrows, 2);
     lane.execute(() -> ran.add("a"));
