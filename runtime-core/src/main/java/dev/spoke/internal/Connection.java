@@ -70,8 +70,11 @@ public final class Connection implements FrameListener {
   private final Executor executor;
   /** Lets through a line a second about executors that refused a call's events (see SerializingExecutor). */
   final LogThrottle refusals = new LogThrottle(TimeUnit.SECONDS.toNanos(1));
-  /** {@link #executeOrRunHere} as an executor. */
-  final Executor executorOrHere = this::executeOrRunHere;
+  /**
+   * This connection's executor, or this thread if the executor refuses a task (it is shut down, or
+   * full): for what must happen whatever the executor says, such as the end of a call.
+   */
+  final Executor executorOrHere;
   private final String localName;
   private final DeadlineTimer timer;
   private final Consumer<Status> goAwayHandler;
@@ -109,6 +112,7 @@ public final class Connection implements FrameListener {
     this.transport = b.transport;
     this.registry = b.registry != null ? b.registry : new ServiceRegistry();
     this.executor = b.executor;
+    this.executorOrHere = task -> executeOrRunHere(executor, task);
     this.localName = b.localName;
     this.timer = DeadlineTimer.shared();
     this.goAwayHandler = b.goAwayHandler;
@@ -158,14 +162,6 @@ public final class Connection implements FrameListener {
   /** The default executor for callbacks and handlers. */
   public Executor executor() {
     return executor;
-  }
-
-  /**
-   * Runs {@code task} on this connection's executor, or on this thread if the executor refuses it (it is
-   * shut down, or full): for what must happen whatever the executor says, such as the end of a call.
-   */
-  void executeOrRunHere(Runnable task) {
-    executeOrRunHere(executor, task);
   }
 
   /**
@@ -581,7 +577,7 @@ public final class Connection implements FrameListener {
     goAwayReceived = Status.fromCodeValue(h.status()).withDescription(reason);
     if (goAwayHandler != null) {
       Status why = goAwayReceived;
-      executeOrRunHere(() -> goAwayHandler.accept(why));
+      executorOrHere.execute(() -> goAwayHandler.accept(why));
     }
   }
 

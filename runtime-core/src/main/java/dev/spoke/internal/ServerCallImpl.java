@@ -650,7 +650,7 @@ final class ServerCallImpl<ReqT, RespT> extends ServerCall<ReqT, RespT>
       };
       // Off the current thread: this may be the receive thread or the timer, and writing the trailers is
       // work best done elsewhere; here if the executor refuses (a server's send never waits).
-      conn.executeOrRunHere(close);
+      conn.executorOrHere.execute(close);
     }
     callExecutor.execute(() -> inContext(() -> {
       flow.clearInbound();
