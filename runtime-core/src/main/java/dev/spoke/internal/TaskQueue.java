@@ -76,7 +76,7 @@ final class TaskQueue {
       }
       // A producer swapped the tail but has not linked yet: it is a few instructions away.
       while ((next = h.next) == null) {
-        Thread.onSpinWait();
+        Processors.waitForOther();
       }
     }
     head = next;

@@ -51,8 +51,8 @@ public final class ThreadlessExecutor implements Executor {
   /** What {@link #first} holds once the owner took the first task: it never holds a task again. */
   private static final Runnable TAKEN = () -> { };
 
-  /** The longest the owner spins before it parks. */
-  private static final long MAX_SPIN_NANOS = 50_000;
+  /** The longest the owner spins before it parks: none where one processor runs everything (see Processors). */
+  private static final long MAX_SPIN_NANOS = Processors.SPINNING_HELPS ? 50_000 : 0;
 
   /**
    * Null until a task comes, then the first task ever, then {@link #TAKEN}. Set from null only once,

@@ -407,7 +407,7 @@ public final class WorkerPool implements Executor, AutoCloseable {
     private int coreThreads = 0;
     private int maxThreads = 1024;
     private long keepAliveNanos = TimeUnit.SECONDS.toNanos(30);
-    private long maxSpinNanos = TimeUnit.MICROSECONDS.toNanos(50);
+    private long maxSpinNanos = Processors.SPINNING_HELPS ? TimeUnit.MICROSECONDS.toNanos(50) : 0;
     private int maxSpinners = 1;
     private int eagerThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     private long stallNanos = TimeUnit.MILLISECONDS.toNanos(2);
@@ -437,7 +437,10 @@ public final class WorkerPool implements Executor, AutoCloseable {
       return this;
     }
 
-    /** The longest an idle worker spins before it parks; 0 disables spinning. Default 50 µs. */
+    /**
+     * The longest an idle worker spins before it parks; 0 disables spinning. Default 50 µs, and 0 where
+     * the JVM may use one processor only (see {@link Processors}).
+     */
     public Builder maxSpin(long time, TimeUnit unit) {
       this.maxSpinNanos = unit.toNanos(time);
       return this;

@@ -48,8 +48,22 @@ public final class ChildJvm implements AutoCloseable {
 
   /** A child JVM running the class named {@code mainClass} on {@code classpath}. */
   public static ChildJvm start(String classpath, String mainClass, String... args) throws IOException {
+    return start(List.of(), classpath, mainClass, args);
+  }
+
+  /**
+   * A child JVM with {@code jvmOptions} besides the usual ones (such as {@code
+   * -XX:ActiveProcessorCount=1}), running {@code main} on this test's class path.
+   */
+  public static ChildJvm startWith(List<String> jvmOptions, Class<?> main, String... args) throws IOException {
+    return start(jvmOptions, System.getProperty("java.class.path"), main.getName(), args);
+  }
+
+  private static ChildJvm start(List<String> jvmOptions, String classpath, String mainClass, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
     cmd.add("-Xmx256m");
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-ea"); // the ownership assertions run in child processes too

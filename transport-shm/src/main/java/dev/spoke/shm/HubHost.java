@@ -230,6 +230,11 @@ public final class HubHost implements AutoCloseable {
     return file.path();
   }
 
+  /** The idle strategy the hub's receive loop follows on this machine (see IdleStrategy#forProcessors). */
+  IdleStrategy idleStrategyInEffect() {
+    return loop.strategy();
+  }
+
   /** How many times this host's receive loop took a thread's roles over (see {@code ReceiveLoop}); tests. */
   long takeOvers() {
     return loop.takeOvers();

@@ -4,6 +4,11 @@ package dev.spoke.shm;
  * How a thread that waits for frames spends the wait. Every strategy parks eventually except {@link
  * #BUSY_SPIN}; a parked consumer is woken by the producer's doorbell, which costs a system call on both
  * sides (~50 µs end to end on the machines Spoke targets), while a spinning one answers in ~0.1 µs.
+ *
+ * <p>Where the JVM may use one processor only (a container limited to one CPU, a process pinned to one
+ * core), every strategy acts as {@link #LOW_CPU}: the thread a spinning loop waits for needs the
+ * processor the loop holds, so spinning there only delays what it waits for. The loop says so once in
+ * its log.
  */
 public enum IdleStrategy {
   /**
@@ -44,5 +49,14 @@ public enum IdleStrategy {
 
   boolean parks() {
     return this != BUSY_SPIN;
+  }
+
+  /**
+   * The strategy a receive loop follows where the JVM may use {@code processors} processors: this one,
+   * or {@link #LOW_CPU} where there is only one. There, a spinning loop only keeps the thread that would
+   * send it the next frame (the other side's loop, a caller, a handler) off the one processor it needs.
+   */
+  IdleStrategy forProcessors(int processors) {
+    return processors > 1 ? this : LOW_CPU;
   }
 }

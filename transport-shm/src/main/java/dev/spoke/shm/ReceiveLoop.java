@@ -2,6 +2,7 @@ package dev.spoke.shm;
 
 import dev.spoke.internal.InboundDelivery;
 import dev.spoke.internal.LogThrottle;
+import dev.spoke.internal.Processors;
 import dev.spoke.internal.WatchClock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -177,7 +178,11 @@ final class ReceiveLoop implements InboundDelivery.Role {
     this.name = name;
     this.source = source;
     this.doorbell = doorbell;
-    this.strategy = config.idleStrategy();
+    this.strategy = config.idleStrategy().forProcessors(Processors.AVAILABLE);
+    if (strategy != config.idleStrategy()) {
+      log.info("{}: this JVM may use one processor only; its receive loop parks at once, as {} does, rather than "
+          + "spin as {} would", name, strategy, config.idleStrategy());
+    }
     this.parkLimitNanos = config.parkLimit().toNanos();
     this.handOffAfterNanos = config.handOffAfter().toNanos();
     this.parkNanos = parkLimitNanos;
@@ -708,6 +713,11 @@ final class ReceiveLoop implements InboundDelivery.Role {
     t.start();
   }
 
+  /** The idle strategy this loop follows: the configured one, or LOW_CPU on one processor. */
+  IdleStrategy strategy() {
+    return strategy;
+  }
+
   /** How many times the standby took over from a thread stuck in application code. */
   long takeOvers() {
     return takeOvers;
@@ -743,7 +753,7 @@ final class ReceiveLoop implements InboundDelivery.Role {
           if (source.stopping()) {
             return false;
           }
-          Thread.onSpinWait();
+          Processors.waitForOther();
         }
         return true;
       }

@@ -6,6 +6,7 @@ import static dev.spoke.shm.SlotDescriptor.IN_FLIGHT;
 import static dev.spoke.shm.SlotDescriptor.NIL;
 import static dev.spoke.shm.SlotDescriptor.NOBODY;
 
+import dev.spoke.internal.Processors;
 import java.nio.ByteBuffer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -144,7 +145,7 @@ final class SlotAllocator {
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       long head = mem.getLongVolatile(ctl);
       if (SlotDescriptor.locked(head)) {
-        Thread.onSpinWait(); // the host is rebuilding this list: microseconds
+        Processors.waitForOther(); // the host is rebuilding this list: microseconds
         continue;
       }
       int index = SlotDescriptor.index(head);
@@ -308,7 +309,7 @@ final class SlotAllocator {
       }
       long head = mem.getLongVolatile(ctl);
       if (SlotDescriptor.locked(head)) {
-        Thread.onSpinWait(); // the host is rebuilding this list: microseconds
+        Processors.waitForOther(); // the host is rebuilding this list: microseconds
         continue;
       }
       long word = mem.getLongVolatile(rec);
