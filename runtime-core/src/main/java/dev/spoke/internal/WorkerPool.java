@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The default executor for handlers and client callbacks: a pool that hands each task straight to an
  * idle worker, starts a new worker when none is idle (up to a number of eager threads, by default twice
- * the processors), queues the task beyond that, and lets idle workers spin briefly before they park.
+ * the processors), queues the task beyond that, and lets idle workers spin briefly before they park (by
+ * default not where the JVM may use one processor only: see {@link Processors}).
  *
  * <p>Growth beyond the eager threads: a watchdog thread looks at the queue while it is not empty, and
  * when no worker has finished a task for a stall interval and fewer workers are running than there are

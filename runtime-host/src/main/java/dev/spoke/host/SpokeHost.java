@@ -486,7 +486,11 @@ public final class SpokeHost implements AutoCloseable {
       return this;
     }
 
-    /** How the host's and its plugins' receive threads wait. Default: BALANCED. */
+    /**
+     * How the host's and its plugins' receive threads wait. Default: BALANCED. A process that may use one
+     * processor only parks its loops as soon as they are idle, whatever the strategy (see {@link
+     * IdleStrategy}).
+     */
     public Builder idleStrategy(IdleStrategy strategy) {
       this.idleStrategy = strategy;
       return this;

@@ -284,7 +284,10 @@ public final class HubConfig {
       return this;
     }
 
-    /** How receive threads wait; default BALANCED. */
+    /**
+     * How receive threads wait; default BALANCED. A JVM that may use one processor only parks its loop
+     * as soon as it is idle, whatever the strategy (see {@link IdleStrategy}).
+     */
     public Builder idleStrategy(IdleStrategy strategy) {
       this.idleStrategy = Objects.requireNonNull(strategy, "strategy");
       return this;

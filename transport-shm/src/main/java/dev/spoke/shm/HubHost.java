@@ -235,6 +235,11 @@ public final class HubHost implements AutoCloseable {
     return loop.strategy();
   }
 
+  /** How long the hub's receive loop spins now before it parks (a racy read, for tests). */
+  long spinWindowNanos() {
+    return loop.spinWindowNanos();
+  }
+
   /** How many times this host's receive loop took a thread's roles over (see {@code ReceiveLoop}); tests. */
   long takeOvers() {
     return loop.takeOvers();

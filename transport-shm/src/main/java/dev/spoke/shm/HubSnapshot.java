@@ -1,5 +1,6 @@
 package dev.spoke.shm;
 
+import dev.spoke.internal.Processors;
 import dev.spoke.transport.FrameKind;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -407,7 +408,7 @@ public final class HubSnapshot {
     for (int attempt = 0; attempt < TABLE_READ_ATTEMPTS; attempt++) {
       long seq = region.getLongAcquire(table + InspectionDescriptor.SEQUENCE_OFFSET);
       if ((seq & 1) != 0) {
-        Thread.onSpinWait();
+        Processors.waitForOther();
         continue;
       }
       Map<Integer, String> names = new HashMap<>();
@@ -445,7 +446,7 @@ public final class HubSnapshot {
     for (int attempt = 0; attempt < TABLE_READ_ATTEMPTS; attempt++) {
       long seq = region.getLongAcquire(table + InspectionDescriptor.SEQUENCE_OFFSET);
       if ((seq & 1) != 0) {
-        Thread.onSpinWait();
+        Processors.waitForOther();
         continue;
       }
       CallTable result = null;

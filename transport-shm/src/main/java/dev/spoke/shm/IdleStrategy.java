@@ -6,9 +6,9 @@ package dev.spoke.shm;
  * sides (~50 µs end to end on the machines Spoke targets), while a spinning one answers in ~0.1 µs.
  *
  * <p>Where the JVM may use one processor only (a container limited to one CPU, a process pinned to one
- * core), every strategy acts as {@link #LOW_CPU}: the thread a spinning loop waits for needs the
- * processor the loop holds, so spinning there only delays what it waits for. The loop says so once in
- * its log.
+ * core), every strategy acts as {@link #LOW_CPU}, without even its 2 µs of spinning: the loop parks as
+ * soon as it is idle. Pinned, the thread a spinning loop waits for needs the processor the loop holds;
+ * under a CPU quota, spinning spends the quota the other threads need. The loop says so once in its log.
  */
 public enum IdleStrategy {
   /**

@@ -180,13 +180,13 @@ final class ReceiveLoop implements InboundDelivery.Role {
     this.doorbell = doorbell;
     this.strategy = config.idleStrategy().forProcessors(Processors.AVAILABLE);
     if (strategy != config.idleStrategy()) {
-      log.info("{}: this JVM may use one processor only; its receive loop parks at once, as {} does, rather than "
-          + "spin as {} would", name, strategy, config.idleStrategy());
+      log.info("{}: this JVM may use one processor only; its receive loop parks as soon as it is idle, rather than "
+          + "spin as {} would", name, config.idleStrategy());
     }
     this.parkLimitNanos = config.parkLimit().toNanos();
     this.handOffAfterNanos = config.handOffAfter().toNanos();
     this.parkNanos = parkLimitNanos;
-    this.spin = new SpinWindow(strategy);
+    this.spin = Processors.SPINNING_HELPS ? new SpinWindow(strategy) : SpinWindow.shut();
   }
 
   /** Starts the first thread, which leads, and the standby. Call once. */
@@ -716,6 +716,11 @@ final class ReceiveLoop implements InboundDelivery.Role {
   /** The idle strategy this loop follows: the configured one, or LOW_CPU on one processor. */
   IdleStrategy strategy() {
     return strategy;
+  }
+
+  /** How long the loop spins now before it parks; Long.MAX_VALUE if it never parks. The leader's; tests. */
+  long spinWindowNanos() {
+    return spin.windowNanos();
   }
 
   /** How many times the standby took over from a thread stuck in application code. */

@@ -66,18 +66,18 @@ final class SlotAllocator {
   /** Bounded retries before a list that keeps changing under us is declared corrupt for this attempt. */
   private static final int MAX_ATTEMPTS = 1 << 20;
   /**
-   * How long a free may wait for a locked or contended list head before it gives up (a rebuild holds
-   * the lock for microseconds, or a few milliseconds if the host's thread is preempted on a busy
-   * machine). Past it the slot stays FREE and unlinked until the host's pool check relinks it: a freeing
-   * thread — the host's receive thread among them — never spins for good on a lock left set by a stray
-   * write.
+   * How long a free may wait for a locked or contended list head, and an allocation for a locked one,
+   * before it gives up (a rebuild holds the lock for microseconds, or a few milliseconds if the host's
+   * thread is preempted on a busy machine). Past it a freed slot stays FREE and unlinked until the host's
+   * pool check relinks it, and an allocation tries the next class or waits for a slot as for a full pool:
+   * no thread — the host's receive thread among them — waits for good on a lock left set by a stray write.
    */
-  private static final long MAX_PUSH_WAIT_NANOS = 20_000_000;
-  /** Attempts a free spins before it starts yielding the CPU and watching the clock. */
-  private static final int PUSH_SPINS = 1 << 10;
+  private static final long MAX_LOCK_WAIT_NANOS = 20_000_000;
+  /** Attempts a free or an allocation spins before it starts watching the clock (and a free yielding). */
+  private static final int SPINS_BEFORE_CLOCK = 1 << 10;
   private static final Logger log = LoggerFactory.getLogger(SlotAllocator.class);
 
-  /** Frees that gave up linking their slot (see {@link #MAX_PUSH_WAIT_NANOS}); this process only. */
+  /** Frees that gave up linking their slot (see {@link #MAX_LOCK_WAIT_NANOS}); this process only. */
   private final java.util.concurrent.atomic.LongAdder unlinkedFrees = new java.util.concurrent.atomic.LongAdder();
 
   private final SharedBuffer mem;
@@ -142,9 +142,18 @@ final class SlotAllocator {
   private long pop(int sizeClass, int owner) {
     long ctl = layout.classControlOffset(sizeClass);
     int count = layout.classes.get(sizeClass).slotCount();
+    long giveUpAt = 0;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       long head = mem.getLongVolatile(ctl);
       if (SlotDescriptor.locked(head)) {
+        if (attempt >= SPINS_BEFORE_CLOCK) {
+          long now = System.nanoTime();
+          if (giveUpAt == 0) {
+            giveUpAt = now + MAX_LOCK_WAIT_NANOS;
+          } else if (now - giveUpAt >= 0) {
+            return NONE; // a lock left set: the host's pool check clears it
+          }
+        }
         Processors.waitForOther(); // the host is rebuilding this list: microseconds
         continue;
       }
@@ -298,10 +307,10 @@ final class SlotAllocator {
     long rec = layout.slotRecordOffset(sizeClass, index);
     long giveUpAt = 0;
     for (int attempt = 0; ; attempt++) {
-      if (attempt >= PUSH_SPINS) {
+      if (attempt >= SPINS_BEFORE_CLOCK) {
         long now = System.nanoTime();
         if (giveUpAt == 0) {
-          giveUpAt = now + MAX_PUSH_WAIT_NANOS;
+          giveUpAt = now + MAX_LOCK_WAIT_NANOS;
         } else if (now - giveUpAt >= 0) {
           break;
         }

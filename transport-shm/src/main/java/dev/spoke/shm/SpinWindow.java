@@ -50,10 +50,22 @@ final class SpinWindow {
 
   /** With a clock of the test's own. */
   SpinWindow(IdleStrategy strategy, java.util.function.LongSupplier clock) {
+    this(strategy.minSpinNanos(), strategy.maxSpinNanos(), clock);
+  }
+
+  private SpinWindow(long min, long max, java.util.function.LongSupplier clock) {
     this.clock = clock;
-    this.min = strategy.minSpinNanos();
-    this.max = strategy.maxSpinNanos();
+    this.min = min;
+    this.max = max;
     this.window = max == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(min, Math.min(max / 2, INITIAL_NANOS));
+  }
+
+  /**
+   * A window that stays shut: the loop parks at its first idle round. For a JVM that may use one
+   * processor only, where whatever the loop waits for needs the processor it would spin on.
+   */
+  static SpinWindow shut() {
+    return new SpinWindow(0, 0, System::nanoTime);
   }
 
   /** Work was found; if it came after a gap spun through, or rang the loop awake, learn from the gap. */
