@@ -6,8 +6,9 @@ package dev.spoke.internal;
  * <p>With one processor (a container limited to one CPU, a process pinned to one core), a thread that
  * spins for another's signal only delays it: pinned, the thread it waits for needs the very processor
  * the spinner holds, and runs when the spinner's time slice ends or it yields; under a CPU quota, the
- * spinning spends the quota that thread needs. So every wait in Spoke that would spin parks at once there, or yields where it waits for a
- * few instructions of another thread, as {@code java.util.concurrent}'s waits do on a uniprocessor.
+ * spinning spends the quota that thread needs. So every wait in Spoke that would spin parks at once
+ * there, or yields where it waits for a few instructions of another thread, as {@code
+ * java.util.concurrent}'s waits do on a uniprocessor.
  *
  * <p>Read once, when the class loads: {@link Runtime#availableProcessors()} then reflects the process's
  * affinity, its container's CPU quota, or {@code -XX:ActiveProcessorCount}.

@@ -13,8 +13,8 @@ import dev.spoke.internal.WorkerPool;
 import dev.spoke.stub.ClientCalls;
 import dev.spoke.test.TestRequest;
 import dev.spoke.test.TestResponse;
-import dev.spoke.testing.TestService;
 import dev.spoke.testing.ChildJvm;
+import dev.spoke.testing.TestService;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Where the JVM may use one processor only, nothing of Spoke's spins while it waits for another thread:
  * the thread it waits for needs that processor. On this rule a blocking 16 B call between two processes
- * pinned to one CPU went from a p50 of 120–166 µs to 27 µs (docs/BENCHMARKS.md).
+ * pinned to one CPU went from a p50 of 120–166 µs to 27–38 µs (docs/BENCHMARKS.md).
  */
 class OneProcessorTest {
 
