@@ -43,35 +43,43 @@ class OneProcessorTest {
 
   @Test
   void aJvmLimitedToOneProcessorParksItsHubLoopAsSoonAsItIsIdle() throws Exception {
-    assertEquals("AVAILABLE 1 SPINS false LOOP LOW_CPU WINDOW SHUT CALLS 200", strategyIn(1, IdleStrategy.BALANCED));
-    assertEquals("AVAILABLE 1 SPINS false LOOP LOW_CPU WINDOW SHUT CALLS 200", strategyIn(1, IdleStrategy.BUSY_SPIN));
+    assertEquals(List.of("AVAILABLE 1 SPINS false LOOP LOW_CPU WINDOW SHUT CALLS 200",
+        "AVAILABLE 1 SPINS false LOOP LOW_CPU WINDOW SHUT CALLS 200"), reportsOf(1));
   }
 
   @Test
   void aJvmWithTwoProcessorsKeepsTheStrategyItWasGiven() throws Exception {
-    assertEquals("AVAILABLE 2 SPINS true LOOP BALANCED WINDOW OPEN CALLS 200", strategyIn(2, IdleStrategy.BALANCED));
-    assertEquals("AVAILABLE 2 SPINS true LOOP BUSY_SPIN WINDOW OPEN CALLS 200", strategyIn(2, IdleStrategy.BUSY_SPIN));
+    assertEquals(List.of("AVAILABLE 2 SPINS true LOOP BALANCED WINDOW OPEN CALLS 200",
+        "AVAILABLE 2 SPINS true LOOP BUSY_SPIN WINDOW OPEN CALLS 200"), reportsOf(2));
   }
 
-  /** What a child JVM told to use {@code processors} reports of itself and its hub's receive loop. */
-  private String strategyIn(int processors, IdleStrategy configured) throws Exception {
+  /**
+   * What a child JVM told to use {@code processors} reports of itself and of two hubs' receive loops,
+   * one configured BALANCED and one BUSY_SPIN.
+   */
+  private List<String> reportsOf(int processors) throws Exception {
     Path hubs = Files.createTempDirectory(dir, "hubs");
     try (ChildJvm child = ChildJvm.startWith(List.of("-XX:ActiveProcessorCount=" + processors), Child.class,
-        hubs.toString(), configured.name())) {
-      return child.awaitLine("AVAILABLE", 60, TimeUnit.SECONDS);
+        hubs.toString(), IdleStrategy.BALANCED.name(), IdleStrategy.BUSY_SPIN.name())) {
+      return List.of(child.awaitLine("AVAILABLE", 60, TimeUnit.SECONDS), child.awaitLine("AVAILABLE", 60, TimeUnit.SECONDS));
     }
   }
 
   /**
-   * Opens a hub with the given strategy, reports what this JVM and the hub's loop make of it, and how
-   * many of 200 blocking calls between the hub and a peer attached to it came back right.
+   * For each strategy given, opens a hub with it and reports what this JVM and the hub's loop make of
+   * it, and how many of 200 blocking calls between the hub and a peer attached to it came back right.
    */
   public static final class Child {
     private Child() {}
 
     public static void main(String[] args) throws Exception {
-      HubConfig config = HubConfig.builder().directory(Path.of(args[0])).maxPeers(1)
-          .idleStrategy(IdleStrategy.valueOf(args[1])).build();
+      for (int i = 1; i < args.length; i++) {
+        System.out.println(report(Path.of(args[0]), IdleStrategy.valueOf(args[i])));
+      }
+    }
+
+    private static String report(Path dir, IdleStrategy strategy) throws Exception {
+      HubConfig config = HubConfig.builder().directory(dir).maxPeers(1).idleStrategy(strategy).build();
       WorkerPool pool = WorkerPool.builder("one-processor").build();
       try (HubHost hub = HubHost.create(config)) {
         String loop = "AVAILABLE " + Processors.AVAILABLE + " SPINS " + Processors.SPINNING_HELPS + " LOOP "
@@ -93,7 +101,7 @@ class OneProcessorTest {
           }
           client.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
           server.shutdownNow(Status.UNAVAILABLE.withDescription("test over"));
-          System.out.println(loop + " CALLS " + right);
+          return loop + " CALLS " + right;
         }
       } finally {
         pool.shutdown();
