@@ -11,8 +11,7 @@ package dev.spoke.internal;
  * java.util.concurrent}'s waits do on a uniprocessor.
  *
  * <p>Read once, when the class loads: {@link Runtime#availableProcessors()} then reflects the process's
- * affinity, its container's CPU quota, or {@code -XX:ActiveProcessorCount}. Processors this JVM may use
- * but others take from it meanwhile are {@link #BACK_OFF}'s to notice, while it runs.
+ * affinity, its container's CPU quota, or {@code -XX:ActiveProcessorCount}.
  */
 public final class Processors {
 
@@ -22,18 +21,14 @@ public final class Processors {
   /** True if a waiting thread may spin: another processor can run the thread it waits for meanwhile. */
   public static final boolean SPINNING_HELPS = AVAILABLE > 1;
 
-  /** The JVM's one back-off for spinning waits whose processors other threads need (see there). */
-  public static final SpinBackOff BACK_OFF = new SpinBackOff(System::nanoTime);
-
   private Processors() {}
 
   /**
    * One step of a wait for another thread that is a few instructions from done (a producer between
-   * two stores): a spin hint where another processor runs that thread, else (one processor, or a
-   * back-off) a yield, which lets it run.
+   * two stores): a spin hint where another processor runs that thread, else a yield, which lets it run.
    */
   public static void waitForOther() {
-    if (SPINNING_HELPS && BACK_OFF.maySpinNow()) {
+    if (SPINNING_HELPS) {
       Thread.onSpinWait();
     } else {
       Thread.yield();

@@ -274,9 +274,6 @@ public final class ThreadlessExecutor implements Executor {
       return poll(); // parks at once (parkWithoutSpinning)
     }
     long start = System.nanoTime();
-    if (!Processors.BACK_OFF.maySpin(start)) {
-      return poll(); // other threads need the processors: park at once
-    }
     for (int i = 0; ; i++) {
       Runnable task = poll();
       if (task != null) {
@@ -290,9 +287,6 @@ public final class ThreadlessExecutor implements Executor {
         // otherwise park without having looked once.
         long now = System.nanoTime();
         if (i > 0 && (now - start >= maxSpinNanos || now - deadlineNanos >= 0)) {
-          // Spun in vain: before parking, let a thread that waits for this processor run (the one this
-          // wait is for, where the two share it).
-          Thread.yield();
           return null;
         }
       }

@@ -272,8 +272,6 @@ public final class WorkerPool implements Executor, AutoCloseable {
     private volatile boolean parked;
     private Runnable firstTask;
     private long spinWindowNanos = maxSpinNanos / 2;
-    /** This worker's spins that found a task, for the back-off; its own thread's only. */
-    private final SpinBackOff.Tally finds = new SpinBackOff.Tally();
     Thread thread;
 
     Worker(Runnable firstTask) {
@@ -352,49 +350,24 @@ public final class WorkerPool implements Executor, AutoCloseable {
       }
       try {
         long start = System.nanoTime();
-        if (!Processors.BACK_OFF.maySpin(start)) {
-          return null; // other threads need the processors: park at once
-        }
         long window = spinWindowNanos;
-        long last = start;
         for (int i = 0; ; i++) {
           Runnable t = task;
           if (t != null) {
             // Spinning paid off: allow a longer window next time.
             spinWindowNanos = Math.min(maxSpinNanos, window * 2);
-            found(i > 0 && System.nanoTime() - last >= SpinBackOff.LATE_NANOS);
             state.set(RUNNING);
             return t;
           }
-          if ((i & 63) == 0) {
-            long now = System.nanoTime();
-            if (now - start > window) {
-              // It did not: spin less next time, down to a floor that still catches back-to-back work.
-              spinWindowNanos = Math.max(maxSpinNanos / 16, window / 2);
-              // Before parking, let a thread that waits for this processor run (the one that hands
-              // work over, where the two share it), and look once more.
-              Thread.yield();
-              t = task;
-              if (t != null) {
-                found(System.nanoTime() - now >= SpinBackOff.YIELD_LATE_NANOS);
-                state.set(RUNNING);
-                return t;
-              }
-              return null;
-            }
-            last = now;
+          if ((i & 63) == 0 && System.nanoTime() - start > window) {
+            // It did not: spin less next time, down to a floor that still catches back-to-back work.
+            spinWindowNanos = Math.max(maxSpinNanos / 16, window / 2);
+            return null;
           }
           Thread.onSpinWait();
         }
       } finally {
         spinners.decrementAndGet();
-      }
-    }
-
-    /** A spin found a task; {@code late} if it came while this thread was off its processor. */
-    private void found(boolean late) {
-      if (finds.found(late)) {
-        Processors.BACK_OFF.findsCameLate(System.nanoTime());
       }
     }
 

@@ -488,8 +488,8 @@ public final class SpokeHost implements AutoCloseable {
 
     /**
      * How the host's and its plugins' receive threads wait. Default: BALANCED. A process that may use one
-     * processor only parks its loops as soon as they are idle, whatever the strategy, and so does any
-     * process for a while when other threads take its processors (see {@link IdleStrategy}).
+     * processor only parks its loops as soon as they are idle, whatever the strategy (see {@link
+     * IdleStrategy}).
      */
     public Builder idleStrategy(IdleStrategy strategy) {
       this.idleStrategy = strategy;

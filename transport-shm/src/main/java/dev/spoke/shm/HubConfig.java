@@ -286,8 +286,7 @@ public final class HubConfig {
 
     /**
      * How receive threads wait; default BALANCED. A JVM that may use one processor only parks its loop
-     * as soon as it is idle, whatever the strategy, and so does any JVM for a while when other threads
-     * take its processors (see {@link IdleStrategy}).
+     * as soon as it is idle, whatever the strategy (see {@link IdleStrategy}).
      */
     public Builder idleStrategy(IdleStrategy strategy) {
       this.idleStrategy = Objects.requireNonNull(strategy, "strategy");

@@ -9,11 +9,6 @@ package dev.spoke.shm;
  * core), every strategy acts as {@link #LOW_CPU}, without even its 2 µs of spinning: the loop parks as
  * soon as it is idle. Pinned, the thread a spinning loop waits for needs the processor the loop holds;
  * under a CPU quota, spinning spends the quota the other threads need. The loop says so once in its log.
- *
- * <p>Where it may use more, but other threads take them (another process pinned beside it, a kernel
- * thread, a neighbour on the same host), every strategy acts so for 10–160 ms at a time while the loops
- * and workers find their work only after losing their processors: the thread that hands it over waited
- * for the processor the spinner held. The JVM says so once in its log (see {@code SpinBackOff}).
  */
 public enum IdleStrategy {
   /**

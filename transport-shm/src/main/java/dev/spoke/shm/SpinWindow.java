@@ -1,8 +1,5 @@
 package dev.spoke.shm;
 
-import dev.spoke.internal.Processors;
-import dev.spoke.internal.SpinBackOff;
-
 /**
  * The adaptive spin window of a receive loop: how long to keep polling after the last frame before
  * parking. A parked loop costs a doorbell's system call on both sides and a wake-up of tens of µs on the
@@ -24,11 +21,6 @@ import dev.spoke.internal.SpinBackOff;
  * <p>The clock is read once every eight idle rounds (a read costs as much as a look at an idle ring),
  * so gaps shorter than eight rounds teach it nothing: the minimum window covers them.
  *
- * <p>A window that runs out ends with a yield of the processor and one more look, before the park. The
- * frames found while spinning go in the loop's tally for the JVM's {@link SpinBackOff}: late if another
- * thread had the loop's processor just before, and while a back-off runs, the loop parks at once and
- * the wait teaches the window nothing.
- *
  * <p>Not thread-safe: one per receive loop, handed on with the leader's role.
  */
 final class SpinWindow {
@@ -45,41 +37,24 @@ final class SpinWindow {
   private final long max;
   /** System::nanoTime, or a test's clock. */
   private final java.util.function.LongSupplier clock;
-  /** The JVM's back-off for spinning on lent processors, or a test's (on the same clock). */
-  private final SpinBackOff backOff;
-  /** Thread::yield, or a test's. */
-  private final Runnable yield;
   private long window;
   /** When the current idle stretch began, or -1 while working. */
   private long idleSince = -1;
-  /** The last clock read of the current idle stretch. */
-  private long lastRead;
-  /** Another thread ran on this processor just before that read: a find now is late. */
-  private boolean late;
-  /** The back-off parked the loop at the start of this idle stretch. */
-  private boolean heldBack;
-  /** The window of this idle stretch ran out, and the loop yielded its processor. */
-  private boolean yielded;
-  /** The loop's finds while spinning, for the back-off. */
-  private final SpinBackOff.Tally finds = new SpinBackOff.Tally();
   private int idleRounds;
   /** After a park that something rang: when the idle stretch before it began; else -1. */
   private long rungAfter = -1;
 
   SpinWindow(IdleStrategy strategy) {
-    this(strategy, System::nanoTime, Processors.BACK_OFF, Thread::yield);
+    this(strategy, System::nanoTime);
   }
 
-  /** With a clock, a back-off and a yield of the test's own. */
-  SpinWindow(IdleStrategy strategy, java.util.function.LongSupplier clock, SpinBackOff backOff, Runnable yield) {
-    this(strategy.minSpinNanos(), strategy.maxSpinNanos(), clock, backOff, yield);
+  /** With a clock of the test's own. */
+  SpinWindow(IdleStrategy strategy, java.util.function.LongSupplier clock) {
+    this(strategy.minSpinNanos(), strategy.maxSpinNanos(), clock);
   }
 
-  private SpinWindow(long min, long max, java.util.function.LongSupplier clock, SpinBackOff backOff,
-      Runnable yield) {
+  private SpinWindow(long min, long max, java.util.function.LongSupplier clock) {
     this.clock = clock;
-    this.backOff = backOff;
-    this.yield = yield;
     this.min = min;
     this.max = max;
     this.window = max == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(min, Math.min(max / 2, INITIAL_NANOS));
@@ -90,48 +65,34 @@ final class SpinWindow {
    * processor only, where whatever the loop waits for needs the processor it would spin on.
    */
   static SpinWindow shut() {
-    return new SpinWindow(0, 0, System::nanoTime, Processors.BACK_OFF, Thread::yield);
+    return new SpinWindow(0, 0, System::nanoTime);
   }
 
-  /**
-   * Work was found; if it came after a gap spun through, or rang the loop awake, learn from the gap.
-   * Found while spinning, it goes in the loop's tally for the back-off: late if the loop's processor ran
-   * another thread within the last clock reads, or during the yield that ends a window.
-   */
+  /** Work was found; if it came after a gap spun through, or rang the loop awake, learn from the gap. */
   void worked() {
-    if (rungAfter < 0 && idleSince >= 0) {
-      long now = clock.getAsLong();
-      if (finds.found(late || now - lastRead >= SpinBackOff.LATE_NANOS)) {
-        backOff.findsCameLate(now);
-      }
-      if (window != Long.MAX_VALUE) {
+    if (window != Long.MAX_VALUE) {
+      if (rungAfter >= 0) {
+        long gap = clock.getAsLong() - rungAfter;
+        if (gap <= max / 3 * 2) {
+          cover(gap); // spinning that long would have answered at once
+        } else {
+          narrow();
+        }
+      } else if (idleSince >= 0) {
         // Found while spinning: spinning pays off. Traffic that flows keeps a window of FLOWING_NANOS
         // at least, against a peer's short stalls (a preempted thread, a pause of its JIT or GC).
         window = Math.max(window, Math.min(max, Math.min(window * 2, FLOWING_NANOS)));
         if (idleRounds >= ROUNDS_PER_CLOCK_READ) {
-          cover(now - idleSince);
+          cover(clock.getAsLong() - idleSince);
         }
-      }
-    } else if (rungAfter >= 0 && window != Long.MAX_VALUE) {
-      long gap = clock.getAsLong() - rungAfter;
-      if (gap <= max / 3 * 2) {
-        cover(gap); // spinning that long would have answered at once
-      } else {
-        narrow();
       }
     }
     rungAfter = -1;
     idleSince = -1;
     idleRounds = 0;
-    heldBack = false;
-    yielded = false;
   }
 
-  /**
-   * Nothing to do: true to keep spinning, false to park now. When the window runs out, the loop first
-   * yields its processor (to the thread that would hand it work, where the two share one) and looks
-   * once more.
-   */
+  /** Nothing to do: true to keep spinning, false to park now. */
   boolean keepSpinning() {
     if (rungAfter >= 0) {
       // Rung awake, but nothing came for this loop (a caller took it): no reason to spin longer.
@@ -144,28 +105,8 @@ final class SpinWindow {
     long now = clock.getAsLong();
     if (idleSince < 0) {
       idleSince = now;
-      lastRead = now;
-      late = false;
-      heldBack = !backOff.maySpin(now);
-      return !heldBack && window > 0;
     }
-    // A jump of the clock: this processor ran another thread, and a find in the next rounds is late.
-    late = now - lastRead >= SpinBackOff.LATE_NANOS;
-    lastRead = now;
-    if (now - idleSince < window) {
-      return true;
-    }
-    if (!yielded && Processors.SPINNING_HELPS) {
-      yielded = true;
-      yield.run();
-      lastRead = clock.getAsLong();
-      // A yield that ran another thread for a while (the one that hands this loop its work, where the
-      // two share a processor) makes a find in the next rounds late; one that returned at once does
-      // not, however slow the other side (in its own back-off, say).
-      late = lastRead - now >= SpinBackOff.YIELD_LATE_NANOS;
-      return true;
-    }
-    return false;
+    return now - idleSince < window;
   }
 
   /**
@@ -183,17 +124,13 @@ final class SpinWindow {
    * after a ring, the next round tells (see {@link #worked}).
    */
   void parked(boolean rung) {
-    if (heldBack) {
-      // The back-off parked the loop, not the window: the wait for the ring teaches the window nothing.
-      heldBack = false;
-    } else if (rung && idleSince >= 0) {
+    if (rung && idleSince >= 0) {
       rungAfter = idleSince;
     } else if (window != Long.MAX_VALUE) {
       narrow();
     }
     idleSince = -1;
     idleRounds = 0;
-    yielded = false;
   }
 
   /** Halves the window, down to the minimum: spinning did not pay off. */
@@ -204,11 +141,6 @@ final class SpinWindow {
   /** Widens the window to one and a half times {@code gap}, within the maximum; never narrows it. */
   private void cover(long gap) {
     window = Math.min(max, Math.max(window, gap + gap / 2));
-  }
-
-  /** True if this idle stretch's window ran out and the loop yielded (for tests). */
-  boolean yieldedAtWindowEnd() {
-    return yielded;
   }
 
   long windowNanos() {

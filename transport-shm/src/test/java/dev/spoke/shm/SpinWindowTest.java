@@ -1,19 +1,15 @@
 package dev.spoke.shm;
 
-import dev.spoke.internal.SpinBackOff;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The adaptive spin window follows the gaps between frames, on a clock of the test's own. */
 class SpinWindowTest {
 
   private long now = 1_000_000_000L;
-  private final SpinBackOff backOff = new SpinBackOff(() -> now);
-  private final SpinWindow window = new SpinWindow(IdleStrategy.BALANCED, () -> now, backOff, Thread::yield);
+  private final SpinWindow window = new SpinWindow(IdleStrategy.BALANCED, () -> now);
 
   /**
    * The loop goes idle and the next frame comes {@code gapNanos} later: it is found while spinning if
@@ -32,64 +28,6 @@ class SpinWindowTest {
     }
     window.worked();
     return true;
-  }
-
-  /** The loop goes idle, spins two clock reads' worth, and finds a frame {@code jump} later. */
-  private void frameFoundAfterAJumpOf(long jump) {
-    for (int i = 0; i < 16; i++) {
-      assertTrue(window.keepSpinning());
-    }
-    now += jump;
-    window.worked();
-  }
-
-  @Test
-  void framesFoundAfterTheLoopLostItsProcessorStartTheBackOff() {
-    int finds = SpinBackOff.Tally.FINDS;
-    for (int i = 0; i < finds; i++) {
-      frameFoundAfterAJumpOf(i >= finds / 4 ? SpinBackOff.LATE_NANOS : SpinBackOff.LATE_NANOS - 1);
-    }
-    assertEquals(1, backOff.backOffs(), "three quarters of a tally came late");
-    assertEquals(false, window.keepSpinning(), "parks at once while the back-off lasts");
-    window.parked(true);
-    now += 10_000_000;
-    assertTrue(window.keepSpinning(), "spins again when it ends");
-  }
-
-  @Test
-  void framesFoundNowAndThenWhileTheLoopHeldItsProcessorDoNot() {
-    int finds = SpinBackOff.Tally.FINDS;
-    for (int i = 0; i < 40 * finds; i++) {
-      frameFoundAfterAJumpOf(i % finds > finds / 4 ? SpinBackOff.LATE_NANOS : 100);
-    }
-    assertEquals(0, backOff.backOffs(), "one short of three quarters of every tally late");
-  }
-
-  @Test
-  void aFrameFoundAfterTheYieldThatEndsTheWindowIsLateIfTheYieldRanAnotherThread() {
-    SpinWindow aloneOnIt = new SpinWindow(IdleStrategy.BALANCED, () -> now, backOff, () -> now += 1_000);
-    SpinWindow ranOthers =
-        new SpinWindow(IdleStrategy.BALANCED, () -> now, backOff, () -> now += SpinBackOff.YIELD_LATE_NANOS);
-    for (SpinWindow w : List.of(aloneOnIt, ranOthers)) {
-      for (int i = 0; i < SpinBackOff.Tally.FINDS; i++) {
-        while (!w.yieldedAtWindowEnd()) {
-          assertTrue(w.keepSpinning(), "spins to the window's end, yields there and looks once more");
-          now += 1_000; // no jump between clock reads
-        }
-        w.worked(); // the frame, in the look after the yield
-      }
-      assertEquals(w == ranOthers ? 1 : 0, backOff.backOffs(), w == ranOthers ? "ran others" : "alone");
-    }
-  }
-
-  @Test
-  void aRingWhileTheBackOffHeldTheLoopTeachesTheWindowNothing() {
-    backOff.findsCameLate(now);
-    long before = window.windowNanos();
-    assertEquals(false, frameAfter(100_000), "parked at once, rung 100 µs later");
-    assertEquals(before, window.windowNanos(), "neither widened by the gap nor narrowed");
-    now += 10_000_000;
-    assertTrue(frameAfter(10_000), "spins again when the back-off ends");
   }
 
   @Test
@@ -158,7 +96,7 @@ class SpinWindowTest {
       yields += window.yieldNow() ? 1 : 0;
     }
     assertEquals(0, yields, "BALANCED gives its core up by parking");
-    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now, new SpinBackOff(() -> now), Thread::yield);
+    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
     for (int i = 0; i < 1024; i++) {
       busy.keepSpinning();
       yields += busy.yieldNow() ? 1 : 0;
@@ -168,7 +106,7 @@ class SpinWindowTest {
 
   @Test
   void busySpinNeverStops() {
-    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now, new SpinBackOff(() -> now), Thread::yield);
+    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
     for (int i = 0; i < 100; i++) {
       now += 1_000_000_000L;
       assertTrue(busy.keepSpinning());
