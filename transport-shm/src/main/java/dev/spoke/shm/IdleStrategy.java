@@ -28,7 +28,11 @@ public enum IdleStrategy {
    * hub shrink it to 2 µs, and an idle hub parks at once.
    */
   BALANCED(2_000, 400_000),
-  /** Spins only briefly (2 µs) before it parks: least CPU, for hubs that are idle most of the time. */
+  /**
+   * Spins only briefly (2 µs) before it parks: least CPU, for hubs that are idle most of the time, and
+   * for machines where other processes keep the CPUs busy (there, a spinning loop holds the CPU that the
+   * thread it waits for needs; see "Machines shared with busy processes" in the README).
+   */
   LOW_CPU(0, 2_000);
 
   private final long minSpinNanos;
