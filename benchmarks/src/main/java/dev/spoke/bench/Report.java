@@ -199,7 +199,9 @@ final class Report {
 
   /** Where a target stands. */
   enum Standing {
-    MET("met"), NOT_MET("**not met**"), NO_DATA("no data");
+    MET("met"), NOT_MET("**not met**"), NO_DATA("no data"),
+    /** The two runs compared were taken while the machine ran at different speeds. */
+    NOT_COMPARABLE("not comparable");
 
     final String text;
 
@@ -387,7 +389,8 @@ final class Report {
 
   /**
    * Quick mode beside full mode: the 16 B p50 of {@link Series#HEADLINE} in this run and in the last
-   * whole run of the other mode saved beside it, which may be of another commit (both are named).
+   * whole run of the other mode saved beside it, which may be of another commit (both are named). Not
+   * comparable if the two runs' spin floors differ by more than the tolerance: the machine's speed changed.
    */
   private Target quickModeTarget() {
     String goal = "quick mode's 16 B unary p50 within 30% of full mode's (" + Series.HEADLINE.label + ")";
@@ -403,11 +406,26 @@ final class Report {
     Result fullRun = full ? run : otherRun;
     double ratio = p50(quickResult) / p50(fullResult);
     double apart = Math.abs(ratio - 1);
-    return new Target(goal,
-        "quick " + us(quickResult) + " (" + quickRun.get("date") + ", " + quickRun.get("commit") + ") vs full " + us(fullResult)
-            + " (" + fullRun.get("date") + ", " + fullRun.get("commit") + "): " + times(ratio),
-        Standing.of(apart, apart <= 0.30));
+    String measured = "quick " + us(quickResult) + " (" + quickRun.get("date") + ", " + quickRun.get("commit") + ") vs full "
+        + us(fullResult) + " (" + fullRun.get("date") + ", " + fullRun.get("commit") + "): " + times(ratio);
+    Results quick = full ? otherMode : results;
+    Results whole = full ? results : otherMode;
+    double quickFloor = quick.spinNanos("p50");
+    double fullFloor = whole.spinNanos("p50");
+    double floors = Math.max(quickFloor, fullFloor) / Math.min(quickFloor, fullFloor);
+    if (floors > 1 + MACHINE_SPEED_TOLERANCE) {
+      // NOTE: a VM's speed can change between runs (where its vCPUs are placed, the host's own load).
+      // The spin floor, measured in each run, shows it: a p50 taken at another speed says nothing of
+      // what quick mode does to the figures.
+      return new Target(goal, measured + "; but the spin floors differ (quick " + Format.micros(quickFloor) + " µs, full "
+          + Format.micros(fullFloor) + " µs): the machine ran at another speed, so the two runs are not comparable",
+          Double.isNaN(apart) ? Standing.NO_DATA : Standing.NOT_COMPARABLE);
+    }
+    return new Target(goal, measured, Standing.of(apart, apart <= MACHINE_SPEED_TOLERANCE));
   }
+
+  /** How far apart quick and full mode's figures may be, and the machine's spin floor between their runs. */
+  private static final double MACHINE_SPEED_TOLERANCE = 0.30;
 
   private String targetTable() {
     MarkdownTable t = new MarkdownTable("target", "measured", "status");
