@@ -19,6 +19,13 @@ final class Report {
   static final List<String> IDLE_STRATEGIES = List.of("BALANCED", "LOW_CPU", "NONE");
 
   private static final String NONE = "—";
+  /** How far quick mode's 16 B p50 may be from full mode's: the target. */
+  private static final double QUICK_FULL_TOLERANCE = 0.30;
+  /**
+   * How much larger one run's spin floor may be than the other's for the two runs to count as taken at
+   * one machine speed: the target's own tolerance, as a speed change that large could explain a miss.
+   */
+  private static final double SPIN_FLOOR_TOLERANCE = 0.30;
 
   private final Results results;
   /** The last whole run of the other mode (quick beside full), or null. */
@@ -390,10 +397,12 @@ final class Report {
   /**
    * Quick mode beside full mode: the 16 B p50 of {@link Series#HEADLINE} in this run and in the last
    * whole run of the other mode saved beside it, which may be of another commit (both are named). Not
-   * comparable if the two runs' spin floors differ by more than the tolerance: the machine's speed changed.
+   * comparable if the two runs' spin floors differ by more than {@link #SPIN_FLOOR_TOLERANCE}: the
+   * machine's speed changed. If either floor is missing or disturbed, the ratio alone judges.
    */
   private Target quickModeTarget() {
-    String goal = "quick mode's 16 B unary p50 within 30% of full mode's (" + Series.HEADLINE.label + ")";
+    String goal = "quick mode's 16 B unary p50 within " + Math.round(QUICK_FULL_TOLERANCE * 100) + "% of full mode's ("
+        + Series.HEADLINE.label + ")";
     Result run = results.find("run", "run", r -> true).orElse(null);
     Result otherRun = otherMode == null ? null : otherMode.find("run", "run", r -> true).orElse(null);
     if (run == null || otherRun == null) {
@@ -413,7 +422,7 @@ final class Report {
     double quickFloor = quick.spinNanos("p50");
     double fullFloor = whole.spinNanos("p50");
     double floors = Math.max(quickFloor, fullFloor) / Math.min(quickFloor, fullFloor);
-    if (floors > 1 + MACHINE_SPEED_TOLERANCE) {
+    if (floors > 1 + SPIN_FLOOR_TOLERANCE) {
       // NOTE: a VM's speed can change between runs (where its vCPUs are placed, the host's own load).
       // The spin floor, measured in each run, shows it: a p50 taken at another speed says nothing of
       // what quick mode does to the figures.
@@ -421,11 +430,8 @@ final class Report {
           + Format.micros(fullFloor) + " µs): the machine ran at another speed, so the two runs are not comparable",
           Double.isNaN(apart) ? Standing.NO_DATA : Standing.NOT_COMPARABLE);
     }
-    return new Target(goal, measured, Standing.of(apart, apart <= MACHINE_SPEED_TOLERANCE));
+    return new Target(goal, measured, Standing.of(apart, apart <= QUICK_FULL_TOLERANCE));
   }
-
-  /** How far apart quick and full mode's figures may be, and the machine's spin floor between their runs. */
-  private static final double MACHINE_SPEED_TOLERANCE = 0.30;
 
   private String targetTable() {
     MarkdownTable t = new MarkdownTable("target", "measured", "status");
