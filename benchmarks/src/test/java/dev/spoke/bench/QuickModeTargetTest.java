@@ -22,12 +22,15 @@ class QuickModeTargetTest {
         .findFirst().orElseThrow();
   }
 
+  private static void assertStanding(Report.Standing expected, Results here, Results other) {
+    Report.Target t = target(here, other);
+    assertEquals(expected, t.standing, t.measured);
+  }
+
   @Test
   void sameSpeedIsJudgedByTheRatio() {
-    Report.Target close = target(run("quick", 400, 1650), run("full", 380, 1600));
-    assertEquals(Report.Standing.MET, close.standing, close.measured);
-    Report.Target far = target(run("full", 400, 850), run("quick", 420, 1650));
-    assertEquals(Report.Standing.NOT_MET, far.standing, far.measured);
+    assertStanding(Report.Standing.MET, run("quick", 400, 1650), run("full", 380, 1600));
+    assertStanding(Report.Standing.NOT_MET, run("full", 400, 850), run("quick", 420, 1650));
   }
 
   @Test
@@ -40,15 +43,12 @@ class QuickModeTargetTest {
 
   @Test
   void floorsWithinTheToleranceCountAsOneSpeed() {
-    Report.Target t = target(run("quick", 389, 1000), run("full", 300, 1250));
-    assertEquals(Report.Standing.MET, t.standing, t.measured);
-    Report.Target beyond = target(run("quick", 391, 1000), run("full", 300, 1250));
-    assertEquals(Report.Standing.NOT_COMPARABLE, beyond.standing, beyond.measured);
+    assertStanding(Report.Standing.MET, run("quick", 389, 1000), run("full", 300, 1250));
+    assertStanding(Report.Standing.NOT_COMPARABLE, run("quick", 391, 1000), run("full", 300, 1250));
   }
 
   @Test
   void aDisturbedFloorLeavesTheRatioToJudge() {
-    Report.Target t = target(run("full", 9_000, 851), run("quick", 421, 1652));
-    assertEquals(Report.Standing.NOT_MET, t.standing, t.measured);
+    assertStanding(Report.Standing.NOT_MET, run("full", 9_000, 851), run("quick", 421, 1652));
   }
 }
