@@ -21,6 +21,13 @@ public final class Processors {
   /** True if a waiting thread may spin: another processor can run the thread it waits for meanwhile. */
   public static final boolean SPINNING_HELPS = AVAILABLE > 1;
 
+  /**
+   * How long a thread that waits for work (a blocking caller, an idle pool worker) spins before it
+   * parks: long enough to catch a reply or the next task of steady traffic, which come within a few µs
+   * here, without burning a core on a long wait; none where one processor runs everything.
+   */
+  public static final long WAIT_SPIN_NANOS = SPINNING_HELPS ? 50_000 : 0;
+
   private Processors() {}
 
   /**

@@ -51,9 +51,6 @@ public final class ThreadlessExecutor implements Executor {
   /** What {@link #first} holds once the owner took the first task: it never holds a task again. */
   private static final Runnable TAKEN = () -> { };
 
-  /** The longest the owner spins before it parks: none where one processor runs everything (see Processors). */
-  private static final long MAX_SPIN_NANOS = Processors.SPINNING_HELPS ? 50_000 : 0;
-
   /**
    * Null until a task comes, then the first task ever, then {@link #TAKEN}. Set from null only once,
    * by CAS, so every other task sees it set and goes to {@link #queue}: the queue holds only tasks that
@@ -69,8 +66,8 @@ public final class ThreadlessExecutor implements Executor {
   private Runnable receiverEnd;
   private Runnable receiverParks;
   private Predicate<Throwable> faultExplained;
-  /** How long the owner spins before it parks: {@link #MAX_SPIN_NANOS}, or 0 after {@link #parkWithoutSpinning}. */
-  private long maxSpinNanos = MAX_SPIN_NANOS;
+  /** How long the owner spins before it parks: {@link Processors#WAIT_SPIN_NANOS}, or 0 after {@link #parkWithoutSpinning}. */
+  private long maxSpinNanos = Processors.WAIT_SPIN_NANOS;
 
   /** An executor owned by the calling thread, for one call. */
   public ThreadlessExecutor() {}

@@ -408,7 +408,7 @@ public final class WorkerPool implements Executor, AutoCloseable {
     private int coreThreads = 0;
     private int maxThreads = 1024;
     private long keepAliveNanos = TimeUnit.SECONDS.toNanos(30);
-    private long maxSpinNanos = Processors.SPINNING_HELPS ? TimeUnit.MICROSECONDS.toNanos(50) : 0;
+    private long maxSpinNanos = Processors.WAIT_SPIN_NANOS;
     private int maxSpinners = 1;
     private int eagerThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     private long stallNanos = TimeUnit.MILLISECONDS.toNanos(2);
