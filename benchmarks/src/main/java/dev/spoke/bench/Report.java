@@ -409,16 +409,16 @@ final class Report {
       return new Target(goal, "no whole run of the other mode saved in benchmarks/target to compare with", Standing.NO_DATA);
     }
     boolean full = "full".equals(run.get("mode"));
-    Optional<Result> quickResult = (full ? otherMode : results).latency(Series.HEADLINE, 16);
-    Optional<Result> fullResult = (full ? results : otherMode).latency(Series.HEADLINE, 16);
+    Results quick = full ? otherMode : results;
+    Results whole = full ? results : otherMode;
+    Optional<Result> quickResult = quick.latency(Series.HEADLINE, 16);
+    Optional<Result> fullResult = whole.latency(Series.HEADLINE, 16);
     Result quickRun = full ? otherRun : run;
     Result fullRun = full ? run : otherRun;
     double ratio = p50(quickResult) / p50(fullResult);
     double apart = Math.abs(ratio - 1);
     String measured = "quick " + us(quickResult) + " (" + quickRun.get("date") + ", " + quickRun.get("commit") + ") vs full "
         + us(fullResult) + " (" + fullRun.get("date") + ", " + fullRun.get("commit") + "): " + times(ratio);
-    Results quick = full ? otherMode : results;
-    Results whole = full ? results : otherMode;
     double quickFloor = quick.spinNanos("p50");
     double fullFloor = whole.spinNanos("p50");
     double floors = Math.max(quickFloor, fullFloor) / Math.min(quickFloor, fullFloor);
