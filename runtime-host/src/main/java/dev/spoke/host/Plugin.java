@@ -5,6 +5,7 @@ import dev.spoke.Channel;
 import dev.spoke.ClientCall;
 import dev.spoke.ClientInterceptor;
 import dev.spoke.ClientInterceptors;
+import dev.spoke.DirectExecutor;
 import dev.spoke.MethodDescriptor;
 import dev.spoke.ServiceConfig;
 import dev.spoke.Status;
@@ -105,7 +106,9 @@ public final class Plugin implements AutoCloseable {
     List<ClientInterceptor> interceptors = new ArrayList<>(host.pluginInterceptors());
     interceptors.addAll(spec.interceptors());
     this.interceptedChannel = ClientInterceptors.intercept(spec.isRemote() ? new RemoteRouting() : channel, interceptors);
-    this.events = new SerializingExecutor(host.eventExecutor());
+    // Once the host has shut its event threads down they refuse every run: the changes still queued,
+    // and each one after, are then told on the thread that made them, in order and once each.
+    this.events = new SerializingExecutor(host.eventExecutor(), DirectExecutor.INSTANCE, refused -> {});
   }
 
   /** The first launch: returns once the plugin is ready, or throws saying why it is not. */
@@ -230,11 +233,7 @@ public final class Plugin implements AutoCloseable {
         }
       }
     };
-    try {
-      events.execute(tell);
-    } catch (RejectedExecutionException e) {
-      tell.run(); // the host has shut down its event threads: the last changes are told here
-    }
+    events.execute(tell);
   }
 
   /** How many times the restart policy has launched the plugin again. */
