@@ -13,7 +13,7 @@ package dev.spoke.shm;
 public enum IdleStrategy {
   /**
    * Never parks while frames keep coming for it: lowest latency, one core per waiting thread at 100%.
-   * For benchmarks and dedicated machines. It yields its core every few µs of idle spinning, so that on
+   * For benchmarks and dedicated machines. It yields its core every 20 µs of idle spinning, so that on
    * a machine with fewer cores than busy threads the others are not held up for a whole time slice. And
    * while blocking callers wait on its rings, taking their own responses, so that it has nothing to do,
    * it parks as {@link #BALANCED} does: a third spinning thread on two cores would take a core from the

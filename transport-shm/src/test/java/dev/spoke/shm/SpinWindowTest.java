@@ -101,7 +101,32 @@ class SpinWindowTest {
       busy.keepSpinning();
       yields += busy.yieldNow() ? 1 : 0;
     }
-    assertEquals(8, yields, "BUSY_SPIN yields every 128 idle rounds");
+    assertEquals(0, yields, "BUSY_SPIN yields by time spun, not by rounds: no time passed");
+  }
+
+  @Test
+  void aLoopThatNeverParksYieldsOnceEvery20MicrosecondsOfIdleSpinning() {
+    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
+    int yields = 0;
+    for (int i = 0; i < 1000; i++) { // 100 µs of idle spinning, 100 ns a round
+      assertTrue(busy.keepSpinning());
+      yields += busy.yieldNow() ? 1 : 0;
+      now += 100;
+    }
+    assertEquals(4, yields, "at 20, 40, 60 and 80 µs (the clock is read every eight rounds)");
+    busy.worked();
+    for (int i = 0; i < 150; i++) { // a new idle stretch counts from its own start
+      busy.keepSpinning();
+      yields += busy.yieldNow() ? 1 : 0;
+      now += 100;
+    }
+    assertEquals(4, yields, "15 µs into a new stretch: no yield yet, though the last was long ago");
+    for (int i = 0; i < 100; i++) {
+      busy.keepSpinning();
+      yields += busy.yieldNow() ? 1 : 0;
+      now += 100;
+    }
+    assertEquals(5, yields, "20 µs into it");
   }
 
   @Test
