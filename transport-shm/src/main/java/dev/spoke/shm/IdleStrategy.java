@@ -13,12 +13,13 @@ package dev.spoke.shm;
 public enum IdleStrategy {
   /**
    * Never parks while frames keep coming for it: lowest latency, one core per waiting thread at 100%.
-   * For benchmarks and dedicated machines. It yields its core every 20 µs of idle spinning, so that on
-   * a machine with fewer cores than busy threads the others are not held up for a whole time slice. And
-   * while blocking callers wait on its rings, taking their own responses, so that it has nothing to do,
-   * it parks as {@link #BALANCED} does: a third spinning thread on two cores would take a core from the
-   * caller or from the other side's loop (a 1 KiB call's p99 was 23 times BALANCED's). A frame that is
-   * not a waiting caller's (a request, say) then wakes it through the doorbell, as under BALANCED.
+   * For benchmarks and dedicated machines. It yields its core after every 20 µs of an idle stretch, so
+   * that on a machine with fewer cores than busy threads the others are not held up for a whole time
+   * slice while it waits. And while blocking callers wait on its rings, taking their own responses, so
+   * that it has nothing to do, it parks as {@link #BALANCED} does: a third spinning thread on two
+   * cores would take a core from the caller or from the other side's loop (a 1 KiB call's p99 was 23
+   * times BALANCED's). A frame that is not a waiting caller's (a request, say) then wakes it through
+   * the doorbell, as under BALANCED.
    */
   BUSY_SPIN(Long.MAX_VALUE, Long.MAX_VALUE),
   /**

@@ -29,9 +29,14 @@ final class SpinWindow {
   /** The window that frames found while spinning open it to, at least (doubling each time). */
   private static final long FLOWING_NANOS = 50_000;
   /**
-   * Idle spinning between yields of the core by a loop that never parks. Every 128 idle rounds (a few
-   * µs) put a system call into most gaps between two 64 KiB calls, and a request that came during it
-   * waited: busy-spin's 64 KiB p50 was 10% above BALANCED's, its p99 up to 1.7 times.
+   * Idle spinning between yields of the core by a loop that never parks: counted from the start of an
+   * idle stretch or from the clock read before the last yield, and checked on the rounds that read the
+   * clock. Every 128 idle rounds (a few µs) put a system call into most gaps between two 64 KiB calls,
+   * and a request that came during it waited: busy-spin's 64 KiB p50 was 10% above BALANCED's, its p99
+   * up to 1.7 times. Time spent in a yield counts: a yield that let other threads run for 20 µs or more
+   * is followed by another at the next clock read, so a loop that shares its core with busy threads
+   * gives it up more often than one that is alone. (Counting from the yield's return instead raised
+   * the 16 B p99 in four alternating rounds of four.)
    */
   private static final long YIELD_INTERVAL_NANOS = 20_000;
   /** Idle rounds between clock reads; a power of two. */
@@ -49,7 +54,7 @@ final class SpinWindow {
   private long rungAfter = -1;
   /** The clock at the last read of an idle round. */
   private long lastRead;
-  /** When a loop that never parks last yielded its core (the clock), or the idle stretch began after it. */
+  /** When the idle stretch began or, if later, the clock read before the loop's last yield. */
   private long lastYield;
 
   SpinWindow(IdleStrategy strategy) {
@@ -121,9 +126,9 @@ final class SpinWindow {
 
   /**
    * While spinning, after {@link #keepSpinning}: true once every {@link #YIELD_INTERVAL_NANOS} of idle
-   * spinning by a loop that never parks (BUSY_SPIN), when it yields its core. Judged on the rounds that
-   * read the clock. A loop that parks gives its core up at the end of its window; yielding within it
-   * cost BALANCED a fifth of its one-in-flight rate on 2 vCPUs.
+   * spinning by a loop that never parks (BUSY_SPIN), when it yields its core. A loop that parks gives
+   * its core up at the end of its window; yielding within it cost BALANCED a fifth of its
+   * one-in-flight rate on 2 vCPUs.
    */
   boolean yieldNow() {
     if (window != Long.MAX_VALUE || (idleRounds & (ROUNDS_PER_CLOCK_READ - 1)) != 0

@@ -91,9 +91,9 @@ class SpinWindowTest {
   @Test
   void onlyALoopThatNeverParksYieldsItsCore() {
     int yields = 0;
-    for (int i = 0; i < 1024; i++) {
-      window.keepSpinning();
+    for (int i = 0; i < 1024 && window.keepSpinning(); i++) { // up to its whole 25 µs window
       yields += window.yieldNow() ? 1 : 0;
+      now += 100;
     }
     assertEquals(0, yields, "BALANCED gives its core up by parking");
     SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
@@ -127,6 +127,31 @@ class SpinWindowTest {
       now += 100;
     }
     assertEquals(5, yields, "20 µs into it");
+  }
+
+  @Test
+  void aLoopWhoseYieldLetOthersRunLongYieldsAgainAtItsNextClockRead() {
+    SpinWindow busy = new SpinWindow(IdleStrategy.BUSY_SPIN, () -> now);
+    int rounds = spinUntilYield(busy);
+    assertEquals(208, rounds, "the first yield, at 20.7 µs (the clock is read every eight rounds)");
+    now += 1_000; // a yield that returned at once (alone on its core): 1 µs
+    rounds = spinUntilYield(busy);
+    assertEquals(192, rounds, "the next comes 20 µs after the first, counting the yield's 1 µs");
+    now += 30_000; // a yield that let other threads run for 30 µs
+    assertEquals(8, spinUntilYield(busy), "the next comes at once: the core is wanted");
+  }
+
+  /** Idle rounds of 100 ns until {@code busy} asks to yield (at most 1,000). */
+  private int spinUntilYield(SpinWindow busy) {
+    for (int i = 1; i <= 1_000; i++) {
+      busy.keepSpinning();
+      boolean yield = busy.yieldNow();
+      now += 100;
+      if (yield) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   @Test
